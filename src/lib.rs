@@ -1,0 +1,3 @@
+//! credithub: a financing-match and credit data hub for SMEs (Shanghai SME Promotion Regulations, Art 26-28, 58).
+
+pub mod domain;
