@@ -3,6 +3,7 @@
 pub mod district;
 pub mod industry;
 pub mod money;
+pub mod role;
 pub mod size_class;
 pub mod uscc;
 

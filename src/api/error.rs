@@ -1,0 +1,147 @@
+//! The one place where errors become HTTP: RFC 9457 `application/problem+json` with a stable `type`.
+
+use crate::store::StoreError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One field that failed validation: which field, which rule, and what is wrong in words.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// JSON path of the field (`revenue`, `items[3].uscc`) or the query parameter.
+    pub field: String,
+    /// Stable rule identifier, e.g. `uscc.check_character`, `money.precision`, `required`.
+    pub rule: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), rule: rule.into(), message: message.into() }
+    }
+}
+
+/// RFC 9457 problem details.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    Validation { detail: String, errors: Vec<FieldError> },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn field(field: &str, rule: &str, message: impl Into<String>) -> Self {
+        let e = FieldError::new(field, rule, message);
+        ApiError::Validation { detail: format!("{}: {}", e.field, e.message), errors: vec![e] }
+    }
+    pub fn fields(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            many => format!("{} fields are invalid: {}", many.len(), many.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ")),
+        };
+        ApiError::Validation { detail, errors }
+    }
+    fn slug_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::Validation { .. } => ("validation", "Request validation failed"),
+            ApiError::BadRequest(_) => ("bad-request", "Malformed request"),
+            ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            ApiError::Forbidden(_) => ("forbidden", "Not allowed for this key"),
+            ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::Conflict(_) => ("conflict", "Conflict"),
+            ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            ApiError::Internal(_) => ("internal", "Internal error"),
+        }
+    }
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = self.slug_title();
+        Problem {
+            type_: format!("urn:credithub:problem:{slug}"),
+            title: title.to_string(),
+            status: self.status_code().as_u16(),
+            detail: match self {
+                ApiError::Internal(_) => "an internal error occurred; it has been logged with the request id".into(),
+                other => other.to_string(),
+            },
+            errors: match self {
+                ApiError::Validation { errors, .. } => errors.clone(),
+                _ => vec![],
+            },
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            tracing::error!(error = ?cause, "internal error");
+        }
+        let mut resp = HttpResponse::build(self.status_code());
+        resp.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        if matches!(self, ApiError::Unauthorized(_)) {
+            resp.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"credithub\""));
+        }
+        resp.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound("no such record".into()),
+            StoreError::Conflict(m) => ApiError::Conflict(m),
+            StoreError::Pool(p) => ApiError::Unavailable(format!("database unavailable: {p}")),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<crate::cache::CacheError> for ApiError {
+    fn from(e: crate::cache::CacheError) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

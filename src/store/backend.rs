@@ -1,0 +1,50 @@
+//! The one place that dispatches on the concrete backend: migrations, connection settings, and (later)
+//! upserts and PostgreSQL COPY, which diesel's `MultiConnection` cannot express.
+
+use super::{DbConn, Result, StoreError};
+use diesel::connection::SimpleConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+/// Run `$body` with `$c` bound to the concrete connection, for statements `MultiConnection` cannot express
+/// (multi-row inserts, `ON CONFLICT` upserts, `COPY`). The body is written once and compiled per backend.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::store::DbConn::Postgres($c) => $body,
+            $crate::store::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+pub fn on_connect(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(c) => c.batch_execute(
+            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        ),
+        DbConn::Postgres(_) => Ok(()),
+    }
+}
+
+/// Apply pending migrations; returns the versions applied.
+pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>> {
+    let applied = match conn {
+        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(applied.into_iter().map(|v| v.to_string()).collect())
+}
+
+/// Cheap liveness query for `/readyz`.
+pub fn ping(conn: &mut DbConn) -> Result<()> {
+    match conn {
+        DbConn::Postgres(c) => c.batch_execute("SELECT 1"),
+        DbConn::Sqlite(c) => c.batch_execute("SELECT 1"),
+    }
+    .map_err(StoreError::from)
+}

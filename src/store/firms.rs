@@ -1,0 +1,88 @@
+//! The firm registry, keyed by USCC.
+
+use super::schema::firms;
+use super::{DbConn, Result};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = firms, treat_none_as_null = true)]
+pub struct FirmRow {
+    pub uscc: String,
+    pub name: String,
+    pub industry_code: String,
+    pub industry_row: String,
+    pub district: String,
+    pub established_on: chrono::NaiveDate,
+    pub registered_capital_fen: i64,
+    pub employees: Option<i64>,
+    pub revenue_fen: Option<i64>,
+    pub total_assets_fen: Option<i64>,
+    pub size_class: String,
+    pub size_standard: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConn, row: &FirmRow) -> Result<()> {
+    diesel::insert_into(firms::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Insert many rows in one transaction, in chunks (demo seeding, bulk registration).
+pub fn insert_many(conn: &mut DbConn, rows: &[FirmRow]) -> Result<()> {
+    crate::on_backend!(conn, |c| c.transaction(|c| {
+        for chunk in rows.chunks(500) {
+            diesel::insert_into(firms::table).values(chunk).execute(c)?;
+        }
+        Ok(())
+    }))
+}
+
+pub fn get(conn: &mut DbConn, uscc: &str) -> Result<FirmRow> {
+    Ok(firms::table.find(uscc).first(conn)?)
+}
+
+pub fn update(conn: &mut DbConn, row: &FirmRow) -> Result<()> {
+    let n = diesel::update(firms::table.find(&row.uscc)).set(row).execute(conn)?;
+    if n == 0 {
+        return Err(super::StoreError::NotFound);
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct FirmFilter {
+    pub district: Option<String>,
+    pub industry_row: Option<String>,
+    /// A GB/T 4754 code prefix (`C13` matches `C1310`).
+    pub industry_code_prefix: Option<String>,
+    pub size_class: Option<String>,
+    /// Keyset pagination: only firms with a USCC after this one.
+    pub after: Option<String>,
+}
+
+/// Firms in USCC order, at most `limit`.
+pub fn list(conn: &mut DbConn, filter: &FirmFilter, limit: i64) -> Result<Vec<FirmRow>> {
+    let mut q = firms::table.into_boxed();
+    if let Some(d) = &filter.district {
+        q = q.filter(firms::district.eq(d.clone()));
+    }
+    if let Some(r) = &filter.industry_row {
+        q = q.filter(firms::industry_row.eq(r.clone()));
+    }
+    if let Some(p) = &filter.industry_code_prefix {
+        // Codes are [A-T][0-9]*, so the prefix has no LIKE wildcards in it.
+        q = q.filter(firms::industry_code.like(format!("{p}%")));
+    }
+    if let Some(c) = &filter.size_class {
+        q = q.filter(firms::size_class.eq(c.clone()));
+    }
+    if let Some(a) = &filter.after {
+        q = q.filter(firms::uscc.gt(a.clone()));
+    }
+    Ok(q.order(firms::uscc.asc()).limit(limit).load(conn)?)
+}
+
+pub fn count(conn: &mut DbConn) -> Result<i64> {
+    Ok(firms::table.count().get_result(conn)?)
+}

@@ -1,0 +1,53 @@
+//! Institutions: banks, guarantee agencies and the government side.
+
+use super::schema::institutions;
+use super::{now, DbConn, Result};
+use diesel::prelude::*;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Queryable, Insertable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = institutions)]
+pub struct Institution {
+    pub id: String,
+    pub name: String,
+    /// `bank`, `guarantor` or `government`.
+    pub kind: String,
+    #[schema(value_type = String)]
+    pub created_at: chrono::NaiveDateTime,
+}
+
+pub const KINDS: [&str; 3] = ["bank", "guarantor", "government"];
+
+pub fn find_by_name(conn: &mut DbConn, name: &str) -> Result<Option<Institution>> {
+    Ok(institutions::table.filter(institutions::name.eq(name)).first(conn).optional()?)
+}
+
+pub fn get(conn: &mut DbConn, id: &str) -> Result<Institution> {
+    Ok(institutions::table.find(id).first(conn)?)
+}
+
+/// The institution of that name, created with `kind` if it does not exist yet. An existing one of another
+/// kind is a conflict (a bank cannot also be a guarantee agency under one name).
+pub fn ensure(conn: &mut DbConn, name: &str, kind: &str) -> Result<Institution> {
+    if let Some(existing) = find_by_name(conn, name)? {
+        if existing.kind != kind {
+            return Err(super::StoreError::Conflict(format!(
+                "institution '{name}' exists as a {}, not a {kind}",
+                existing.kind
+            )));
+        }
+        return Ok(existing);
+    }
+    let inst = Institution {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: name.to_string(),
+        kind: kind.to_string(),
+        created_at: now(),
+    };
+    diesel::insert_into(institutions::table).values(&inst).execute(conn)?;
+    Ok(inst)
+}
+
+pub fn list(conn: &mut DbConn) -> Result<Vec<Institution>> {
+    Ok(institutions::table.order(institutions::name.asc()).load(conn)?)
+}

@@ -1,0 +1,156 @@
+//! Persistence over PostgreSQL and SQLite through one diesel code path (`MultiConnection`), with an r2d2 pool
+//! and blocking work kept off the async executor.
+
+pub mod backend;
+pub mod firms;
+pub mod institutions;
+pub mod keys;
+pub mod schema;
+
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::result::DatabaseErrorKind;
+use diesel::sqlite::SqliteConnection;
+use std::time::Duration;
+
+/// One connection type over both backends; the URL decides which one is used.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("query: {0}")]
+    Query(#[source] diesel::result::Error),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("not found")]
+    NotFound,
+    #[error("migrations: {0}")]
+    Migration(String),
+    #[error("blocking task: {0}")]
+    Join(#[from] tokio::task::JoinError),
+    #[error("{0}")]
+    Config(String),
+}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => StoreError::NotFound,
+            diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                StoreError::Conflict(info.message().to_string())
+            }
+            other => StoreError::Query(other),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// Which backend a `DATABASE_URL` names, and the URL diesel wants for it.
+pub fn resolve_url(url: &str) -> (Backend, String) {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        (Backend::Postgres, url.to_string())
+    } else {
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        (Backend::Sqlite, path.to_string())
+    }
+}
+
+/// SQLite settings at connect (as vaultwarden does): wait on locks, WAL, NORMAL sync, enforced foreign keys.
+#[derive(Debug)]
+struct ConnectionSetup;
+
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
+    fn on_acquire(&self, conn: &mut DbConn) -> std::result::Result<(), diesel::r2d2::Error> {
+        backend::on_connect(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// The pool. Cloning is cheap.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager<DbConn>>,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connect (creating the SQLite file's folder if needed) without running migrations.
+    pub fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let (backend, url) = resolve_url(url);
+        if backend == Backend::Sqlite {
+            if let Some(dir) = std::path::Path::new(&url).parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
+            }
+        }
+        let manager = ConnectionManager::<DbConn>::new(url);
+        let pool = Pool::builder()
+            .max_size(max_connections)
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(ConnectionSetup))
+            .build(manager)?;
+        Ok(Db { pool, backend })
+    }
+
+    /// Connect and bring the schema up to date.
+    pub fn open(url: &str, max_connections: u32) -> Result<Self> {
+        let db = Self::connect(url, max_connections)?;
+        db.migrate()?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn migrate(&self) -> Result<Vec<String>> {
+        let mut conn = self.conn()?;
+        backend::run_migrations(&mut conn)
+    }
+
+    /// A pooled connection, for synchronous callers (CLI, benches). Async code uses [`Db::run`].
+    pub fn conn(&self) -> Result<PooledConnection<ConnectionManager<DbConn>>> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Run blocking diesel work on tokio's blocking pool, never on the async executor.
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+}
+
+/// Now, as a UTC timestamp truncated to microseconds (what both backends store).
+pub fn now() -> chrono::NaiveDateTime {
+    let n = chrono::Utc::now().naive_utc();
+    n - chrono::Duration::nanoseconds(i64::from(n.and_utc().timestamp_subsec_nanos() % 1000))
+}

@@ -1,0 +1,46 @@
+//! diesel table definitions, shared by both backends (the migrations keep the two schemas identical).
+
+diesel::table! {
+    institutions (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    firms (uscc) {
+        uscc -> Text,
+        name -> Text,
+        industry_code -> Text,
+        industry_row -> Text,
+        district -> Text,
+        established_on -> Date,
+        registered_capital_fen -> BigInt,
+        employees -> Nullable<BigInt>,
+        revenue_fen -> Nullable<BigInt>,
+        total_assets_fen -> Nullable<BigInt>,
+        size_class -> Text,
+        size_standard -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        key_hash -> Text,
+        prefix -> Text,
+        role -> Text,
+        institution_id -> Nullable<Text>,
+        firm_uscc -> Nullable<Text>,
+        label -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(api_keys -> institutions (institution_id));
+diesel::allow_tables_to_appear_in_same_query!(institutions, firms, api_keys);
