@@ -1,1 +1,208 @@
-fn main(){}
+//! The `credithub` command line: serve, migrate, demo, keys.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use credithub::api::{self, AppState};
+use credithub::config::StoreConfig;
+use credithub::domain::role::Role;
+use credithub::store::{keys, Db};
+use credithub::{cache, demo};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Parser)]
+#[command(name = "credithub", version, about = "Financing-match and credit data hub for SMEs")]
+struct Cli {
+    #[command(flatten)]
+    store: StoreConfig,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run migrations and serve the HTTP API.
+    Serve {
+        /// Address to listen on; `PORT` alone listens on 127.0.0.1:$PORT.
+        #[arg(long, env = "CREDITHUB_BIND")]
+        bind: Option<String>,
+        /// Seed the demo data set first (as `credithub demo` does) and print fresh demo keys.
+        #[arg(long)]
+        demo: bool,
+        /// Demo firms to seed with --demo.
+        #[arg(long, default_value_t = 2000)]
+        demo_firms: u64,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Seed a realistic demo data set and mint one API key per role.
+    Demo {
+        /// How many firms (up to 1,000,000).
+        #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        firms: u64,
+        /// Seed of the generator; the same seed gives the same firms.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Where to write the keys as `export VAR=…` lines.
+        #[arg(long, default_value = "./data/demo-keys.env")]
+        keys_file: std::path::PathBuf,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Mint a key and print it once (only its hash is stored).
+    Create {
+        /// bank, guarantor, government, firm or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The institution's name (bank, guarantor, government); created if new.
+        #[arg(long)]
+        institution: Option<String>,
+        /// The firm's USCC (firm keys).
+        #[arg(long)]
+        firm: Option<String>,
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by id or shown prefix.
+    Revoke { id: String },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| "expected one of bank, guarantor, government, firm, admin".to_string())
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    if std::env::var("CREDITHUB_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn open_db(cfg: &StoreConfig) -> anyhow::Result<Db> {
+    Db::open(&cfg.database_url, cfg.db_pool).with_context(|| format!("opening the database at {}", cfg.database_url))
+}
+
+fn run_demo(db: &Db, firms: u64, seed: u64, keys_file: &std::path::Path) -> anyhow::Result<()> {
+    let bar = ProgressBar::new(firms).with_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} firms ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message("seeding demo firms");
+    let report = demo::seed(db, firms, seed, &|n| bar.set_position(n))?;
+    bar.finish();
+    println!("demo: {} firms ({} new), institutions and keys ready", report.firms_total, report.firms_new);
+    println!("demo keys (shown once; also written to {}):", keys_file.display());
+    for k in &report.keys {
+        println!("  {:<14} {:<10} {:<70} {}", k.var, k.role, k.owner, k.secret);
+    }
+    println!("  FIRM_USCC      {}", report.first_firm);
+    if let Some(dir) = keys_file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    write_private(keys_file, &demo::keys_env(&report))?;
+    println!("try: source {} && curl -s -H \"Authorization: Bearer $GOV_KEY\" http://127.0.0.1:8080/v1/firms?limit=2", keys_file.display());
+    Ok(())
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing();
+    match cli.command {
+        Command::Migrate => {
+            let db = Db::connect(&cli.store.database_url, 1)?;
+            let applied = db.migrate()?;
+            println!("{} migration(s) applied on {}", applied.len(), db.backend().as_str());
+            for v in applied {
+                println!("  {v}");
+            }
+        }
+        Command::Demo { firms, seed, keys_file } => {
+            let db = open_db(&cli.store)?;
+            run_demo(&db, firms, seed, &keys_file)?;
+        }
+        Command::Keys { command } => {
+            let db = open_db(&cli.store)?;
+            let mut conn = db.conn()?;
+            match command {
+                KeysCommand::Create { role, institution, firm, label } => {
+                    let (row, secret) =
+                        keys::provision(&mut conn, role, institution.as_deref(), firm.as_deref(), label.as_deref())?;
+                    println!("{secret}");
+                    eprintln!("key {} ({} {}) created; the secret above is shown only once", row.id, row.role, row.prefix);
+                }
+                KeysCommand::List => {
+                    println!("{:<36}  {:<12}  {:<10}  {:<8}  owner", "id", "prefix", "role", "status");
+                    for (k, inst) in keys::list(&mut conn)? {
+                        let owner = inst.or(k.firm_uscc).unwrap_or_default();
+                        let status = if k.revoked_at.is_some() { "revoked" } else { "active" };
+                        println!("{:<36}  {:<12}  {:<10}  {:<8}  {owner}", k.id, k.prefix, k.role, status);
+                    }
+                }
+                KeysCommand::Revoke { id } => {
+                    let row = keys::revoke(&mut conn, &id).map_err(|e| match e {
+                        credithub::store::StoreError::NotFound => anyhow::anyhow!("no key with id or prefix '{id}'"),
+                        other => other.into(),
+                    })?;
+                    // A shared Redis cache is evicted at once; an in-process cache of a running server
+                    // forgets the key within KEY_CACHE_TTL_SECS.
+                    if let Some(url) = &cli.store.redis_url {
+                        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                        rt.block_on(async {
+                            let c = cache::open(Some(url), &cli.store.cache_namespace).await?;
+                            c.delete(&api::auth::cache_key(&row.key_hash)).await
+                        })?;
+                    }
+                    println!("revoked key {} ({})", row.id, row.prefix);
+                }
+            }
+        }
+        Command::Serve { bind, demo, demo_firms } => {
+            let db = open_db(&cli.store)?;
+            if demo {
+                run_demo(&db, demo_firms, 2026, std::path::Path::new("./data/demo-keys.env"))?;
+            }
+            let bind = bind
+                .or_else(|| std::env::var("PORT").ok().map(|p| format!("127.0.0.1:{p}")))
+                .unwrap_or_else(|| "127.0.0.1:8080".to_string());
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            rt.block_on(async move {
+                let cache = cache::open(cli.store.redis_url.as_deref(), &cli.store.cache_namespace)
+                    .await
+                    .context("connecting to Redis")?;
+                let listener = std::net::TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
+                tracing::info!(%bind, database = db.backend().as_str(), cache = cache.kind(), "credithub serving; docs at /docs/");
+                let state = AppState { db, cache, metrics: Default::default() };
+                api::serve(listener, state)?.await?;
+                anyhow::Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}

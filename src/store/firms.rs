@@ -28,14 +28,10 @@ pub fn insert(conn: &mut DbConn, row: &FirmRow) -> Result<()> {
     Ok(())
 }
 
-/// Insert many rows in one transaction, in chunks (demo seeding, bulk registration).
-pub fn insert_many(conn: &mut DbConn, rows: &[FirmRow]) -> Result<()> {
-    crate::on_backend!(conn, |c| c.transaction(|c| {
-        for chunk in rows.chunks(500) {
-            diesel::insert_into(firms::table).values(chunk).execute(c)?;
-        }
-        Ok(())
-    }))
+/// Insert many rows in one transaction, skipping USCCs already registered (demo seeding, bulk
+/// registration). Returns how many were new.
+pub fn insert_many_new(conn: &mut DbConn, rows: &[FirmRow]) -> Result<usize> {
+    super::backend::insert_ignoring_conflicts(conn, rows)
 }
 
 pub fn get(conn: &mut DbConn, uscc: &str) -> Result<FirmRow> {
