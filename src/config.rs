@@ -17,7 +17,12 @@ pub struct StoreConfig {
     #[arg(long, env = "CREDITHUB_DB_POOL", default_value_t = 16, global = true)]
     pub db_pool: u32,
     /// Prefix of every cache key, so several hubs can share one Redis.
-    #[arg(long, env = "CREDITHUB_CACHE_NAMESPACE", default_value = "credithub", global = true)]
+    #[arg(
+        long,
+        env = "CREDITHUB_CACHE_NAMESPACE",
+        default_value = "credithub",
+        global = true
+    )]
     pub cache_namespace: String,
 }
 

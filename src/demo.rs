@@ -33,8 +33,9 @@ const INDUSTRIES: &[(&str, &str, u32, f64)] = &[
 ];
 
 const WORDS: &[&str] = &[
-    "锦程", "宏达", "瑞丰", "华信", "恒通", "嘉禾", "天成", "新元", "鼎盛", "启航", "云帆", "金桥", "同创", "博远",
-    "振华", "凯旋", "普润", "海纳", "明德", "智联", "申旺", "浦兴", "汇川", "东湖", "星河", "光启",
+    "锦程", "宏达", "瑞丰", "华信", "恒通", "嘉禾", "天成", "新元", "鼎盛", "启航", "云帆", "金桥",
+    "同创", "博远", "振华", "凯旋", "普润", "海纳", "明德", "智联", "申旺", "浦兴", "汇川", "东湖",
+    "星河", "光启",
 ];
 
 /// District weights (more firms in Pudong, Minhang, Jiading, Songjiang).
@@ -49,7 +50,10 @@ pub fn demo_uscc(i: u64, district_code: &str) -> Uscc {
         *slot = ALPHABET[(n % 31) as usize];
         n /= 31;
     }
-    let body = format!("91{district_code}MA1{}", std::str::from_utf8(&tail).unwrap_or("000000"));
+    let body = format!(
+        "91{district_code}MA1{}",
+        std::str::from_utf8(&tail).unwrap_or("000000")
+    );
     Uscc::with_check(&body).expect("demo codes are built from the alphabet")
 }
 
@@ -81,8 +85,9 @@ pub fn demo_firm(seed: u64, i: u64) -> FirmRow {
     let assets_wan = revenue_wan * rng.random_range(0.4..2.5);
     let capital_wan = (10f64 * 500f64.powf(rng.random::<f64>())).round();
     let year = rng.random_range(1996..=2025);
-    let established = chrono::NaiveDate::from_ymd_opt(year, rng.random_range(1..=12), rng.random_range(1..=28))
-        .unwrap_or_default();
+    let established =
+        chrono::NaiveDate::from_ymd_opt(year, rng.random_range(1..=12), rng.random_range(1..=28))
+            .unwrap_or_default();
     let name = format!(
         "上海{}{}{}有限公司",
         WORDS[rng.random_range(0..WORDS.len())],
@@ -96,7 +101,11 @@ pub fn demo_firm(seed: u64, i: u64) -> FirmRow {
     let class = std
         .classify(
             &industry,
-            &Indicators { employees: Some(employees), revenue: Some(revenue), total_assets: Some(total_assets) },
+            &Indicators {
+                employees: Some(employees),
+                revenue: Some(revenue),
+                total_assets: Some(total_assets),
+            },
         )
         .expect("demo firms carry every indicator");
     let at = now();
@@ -120,7 +129,8 @@ pub fn demo_firm(seed: u64, i: u64) -> FirmRow {
 
 pub const DEMO_BANK: &str = "申城商业银行 Shencheng Commercial Bank (demo)";
 pub const DEMO_GUARANTOR: &str = "浦江融资担保 Pujiang Financing Guarantee (demo)";
-pub const DEMO_GOVERNMENT: &str = "上海市经济信息化委 Municipal Commission of Economy and Informatization (demo)";
+pub const DEMO_GOVERNMENT: &str =
+    "上海市经济信息化委 Municipal Commission of Economy and Informatization (demo)";
 
 /// A key minted for the demo: the shell variable it is written to, its role, and the secret.
 pub struct DemoKey {
@@ -139,7 +149,12 @@ pub struct DemoReport {
 
 /// Seed `firms` demo firms (skipping those already there) and mint one key per role.
 /// `progress` is told how many firms have been written so far.
-pub fn seed(db: &Db, firms: u64, seed: u64, progress: &dyn Fn(u64)) -> Result<DemoReport, StoreError> {
+pub fn seed(
+    db: &Db,
+    firms: u64,
+    seed: u64,
+    progress: &dyn Fn(u64),
+) -> Result<DemoReport, StoreError> {
     let mut conn = db.conn()?;
     let mut new = 0;
     let chunk = 5_000u64;
@@ -163,10 +178,23 @@ pub fn seed(db: &Db, firms: u64, seed: u64, progress: &dyn Fn(u64)) -> Result<De
     for (var, role, inst, firm) in plan {
         let (_, secret) = keys::provision(&mut conn, role, inst, firm, Some("demo"))
             .map_err(|e| StoreError::Config(e.to_string()))?;
-        let owner = inst.or(firm).unwrap_or("platform administrator").to_string();
-        keys_out.push(DemoKey { var, role, owner, secret });
+        let owner = inst
+            .or(firm)
+            .unwrap_or("platform administrator")
+            .to_string();
+        keys_out.push(DemoKey {
+            var,
+            role,
+            owner,
+            secret,
+        });
     }
-    Ok(DemoReport { firms_total: firms as usize, firms_new: new, keys: keys_out, first_firm })
+    Ok(DemoReport {
+        firms_total: firms as usize,
+        firms_new: new,
+        keys: keys_out,
+        first_firm,
+    })
 }
 
 /// The keys file `source`d by the README's examples.
@@ -196,9 +224,20 @@ mod tests {
     #[test]
     fn demo_firms_are_deterministic_and_classified() {
         let (a, b) = (demo_firm(7, 3), demo_firm(7, 3));
-        assert_eq!(FirmRow { created_at: a.created_at, updated_at: a.updated_at, ..b }, a);
+        assert_eq!(
+            FirmRow {
+                created_at: a.created_at,
+                updated_at: a.updated_at,
+                ..b
+            },
+            a
+        );
         assert_ne!(demo_firm(7, 4).uscc, a.uscc);
-        let classes: std::collections::HashSet<String> = (0..2000).map(|i| demo_firm(1, i).size_class).collect();
-        assert!(classes.contains("micro") && classes.contains("small") && classes.contains("medium"), "{classes:?}");
+        let classes: std::collections::HashSet<String> =
+            (0..2000).map(|i| demo_firm(1, i).size_class).collect();
+        assert!(
+            classes.contains("micro") && classes.contains("small") && classes.contains("medium"),
+            "{classes:?}"
+        );
     }
 }

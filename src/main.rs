@@ -10,7 +10,11 @@ use credithub::{cache, demo};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
-#[command(name = "credithub", version, about = "Financing-match and credit data hub for SMEs")]
+#[command(
+    name = "credithub",
+    version,
+    about = "Financing-match and credit data hub for SMEs"
+)]
 struct Cli {
     #[command(flatten)]
     store: StoreConfig,
@@ -76,7 +80,8 @@ enum KeysCommand {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    Role::parse(s).ok_or_else(|| "expected one of bank, guarantor, government, firm, admin".to_string())
+    Role::parse(s)
+        .ok_or_else(|| "expected one of bank, guarantor, government, firm, admin".to_string())
 }
 
 fn init_tracing() {
@@ -95,7 +100,8 @@ fn init_tracing() {
 }
 
 fn open_db(cfg: &StoreConfig) -> anyhow::Result<Db> {
-    Db::open(&cfg.database_url, cfg.db_pool).with_context(|| format!("opening the database at {}", cfg.database_url))
+    Db::open(&cfg.database_url, cfg.db_pool)
+        .with_context(|| format!("opening the database at {}", cfg.database_url))
 }
 
 fn run_demo(db: &Db, firms: u64, seed: u64, keys_file: &std::path::Path) -> anyhow::Result<()> {
@@ -106,10 +112,19 @@ fn run_demo(db: &Db, firms: u64, seed: u64, keys_file: &std::path::Path) -> anyh
     bar.set_message("seeding demo firms");
     let report = demo::seed(db, firms, seed, &|n| bar.set_position(n))?;
     bar.finish();
-    println!("demo: {} firms ({} new), institutions and keys ready", report.firms_total, report.firms_new);
-    println!("demo keys (shown once; also written to {}):", keys_file.display());
+    println!(
+        "demo: {} firms ({} new), institutions and keys ready",
+        report.firms_total, report.firms_new
+    );
+    println!(
+        "demo keys (shown once; also written to {}):",
+        keys_file.display()
+    );
     for k in &report.keys {
-        println!("  {:<14} {:<10} {:<70} {}", k.var, k.role, k.owner, k.secret);
+        println!(
+            "  {:<14} {:<10} {:<70} {}",
+            k.var, k.role, k.owner, k.secret
+        );
     }
     println!("  FIRM_USCC      {}", report.first_firm);
     if let Some(dir) = keys_file.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -126,7 +141,9 @@ fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(path).with_context(|| format!("writing {}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
     f.write_all(text.as_bytes())?;
     Ok(())
 }
@@ -138,12 +155,20 @@ fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             let db = Db::connect(&cli.store.database_url, 1)?;
             let applied = db.migrate()?;
-            println!("{} migration(s) applied on {}", applied.len(), db.backend().as_str());
+            println!(
+                "{} migration(s) applied on {}",
+                applied.len(),
+                db.backend().as_str()
+            );
             for v in applied {
                 println!("  {v}");
             }
         }
-        Command::Demo { firms, seed, keys_file } => {
+        Command::Demo {
+            firms,
+            seed,
+            keys_file,
+        } => {
             let db = open_db(&cli.store)?;
             run_demo(&db, firms, seed, &keys_file)?;
         }
@@ -151,29 +176,56 @@ fn main() -> anyhow::Result<()> {
             let db = open_db(&cli.store)?;
             let mut conn = db.conn()?;
             match command {
-                KeysCommand::Create { role, institution, firm, label } => {
-                    let (row, secret) =
-                        keys::provision(&mut conn, role, institution.as_deref(), firm.as_deref(), label.as_deref())?;
+                KeysCommand::Create {
+                    role,
+                    institution,
+                    firm,
+                    label,
+                } => {
+                    let (row, secret) = keys::provision(
+                        &mut conn,
+                        role,
+                        institution.as_deref(),
+                        firm.as_deref(),
+                        label.as_deref(),
+                    )?;
                     println!("{secret}");
-                    eprintln!("key {} ({} {}) created; the secret above is shown only once", row.id, row.role, row.prefix);
+                    eprintln!(
+                        "key {} ({} {}) created; the secret above is shown only once",
+                        row.id, row.role, row.prefix
+                    );
                 }
                 KeysCommand::List => {
-                    println!("{:<36}  {:<12}  {:<10}  {:<8}  owner", "id", "prefix", "role", "status");
+                    println!(
+                        "{:<36}  {:<12}  {:<10}  {:<8}  owner",
+                        "id", "prefix", "role", "status"
+                    );
                     for (k, inst) in keys::list(&mut conn)? {
                         let owner = inst.or(k.firm_uscc).unwrap_or_default();
-                        let status = if k.revoked_at.is_some() { "revoked" } else { "active" };
-                        println!("{:<36}  {:<12}  {:<10}  {:<8}  {owner}", k.id, k.prefix, k.role, status);
+                        let status = if k.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        };
+                        println!(
+                            "{:<36}  {:<12}  {:<10}  {:<8}  {owner}",
+                            k.id, k.prefix, k.role, status
+                        );
                     }
                 }
                 KeysCommand::Revoke { id } => {
                     let row = keys::revoke(&mut conn, &id).map_err(|e| match e {
-                        credithub::store::StoreError::NotFound => anyhow::anyhow!("no key with id or prefix '{id}'"),
+                        credithub::store::StoreError::NotFound => {
+                            anyhow::anyhow!("no key with id or prefix '{id}'")
+                        }
                         other => other.into(),
                     })?;
                     // A shared Redis cache is evicted at once; an in-process cache of a running server
                     // forgets the key within KEY_CACHE_TTL_SECS.
                     if let Some(url) = &cli.store.redis_url {
-                        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                        let rt = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()?;
                         rt.block_on(async {
                             let c = cache::open(Some(url), &cli.store.cache_namespace).await?;
                             c.delete(&api::auth::cache_key(&row.key_hash)).await
@@ -183,15 +235,26 @@ fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Serve { bind, demo, demo_firms } => {
+        Command::Serve {
+            bind,
+            demo,
+            demo_firms,
+        } => {
             let db = open_db(&cli.store)?;
             if demo {
-                run_demo(&db, demo_firms, 2026, std::path::Path::new("./data/demo-keys.env"))?;
+                run_demo(
+                    &db,
+                    demo_firms,
+                    2026,
+                    std::path::Path::new("./data/demo-keys.env"),
+                )?;
             }
             let bind = bind
                 .or_else(|| std::env::var("PORT").ok().map(|p| format!("127.0.0.1:{p}")))
                 .unwrap_or_else(|| "127.0.0.1:8080".to_string());
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             rt.block_on(async move {
                 let cache = cache::open(cli.store.redis_url.as_deref(), &cli.store.cache_namespace)
                     .await

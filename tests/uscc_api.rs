@@ -25,19 +25,34 @@ async fn valid_code_is_broken_into_its_parts() {
 async fn every_fault_is_named() {
     let app = spawn_app().await;
     let cases = [
-        ("91110000600037341", "uscc.length", "18 characters, found 17"),
+        (
+            "91110000600037341",
+            "uscc.length",
+            "18 characters, found 17",
+        ),
         ("91110000600037341LX", "uscc.length", "found 19"),
         ("91110000600O37341L", "uscc.character", "position 12"),
         ("9111000060003734IL", "uscc.character", "'I' at position 17"),
         ("91110000600037341S", "uscc.character", "'S' at position 18"),
         ("911A0000600037341L", "uscc.division_digit", "position 4"),
         ("9111000X600037341L", "uscc.division_digit", "position 8"),
-        ("91110000600037341M", "uscc.check_character", "expected 'L', found 'M'"),
+        (
+            "91110000600037341M",
+            "uscc.check_character",
+            "expected 'L', found 'M'",
+        ),
     ];
     for (code, rule, words) in cases {
         let (status, body) = app.get(&format!("/v1/uscc/{code}"), None).await;
         assert_eq!(status, 422, "{code}: {body}");
-        assert_eq!(field_rules(&body), vec![("code".to_string(), rule.to_string())], "{code}: {body}");
-        assert!(body["detail"].as_str().unwrap().contains(words), "{code}: {body}");
+        assert_eq!(
+            field_rules(&body),
+            vec![("code".to_string(), rule.to_string())],
+            "{code}: {body}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().contains(words),
+            "{code}: {body}"
+        );
     }
 }

@@ -52,12 +52,15 @@ pub fn cache_key(hash: &str) -> String {
 }
 
 async fn authenticate(state: &AppState, header: Option<String>) -> Result<Principal, ApiError> {
-    let header = header.ok_or_else(|| ApiError::Unauthorized("send Authorization: Bearer <api key>".into()))?;
+    let header = header
+        .ok_or_else(|| ApiError::Unauthorized("send Authorization: Bearer <api key>".into()))?;
     let token = header
         .strip_prefix("Bearer ")
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be 'Bearer <api key>'".into()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header must be 'Bearer <api key>'".into())
+        })?;
     let hash = keys::hash_key(token);
     let ckey = cache_key(&hash);
     if let Some(bytes) = state.cache.get(&ckey).await? {
@@ -69,13 +72,28 @@ async fn authenticate(state: &AppState, header: Option<String>) -> Result<Princi
     let row = state.db.run(move |c| keys::find_by_hash(c, &h)).await?;
     let row = row.ok_or_else(|| ApiError::Unauthorized("unknown API key".into()))?;
     if row.revoked_at.is_some() {
-        return Err(ApiError::Unauthorized("this API key has been revoked".into()));
+        return Err(ApiError::Unauthorized(
+            "this API key has been revoked".into(),
+        ));
     }
-    let role = Role::parse(&row.role)
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored key {} has unknown role {}", row.id, row.role)))?;
-    let p = Principal { key_id: row.id, role, institution_id: row.institution_id, firm_uscc: row.firm_uscc };
+    let role = Role::parse(&row.role).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "stored key {} has unknown role {}",
+            row.id,
+            row.role
+        ))
+    })?;
+    let p = Principal {
+        key_id: row.id,
+        role,
+        institution_id: row.institution_id,
+        firm_uscc: row.firm_uscc,
+    };
     let bytes = serde_json::to_vec(&p).map_err(|e| ApiError::Internal(e.into()))?;
-    state.cache.set(&ckey, &bytes, Duration::from_secs(KEY_CACHE_TTL_SECS)).await?;
+    state
+        .cache
+        .set(&ckey, &bytes, Duration::from_secs(KEY_CACHE_TTL_SECS))
+        .await?;
     Ok(p)
 }
 
@@ -91,7 +109,8 @@ impl FromRequest for Principal {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
+            let state =
+                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
             authenticate(&state, header).await
         })
     }

@@ -41,16 +41,28 @@ pub fn parse_indicators(
     let total_assets = money("total_assets", total_assets);
     let employees = match employees {
         Some(n) if n < 0 => {
-            errors.push(FieldError::new("employees", "non_negative", "employees must not be negative"));
+            errors.push(FieldError::new(
+                "employees",
+                "non_negative",
+                "employees must not be negative",
+            ));
             None
         }
         other => other.map(|n| n as u64),
     };
-    Indicators { employees, revenue, total_assets }
+    Indicators {
+        employees,
+        revenue,
+        total_assets,
+    }
 }
 
 /// Classify, turning the standard's faults into field errors (industry, or each missing indicator).
-pub fn classify(industry: &str, ind: &Indicators, errors: &mut Vec<FieldError>) -> Option<Classification> {
+pub fn classify(
+    industry: &str,
+    ind: &Indicators,
+    errors: &mut Vec<FieldError>,
+) -> Option<Classification> {
     let std = Standard::current();
     let industry = match std.industry(industry) {
         Ok(i) => i,
@@ -59,13 +71,19 @@ pub fn classify(industry: &str, ind: &Indicators, errors: &mut Vec<FieldError>) 
             return None;
         }
     };
-    if !errors.is_empty() {
-        return None;
-    }
-    match std.classify(&industry, ind) {
+    let result = match std.classify(&industry, ind) {
         Ok(c) => Some(c),
-        Err(ClassifyError::Missing { row, standard, missing }) => {
-            for m in missing {
+        Err(ClassifyError::Missing {
+            row,
+            standard,
+            missing,
+        }) => {
+            // An indicator that was given but failed to parse is reported for that fault, not as missing.
+            let given_but_bad: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
+            for m in missing
+                .into_iter()
+                .filter(|m| !given_but_bad.iter().any(|f| f == m))
+            {
                 errors.push(FieldError::new(
                     m,
                     "size_standard.required",
@@ -78,7 +96,8 @@ pub fn classify(industry: &str, ind: &Indicators, errors: &mut Vec<FieldError>) 
             errors.push(FieldError::new("industry", e.rule(), e.to_string()));
             None
         }
-    }
+    };
+    result.filter(|_| errors.is_empty())
 }
 
 /// Classify a firm as micro, small, medium or large under the 2011 standard, and say which indicators decided.
@@ -89,7 +108,12 @@ pub fn classify(industry: &str, ind: &Indicators, errors: &mut Vec<FieldError>) 
 pub async fn classify_route(body: Json<ClassifyRequest>) -> ApiResult<HttpResponse> {
     let r = body.0;
     let mut errors = Vec::new();
-    let ind = parse_indicators(r.employees, r.revenue.as_deref(), r.total_assets.as_deref(), &mut errors);
+    let ind = parse_indicators(
+        r.employees,
+        r.revenue.as_deref(),
+        r.total_assets.as_deref(),
+        &mut errors,
+    );
     match classify(&r.industry, &ind, &mut errors) {
         Some(c) if errors.is_empty() => Ok(HttpResponse::Ok().json(c)),
         _ => Err(ApiError::fields(errors)),

@@ -18,8 +18,16 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, rule: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), rule: rule.into(), message: message.into() }
+    pub fn new(
+        field: impl Into<String>,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            field: field.into(),
+            rule: rule.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -38,7 +46,10 @@ pub struct Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{detail}")]
-    Validation { detail: String, errors: Vec<FieldError> },
+    Validation {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -60,12 +71,22 @@ pub enum ApiError {
 impl ApiError {
     pub fn field(field: &str, rule: &str, message: impl Into<String>) -> Self {
         let e = FieldError::new(field, rule, message);
-        ApiError::Validation { detail: format!("{}: {}", e.field, e.message), errors: vec![e] }
+        ApiError::Validation {
+            detail: format!("{}: {}", e.field, e.message),
+            errors: vec![e],
+        }
     }
     pub fn fields(errors: Vec<FieldError>) -> Self {
         let detail = match errors.as_slice() {
             [one] => format!("{}: {}", one.field, one.message),
-            many => format!("{} fields are invalid: {}", many.len(), many.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ")),
+            many => format!(
+                "{} fields are invalid: {}",
+                many.len(),
+                many.iter()
+                    .map(|e| e.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         };
         ApiError::Validation { detail, errors }
     }
@@ -73,7 +94,9 @@ impl ApiError {
         match self {
             ApiError::Validation { .. } => ("validation", "Request validation failed"),
             ApiError::BadRequest(_) => ("bad-request", "Malformed request"),
-            ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::UnsupportedMediaType(_) => {
+                ("unsupported-media-type", "Unsupported media type")
+            }
             ApiError::Unauthorized(_) => ("unauthorized", "Authentication required"),
             ApiError::Forbidden(_) => ("forbidden", "Not allowed for this key"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
@@ -89,7 +112,9 @@ impl ApiError {
             title: title.to_string(),
             status: self.status_code().as_u16(),
             detail: match self {
-                ApiError::Internal(_) => "an internal error occurred; it has been logged with the request id".into(),
+                ApiError::Internal(_) => {
+                    "an internal error occurred; it has been logged with the request id".into()
+                }
                 other => other.to_string(),
             },
             errors: match self {

@@ -21,16 +21,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .headers()
             .get(actix_web::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|ct| ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+            .map(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("application/json")
+            })
             .unwrap_or(false);
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !content_type_ok {
-                return Err(ApiError::UnsupportedMediaType("send the body as Content-Type: application/json".into()));
+                return Err(ApiError::UnsupportedMediaType(
+                    "send the body as Content-Type: application/json".into(),
+                ));
             }
-            let bytes = body.await.map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
+            let bytes = body
+                .await
+                .map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
             if bytes.len() > JSON_LIMIT {
-                return Err(ApiError::BadRequest(format!("the body is larger than {JSON_LIMIT} bytes")));
+                return Err(ApiError::BadRequest(format!(
+                    "the body is larger than {JSON_LIMIT} bytes"
+                )));
             }
             parse_json(&bytes).map(Json)
         })
@@ -45,11 +57,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         if inner.is_syntax() || inner.is_eof() {
             ApiError::BadRequest(format!("the body is not valid JSON: {inner}"))
         } else {
-            let field = if path == "." { "body".to_string() } else { path };
+            let field = if path == "." {
+                "body".to_string()
+            } else {
+                path
+            };
             let msg = inner.to_string();
             // serde's text ends with " at line L column C"; keep the reason, the path says where.
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-            let rule = if msg.starts_with("missing field") { "required" } else if msg.starts_with("unknown field") { "unknown_field" } else { "type" };
+            let rule = if msg.starts_with("missing field") {
+                "required"
+            } else if msg.starts_with("unknown field") {
+                "unknown_field"
+            } else {
+                "type"
+            };
             let field = match (rule, msg.split('`').nth(1)) {
                 ("required", Some(name)) if field == "body" => name.to_string(),
                 ("required", Some(name)) => format!("{field}.{name}"),
@@ -68,12 +90,22 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(req.query_string().as_bytes()));
-        std::future::ready(serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
-            let field = e.path().to_string();
-            let msg = e.into_inner().to_string();
-            let field = if field == "." { msg.split('`').nth(1).unwrap_or("query").to_string() } else { field };
-            ApiError::fields(vec![FieldError::new(field, "query", msg)])
-        }))
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
+            req.query_string().as_bytes(),
+        ));
+        std::future::ready(
+            serde_path_to_error::deserialize(de)
+                .map(Query)
+                .map_err(|e| {
+                    let field = e.path().to_string();
+                    let msg = e.into_inner().to_string();
+                    let field = if field == "." {
+                        msg.split('`').nth(1).unwrap_or("query").to_string()
+                    } else {
+                        field
+                    };
+                    ApiError::fields(vec![FieldError::new(field, "query", msg)])
+                }),
+        )
     }
 }

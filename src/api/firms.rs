@@ -74,14 +74,21 @@ impl From<&FirmRow> for FirmView {
     fn from(r: &FirmRow) -> Self {
         let input = input_of(r);
         let mut errs = Vec::new();
-        let ind = parse_indicators(input.employees, input.revenue.as_deref(), input.total_assets.as_deref(), &mut errs);
+        let ind = parse_indicators(
+            input.employees,
+            input.revenue.as_deref(),
+            input.total_assets.as_deref(),
+            &mut errs,
+        );
         FirmView {
             uscc: r.uscc.clone(),
             name: r.name.clone(),
             industry: r.industry_code.clone(),
             industry_row: r.industry_row.clone(),
             district: r.district.clone(),
-            district_code: parse_district(&r.district).map(|d| d.code.to_string()).unwrap_or_default(),
+            district_code: parse_district(&r.district)
+                .map(|d| d.code.to_string())
+                .unwrap_or_default(),
             established_on: r.established_on.to_string(),
             registered_capital: Money::from_fen(r.registered_capital_fen).to_string(),
             employees: r.employees,
@@ -119,34 +126,64 @@ pub fn validate(input: &FirmInput, today: chrono::NaiveDate) -> Result<FirmRow, 
         .ok();
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        errors.push(FieldError::new("name", "length", "name must have 1 to 200 characters"));
+        errors.push(FieldError::new(
+            "name",
+            "length",
+            "name must have 1 to 200 characters",
+        ));
     }
     let district = parse_district(&input.district);
     if district.is_none() {
         errors.push(FieldError::new(
             "district",
             "district.unknown",
-            format!("'{}' is not a Shanghai district; use one of {}", input.district, district::keys()),
+            format!(
+                "'{}' is not a Shanghai district; use one of {}",
+                input.district,
+                district::keys()
+            ),
         ));
     }
-    let established = match chrono::NaiveDate::parse_from_str(input.established_on.trim(), "%Y-%m-%d") {
-        Ok(d) if d > today => {
-            errors.push(FieldError::new("established_on", "date.not_future", "established_on is in the future"));
-            None
-        }
-        Ok(d) => Some(d),
-        Err(_) => {
-            errors.push(FieldError::new("established_on", "date.format", "established_on must be a date YYYY-MM-DD"));
-            None
-        }
-    };
+    let established =
+        match chrono::NaiveDate::parse_from_str(input.established_on.trim(), "%Y-%m-%d") {
+            Ok(d) if d > today => {
+                errors.push(FieldError::new(
+                    "established_on",
+                    "date.not_future",
+                    "established_on is in the future",
+                ));
+                None
+            }
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.push(FieldError::new(
+                    "established_on",
+                    "date.format",
+                    "established_on must be a date YYYY-MM-DD",
+                ));
+                None
+            }
+        };
     let capital = Money::parse_non_negative(&input.registered_capital)
-        .map_err(|e| errors.push(FieldError::new("registered_capital", e.rule(), format!("registered_capital {e}"))))
+        .map_err(|e| {
+            errors.push(FieldError::new(
+                "registered_capital",
+                e.rule(),
+                format!("registered_capital {e}"),
+            ))
+        })
         .ok();
-    let ind = parse_indicators(input.employees, input.revenue.as_deref(), input.total_assets.as_deref(), &mut errors);
+    let ind = parse_indicators(
+        input.employees,
+        input.revenue.as_deref(),
+        input.total_assets.as_deref(),
+        &mut errors,
+    );
     let class = classify(&input.industry, &ind, &mut errors);
     match (uscc, district, established, capital, class) {
-        (Some(uscc), Some(district), Some(established), Some(capital), Some(class)) if errors.is_empty() => {
+        (Some(uscc), Some(district), Some(established), Some(capital), Some(class))
+            if errors.is_empty() =>
+        {
             let at = now();
             Ok(FirmRow {
                 uscc: uscc.to_string(),
@@ -180,15 +217,25 @@ fn today() -> chrono::NaiveDate {
     (status = 409, description = "the USCC is already registered", body = super::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "a field is invalid", body = super::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/firms")]
-pub async fn create_firm(state: web::Data<AppState>, who: Principal, body: Json<FirmInput>) -> ApiResult<HttpResponse> {
+pub async fn create_firm(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: Json<FirmInput>,
+) -> ApiResult<HttpResponse> {
     who.require(&[Role::Government, Role::Admin, Role::Firm])?;
     let row = validate(&body.0, today()).map_err(ApiError::fields)?;
     who.require_firm_access(&row.uscc)?;
     let r = row.clone();
-    state.db.run(move |c| store::insert(c, &r)).await.map_err(|e| match e {
-        crate::store::StoreError::Conflict(_) => ApiError::Conflict(format!("firm {} is already registered", row.uscc)),
-        other => other.into(),
-    })?;
+    state
+        .db
+        .run(move |c| store::insert(c, &r))
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Conflict(_) => {
+                ApiError::Conflict(format!("firm {} is already registered", row.uscc))
+            }
+            other => other.into(),
+        })?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/firms/{}", row.uscc)))
         .json(FirmView::from(&row)))
@@ -196,10 +243,16 @@ pub async fn create_firm(state: web::Data<AppState>, who: Principal, body: Json<
 
 async fn load(state: &AppState, uscc: &Uscc) -> ApiResult<FirmRow> {
     let u = uscc.to_string();
-    state.db.run(move |c| store::get(c, &u)).await.map_err(|e| match e {
-        crate::store::StoreError::NotFound => ApiError::NotFound(format!("no firm {uscc} is registered")),
-        other => other.into(),
-    })
+    state
+        .db
+        .run(move |c| store::get(c, &u))
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => {
+                ApiError::NotFound(format!("no firm {uscc} is registered"))
+            }
+            other => other.into(),
+        })
 }
 
 /// One firm's registry entry.
@@ -207,7 +260,11 @@ async fn load(state: &AppState, uscc: &Uscc) -> ApiResult<FirmRow> {
     (status = 200, body = FirmView),
     (status = 404, body = super::error::Problem, content_type = "application/problem+json")))]
 #[get("/v1/firms/{uscc}")]
-pub async fn get_firm(state: web::Data<AppState>, who: Principal, uscc: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get_firm(
+    state: web::Data<AppState>,
+    who: Principal,
+    uscc: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let uscc = parse_uscc("uscc", &uscc)?;
     who.require_firm_access(uscc.as_str())?;
     let row = load(&state, &uscc).await?;
@@ -241,7 +298,10 @@ pub async fn patch_firm(
         revenue: p.revenue.or(base.revenue),
         total_assets: p.total_assets.or(base.total_assets),
     };
-    let row = FirmRow { created_at: old.created_at, ..validate(&merged, today()).map_err(ApiError::fields)? };
+    let row = FirmRow {
+        created_at: old.created_at,
+        ..validate(&merged, today()).map_err(ApiError::fields)?
+    };
     let r = row.clone();
     state.db.run(move |c| store::update(c, &r)).await?;
     Ok(HttpResponse::Ok().json(FirmView::from(&row)))
@@ -269,7 +329,8 @@ pub struct FirmPage {
     pub next_cursor: Option<String>,
 }
 
-const CURSOR_ENGINE: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+const CURSOR_ENGINE: base64::engine::GeneralPurpose =
+    base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 fn parse_filter(p: &ListParams) -> Result<(FirmFilter, i64), Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -277,33 +338,68 @@ fn parse_filter(p: &ListParams) -> Result<(FirmFilter, i64), Vec<FieldError>> {
     if let Some(d) = &p.district {
         match parse_district(d) {
             Some(d) => f.district = Some(d.key.to_string()),
-            None => errors.push(FieldError::new("district", "district.unknown", format!("'{d}' is not a Shanghai district; use one of {}", district::keys()))),
+            None => errors.push(FieldError::new(
+                "district",
+                "district.unknown",
+                format!(
+                    "'{d}' is not a Shanghai district; use one of {}",
+                    district::keys()
+                ),
+            )),
         }
     }
     if let Some(i) = &p.industry {
         let std = Standard::current();
         if std.row(i).is_some() {
             f.industry_row = Some(i.clone());
-        } else if !i.is_empty() && i.len() <= 5 && i.as_bytes()[0].is_ascii_alphabetic() && i.bytes().skip(1).all(|b| b.is_ascii_digit()) {
+        } else if !i.is_empty()
+            && i.len() <= 5
+            && i.as_bytes()[0].is_ascii_alphabetic()
+            && i.bytes().skip(1).all(|b| b.is_ascii_digit())
+        {
             f.industry_code_prefix = Some(i.to_ascii_uppercase());
         } else {
-            errors.push(FieldError::new("industry", "industry.format", format!("'{i}' is neither a row key ({}) nor a GB/T 4754 code prefix", std.row_keys().join(", "))));
+            errors.push(FieldError::new(
+                "industry",
+                "industry.format",
+                format!(
+                    "'{i}' is neither a row key ({}) nor a GB/T 4754 code prefix",
+                    std.row_keys().join(", ")
+                ),
+            ));
         }
     }
     if let Some(c) = &p.size_class {
         match SizeClass::parse(c) {
             Some(c) => f.size_class = Some(c.as_str().to_string()),
-            None => errors.push(FieldError::new("size_class", "size_class.unknown", "size_class must be micro, small, medium or large")),
+            None => errors.push(FieldError::new(
+                "size_class",
+                "size_class.unknown",
+                "size_class must be micro, small, medium or large",
+            )),
         }
     }
     let limit = p.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
-        errors.push(FieldError::new("limit", "range", "limit must be between 1 and 500"));
+        errors.push(FieldError::new(
+            "limit",
+            "range",
+            "limit must be between 1 and 500",
+        ));
     }
     if let Some(c) = &p.cursor {
-        match CURSOR_ENGINE.decode(c).ok().and_then(|b| String::from_utf8(b).ok()).and_then(|s| s.strip_prefix("firm:").map(str::to_string)) {
+        match CURSOR_ENGINE
+            .decode(c)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.strip_prefix("firm:").map(str::to_string))
+        {
             Some(after) => f.after = Some(after),
-            None => errors.push(FieldError::new("cursor", "cursor.invalid", "cursor is not one this API returned")),
+            None => errors.push(FieldError::new(
+                "cursor",
+                "cursor.invalid",
+                "cursor is not one this API returned",
+            )),
         }
     }
     if errors.is_empty() {
@@ -318,15 +414,26 @@ fn parse_filter(p: &ListParams) -> Result<(FirmFilter, i64), Vec<FieldError>> {
     (status = 200, body = FirmPage),
     (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
 #[get("/v1/firms")]
-pub async fn list_firms(state: web::Data<AppState>, who: Principal, q: Query<ListParams>) -> ApiResult<HttpResponse> {
+pub async fn list_firms(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: Query<ListParams>,
+) -> ApiResult<HttpResponse> {
     who.require(&[Role::Government, Role::Admin])?;
     let (filter, limit) = parse_filter(&q.0).map_err(ApiError::fields)?;
-    let mut rows = state.db.run(move |c| store::list(c, &filter, limit + 1)).await?;
+    let mut rows = state
+        .db
+        .run(move |c| store::list(c, &filter, limit + 1))
+        .await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|r| CURSOR_ENGINE.encode(format!("firm:{}", r.uscc)))
+        rows.last()
+            .map(|r| CURSOR_ENGINE.encode(format!("firm:{}", r.uscc)))
     } else {
         None
     };
-    Ok(HttpResponse::Ok().json(FirmPage { items: rows.iter().map(FirmView::from).collect(), next_cursor }))
+    Ok(HttpResponse::Ok().json(FirmPage {
+        items: rows.iter().map(FirmView::from).collect(),
+        next_cursor,
+    }))
 }

@@ -40,5 +40,7 @@ pub async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     prometheus::TextEncoder::new()
         .encode(&state.metrics.registry.gather(), &mut buf)
         .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(buf))
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(buf))
 }

@@ -23,22 +23,35 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
-        let registry = Registry::new_custom(Some("credithub".into()), None).expect("static prefix is valid");
+        let registry =
+            Registry::new_custom(Some("credithub".into()), None).expect("static prefix is valid");
         let requests = IntCounterVec::new(
             Opts::new("http_requests_total", "HTTP requests by route and status"),
             &["method", "route", "status"],
         )
         .expect("static metric definition");
         let latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route").buckets(vec![
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by route",
+            )
+            .buckets(vec![
                 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
             ]),
             &["method", "route"],
         )
         .expect("static metric definition");
-        registry.register(Box::new(requests.clone())).expect("registered once");
-        registry.register(Box::new(latency.clone())).expect("registered once");
-        Metrics { registry, requests, latency }
+        registry
+            .register(Box::new(requests.clone()))
+            .expect("registered once");
+        registry
+            .register(Box::new(latency.clone()))
+            .expect("registered once");
+        Metrics {
+            registry,
+            requests,
+            latency,
+        }
     }
 }
 
@@ -49,7 +62,10 @@ impl Default for Metrics {
 }
 
 fn valid_request_id(v: &str) -> bool {
-    !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    !v.is_empty()
+        && v.len() <= 128
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 pub async fn observe(
@@ -65,21 +81,28 @@ pub async fn observe(
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let method = req.method().to_string();
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.metrics.clone());
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.path());
     let started = Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
     if let Some(m) = metrics {
-        m.requests.with_label_values(&[&method, &route, &status.to_string()]).inc();
-        m.latency.with_label_values(&[&method, &route]).observe(elapsed.as_secs_f64());
+        m.requests
+            .with_label_values(&[&method, &route, &status.to_string()])
+            .inc();
+        m.latency
+            .with_label_values(&[&method, &route])
+            .observe(elapsed.as_secs_f64());
     }
     span.in_scope(|| {
         tracing::info!(status, route = %route, micros = elapsed.as_micros() as u64, "request done");
     });
     if let Ok(v) = HeaderValue::from_str(&request_id) {
-        res.headers_mut().insert(HeaderName::from_static(REQUEST_ID), v);
+        res.headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID), v);
     }
     Ok(res)
 }

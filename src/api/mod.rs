@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod firms;
 pub mod health;
+pub mod keys;
 pub mod middleware;
 pub mod uscc;
 
@@ -29,7 +30,10 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
     }
 }
 
@@ -40,6 +44,7 @@ impl utoipa::Modify for BearerAuth {
         health::healthz, health::readyz, health::metrics,
         uscc::check_uscc, classify::classify_route,
         firms::create_firm, firms::get_firm, firms::patch_firm, firms::list_firms,
+        keys::list_keys, keys::revoke_key,
     ),
     components(schemas(error::Problem, error::FieldError)),
     modifiers(&BearerAuth),
@@ -47,7 +52,11 @@ impl utoipa::Modify for BearerAuth {
 pub struct ApiDoc;
 
 async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!("no route {} {}", req.method(), req.path())))
+    Err(ApiError::NotFound(format!(
+        "no route {} {}",
+        req.method(),
+        req.path()
+    )))
 }
 
 /// Register every route; used by the server and by the tests' in-process app.
@@ -61,6 +70,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(firms::list_firms)
         .service(firms::get_firm)
         .service(firms::patch_firm)
+        .service(keys::list_keys)
+        .service(keys::revoke_key)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
         .service(web::redirect("/docs", "/docs/"));
 }

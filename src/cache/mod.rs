@@ -28,7 +28,11 @@ pub struct MemoryCache {
 
 impl MemoryCache {
     pub fn new(max_entries: u64) -> Self {
-        MemoryCache { inner: moka::future::Cache::builder().max_capacity(max_entries).build() }
+        MemoryCache {
+            inner: moka::future::Cache::builder()
+                .max_capacity(max_entries)
+                .build(),
+        }
     }
 }
 
@@ -45,7 +49,12 @@ impl Cache for MemoryCache {
         }
     }
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
-        self.inner.insert(key.to_string(), (value.to_vec(), std::time::Instant::now() + ttl)).await;
+        self.inner
+            .insert(
+                key.to_string(),
+                (value.to_vec(), std::time::Instant::now() + ttl),
+            )
+            .await;
         Ok(())
     }
     async fn delete(&self, key: &str) -> Result<(), CacheError> {
@@ -67,7 +76,10 @@ impl RedisCache {
     pub async fn connect(url: &str, namespace: &str) -> Result<Self, CacheError> {
         let client = redis::Client::open(url)?;
         let conn = redis::aio::ConnectionManager::new(client).await?;
-        Ok(RedisCache { conn, namespace: namespace.to_string() })
+        Ok(RedisCache {
+            conn,
+            namespace: namespace.to_string(),
+        })
     }
     fn key(&self, key: &str) -> String {
         format!("{}:{key}", self.namespace)
@@ -78,17 +90,29 @@ impl RedisCache {
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
         let mut c = self.conn.clone();
-        Ok(redis::cmd("GET").arg(self.key(key)).query_async(&mut c).await?)
+        Ok(redis::cmd("GET")
+            .arg(self.key(key))
+            .query_async(&mut c)
+            .await?)
     }
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
         let mut c = self.conn.clone();
         let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        redis::cmd("SET").arg(self.key(key)).arg(value).arg("PX").arg(ms).query_async::<()>(&mut c).await?;
+        redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("PX")
+            .arg(ms)
+            .query_async::<()>(&mut c)
+            .await?;
         Ok(())
     }
     async fn delete(&self, key: &str) -> Result<(), CacheError> {
         let mut c = self.conn.clone();
-        redis::cmd("DEL").arg(self.key(key)).query_async::<()>(&mut c).await?;
+        redis::cmd("DEL")
+            .arg(self.key(key))
+            .query_async::<()>(&mut c)
+            .await?;
         Ok(())
     }
     fn kind(&self) -> &'static str {

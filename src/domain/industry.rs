@@ -79,7 +79,12 @@ pub enum IndustryError {
     #[error("'{0}' is neither a row key of the size standard nor a GB/T 4754 code (a section letter A-T followed by 0, 2, 3 or 4 digits, e.g. C, C13, C131, C1310)")]
     Format(String),
     #[error("GB/T 4754 division {division:02} does not belong to section {section} (it holds divisions {from:02}-{to:02})")]
-    Division { section: char, division: u8, from: u8, to: u8 },
+    Division {
+        section: char,
+        division: u8,
+        from: u8,
+        to: u8,
+    },
     #[error("{0}")]
     OutsideStandard(&'static str),
     #[error("{0}; give the division (at least 3 characters)")]
@@ -109,7 +114,10 @@ pub struct Industry {
 pub fn parse_industry(input: &str, row_keys: &[&'static str]) -> Result<Industry, IndustryError> {
     let s = input.trim();
     if let Some(row) = row_keys.iter().find(|k| **k == s) {
-        return Ok(Industry { code: (*row).to_string(), row });
+        return Ok(Industry {
+            code: (*row).to_string(),
+            row,
+        });
     }
     let code = s.to_ascii_uppercase();
     let bytes = code.as_bytes();
@@ -117,14 +125,23 @@ pub fn parse_industry(input: &str, row_keys: &[&'static str]) -> Result<Industry
         && bytes[0].is_ascii_uppercase()
         && matches!(bytes.len(), 1 | 3 | 4 | 5)
         && bytes[1..].iter().all(u8::is_ascii_digit);
-    let section = SECTIONS.iter().find(|(l, _, _)| bytes.first() == Some(&(*l as u8)));
+    let section = SECTIONS
+        .iter()
+        .find(|(l, _, _)| bytes.first() == Some(&(*l as u8)));
     let Some(&(letter, from, to)) = section.filter(|_| well_formed) else {
         return Err(IndustryError::Format(s.to_string()));
     };
     if code.len() >= 3 {
-        let division: u8 = code[1..3].parse().map_err(|_| IndustryError::Format(s.to_string()))?;
+        let division: u8 = code[1..3]
+            .parse()
+            .map_err(|_| IndustryError::Format(s.to_string()))?;
         if !(from..=to).contains(&division) {
-            return Err(IndustryError::Division { section: letter, division, from, to });
+            return Err(IndustryError::Division {
+                section: letter,
+                division,
+                from,
+                to,
+            });
         }
     }
     let target = PREFIXES
@@ -166,7 +183,10 @@ mod tests {
         assert!(matches!(row("G53"), Err(IndustryError::OutsideStandard(_))));
         assert!(matches!(row("S91"), Err(IndustryError::OutsideStandard(_))));
         assert!(matches!(row("F"), Err(IndustryError::Ambiguous(_))));
-        assert!(matches!(row("C05"), Err(IndustryError::Division { division: 5, .. })));
+        assert!(matches!(
+            row("C05"),
+            Err(IndustryError::Division { division: 5, .. })
+        ));
         assert!(matches!(row("C1"), Err(IndustryError::Format(_))));
         assert!(matches!(row("Z12"), Err(IndustryError::Format(_))));
         assert!(matches!(row("banking"), Err(IndustryError::Format(_))));

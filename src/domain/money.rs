@@ -55,15 +55,21 @@ impl Money {
         Ok(m)
     }
     fn from_decimal_exact(d: Decimal) -> Result<Self, MoneyError> {
-        let fen = d.checked_mul(Decimal::ONE_HUNDRED).ok_or(MoneyError::Overflow)?;
+        let fen = d
+            .checked_mul(Decimal::ONE_HUNDRED)
+            .ok_or(MoneyError::Overflow)?;
         if fen.fract() != Decimal::ZERO {
             return Err(MoneyError::TooPrecise);
         }
-        i64::try_from(fen).map(Money).map_err(|_| MoneyError::Overflow)
+        i64::try_from(fen)
+            .map(Money)
+            .map_err(|_| MoneyError::Overflow)
     }
     /// Round a computed yuan amount once to the fen, half away from zero (四舍五入, DOMAIN.md §6).
     pub fn round_yuan(d: Decimal) -> Result<Self, MoneyError> {
-        Self::from_decimal_exact(d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+        Self::from_decimal_exact(
+            d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
+        )
     }
     pub fn to_decimal(self) -> Decimal {
         Decimal::new(self.0, 2)

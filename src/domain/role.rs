@@ -13,7 +13,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Bank, Role::Guarantor, Role::Government, Role::Firm, Role::Admin];
+    pub const ALL: [Role; 5] = [
+        Role::Bank,
+        Role::Guarantor,
+        Role::Government,
+        Role::Firm,
+        Role::Admin,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

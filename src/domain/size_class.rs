@@ -25,9 +25,14 @@ impl SizeClass {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [SizeClass::Micro, SizeClass::Small, SizeClass::Medium, SizeClass::Large]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        [
+            SizeClass::Micro,
+            SizeClass::Small,
+            SizeClass::Medium,
+            SizeClass::Large,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
     }
 }
 
@@ -128,7 +133,11 @@ pub enum ClassifyError {
     #[error(transparent)]
     Industry(#[from] IndustryError),
     #[error("the '{row}' row of the {standard} standard needs {}", missing.join(", "))]
-    Missing { row: String, standard: String, missing: Vec<&'static str> },
+    Missing {
+        row: String,
+        standard: String,
+        missing: Vec<&'static str>,
+    },
 }
 
 static STANDARD_2011: OnceLock<Standard> = OnceLock::new();
@@ -148,7 +157,11 @@ impl Standard {
 
     pub fn industry(&self, input: &str) -> Result<Industry, IndustryError> {
         // Row keys are 'static in the shipped data's lifetime; collect them once per call.
-        let keys: Vec<&'static str> = Standard::current().rows.iter().map(|r| r.key.as_str()).collect();
+        let keys: Vec<&'static str> = Standard::current()
+            .rows
+            .iter()
+            .map(|r| r.key.as_str())
+            .collect();
         parse_industry(input, &keys)
     }
 
@@ -169,10 +182,14 @@ impl Standard {
 
     /// Classify a firm. Rules of the standard: SME only inside the ceiling ("or"); medium and small need
     /// all of their lower bounds ("and"), a firm that misses one drops a class; micro is below small.
-    pub fn classify(&self, industry: &Industry, ind: &Indicators) -> Result<Classification, ClassifyError> {
-        let row = self.row(industry.row).ok_or_else(|| {
-            ClassifyError::Industry(IndustryError::Format(industry.code.clone()))
-        })?;
+    pub fn classify(
+        &self,
+        industry: &Industry,
+        ind: &Indicators,
+    ) -> Result<Classification, ClassifyError> {
+        let row = self
+            .row(industry.row)
+            .ok_or_else(|| ClassifyError::Industry(IndustryError::Format(industry.code.clone())))?;
         let missing: Vec<&'static str> = Self::required(row)
             .into_iter()
             .filter(|i| ind.get(*i).is_none())
@@ -188,8 +205,16 @@ impl Standard {
         let judge = |b: &Bound, rule: &'static str| -> Deciding {
             let value = ind.get(b.indicator).unwrap_or_default();
             let bound = Decimal::from(b.value) * b.indicator.unit_in_request();
-            let met = if rule == "sme_ceiling" { value < bound } else { value >= bound };
-            let unit = if b.indicator == Indicator::Employees { "persons" } else { "yuan" };
+            let met = if rule == "sme_ceiling" {
+                value < bound
+            } else {
+                value >= bound
+            };
+            let unit = if b.indicator == Indicator::Employees {
+                "persons"
+            } else {
+                "yuan"
+            };
             let relation = match (rule, met) {
                 ("sme_ceiling", true) => "below",
                 ("sme_ceiling", false) => "not below",
@@ -215,17 +240,35 @@ impl Standard {
                 ),
             }
         };
-        let ceiling: Vec<Deciding> = row.ceiling.iter().map(|b| judge(b, "sme_ceiling")).collect();
-        let medium: Vec<Deciding> = row.medium.iter().map(|b| judge(b, "medium_lower_bound")).collect();
-        let small: Vec<Deciding> = row.small.iter().map(|b| judge(b, "small_lower_bound")).collect();
+        let ceiling: Vec<Deciding> = row
+            .ceiling
+            .iter()
+            .map(|b| judge(b, "sme_ceiling"))
+            .collect();
+        let medium: Vec<Deciding> = row
+            .medium
+            .iter()
+            .map(|b| judge(b, "medium_lower_bound"))
+            .collect();
+        let small: Vec<Deciding> = row
+            .small
+            .iter()
+            .map(|b| judge(b, "small_lower_bound"))
+            .collect();
         let (size_class, deciding) = if !ceiling.iter().any(|d| d.met) {
             (SizeClass::Large, ceiling)
         } else if medium.iter().all(|d| d.met) {
             (SizeClass::Medium, medium)
         } else if small.iter().all(|d| d.met) {
-            (SizeClass::Small, medium.into_iter().filter(|d| !d.met).collect())
+            (
+                SizeClass::Small,
+                medium.into_iter().filter(|d| !d.met).collect(),
+            )
         } else {
-            (SizeClass::Micro, small.into_iter().filter(|d| !d.met).collect())
+            (
+                SizeClass::Micro,
+                small.into_iter().filter(|d| !d.met).collect(),
+            )
         };
         Ok(Classification {
             size_class,
@@ -241,7 +284,12 @@ impl Standard {
 mod tests {
     use super::*;
 
-    fn classify(industry: &str, x: Option<u64>, y_wan: Option<i64>, z_wan: Option<i64>) -> Result<SizeClass, ClassifyError> {
+    fn classify(
+        industry: &str,
+        x: Option<u64>,
+        y_wan: Option<i64>,
+        z_wan: Option<i64>,
+    ) -> Result<SizeClass, ClassifyError> {
         let std = Standard::current();
         let ind = std.industry(industry)?;
         let indicators = Indicators {
@@ -276,9 +324,18 @@ mod tests {
     #[test]
     fn single_indicator_rows() {
         use SizeClass::*;
-        assert_eq!(classify("agriculture", None, Some(19999), None).unwrap(), Medium);
-        assert_eq!(classify("agriculture", None, Some(20000), None).unwrap(), Large);
-        assert_eq!(classify("agriculture", None, Some(49), None).unwrap(), Micro);
+        assert_eq!(
+            classify("agriculture", None, Some(19999), None).unwrap(),
+            Medium
+        );
+        assert_eq!(
+            classify("agriculture", None, Some(20000), None).unwrap(),
+            Large
+        );
+        assert_eq!(
+            classify("agriculture", None, Some(49), None).unwrap(),
+            Micro
+        );
         assert_eq!(classify("other", Some(9), None, None).unwrap(), Micro);
         assert_eq!(classify("other", Some(10), None, None).unwrap(), Small);
         assert_eq!(classify("other", Some(300), None, None).unwrap(), Large);
@@ -289,7 +346,11 @@ mod tests {
         let e = classify("construction", None, Some(100), None).unwrap_err();
         assert_eq!(
             e,
-            ClassifyError::Missing { row: "construction".into(), standard: "2011".into(), missing: vec!["total_assets"] }
+            ClassifyError::Missing {
+                row: "construction".into(),
+                standard: "2011".into(),
+                missing: vec!["total_assets"]
+            }
         );
     }
 
@@ -298,7 +359,14 @@ mod tests {
         let std = Standard::current();
         let ind = std.industry("I65").unwrap();
         let c = std
-            .classify(&ind, &Indicators { employees: Some(50), revenue: Some(Money::from_yuan(20_000_000)), total_assets: None })
+            .classify(
+                &ind,
+                &Indicators {
+                    employees: Some(50),
+                    revenue: Some(Money::from_yuan(20_000_000)),
+                    total_assets: None,
+                },
+            )
             .unwrap();
         assert_eq!(c.size_class, SizeClass::Small);
         assert_eq!(c.deciding.len(), 1);

@@ -5,7 +5,9 @@ use std::fmt;
 /// GB 32100-2015 §4: the 31 code characters (no I, O, Z, S, V).
 pub const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// GB 32100-2015 §5: weights of positions 1..17 (3^i mod 31).
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// Why a string is not a USCC; each variant names the exact fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,15 +67,24 @@ impl Uscc {
         }
         for (i, &ch) in chars.iter().enumerate() {
             if !ch.is_ascii() || value_of(ch as u8).is_none() {
-                return Err(UsccError::Character { position: i + 1, ch });
+                return Err(UsccError::Character {
+                    position: i + 1,
+                    ch,
+                });
             }
             if (2..8).contains(&i) && !ch.is_ascii_digit() {
-                return Err(UsccError::DivisionDigit { position: i + 1, ch });
+                return Err(UsccError::DivisionDigit {
+                    position: i + 1,
+                    ch,
+                });
             }
         }
         let expected = check_char(&norm.as_bytes()[..17]);
         if chars[17] != expected {
-            return Err(UsccError::Check { expected, found: chars[17] });
+            return Err(UsccError::Check {
+                expected,
+                found: chars[17],
+            });
         }
         Ok(Uscc(norm))
     }
@@ -81,7 +92,9 @@ impl Uscc {
     /// Build a valid code from its 17-character body by appending the check character.
     pub fn with_check(body17: &str) -> Result<Self, UsccError> {
         if body17.len() != 17 {
-            return Err(UsccError::Length { found: body17.len() + 1 });
+            return Err(UsccError::Length {
+                found: body17.len() + 1,
+            });
         }
         let check = check_char(body17.as_bytes());
         Uscc::parse(&format!("{body17}{check}"))
@@ -153,15 +166,49 @@ mod tests {
             (" 9111-0000 6000-37341l ", Ok("91110000600037341L")),
             ("91110000600037341", Err(UsccError::Length { found: 17 })),
             ("91110000600037341LL", Err(UsccError::Length { found: 19 })),
-            ("91110000600O37341L", Err(UsccError::Character { position: 12, ch: 'O' })),
-            ("9111000060003734IL", Err(UsccError::Character { position: 17, ch: 'I' })),
-            ("911A0000600037341L", Err(UsccError::DivisionDigit { position: 4, ch: 'A' })),
-            ("91110000600037341M", Err(UsccError::Check { expected: 'L', found: 'M' })),
-            ("91110000600037341中", Err(UsccError::Character { position: 18, ch: '中' })),
+            (
+                "91110000600O37341L",
+                Err(UsccError::Character {
+                    position: 12,
+                    ch: 'O',
+                }),
+            ),
+            (
+                "9111000060003734IL",
+                Err(UsccError::Character {
+                    position: 17,
+                    ch: 'I',
+                }),
+            ),
+            (
+                "911A0000600037341L",
+                Err(UsccError::DivisionDigit {
+                    position: 4,
+                    ch: 'A',
+                }),
+            ),
+            (
+                "91110000600037341M",
+                Err(UsccError::Check {
+                    expected: 'L',
+                    found: 'M',
+                }),
+            ),
+            (
+                "91110000600037341中",
+                Err(UsccError::Character {
+                    position: 18,
+                    ch: '中',
+                }),
+            ),
         ];
         for (input, want) in cases {
             let got = Uscc::parse(input).map(|u| u.0);
-            assert_eq!(got.as_deref().map_err(Clone::clone), want.clone(), "{input}");
+            assert_eq!(
+                got.as_deref().map_err(Clone::clone),
+                want.clone(),
+                "{input}"
+            );
         }
     }
 

@@ -43,21 +43,29 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>> {
 /// Insert firm rows, skipping those whose key exists: one multi-row `INSERT … ON CONFLICT DO NOTHING` per
 /// chunk on PostgreSQL; `INSERT OR IGNORE` per row inside one transaction on SQLite (diesel has no
 /// batched upsert there, and SQLite's per-row cost inside a transaction is small).
-pub fn insert_ignoring_conflicts(conn: &mut DbConn, rows: &[super::firms::FirmRow]) -> Result<usize> {
+pub fn insert_ignoring_conflicts(
+    conn: &mut DbConn,
+    rows: &[super::firms::FirmRow],
+) -> Result<usize> {
     use super::schema::firms;
     use diesel::prelude::*;
     match conn {
         DbConn::Postgres(c) => c.transaction(|c| {
             let mut n = 0;
             for chunk in rows.chunks(1000) {
-                n += diesel::insert_into(firms::table).values(chunk).on_conflict_do_nothing().execute(c)?;
+                n += diesel::insert_into(firms::table)
+                    .values(chunk)
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
             }
             Ok(n)
         }),
         DbConn::Sqlite(c) => c.transaction(|c| {
             let mut n = 0;
             for row in rows {
-                n += diesel::insert_or_ignore_into(firms::table).values(row).execute(c)?;
+                n += diesel::insert_or_ignore_into(firms::table)
+                    .values(row)
+                    .execute(c)?;
             }
             Ok(n)
         }),

@@ -24,7 +24,9 @@ pub struct FirmRow {
 }
 
 pub fn insert(conn: &mut DbConn, row: &FirmRow) -> Result<()> {
-    diesel::insert_into(firms::table).values(row).execute(conn)?;
+    diesel::insert_into(firms::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -39,7 +41,9 @@ pub fn get(conn: &mut DbConn, uscc: &str) -> Result<FirmRow> {
 }
 
 pub fn update(conn: &mut DbConn, row: &FirmRow) -> Result<()> {
-    let n = diesel::update(firms::table.find(&row.uscc)).set(row).execute(conn)?;
+    let n = diesel::update(firms::table.find(&row.uscc))
+        .set(row)
+        .execute(conn)?;
     if n == 0 {
         return Err(super::StoreError::NotFound);
     }

@@ -19,7 +19,10 @@ pub struct Institution {
 pub const KINDS: [&str; 3] = ["bank", "guarantor", "government"];
 
 pub fn find_by_name(conn: &mut DbConn, name: &str) -> Result<Option<Institution>> {
-    Ok(institutions::table.filter(institutions::name.eq(name)).first(conn).optional()?)
+    Ok(institutions::table
+        .filter(institutions::name.eq(name))
+        .first(conn)
+        .optional()?)
 }
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<Institution> {
@@ -44,10 +47,14 @@ pub fn ensure(conn: &mut DbConn, name: &str, kind: &str) -> Result<Institution> 
         kind: kind.to_string(),
         created_at: now(),
     };
-    diesel::insert_into(institutions::table).values(&inst).execute(conn)?;
+    diesel::insert_into(institutions::table)
+        .values(&inst)
+        .execute(conn)?;
     Ok(inst)
 }
 
 pub fn list(conn: &mut DbConn) -> Result<Vec<Institution>> {
-    Ok(institutions::table.order(institutions::name.asc()).load(conn)?)
+    Ok(institutions::table
+        .order(institutions::name.asc())
+        .load(conn)?)
 }

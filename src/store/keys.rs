@@ -2,11 +2,11 @@
 
 use super::schema::{api_keys, institutions};
 use super::{now, DbConn, Result, StoreError};
+use crate::domain::{role::Role, Uscc};
 use base64::Engine;
 use diesel::prelude::*;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use crate::domain::{role::Role, Uscc};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = api_keys)]
@@ -32,7 +32,10 @@ pub fn hash_key(plaintext: &str) -> String {
 fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    format!("{KEY_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    format!(
+        "{KEY_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
 }
 
 pub struct NewKey<'a> {
@@ -56,12 +59,17 @@ pub fn create(conn: &mut DbConn, new: NewKey<'_>) -> Result<(ApiKeyRow, String)>
         created_at: now(),
         revoked_at: None,
     };
-    diesel::insert_into(api_keys::table).values(&row).execute(conn)?;
+    diesel::insert_into(api_keys::table)
+        .values(&row)
+        .execute(conn)?;
     Ok((row, secret))
 }
 
 pub fn find_by_hash(conn: &mut DbConn, hash: &str) -> Result<Option<ApiKeyRow>> {
-    Ok(api_keys::table.filter(api_keys::key_hash.eq(hash)).first(conn).optional()?)
+    Ok(api_keys::table
+        .filter(api_keys::key_hash.eq(hash))
+        .first(conn)
+        .optional()?)
 }
 
 /// All keys with their institution's name, newest first.
@@ -76,18 +84,29 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<(ApiKeyRow, Option<String>)>> {
 /// Revoke by id or by the key's shown prefix; returns the revoked row (with its hash, to evict caches).
 pub fn revoke(conn: &mut DbConn, id_or_prefix: &str) -> Result<ApiKeyRow> {
     let matches: Vec<ApiKeyRow> = api_keys::table
-        .filter(api_keys::id.eq(id_or_prefix).or(api_keys::prefix.eq(id_or_prefix)))
+        .filter(
+            api_keys::id
+                .eq(id_or_prefix)
+                .or(api_keys::prefix.eq(id_or_prefix)),
+        )
         .load(conn)?;
     let row = match matches.as_slice() {
         [] => return Err(StoreError::NotFound),
         [one] => one.clone(),
-        _ => return Err(StoreError::Conflict(format!("'{id_or_prefix}' names several keys; use the key id"))),
+        _ => {
+            return Err(StoreError::Conflict(format!(
+                "'{id_or_prefix}' names several keys; use the key id"
+            )))
+        }
     };
     let at = now();
     diesel::update(api_keys::table.find(&row.id))
         .set(api_keys::revoked_at.eq(Some(at)))
         .execute(conn)?;
-    Ok(ApiKeyRow { revoked_at: Some(at), ..row })
+    Ok(ApiKeyRow {
+        revoked_at: Some(at),
+        ..row
+    })
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -72,7 +72,10 @@ pub fn resolve_url(url: &str) -> (Backend, String) {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         (Backend::Postgres, url.to_string())
     } else {
-        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
         (Backend::Sqlite, path.to_string())
     }
 }
@@ -99,9 +102,13 @@ impl Db {
     pub fn connect(url: &str, max_connections: u32) -> Result<Self> {
         let (backend, url) = resolve_url(url);
         if backend == Backend::Sqlite {
-            if let Some(dir) = std::path::Path::new(&url).parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
+            if let Some(dir) = std::path::Path::new(&url)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Config(format!("cannot create {}: {e}", dir.display()))
+                })?;
             }
         }
         let manager = ConnectionManager::<DbConn>::new(url);

@@ -27,7 +27,10 @@ impl Drop for DbGuard {
             }
             DbGuard::Postgres { admin_url, name } => {
                 if let Ok(mut c) = PgConnection::establish(admin_url) {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut c);
+                    let _ = diesel::sql_query(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    ))
+                    .execute(&mut c);
                 }
             }
         }
@@ -73,7 +76,10 @@ fn migrations_fingerprint() -> String {
 }
 
 fn replace_db_name(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map(|(b, q)| (b, Some(q))).unwrap_or((url, None));
+    let (base, query) = url
+        .split_once('?')
+        .map(|(b, q)| (b, Some(q)))
+        .unwrap_or((url, None));
     let cut = base.rfind('/').expect("postgres URL has a path");
     let mut out = format!("{}/{name}", &base[..cut]);
     if let Some(q) = query {
@@ -91,22 +97,39 @@ fn pg_template(admin_url: &str) -> String {
         .get_or_init(|| {
             let name = format!("credithub_tpl_{}", migrations_fingerprint());
             let mut admin = PgConnection::establish(admin_url).expect("connect to DATABASE_URL");
-            diesel::sql_query("SELECT pg_advisory_lock(727274)").execute(&mut admin).expect("lock");
-            let exists = diesel::sql_query(format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"))
+            diesel::sql_query("SELECT pg_advisory_lock(727274)")
                 .execute(&mut admin)
-                .expect("query pg_database")
+                .expect("lock");
+            let exists = diesel::sql_query(format!(
+                "SELECT 1 FROM pg_database WHERE datname = '{name}'"
+            ))
+            .execute(&mut admin)
+            .expect("query pg_database")
                 > 0;
             if !exists {
                 let building = format!("{name}_building");
-                diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)")).execute(&mut admin).expect("drop");
-                diesel::sql_query(format!("CREATE DATABASE \"{building}\"")).execute(&mut admin).expect("create template");
+                diesel::sql_query(format!(
+                    "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+                ))
+                .execute(&mut admin)
+                .expect("drop");
+                diesel::sql_query(format!("CREATE DATABASE \"{building}\""))
+                    .execute(&mut admin)
+                    .expect("create template");
                 {
-                    let db = Db::connect(&replace_db_name(admin_url, &building), 1).expect("connect template");
+                    let db = Db::connect(&replace_db_name(admin_url, &building), 1)
+                        .expect("connect template");
                     db.migrate().expect("migrate template");
                 }
-                diesel::sql_query(format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\"")).execute(&mut admin).expect("rename");
+                diesel::sql_query(format!(
+                    "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
+                ))
+                .execute(&mut admin)
+                .expect("rename");
             }
-            diesel::sql_query("SELECT pg_advisory_unlock(727274)").execute(&mut admin).expect("unlock");
+            diesel::sql_query("SELECT pg_advisory_unlock(727274)")
+                .execute(&mut admin)
+                .expect("unlock");
             name
         })
         .clone()
@@ -114,15 +137,23 @@ fn pg_template(admin_url: &str) -> String {
 
 fn fresh_database() -> (String, DbGuard) {
     let id = uuid::Uuid::new_v4().simple().to_string();
-    match std::env::var("DATABASE_URL").ok().filter(|u| u.starts_with("postgres")) {
+    match std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+    {
         Some(admin_url) => {
             let template = pg_template(&admin_url);
             let name = format!("credithub_t_{id}");
             let mut admin = PgConnection::establish(&admin_url).expect("connect to DATABASE_URL");
-            diesel::sql_query(format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
-                .execute(&mut admin)
-                .expect("clone template");
-            (replace_db_name(&admin_url, &name), DbGuard::Postgres { admin_url, name })
+            diesel::sql_query(format!(
+                "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+            ))
+            .execute(&mut admin)
+            .expect("clone template");
+            (
+                replace_db_name(&admin_url, &name),
+                DbGuard::Postgres { admin_url, name },
+            )
         }
         None => {
             let path = std::env::temp_dir().join(format!("credithub-test-{id}.db"));
@@ -134,17 +165,34 @@ fn fresh_database() -> (String, DbGuard) {
 /// Start the real app on 127.0.0.1:0 against a fresh database (and Redis when `REDIS_URL` is set).
 pub async fn spawn_app() -> TestApp {
     let (url, guard) = fresh_database();
-    let db = tokio::task::spawn_blocking(move || Db::open(&url, 8)).await.expect("join").expect("open database");
+    let db = tokio::task::spawn_blocking(move || Db::open(&url, 8))
+        .await
+        .expect("join")
+        .expect("open database");
     let namespace = format!("credithub-test:{}", uuid::Uuid::new_v4().simple());
     let cache = credithub::cache::open(std::env::var("REDIS_URL").ok().as_deref(), &namespace)
         .await
         .expect("cache");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let server = api::serve(listener, AppState { db: db.clone(), cache, metrics: Default::default() }).expect("serve");
+    let server = api::serve(
+        listener,
+        AppState {
+            db: db.clone(),
+            cache,
+            metrics: Default::default(),
+        },
+    )
+    .expect("serve");
     let handle = server.handle();
     tokio::spawn(server);
-    TestApp { base, db, client: reqwest::Client::new(), server: handle, _guard: guard }
+    TestApp {
+        base,
+        db,
+        client: reqwest::Client::new(),
+        server: handle,
+        _guard: guard,
+    }
 }
 
 impl TestApp {
@@ -154,14 +202,17 @@ impl TestApp {
         let (inst, firm) = (institution.map(str::to_string), firm.map(str::to_string));
         tokio::task::spawn_blocking(move || {
             let mut c = db.conn().expect("conn");
-            keys::provision(&mut c, role, inst.as_deref(), firm.as_deref(), None).expect("provision").1
+            keys::provision(&mut c, role, inst.as_deref(), firm.as_deref(), None)
+                .expect("provision")
+                .1
         })
         .await
         .expect("join")
     }
 
     pub async fn gov_key(&self) -> String {
-        self.key(Role::Government, Some("Test Commission"), None).await
+        self.key(Role::Government, Some("Test Commission"), None)
+            .await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -176,7 +227,13 @@ impl TestApp {
         read(rb.send().await.expect("request")).await
     }
 
-    pub async fn send_json(&self, method: reqwest::Method, path: &str, key: Option<&str>, body: &Value) -> (u16, Value) {
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: &Value,
+    ) -> (u16, Value) {
         let mut rb = self.client.request(method, self.url(path)).json(body);
         if let Some(k) = key {
             rb = rb.bearer_auth(k);
@@ -192,20 +249,39 @@ impl TestApp {
 /// Status and JSON body; every error must be problem+json with the RFC 9457 members.
 pub async fn read(resp: reqwest::Response) -> (u16, Value) {
     let status = resp.status().as_u16();
-    let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let body: Value = resp.json().await.unwrap_or(Value::Null);
     if status >= 400 {
-        assert_eq!(ct, "application/problem+json", "error {status} must be problem+json: {body}");
+        assert_eq!(
+            ct, "application/problem+json",
+            "error {status} must be problem+json: {body}"
+        );
         assert_problem(&body, status);
     }
     (status, body)
 }
 
 pub fn assert_problem(body: &Value, status: u16) {
-    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("urn:credithub:problem:")), "type: {body}");
-    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()), "title: {body}");
+    assert!(
+        body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("urn:credithub:problem:")),
+        "type: {body}"
+    );
+    assert!(
+        body["title"].as_str().is_some_and(|t| !t.is_empty()),
+        "title: {body}"
+    );
     assert_eq!(body["status"], status, "status member: {body}");
-    assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()), "detail: {body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|t| !t.is_empty()),
+        "detail: {body}"
+    );
 }
 
 /// The rules named by a validation problem, as (field, rule) pairs.
@@ -214,7 +290,12 @@ pub fn field_rules(body: &Value) -> Vec<(String, String)> {
         .as_array()
         .map(|a| {
             a.iter()
-                .map(|e| (e["field"].as_str().unwrap_or("").to_string(), e["rule"].as_str().unwrap_or("").to_string()))
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap_or("").to_string(),
+                        e["rule"].as_str().unwrap_or("").to_string(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default()

@@ -1,0 +1,74 @@
+//! API keys over HTTP (admin): list them, revoke one. Revoking here also evicts the serving process's
+//! cache, so the key fails on its very next request with either cache.
+
+use super::auth::{cache_key, Principal};
+use super::error::{ApiError, ApiResult};
+use super::AppState;
+use crate::domain::role::Role;
+use crate::store::{keys, StoreError};
+use actix_web::{delete, get, web, HttpResponse};
+use serde::Serialize;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct KeyView {
+    pub id: String,
+    /// The first characters of the key, to recognise it; the secret itself is never stored.
+    pub prefix: String,
+    pub role: String,
+    pub institution: Option<String>,
+    pub firm: Option<String>,
+    pub label: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+fn view(k: keys::ApiKeyRow, institution: Option<String>) -> KeyView {
+    KeyView {
+        id: k.id,
+        prefix: k.prefix,
+        role: k.role,
+        institution,
+        firm: k.firm_uscc,
+        label: k.label,
+        created_at: k.created_at.and_utc().to_rfc3339(),
+        revoked_at: k.revoked_at.map(|t| t.and_utc().to_rfc3339()),
+    }
+}
+
+/// Every key, newest first (admin).
+#[utoipa::path(tag = "keys", security(("bearer" = [])), responses((status = 200, body = [KeyView])))]
+#[get("/v1/keys")]
+pub async fn list_keys(state: web::Data<AppState>, who: Principal) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Admin])?;
+    let rows = state.db.run(keys::list).await?;
+    Ok(HttpResponse::Ok().json(
+        rows.into_iter()
+            .map(|(k, i)| view(k, i))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Revoke a key by id or prefix (admin); it fails from the next request on.
+#[utoipa::path(tag = "keys", security(("bearer" = [])), params(("id" = String, Path)), responses(
+    (status = 200, body = KeyView),
+    (status = 404, body = super::error::Problem, content_type = "application/problem+json")))]
+#[delete("/v1/keys/{id}")]
+pub async fn revoke_key(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Admin])?;
+    let id = id.into_inner();
+    let wanted = id.clone();
+    let row = state
+        .db
+        .run(move |c| keys::revoke(c, &wanted))
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::NotFound(format!("no key with id or prefix '{id}'")),
+            other => other.into(),
+        })?;
+    state.cache.delete(&cache_key(&row.key_hash)).await?;
+    Ok(HttpResponse::Ok().json(view(row, None)))
+}
