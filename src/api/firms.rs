@@ -8,7 +8,7 @@ use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::district::{self, parse_district};
 use crate::domain::role::Role;
-use crate::domain::size_class::Classification;
+use crate::domain::size_class::{Classification, Indicators};
 use crate::domain::{Money, SizeClass, Standard, Uscc};
 use crate::store::firms::{self as store, FirmFilter, FirmRow};
 use crate::store::now;
@@ -72,14 +72,13 @@ pub struct FirmView {
 
 impl From<&FirmRow> for FirmView {
     fn from(r: &FirmRow) -> Self {
-        let input = input_of(r);
-        let mut errs = Vec::new();
-        let ind = parse_indicators(
-            input.employees,
-            input.revenue.as_deref(),
-            input.total_assets.as_deref(),
-            &mut errs,
-        );
+        let money = |f: Option<i64>| f.map(|v| Money::from_fen(v).to_string());
+        let indicators = Indicators {
+            employees: r.employees.map(|e| e.max(0) as u64),
+            revenue: r.revenue_fen.map(Money::from_fen),
+            total_assets: r.total_assets_fen.map(Money::from_fen),
+        };
+        let std = Standard::current();
         FirmView {
             uscc: r.uscc.clone(),
             name: r.name.clone(),
@@ -92,11 +91,14 @@ impl From<&FirmRow> for FirmView {
             established_on: r.established_on.to_string(),
             registered_capital: Money::from_fen(r.registered_capital_fen).to_string(),
             employees: r.employees,
-            revenue: input.revenue,
-            total_assets: input.total_assets,
+            revenue: money(r.revenue_fen),
+            total_assets: money(r.total_assets_fen),
             size_class: r.size_class.clone(),
             size_standard: r.size_standard.clone(),
-            classification: classify(&r.industry_code, &ind, &mut errs),
+            classification: std
+                .industry(&r.industry_code)
+                .ok()
+                .and_then(|i| std.classify(&i, &indicators).ok()),
             created_at: r.created_at.and_utc().to_rfc3339(),
             updated_at: r.updated_at.and_utc().to_rfc3339(),
         }
