@@ -5,4 +5,5 @@ pub mod cache;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod ingest;
 pub mod store;

@@ -4,6 +4,7 @@ pub mod district;
 pub mod industry;
 pub mod money;
 pub mod role;
+pub mod signals;
 pub mod size_class;
 pub mod uscc;
 

@@ -3,9 +3,11 @@
 
 pub mod backend;
 pub mod firms;
+pub mod ingestion;
 pub mod institutions;
 pub mod keys;
 pub mod schema;
+pub mod signals;
 
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};

@@ -43,4 +43,59 @@ diesel::table! {
 }
 
 diesel::joinable!(api_keys -> institutions (institution_id));
-diesel::allow_tables_to_appear_in_same_query!(institutions, firms, api_keys);
+diesel::allow_tables_to_appear_in_same_query!(
+    institutions,
+    firms,
+    api_keys,
+    ingestion_runs,
+    signals,
+    ingestion_rejects
+);
+
+diesel::table! {
+    ingestion_runs (id) {
+        id -> Text,
+        source -> Text,
+        origin -> Text,
+        status -> Text,
+        received -> BigInt,
+        accepted -> BigInt,
+        superseded -> BigInt,
+        duplicate -> BigInt,
+        quarantined -> BigInt,
+        error -> Nullable<Text>,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    signals (uscc, source, kind, period, event_key, version) {
+        uscc -> Text,
+        source -> Text,
+        kind -> Text,
+        period -> Text,
+        event_key -> Text,
+        version -> Integer,
+        value_fen -> Nullable<BigInt>,
+        value_num -> Nullable<Text>,
+        value_code -> Nullable<Text>,
+        event_start -> Nullable<Date>,
+        event_end -> Nullable<Date>,
+        authority -> Nullable<Text>,
+        repaired_on -> Nullable<Date>,
+        record_id -> Nullable<Text>,
+        run_id -> Text,
+        ingested_at -> Timestamp,
+        superseded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ingestion_rejects (run_id, line_no) {
+        run_id -> Text,
+        line_no -> BigInt,
+        raw -> Text,
+        reasons -> Text,
+    }
+}

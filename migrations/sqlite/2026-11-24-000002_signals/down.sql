@@ -1,0 +1,3 @@
+DROP TABLE ingestion_rejects;
+DROP TABLE signals;
+DROP TABLE ingestion_runs;

@@ -1,0 +1,138 @@
+//! The ingestion pipeline: a batch of raw rows → validated signals (merged idempotently, corrections
+//! superseding with history kept) + quarantined rows with their reasons, all in one transaction.
+//! A run that fails midway is rolled back whole and recorded as failed.
+
+pub mod format;
+
+use crate::domain::signals::{validate, Reason, Signal, Source};
+use crate::store::ingestion::{self, RejectRow, RunRow};
+use crate::store::signals::{self, Merge};
+use crate::store::{now, DbConn, StoreError};
+use diesel::Connection;
+use format::Line;
+
+/// Where a run's rows came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Api,
+    Import,
+    Pull,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Api => "api",
+            Origin::Import => "import",
+            Origin::Pull => "pull",
+        }
+    }
+}
+
+/// Today in China Standard Time (DOMAIN.md §6): what "in the future" is measured against.
+pub fn today_cst() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+/// Ingest one batch for one source. `progress(done, total)` is called as rows are written.
+pub fn run(
+    conn: &mut DbConn,
+    source: Source,
+    origin: Origin,
+    lines: Vec<Line>,
+    progress: &dyn Fn(u64, u64),
+) -> Result<RunRow, StoreError> {
+    let today = today_cst();
+    let started = now();
+    let total = lines.len() as u64;
+    let mut checked: Vec<(Line, Result<Signal, Vec<Reason>>)> = lines
+        .into_iter()
+        .map(|l| {
+            let v = match &l.row {
+                Ok(raw) => validate(raw, source, today),
+                Err(e) => Err(vec![Reason::new("malformed_row", e.clone())]),
+            };
+            (l, v)
+        })
+        .collect();
+    // A signal for a firm the registry does not know is quarantined, not stored.
+    let mut usccs: Vec<String> = checked
+        .iter()
+        .filter_map(|(_, v)| v.as_ref().ok().map(|s| s.uscc.to_string()))
+        .collect();
+    usccs.sort();
+    usccs.dedup();
+    let known = signals::known_firms(conn, &usccs)?;
+    for (_, v) in checked.iter_mut() {
+        if let Ok(s) = v {
+            if !known.contains(s.uscc.as_str()) {
+                *v = Err(vec![Reason::new(
+                    "unknown_firm",
+                    format!("no firm {} is registered", s.uscc),
+                )]);
+            }
+        }
+    }
+
+    let mut run = RunRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        source: source.as_str().to_string(),
+        origin: origin.as_str().to_string(),
+        status: "completed".into(),
+        received: total as i64,
+        accepted: 0,
+        superseded: 0,
+        duplicate: 0,
+        quarantined: 0,
+        error: None,
+        started_at: started,
+        finished_at: None,
+    };
+    let result = conn.transaction::<RunRow, StoreError, _>(|c| {
+        let mut run = run.clone();
+        ingestion::insert_run(c, &run)?;
+        let mut rejects = Vec::new();
+        for (i, (line, v)) in checked.iter().enumerate() {
+            match v {
+                Ok(s) => match signals::merge(c, s, &run.id, started)? {
+                    Merge::Inserted => run.accepted += 1,
+                    Merge::Superseded => {
+                        run.accepted += 1;
+                        run.superseded += 1;
+                    }
+                    Merge::Duplicate => run.duplicate += 1,
+                },
+                Err(reasons) => {
+                    run.quarantined += 1;
+                    rejects.push(RejectRow {
+                        run_id: run.id.clone(),
+                        line_no: line.line_no,
+                        raw: line.raw.clone(),
+                        reasons: serde_json::to_string(reasons).unwrap_or_default(),
+                    });
+                }
+            }
+            if i % 1000 == 999 {
+                progress(i as u64 + 1, total);
+            }
+        }
+        ingestion::insert_rejects(c, &rejects)?;
+        run.finished_at = Some(now());
+        ingestion::update_run(c, &run)?;
+        Ok(run)
+    });
+    match result {
+        Ok(r) => {
+            progress(total, total);
+            Ok(r)
+        }
+        Err(e) => {
+            // Nothing of the batch was kept; say so in a run of its own.
+            run.status = "failed".into();
+            run.error = Some(e.to_string());
+            run.finished_at = Some(now());
+            let _ = ingestion::insert_run(conn, &run);
+            Err(e)
+        }
+    }
+}
