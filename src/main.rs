@@ -50,6 +50,16 @@ enum Command {
         #[arg(long, default_value = "./data/demo-keys.env")]
         keys_file: std::path::PathBuf,
     },
+    /// Ingest a CSV or NDJSON file of signals for one source, with a progress bar.
+    Ingest {
+        /// tax, social_insurance, utility, customs or public_credit.
+        #[arg(long)]
+        source: String,
+        /// csv or ndjson; by default from the file's extension.
+        #[arg(long)]
+        format: Option<String>,
+        file: std::path::PathBuf,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -135,6 +145,62 @@ fn run_demo(db: &Db, firms: u64, seed: u64, keys_file: &std::path::Path) -> anyh
     Ok(())
 }
 
+fn ingest_file(
+    db: &Db,
+    source: &str,
+    format: Option<&str>,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    use credithub::domain::signals::Source;
+    use credithub::ingest::format::{self, Format};
+    let source = Source::parse(source).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--source '{source}' is not a source; use one of {}",
+            Source::keys()
+        )
+    })?;
+    let fmt = match format {
+        Some("csv") => Format::Csv,
+        Some("ndjson") | Some("jsonl") => Format::Ndjson,
+        Some(other) => anyhow::bail!("--format '{other}': use csv or ndjson"),
+        None => Format::from_path(file).ok_or_else(|| {
+            anyhow::anyhow!(
+                "cannot tell the format of {}; pass --format csv|ndjson",
+                file.display()
+            )
+        })?,
+    };
+    let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let lines = format::parse(fmt, &body)?;
+    let bar = ProgressBar::new(lines.len() as u64).with_style(
+        ProgressStyle::with_template(
+            "ingesting [{bar:40}] {pos}/{len} rows ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut conn = db.conn()?;
+    let run = credithub::ingest::run(
+        &mut conn,
+        source,
+        credithub::ingest::Origin::Import,
+        lines,
+        &|done, _| bar.set_position(done),
+    );
+    bar.finish();
+    let run = run?;
+    println!(
+        "run {}: received {}, accepted {} ({} corrections), duplicate {}, quarantined {}",
+        run.id, run.received, run.accepted, run.superseded, run.duplicate, run.quarantined
+    );
+    if run.quarantined > 0 {
+        println!(
+            "quarantined rows: GET /v1/ingestion-runs/{}/rejects",
+            run.id
+        );
+    }
+    Ok(())
+}
+
 fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
@@ -171,6 +237,14 @@ fn main() -> anyhow::Result<()> {
         } => {
             let db = open_db(&cli.store)?;
             run_demo(&db, firms, seed, &keys_file)?;
+        }
+        Command::Ingest {
+            source,
+            format,
+            file,
+        } => {
+            let db = open_db(&cli.store)?;
+            ingest_file(&db, &source, format.as_deref(), &file)?;
         }
         Command::Keys { command } => {
             let db = open_db(&cli.store)?;

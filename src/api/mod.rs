@@ -8,6 +8,7 @@ pub mod firms;
 pub mod health;
 pub mod keys;
 pub mod middleware;
+pub mod signals;
 pub mod uscc;
 
 use crate::cache::SharedCache;
@@ -45,6 +46,8 @@ impl utoipa::Modify for BearerAuth {
         uscc::check_uscc, classify::classify_route,
         firms::create_firm, firms::get_firm, firms::patch_firm, firms::list_firms,
         keys::list_keys, keys::revoke_key,
+        signals::post_signals, signals::import_signals, signals::list_runs, signals::get_run, signals::list_rejects,
+        signals::firm_signals,
     ),
     components(schemas(error::Problem, error::FieldError)),
     modifiers(&BearerAuth),
@@ -72,6 +75,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(firms::patch_firm)
         .service(keys::list_keys)
         .service(keys::revoke_key)
+        .service(signals::post_signals)
+        .service(signals::import_signals)
+        .service(signals::list_runs)
+        .service(signals::get_run)
+        .service(signals::list_rejects)
+        .service(signals::firm_signals)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
         .service(web::redirect("/docs", "/docs/"));
 }

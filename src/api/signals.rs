@@ -1,0 +1,404 @@
+//! Signal ingestion over HTTP (government side, Art 26): small JSON batches, streamed CSV/NDJSON files,
+//! the runs with their counts and quarantined rows, and a firm's stored signals with their history.
+
+use super::auth::Principal;
+use super::error::{ApiError, ApiResult, FieldError};
+use super::extract::{Json, Query};
+use super::uscc::parse_uscc;
+use super::AppState;
+use crate::domain::role::Role;
+use crate::domain::signals::{self, RawRow, Source};
+use crate::ingest::format::{self, Format, Line};
+use crate::ingest::{self, Origin};
+use crate::store::ingestion::{self as runs, RunRow};
+use crate::store::signals::{self as store, SignalRow};
+use crate::store::StoreError;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+/// Largest file accepted by `POST /v1/signals/import`.
+pub const IMPORT_LIMIT: usize = 256 << 20;
+/// Most rows in one `POST /v1/signals`.
+pub const JSON_ROWS_LIMIT: usize = 10_000;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RunView {
+    pub id: String,
+    pub source: String,
+    /// `api`, `import` or `pull`.
+    pub origin: String,
+    /// `completed` or `failed` (a failed run stored nothing).
+    pub status: String,
+    /// received = accepted + duplicate + quarantined.
+    pub received: i64,
+    pub accepted: i64,
+    /// Of the accepted, how many corrected (superseded) a stored value.
+    pub superseded: i64,
+    pub duplicate: i64,
+    pub quarantined: i64,
+    pub error: Option<String>,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub rejects: String,
+}
+
+impl From<RunRow> for RunView {
+    fn from(r: RunRow) -> Self {
+        RunView {
+            rejects: format!("/v1/ingestion-runs/{}/rejects", r.id),
+            id: r.id,
+            source: r.source,
+            origin: r.origin,
+            status: r.status,
+            received: r.received,
+            accepted: r.accepted,
+            superseded: r.superseded,
+            duplicate: r.duplicate,
+            quarantined: r.quarantined,
+            error: r.error,
+            started_at: r.started_at.and_utc().to_rfc3339(),
+            finished_at: r.finished_at.map(|t| t.and_utc().to_rfc3339()),
+        }
+    }
+}
+
+fn parse_source(field: &str, s: &str) -> ApiResult<Source> {
+    Source::parse(s).ok_or_else(|| {
+        ApiError::field(
+            field,
+            "source.unknown",
+            format!("'{s}' is not a source; use one of {}", Source::keys()),
+        )
+    })
+}
+
+async fn ingest(
+    state: &AppState,
+    source: Source,
+    origin: Origin,
+    lines: Vec<Line>,
+) -> ApiResult<HttpResponse> {
+    let run = state
+        .db
+        .run(move |c| ingest::run(c, source, origin, lines, &|_, _| {}))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/v1/ingestion-runs/{}", run.id)))
+        .json(RunView::from(run)))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignalBatch {
+    /// `tax`, `social_insurance`, `utility`, `customs` or `public_credit`.
+    pub source: String,
+    /// Rows with the fields `uscc`, `kind`, `period`, `value`, `record_id`, `start_date`, `end_date`,
+    /// `authority`, `repaired_on`; a row that does not fit is quarantined, not refused.
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<serde_json::Value>,
+}
+
+/// Ingest a small batch of signals (up to 10,000 rows) for one source.
+#[utoipa::path(tag = "signals", security(("bearer" = [])), request_body = SignalBatch, responses(
+    (status = 201, body = RunView), (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/signals")]
+pub async fn post_signals(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: Json<SignalBatch>,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Government, Role::Admin])?;
+    let source = parse_source("source", &body.0.source)?;
+    if body.0.rows.len() > JSON_ROWS_LIMIT {
+        return Err(ApiError::field(
+            "rows",
+            "rows.limit",
+            format!("at most {JSON_ROWS_LIMIT} rows; send larger batches to /v1/signals/import"),
+        ));
+    }
+    let lines = body
+        .0
+        .rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| Line {
+            line_no: i as i64 + 1,
+            raw: v.to_string(),
+            row: serde_json::from_value::<RawRow>(v).map_err(|e| format!("not a signal row: {e}")),
+        })
+        .collect();
+    ingest(&state, source, Origin::Api, lines).await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportParams {
+    /// `tax`, `social_insurance`, `utility`, `customs` or `public_credit`.
+    pub source: String,
+}
+
+/// Import a file of signals: `text/csv` (header row; columns as in the JSON rows) or
+/// `application/x-ndjson`, up to 256 MiB, streamed. Every row ends as a signal or a quarantined row.
+#[utoipa::path(tag = "signals", security(("bearer" = [])), params(ImportParams), request_body(content = String, content_type = "text/csv"), responses(
+    (status = 201, body = RunView),
+    (status = 413, body = super::error::Problem, content_type = "application/problem+json"),
+    (status = 415, body = super::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/signals/import")]
+pub async fn import_signals(
+    state: web::Data<AppState>,
+    who: Principal,
+    req: HttpRequest,
+    q: Query<ImportParams>,
+    mut payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Government, Role::Admin])?;
+    let source = parse_source("source", &q.0.source)?;
+    let ct = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let fmt = Format::from_media_type(ct).ok_or_else(|| {
+        ApiError::UnsupportedMediaType(format!(
+            "Content-Type '{ct}': send text/csv or application/x-ndjson"
+        ))
+    })?;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading the body: {e}")))?;
+        if body.len() + chunk.len() > IMPORT_LIMIT {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "the file is larger than {} MiB; split it",
+                IMPORT_LIMIT >> 20
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let lines = format::parse(fmt, &body)
+        .map_err(|e| ApiError::field("body", "file.format", e.to_string()))?;
+    ingest(&state, source, Origin::Import, lines).await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RunListParams {
+    pub source: Option<String>,
+    /// 1 to 500; default 50.
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RunPage {
+    pub items: Vec<RunView>,
+    pub next_cursor: Option<String>,
+}
+
+fn limit_of(limit: Option<i64>) -> ApiResult<i64> {
+    let l = limit.unwrap_or(50);
+    if (1..=500).contains(&l) {
+        Ok(l)
+    } else {
+        Err(ApiError::field(
+            "limit",
+            "range",
+            "limit must be between 1 and 500",
+        ))
+    }
+}
+
+/// Ingestion runs, newest first (government, admin).
+#[utoipa::path(tag = "signals", security(("bearer" = [])), params(RunListParams), responses((status = 200, body = RunPage)))]
+#[get("/v1/ingestion-runs")]
+pub async fn list_runs(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: Query<RunListParams>,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Government, Role::Admin])?;
+    let limit = limit_of(q.0.limit)?;
+    let source =
+        q.0.source
+            .as_deref()
+            .map(|s| parse_source("source", s))
+            .transpose()?;
+    let before = q.0.cursor.clone();
+    let mut rows = state
+        .db
+        .run(move |c| runs::list_runs(c, source.map(Source::as_str), before.as_deref(), limit + 1))
+        .await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.id.clone())
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(RunPage {
+        items: rows.into_iter().map(RunView::from).collect(),
+        next_cursor,
+    }))
+}
+
+async fn load_run(state: &AppState, id: String) -> ApiResult<RunRow> {
+    let wanted = id.clone();
+    state
+        .db
+        .run(move |c| runs::get_run(c, &wanted))
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::NotFound(format!("no ingestion run {id}")),
+            other => other.into(),
+        })
+}
+
+/// One run with its counts (government, admin).
+#[utoipa::path(tag = "signals", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, body = RunView)))]
+#[get("/v1/ingestion-runs/{id}")]
+pub async fn get_run(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Government, Role::Admin])?;
+    Ok(HttpResponse::Ok().json(RunView::from(load_run(&state, id.into_inner()).await?)))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RejectView {
+    pub line_no: i64,
+    pub raw: String,
+    #[schema(value_type = Vec<Object>)]
+    pub reasons: serde_json::Value,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RejectPage {
+    pub items: Vec<RejectView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RejectParams {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// The rows a run quarantined, by line number, each with its raw text and reasons.
+#[utoipa::path(tag = "signals", security(("bearer" = [])), params(("id" = String, Path), RejectParams), responses((status = 200, body = RejectPage)))]
+#[get("/v1/ingestion-runs/{id}/rejects")]
+pub async fn list_rejects(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    q: Query<RejectParams>,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Government, Role::Admin])?;
+    let limit = limit_of(q.0.limit)?;
+    let after: i64 = match &q.0.cursor {
+        None => 0,
+        Some(c) => c.parse().map_err(|_| {
+            ApiError::field(
+                "cursor",
+                "cursor.invalid",
+                "cursor is not one this API returned",
+            )
+        })?,
+    };
+    let run = load_run(&state, id.into_inner()).await?;
+    let mut rows = state
+        .db
+        .run(move |c| runs::rejects(c, &run.id, after, limit + 1))
+        .await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.line_no.to_string())
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .map(|r| RejectView {
+            line_no: r.line_no,
+            raw: r.raw,
+            reasons: serde_json::from_str(&r.reasons).unwrap_or_default(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(RejectPage { items, next_cursor }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SignalView {
+    pub source: String,
+    pub kind: String,
+    pub period: String,
+    pub version: i32,
+    /// Yuan for money kinds, the number or code otherwise; absent for events.
+    pub value: Option<String>,
+    pub record_id: Option<String>,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    pub authority: Option<String>,
+    pub repaired_on: Option<String>,
+    pub run_id: String,
+    pub ingested_at: String,
+    /// Set when a later correction replaced this value.
+    pub superseded_at: Option<String>,
+}
+
+impl From<SignalRow> for SignalView {
+    fn from(r: SignalRow) -> Self {
+        SignalView {
+            value: r.value_text(),
+            source: r.source,
+            kind: r.kind,
+            period: r.period,
+            version: r.version,
+            record_id: r.record_id,
+            start_date: r.event_start.map(|d| d.to_string()),
+            end_date: r.event_end.map(|d| d.to_string()),
+            authority: r.authority,
+            repaired_on: r.repaired_on.map(|d| d.to_string()),
+            run_id: r.run_id,
+            ingested_at: r.ingested_at.and_utc().to_rfc3339(),
+            superseded_at: r.superseded_at.map(|t| t.and_utc().to_rfc3339()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FirmSignalParams {
+    pub kind: Option<String>,
+    /// Include values replaced by corrections.
+    pub history: Option<bool>,
+}
+
+/// A firm's stored signals (government, admin, the firm itself).
+#[utoipa::path(tag = "signals", security(("bearer" = [])), params(("uscc" = String, Path), FirmSignalParams), responses((status = 200, body = [SignalView])))]
+#[get("/v1/firms/{uscc}/signals")]
+pub async fn firm_signals(
+    state: web::Data<AppState>,
+    who: Principal,
+    uscc: web::Path<String>,
+    q: Query<FirmSignalParams>,
+) -> ApiResult<HttpResponse> {
+    let uscc = parse_uscc("uscc", &uscc)?;
+    who.require_firm_access(uscc.as_str())?;
+    if let Some(k) = &q.0.kind {
+        if signals::kind(k).is_none() {
+            return Err(ApiError::fields(vec![FieldError::new(
+                "kind",
+                "kind.unknown",
+                format!("'{k}' is not a signal kind"),
+            )]));
+        }
+    }
+    let (kind, history) = (q.0.kind.clone(), q.0.history.unwrap_or(false));
+    let rows = state
+        .db
+        .run(move |c| store::for_firm(c, uscc.as_str(), kind.as_deref(), history))
+        .await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(SignalView::from).collect::<Vec<_>>()))
+}
