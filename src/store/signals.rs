@@ -125,7 +125,7 @@ pub fn merge(
         .and(signals::period.eq(&s.period))
         .and(signals::event_key.eq(&s.event_key));
     let current: Option<SignalRow> = signals::table
-        .filter(key.clone())
+        .filter(key)
         .filter(signals::superseded_at.is_null())
         .first(conn)
         .optional()?;
