@@ -127,6 +127,20 @@ pub fn demo_firm(seed: u64, i: u64) -> FirmRow {
     }
 }
 
+/// The demo firms as the upstream simulator sees them.
+pub fn sim_firms(seed: u64, n: u64) -> Vec<credithub_integrations::simulator::SimFirm> {
+    (0..n)
+        .map(|i| {
+            let f = demo_firm(seed, i);
+            credithub_integrations::simulator::SimFirm {
+                uscc: f.uscc,
+                employees: f.employees.unwrap_or(1).max(1) as u64,
+                revenue_yuan: f.revenue_fen.unwrap_or(0) as f64 / 100.0,
+            }
+        })
+        .collect()
+}
+
 pub const DEMO_BANK: &str = "申城商业银行 Shencheng Commercial Bank (demo)";
 pub const DEMO_GUARANTOR: &str = "浦江融资担保 Pujiang Financing Guarantee (demo)";
 pub const DEMO_GOVERNMENT: &str =

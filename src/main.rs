@@ -60,6 +60,31 @@ enum Command {
         format: Option<String>,
         file: std::path::PathBuf,
     },
+    /// Pull signals from the upstream feeds through the connectors, from each source's saved cursor.
+    Pull {
+        /// tax, social_insurance, utility, customs, public_credit or all.
+        #[arg(long, default_value = "all")]
+        source: String,
+        #[command(flatten)]
+        upstream: UpstreamArgs,
+        /// Records per page (one ingestion run per page).
+        #[arg(long, default_value_t = 5000)]
+        page_size: u32,
+        /// Forget the saved cursor(s) and pull from the start (stored values are deduplicated).
+        #[arg(long)]
+        from_start: bool,
+    },
+    /// Serve the simulated upstream feeds (the stand-in for the real tax, social-insurance, utility,
+    /// customs and public-credit feeds) for the demo firms.
+    SimulateUpstreams {
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        bind: String,
+        /// Demo firms to serve histories for (the same firms `demo --firms N --seed S` registers).
+        #[arg(long, default_value_t = 2000)]
+        firms: u64,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -89,6 +114,81 @@ enum KeysCommand {
     Revoke { id: String },
 }
 
+#[derive(clap::Args, Clone)]
+struct UpstreamArgs {
+    /// Base URL of the upstream feeds (or of `credithub simulate-upstreams`).
+    #[arg(
+        long = "upstream",
+        env = "CREDITHUB_UPSTREAM_URL",
+        default_value = "http://127.0.0.1:8090"
+    )]
+    url: String,
+    #[arg(
+        long,
+        env = "CREDITHUB_UPSTREAM_CLIENT_ID",
+        default_value = "credithub"
+    )]
+    client_id: String,
+    #[arg(
+        long,
+        env = "CREDITHUB_UPSTREAM_CLIENT_SECRET",
+        default_value = "demo-secret",
+        hide_env_values = true
+    )]
+    client_secret: String,
+}
+
+fn upstream_client(u: &UpstreamArgs) -> credithub_integrations::client::Client {
+    credithub_integrations::client::Client::new(
+        &u.url,
+        credithub_integrations::client::Credentials {
+            client_id: u.client_id.clone(),
+            client_secret: u.client_secret.clone(),
+        },
+        std::time::Duration::from_secs(30),
+    )
+}
+
+/// Pull the given sources with a progress line each; prints what every source brought.
+async fn pull_sources(
+    db: &Db,
+    client: &credithub_integrations::client::Client,
+    sources: &[credithub_integrations::SourceId],
+    page_size: u32,
+) -> anyhow::Result<()> {
+    for &id in sources {
+        let bar = ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar.set_message(format!("pulling {}", id.name()));
+        let report = credithub::ingest::pull::pull_source(db, client, id, page_size, &|r| {
+            bar.set_message(format!(
+                "pulling {}: page {}, {} rows received, {} quarantined",
+                id.name(),
+                r.pages,
+                r.total(|x| x.received),
+                r.total(|x| x.quarantined)
+            ))
+        })
+        .await;
+        bar.finish_and_clear();
+        let report = report.with_context(|| format!("pulling {}", id.name()))?;
+        println!(
+            "{:<17} {:>3} pages  received {:>8}  accepted {:>8}  duplicate {:>7}  quarantined {:>6}  cursor {}",
+            id.name(),
+            report.pages,
+            report.total(|r| r.received),
+            report.total(|r| r.accepted),
+            report.total(|r| r.duplicate),
+            report.total(|r| r.quarantined),
+            report.cursor
+        );
+    }
+    Ok(())
+}
+
 fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s)
         .ok_or_else(|| "expected one of bank, guarantor, government, firm, admin".to_string())
@@ -96,7 +196,8 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
     use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -109,12 +210,24 @@ fn init_tracing() {
     }
 }
 
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
 fn open_db(cfg: &StoreConfig) -> anyhow::Result<Db> {
     Db::open(&cfg.database_url, cfg.db_pool)
         .with_context(|| format!("opening the database at {}", cfg.database_url))
 }
 
-fn run_demo(db: &Db, firms: u64, seed: u64, keys_file: &std::path::Path) -> anyhow::Result<()> {
+fn run_demo(
+    db: &Db,
+    firms: u64,
+    seed: u64,
+    keys_file: &std::path::Path,
+    rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<()> {
     let bar = ProgressBar::new(firms).with_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} firms ({per_sec}, eta {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -122,6 +235,25 @@ fn run_demo(db: &Db, firms: u64, seed: u64, keys_file: &std::path::Path) -> anyh
     bar.set_message("seeding demo firms");
     let report = demo::seed(db, firms, seed, &|n| bar.set_position(n))?;
     bar.finish();
+    // Signals come the way production's do: from the upstream feeds, through the connectors, over HTTP.
+    rt.block_on(async {
+        let sim = credithub_integrations::simulator::start(
+            credithub_integrations::simulator::SimConfig::new(demo::sim_firms(seed, firms)),
+            "127.0.0.1:0",
+        )?;
+        println!(
+            "demo: pulling 36 months of signals per firm from the simulated upstreams at {}",
+            sim.base_url
+        );
+        let client = upstream_client(&UpstreamArgs {
+            url: sim.base_url.clone(),
+            client_id: "credithub".into(),
+            client_secret: "demo-secret".into(),
+        });
+        let result = pull_sources(db, &client, &credithub_integrations::SourceId::ALL, 5000).await;
+        sim.handle.stop(true).await;
+        result
+    })?;
     println!(
         "demo: {} firms ({} new), institutions and keys ready",
         report.firms_total, report.firms_new
@@ -236,7 +368,50 @@ fn main() -> anyhow::Result<()> {
             keys_file,
         } => {
             let db = open_db(&cli.store)?;
-            run_demo(&db, firms, seed, &keys_file)?;
+            run_demo(&db, firms, seed, &keys_file, &runtime()?)?;
+        }
+        Command::Pull {
+            source,
+            upstream,
+            page_size,
+            from_start,
+        } => {
+            use credithub_integrations::SourceId;
+            let db = open_db(&cli.store)?;
+            let sources: Vec<SourceId> = if source == "all" {
+                SourceId::ALL.to_vec()
+            } else {
+                vec![SourceId::parse(&source).ok_or_else(|| {
+                    anyhow::anyhow!("--source '{source}': use tax, social_insurance, utility, customs, public_credit or all")
+                })?]
+            };
+            if from_start {
+                let mut c = db.conn()?;
+                for s in &sources {
+                    credithub::store::cursors::reset(&mut c, s.name())?;
+                }
+            }
+            let client = upstream_client(&upstream);
+            runtime()?.block_on(pull_sources(&db, &client, &sources, page_size))?;
+        }
+        Command::SimulateUpstreams { bind, firms, seed } => {
+            runtime()?.block_on(async {
+                let sim = credithub_integrations::simulator::start(
+                    credithub_integrations::simulator::SimConfig::new(demo::sim_firms(seed, firms)),
+                    &bind,
+                )?;
+                println!(
+                    "simulated upstreams for {firms} demo firms (seed {seed}) at {}",
+                    sim.base_url
+                );
+                println!(
+                    "client id 'credithub', secret 'demo-secret'; faults: POST {}/_sim/faults",
+                    sim.base_url
+                );
+                tokio::signal::ctrl_c().await?;
+                sim.handle.stop(true).await;
+                anyhow::Ok(())
+            })?;
         }
         Command::Ingest {
             source,
@@ -315,20 +490,19 @@ fn main() -> anyhow::Result<()> {
             demo_firms,
         } => {
             let db = open_db(&cli.store)?;
+            let rt = runtime()?;
             if demo {
                 run_demo(
                     &db,
                     demo_firms,
                     2026,
                     std::path::Path::new("./data/demo-keys.env"),
+                    &rt,
                 )?;
             }
             let bind = bind
                 .or_else(|| std::env::var("PORT").ok().map(|p| format!("127.0.0.1:{p}")))
                 .unwrap_or_else(|| "127.0.0.1:8080".to_string());
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
             rt.block_on(async move {
                 let cache = cache::open(cli.store.redis_url.as_deref(), &cli.store.cache_namespace)
                     .await

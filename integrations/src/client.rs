@@ -14,14 +14,21 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { attempts: 5, base: Duration::from_millis(200), max: Duration::from_secs(5) }
+        RetryPolicy {
+            attempts: 5,
+            base: Duration::from_millis(200),
+            max: Duration::from_secs(5),
+        }
     }
 }
 
 impl RetryPolicy {
     /// Full jitter: a random wait in [0, min(max, base·2^attempt)].
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let cap = self.base.saturating_mul(1u32 << attempt.min(16)).min(self.max);
+        let cap = self
+            .base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max);
         Duration::from_millis(rand::rng().random_range(0..=cap.as_millis() as u64))
     }
 }
@@ -29,9 +36,17 @@ impl RetryPolicy {
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
     #[error("{source_name}: upstream refused the request with {status}: {body}")]
-    Client { source_name: &'static str, status: u16, body: String },
+    Client {
+        source_name: &'static str,
+        status: u16,
+        body: String,
+    },
     #[error("{source_name}: upstream still failing after {attempts} attempts: {last}")]
-    Exhausted { source_name: &'static str, attempts: u32, last: String },
+    Exhausted {
+        source_name: &'static str,
+        attempts: u32,
+        last: String,
+    },
     #[error("{source_name}: the page is not the expected JSON envelope: {0}", source_name = .1)]
     Envelope(String, &'static str),
 }
@@ -73,7 +88,10 @@ impl Client {
     pub fn new(base: &str, credentials: Credentials, timeout: Duration) -> Self {
         Client {
             base: base.trim_end_matches('/').to_string(),
-            http: reqwest::Client::builder().timeout(timeout).build().unwrap_or_default(),
+            http: reqwest::Client::builder()
+                .timeout(timeout)
+                .build()
+                .unwrap_or_default(),
             credentials,
             token: tokio::sync::Mutex::new(None),
             retry: RetryPolicy::default(),
@@ -94,8 +112,10 @@ impl Client {
         let resp = self
             .send_with_retry(source, || self.http.post(&url).json(&body))
             .await?;
-        let t: TokenResponse =
-            resp.json().await.map_err(|e| UpstreamError::Envelope(format!("token response: {e}"), source.name()))?;
+        let t: TokenResponse = resp
+            .json()
+            .await
+            .map_err(|e| UpstreamError::Envelope(format!("token response: {e}"), source.name()))?;
         *guard = Some(t.access_token.clone());
         Ok(t.access_token)
     }
@@ -115,30 +135,59 @@ impl Client {
                 Ok(r) if r.status().is_success() => return Ok(r),
                 Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => {
                     last = format!("HTTP {}", r.status());
-                    tracing::warn!(source = source.name(), attempt, status = r.status().as_u16(), "upstream error; retrying");
+                    tracing::warn!(
+                        source = source.name(),
+                        attempt,
+                        status = r.status().as_u16(),
+                        "upstream error; retrying"
+                    );
                 }
                 Ok(r) => {
                     let status = r.status().as_u16();
                     let body = r.text().await.unwrap_or_default();
-                    return Err(UpstreamError::Client { source_name: source.name(), status, body });
+                    return Err(UpstreamError::Client {
+                        source_name: source.name(),
+                        status,
+                        body,
+                    });
                 }
                 Err(e) => {
-                    last = if e.is_timeout() { format!("timed out: {e}") } else { e.to_string() };
+                    last = if e.is_timeout() {
+                        format!("timed out: {e}")
+                    } else {
+                        e.to_string()
+                    };
                     tracing::warn!(source = source.name(), attempt, error = %last, "upstream unreachable; retrying");
                 }
             }
         }
-        Err(UpstreamError::Exhausted { source_name: source.name(), attempts: self.retry.attempts, last })
+        Err(UpstreamError::Exhausted {
+            source_name: source.name(),
+            attempts: self.retry.attempts,
+            last,
+        })
     }
 
     /// The page of records after `since`.
-    pub async fn fetch_page(&self, source: SourceId, since: &str, page_size: u32) -> Result<Page, UpstreamError> {
+    pub async fn fetch_page(
+        &self,
+        source: SourceId,
+        since: &str,
+        page_size: u32,
+    ) -> Result<Page, UpstreamError> {
         let url = format!("{}{}", self.base, source.path());
         let mut refreshed = false;
         loop {
             let token = self.token(source, refreshed).await?;
-            let query = [("since", since.to_string()), ("page_size", page_size.to_string())];
-            let result = self.send_with_retry(source, || self.http.get(&url).bearer_auth(&token).query(&query)).await;
+            let query = [
+                ("since", since.to_string()),
+                ("page_size", page_size.to_string()),
+            ];
+            let result = self
+                .send_with_retry(source, || {
+                    self.http.get(&url).bearer_auth(&token).query(&query)
+                })
+                .await;
             let resp = match result {
                 Err(UpstreamError::Client { status: 401, .. }) if !refreshed => {
                     refreshed = true; // the token expired: get a new one, once
@@ -146,14 +195,23 @@ impl Client {
                 }
                 other => other?,
             };
-            let env: Envelope =
-                resp.json().await.map_err(|e| UpstreamError::Envelope(e.to_string(), source.name()))?;
+            let env: Envelope = resp
+                .json()
+                .await
+                .map_err(|e| UpstreamError::Envelope(e.to_string(), source.name()))?;
             let lines = env
                 .records
                 .iter()
-                .map(|rec| PageLine { raw: rec.to_string(), rows: source.map(rec) })
+                .map(|rec| PageLine {
+                    raw: rec.to_string(),
+                    rows: source.map(rec),
+                })
                 .collect();
-            return Ok(Page { lines, next_since: env.next_since, has_more: env.has_more });
+            return Ok(Page {
+                lines,
+                next_since: env.next_since,
+                has_more: env.has_more,
+            });
         }
     }
 }

@@ -31,7 +31,13 @@ pub fn class_of(code: &str) -> &str {
 
 pub fn map(r: Qyxy) -> Vec<CanonicalRow> {
     vec![
-        CanonicalRow::periodic(&r.tyshxydm, "customs_class", &r.ny, class_of(&r.xyjb), &r.id),
+        CanonicalRow::periodic(
+            &r.tyshxydm,
+            "customs_class",
+            &r.ny,
+            class_of(&r.xyjb),
+            &r.id,
+        ),
         CanonicalRow::periodic(&r.tyshxydm, "import_value", &r.ny, r.jkze, &r.id),
         CanonicalRow::periodic(&r.tyshxydm, "export_value", &r.ny, r.ckze, &r.id),
     ]

@@ -24,8 +24,13 @@ pub enum SourceId {
 }
 
 impl SourceId {
-    pub const ALL: [SourceId; 5] =
-        [SourceId::Tax, SourceId::SocialInsurance, SourceId::Utility, SourceId::Customs, SourceId::PublicCredit];
+    pub const ALL: [SourceId; 5] = [
+        SourceId::Tax,
+        SourceId::SocialInsurance,
+        SourceId::Utility,
+        SourceId::Customs,
+        SourceId::PublicCredit,
+    ];
     /// The canonical source name (as credithub's signals use it).
     pub fn name(self) -> &'static str {
         match self {
@@ -55,7 +60,9 @@ impl SourceId {
             v: &serde_json::Value,
             f: fn(T) -> Vec<CanonicalRow>,
         ) -> Result<Vec<CanonicalRow>, String> {
-            serde_json::from_value::<T>(v.clone()).map(f).map_err(|e| format!("unreadable record: {e}"))
+            serde_json::from_value::<T>(v.clone())
+                .map(f)
+                .map_err(|e| format!("unreadable record: {e}"))
         }
         match self {
             SourceId::Tax => go(record, tax::map),
@@ -82,7 +89,13 @@ pub struct CanonicalRow {
 }
 
 impl CanonicalRow {
-    pub fn periodic(uscc: &str, kind: &str, period: &str, value: impl Into<String>, record_id: &str) -> Self {
+    pub fn periodic(
+        uscc: &str,
+        kind: &str,
+        period: &str,
+        value: impl Into<String>,
+        record_id: &str,
+    ) -> Self {
         CanonicalRow {
             uscc: Some(uscc.to_string()),
             kind: Some(kind.to_string()),

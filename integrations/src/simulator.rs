@@ -42,8 +42,18 @@ impl SimConfig {
     pub fn new(firms: Vec<SimFirm>) -> Self {
         use chrono::Datelike;
         let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
-        let last = if today.month() == 1 { (today.year() - 1, 12) } else { (today.year(), today.month() - 1) };
-        SimConfig { firms, months: 36, last_month: last, client_id: "credithub".into(), client_secret: "demo-secret".into() }
+        let last = if today.month() == 1 {
+            (today.year() - 1, 12)
+        } else {
+            (today.year(), today.month() - 1)
+        };
+        SimConfig {
+            firms,
+            months: 36,
+            last_month: last,
+            client_id: "credithub".into(),
+            client_secret: "demo-secret".into(),
+        }
     }
 }
 
@@ -90,7 +100,9 @@ impl Simulator {
 }
 
 fn hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -168,7 +180,9 @@ impl State {
             months: self.config.months,
             year,
             month,
-            rng: StdRng::seed_from_u64(hash(&firm.uscc) ^ (t as u64 + 1).wrapping_mul(0x9E37_79B9) ^ salt),
+            rng: StdRng::seed_from_u64(
+                hash(&firm.uscc) ^ (t as u64 + 1).wrapping_mul(0x9E37_79B9) ^ salt,
+            ),
         }
     }
 
@@ -200,7 +214,10 @@ impl State {
                 let invoiced = rev_month * level * c.noise();
                 let rate = c.rng.random_range(0.03..0.06);
                 let (paid, arrears) = if distressed_late {
-                    (invoiced * rate * 0.3, invoiced * rate * 0.7 * (6 - c.from_end()) as f64)
+                    (
+                        invoiced * rate * 0.3,
+                        invoiced * rate * 0.7 * (6 - c.from_end()) as f64,
+                    )
                 } else {
                     (invoiced * rate, 0.0)
                 };
@@ -224,7 +241,11 @@ impl State {
             SourceId::SocialInsurance => {
                 let heads = ((c.firm.employees as f64) * level).round().max(1.0) as i64;
                 let paid = heads as f64 * 1850.0 * c.noise();
-                let arrears = if distressed_late { (6 - c.from_end()) as i64 } else { 0 };
+                let arrears = if distressed_late {
+                    (6 - c.from_end()) as i64
+                } else {
+                    0
+                };
                 serde_json::to_value(Jfjl {
                     id: format!("SI{}{}", c.ym(), &uscc[8..17]),
                     dwtyxydm: uscc,
@@ -252,7 +273,11 @@ impl State {
                     bill_no: format!("UB{}{}", c.ym(), &uscc[8..17]),
                     uscc,
                     bill_month: c.ym(),
-                    lines: vec![line("01", kwh, 0.9), line("02", water, 5.0), line("03", gas, 3.5)],
+                    lines: vec![
+                        line("01", kwh, 0.9),
+                        line("02", water, 5.0),
+                        line("03", gas, 3.5),
+                    ],
                     overdue_days: overdue,
                 })
             }
@@ -304,7 +329,11 @@ impl State {
             lx: kind.into(),
             rdrq: date(y, m),
             jzrq: None,
-            rdjg: if kind == "SXMD" { "上海市高级人民法院".into() } else { "上海市市场监督管理局".into() },
+            rdjg: if kind == "SXMD" {
+                "上海市高级人民法院".into()
+            } else {
+                "上海市市场监督管理局".into()
+            },
             xfrq: repaired,
         })
     }
@@ -323,7 +352,9 @@ impl State {
             faults.malformed_next -= 1;
             let mut bad = records[0].clone();
             if let Some(obj) = bad.as_object_mut() {
-                for (_, v) in obj.iter_mut().filter(|(k, _)| ["jnse", "sjje", "jkze", "overdueDays", "rdrq"].contains(&k.as_str())) {
+                for (_, v) in obj.iter_mut().filter(|(k, _)| {
+                    ["jnse", "sjje", "jkze", "overdueDays", "rdrq"].contains(&k.as_str())
+                }) {
                     *v = serde_json::json!("N/A");
                 }
             }
@@ -334,7 +365,11 @@ impl State {
             faults.duplicate_next -= 1;
             records.push(records[0].clone());
         }
-        Envelope { records, next_since: seq.to_string(), has_more: seq < max }
+        Envelope {
+            records,
+            next_since: seq.to_string(),
+            has_more: seq < max,
+        }
     }
 }
 
@@ -345,7 +380,8 @@ struct TokenRequest {
 }
 
 async fn token(state: web::Data<Arc<State>>, body: web::Json<TokenRequest>) -> HttpResponse {
-    if body.client_id != state.config.client_id || body.client_secret != state.config.client_secret {
+    if body.client_id != state.config.client_id || body.client_secret != state.config.client_secret
+    {
         return HttpResponse::Unauthorized().json(serde_json::json!({"error": "invalid_client"}));
     }
     HttpResponse::Ok().json(serde_json::json!({"access_token": state.token, "token_type": "Bearer", "expires_in": 3600}))
@@ -357,14 +393,26 @@ struct PageQuery {
     page_size: Option<u64>,
 }
 
-async fn records(state: web::Data<Arc<State>>, req: HttpRequest, q: web::Query<PageQuery>, source: SourceId) -> HttpResponse {
-    let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+async fn records(
+    state: web::Data<Arc<State>>,
+    req: HttpRequest,
+    q: web::Query<PageQuery>,
+    source: SourceId,
+) -> HttpResponse {
+    let auth = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if auth != format!("Bearer {}", state.token) {
         return HttpResponse::Unauthorized().json(serde_json::json!({"error": "invalid_token"}));
     }
     let since = match q.since.as_deref().unwrap_or("0").parse::<u64>() {
         Ok(s) => s,
-        Err(_) => return HttpResponse::BadRequest().json(serde_json::json!({"error": "since must be a cursor this feed returned"})),
+        Err(_) => {
+            return HttpResponse::BadRequest()
+                .json(serde_json::json!({"error": "since must be a cursor this feed returned"}))
+        }
     };
     let size = q.page_size.unwrap_or(1000).clamp(1, 10_000);
     let (delay, fail, env) = {
@@ -377,16 +425,25 @@ async fn records(state: web::Data<Arc<State>>, req: HttpRequest, q: web::Query<P
         });
         let fail = (f.fail_next > 0).then(|| {
             f.fail_next -= 1;
-            if f.fail_status == 0 { 503 } else { f.fail_status }
+            if f.fail_status == 0 {
+                503
+            } else {
+                f.fail_status
+            }
         });
-        let env = if fail.is_none() { Some(state.page(source, since, size, &mut f)) } else { None };
+        let env = if fail.is_none() {
+            Some(state.page(source, since, size, &mut f))
+        } else {
+            None
+        };
         (delay, fail, env)
     };
     if let Some(ms) = delay {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     if let Some(status) = fail {
-        let code = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::SERVICE_UNAVAILABLE);
+        let code = actix_web::http::StatusCode::from_u16(status)
+            .unwrap_or(actix_web::http::StatusCode::SERVICE_UNAVAILABLE);
         return HttpResponse::build(code).json(serde_json::json!({"error": "injected fault"}));
     }
     state.served.fetch_add(1, Ordering::Relaxed);
@@ -419,7 +476,11 @@ pub fn start(config: SimConfig, bind: &str) -> std::io::Result<Simulator> {
         for source in SourceId::ALL {
             app = app.route(
                 source.path(),
-                web::get().to(move |s: web::Data<Arc<State>>, r: HttpRequest, q: web::Query<PageQuery>| records(s, r, q, source)),
+                web::get().to(
+                    move |s: web::Data<Arc<State>>, r: HttpRequest, q: web::Query<PageQuery>| {
+                        records(s, r, q, source)
+                    },
+                ),
             );
         }
         app
@@ -429,7 +490,11 @@ pub fn start(config: SimConfig, bind: &str) -> std::io::Result<Simulator> {
     .run();
     let handle = server.handle();
     tokio::spawn(server);
-    Ok(Simulator { base_url, handle, state })
+    Ok(Simulator {
+        base_url,
+        handle,
+        state,
+    })
 }
 
 #[cfg(test)]
@@ -438,11 +503,20 @@ mod tests {
 
     fn state(n: usize) -> State {
         let firms = (0..n)
-            .map(|i| SimFirm { uscc: format!("91310115MA1{:06}X", i), employees: 50, revenue_yuan: 12_000_000.0 })
+            .map(|i| SimFirm {
+                uscc: format!("91310115MA1{:06}X", i),
+                employees: 50,
+                revenue_yuan: 12_000_000.0,
+            })
             .collect();
         let mut config = SimConfig::new(firms);
         config.last_month = (2026, 10);
-        State { config, faults: Mutex::new(Faults::default()), token: "t".into(), served: AtomicU64::new(0) }
+        State {
+            config,
+            faults: Mutex::new(Faults::default()),
+            token: "t".into(),
+            served: AtomicU64::new(0),
+        }
     }
 
     #[test]
@@ -472,10 +546,18 @@ mod tests {
     #[test]
     fn histories_are_deterministic_and_consistent() {
         let s = state(40);
-        assert_eq!(s.record(SourceId::Utility, 5), s.record(SourceId::Utility, 5));
+        assert_eq!(
+            s.record(SourceId::Utility, 5),
+            s.record(SourceId::Utility, 5)
+        );
         // A growing firm insures more people at the end than at the start; a distressed one fewer.
         for (i, f) in s.config.firms.iter().enumerate() {
-            let heads = |t: u64| s.record(SourceId::SocialInsurance, i as u64 * 36 + t + 1).unwrap()["cbrs"].as_i64().unwrap();
+            let heads = |t: u64| {
+                s.record(SourceId::SocialInsurance, i as u64 * 36 + t + 1)
+                    .unwrap()["cbrs"]
+                    .as_i64()
+                    .unwrap()
+            };
             match trajectory(&f.uscc) {
                 Trajectory::Growing => assert!(heads(35) > heads(0)),
                 Trajectory::Distressed => assert!(heads(35) < heads(0)),

@@ -22,8 +22,20 @@ pub struct Jfjl {
 
 pub fn map(r: Jfjl) -> Vec<CanonicalRow> {
     vec![
-        CanonicalRow::periodic(&r.dwtyxydm, "insured_headcount", &r.tjny, r.cbrs.to_string(), &r.id),
+        CanonicalRow::periodic(
+            &r.dwtyxydm,
+            "insured_headcount",
+            &r.tjny,
+            r.cbrs.to_string(),
+            &r.id,
+        ),
         CanonicalRow::periodic(&r.dwtyxydm, "contributions_paid", &r.tjny, r.sjje, &r.id),
-        CanonicalRow::periodic(&r.dwtyxydm, "si_arrears_months", &r.tjny, r.qjys.to_string(), &r.id),
+        CanonicalRow::periodic(
+            &r.dwtyxydm,
+            "si_arrears_months",
+            &r.tjny,
+            r.qjys.to_string(),
+            &r.id,
+        ),
     ]
 }

@@ -34,7 +34,13 @@ pub fn map(r: Nsxx) -> Vec<CanonicalRow> {
         CanonicalRow::periodic(&r.nsrsbh, "tax_arrears", &period, r.qsje, &r.jlid),
     ];
     if let (Some(grade), Some(year)) = (r.xydj, r.pjnd) {
-        out.push(CanonicalRow::periodic(&r.nsrsbh, "tax_grade", &year, grade, &r.jlid));
+        out.push(CanonicalRow::periodic(
+            &r.nsrsbh,
+            "tax_grade",
+            &year,
+            grade,
+            &r.jlid,
+        ));
     }
     out
 }

@@ -38,14 +38,36 @@ pub fn map(b: Bill) -> Vec<CanonicalRow> {
             "03" => "gas_m3",
             other => other, // an unknown code goes on as an unknown kind, to be quarantined
         };
-        out.push(CanonicalRow::periodic(&b.uscc, kind, &period, l.usage.clone(), &b.bill_no));
+        out.push(CanonicalRow::periodic(
+            &b.uscc,
+            kind,
+            &period,
+            l.usage.clone(),
+            &b.bill_no,
+        ));
         match l.amount.parse::<Decimal>() {
             Ok(a) => total += a,
             Err(_) => total_ok = false,
         }
     }
-    let billed = if total_ok { total.to_string() } else { "unreadable amount".to_string() };
-    out.push(CanonicalRow::periodic(&b.uscc, "utility_billed", &period, billed, &b.bill_no));
-    out.push(CanonicalRow::periodic(&b.uscc, "utility_days_late", &period, b.overdue_days.to_string(), &b.bill_no));
+    let billed = if total_ok {
+        total.to_string()
+    } else {
+        "unreadable amount".to_string()
+    };
+    out.push(CanonicalRow::periodic(
+        &b.uscc,
+        "utility_billed",
+        &period,
+        billed,
+        &b.bill_no,
+    ));
+    out.push(CanonicalRow::periodic(
+        &b.uscc,
+        "utility_days_late",
+        &period,
+        b.overdue_days.to_string(),
+        &b.bill_no,
+    ));
     out
 }

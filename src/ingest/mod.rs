@@ -3,6 +3,7 @@
 //! A run that fails midway is rolled back whole and recorded as failed.
 
 pub mod format;
+pub mod pull;
 
 use crate::domain::signals::{validate, Reason, Signal, Source};
 use crate::store::ingestion::{self, RejectRow, RunRow};
@@ -41,6 +42,19 @@ pub fn run(
     origin: Origin,
     lines: Vec<Line>,
     progress: &dyn Fn(u64, u64),
+) -> Result<RunRow, StoreError> {
+    run_then(conn, source, origin, lines, progress, &|_| Ok(()))
+}
+
+/// As [`run`], and `also` runs inside the same transaction (a pull saves its cursor there, so a crash
+/// never leaves the cursor ahead of, or behind, what was stored).
+pub fn run_then(
+    conn: &mut DbConn,
+    source: Source,
+    origin: Origin,
+    lines: Vec<Line>,
+    progress: &dyn Fn(u64, u64),
+    also: &dyn Fn(&mut DbConn) -> Result<(), StoreError>,
 ) -> Result<RunRow, StoreError> {
     let today = today_cst();
     let started = now();
@@ -119,6 +133,7 @@ pub fn run(
         ingestion::insert_rejects(c, &rejects)?;
         run.finished_at = Some(now());
         ingestion::update_run(c, &run)?;
+        also(c)?;
         Ok(run)
     });
     match result {

@@ -99,3 +99,11 @@ diesel::table! {
         reasons -> Text,
     }
 }
+
+diesel::table! {
+    source_cursors (source) {
+        source -> Text,
+        cursor -> Text,
+        updated_at -> Timestamp,
+    }
+}
