@@ -144,7 +144,7 @@ impl MonthCtx<'_> {
         }
     }
     /// Months before the newest one.
-    fn from_end(&self) -> u32 {
+    fn months_before_last(&self) -> u32 {
         self.months - 1 - self.t
     }
     fn noise(&mut self) -> f64 {
@@ -207,7 +207,7 @@ impl State {
         let mut c = self.ctx(firm_idx, t, source as u64);
         let rev_month = c.firm.revenue_yuan / 12.0;
         let level = c.level();
-        let distressed_late = c.traj == Trajectory::Distressed && c.from_end() < 6;
+        let distressed_late = c.traj == Trajectory::Distressed && c.months_before_last() < 6;
         let uscc = c.firm.uscc.clone();
         let v = match source {
             SourceId::Tax => {
@@ -216,7 +216,7 @@ impl State {
                 let (paid, arrears) = if distressed_late {
                     (
                         invoiced * rate * 0.3,
-                        invoiced * rate * 0.7 * (6 - c.from_end()) as f64,
+                        invoiced * rate * 0.7 * (6 - c.months_before_last()) as f64,
                     )
                 } else {
                     (invoiced * rate, 0.0)
@@ -224,7 +224,7 @@ impl State {
                 let grade = (c.month == 12).then(|| match c.traj {
                     Trajectory::Growing => "A",
                     Trajectory::Stable => "B",
-                    Trajectory::Distressed if c.from_end() < 12 => "C",
+                    Trajectory::Distressed if c.months_before_last() < 12 => "C",
                     Trajectory::Distressed => "B",
                 });
                 serde_json::to_value(Nsxx {
@@ -242,7 +242,7 @@ impl State {
                 let heads = ((c.firm.employees as f64) * level).round().max(1.0) as i64;
                 let paid = heads as f64 * 1850.0 * c.noise();
                 let arrears = if distressed_late {
-                    (6 - c.from_end()) as i64
+                    (6 - c.months_before_last()) as i64
                 } else {
                     0
                 };
@@ -260,7 +260,9 @@ impl State {
                 let water = kwh / 50.0 * c.noise();
                 let gas = kwh / 20.0 * c.noise();
                 let overdue = match c.traj {
-                    Trajectory::Distressed if c.from_end() < 9 => c.rng.random_range(5..40),
+                    Trajectory::Distressed if c.months_before_last() < 9 => {
+                        c.rng.random_range(5..40)
+                    }
                     Trajectory::Stable if c.rng.random_bool(0.05) => c.rng.random_range(1..6),
                     _ => 0,
                 };
@@ -282,12 +284,12 @@ impl State {
                 })
             }
             SourceId::Customs => {
-                if hash(&uscc) % 4 != 0 {
+                if !hash(&uscc).is_multiple_of(4) {
                     return None; // three firms in four do not trade across the border
                 }
                 let class = match c.traj {
-                    Trajectory::Growing if hash(&uscc) % 3 == 0 => "1",
-                    Trajectory::Distressed if c.from_end() < 3 => "3",
+                    Trajectory::Growing if hash(&uscc).is_multiple_of(3) => "1",
+                    Trajectory::Distressed if c.months_before_last() < 3 => "3",
                     _ => "2",
                 };
                 serde_json::to_value(Qyxy {
@@ -311,8 +313,8 @@ impl State {
         let h = hash(&firm.uscc);
         let (kind, months_ago, repaired_after) = match (trajectory(&firm.uscc), slot) {
             (Trajectory::Distressed, 0) => ("XZCF", 8, None),
-            (Trajectory::Distressed, 1) if h % 5 == 0 => ("SXMD", 3, None),
-            (Trajectory::Stable, 0) if h % 7 == 0 => ("XZCF", 24, Some(6)),
+            (Trajectory::Distressed, 1) if h.is_multiple_of(5) => ("SXMD", 3, None),
+            (Trajectory::Stable, 0) if h.is_multiple_of(7) => ("XZCF", 24, Some(6)),
             _ => return None,
         };
         let t = self.config.months.checked_sub(1 + months_ago)?;
