@@ -335,3 +335,39 @@ async fn a_run_that_fails_midway_stores_nothing() {
         "{runs}"
     );
 }
+
+#[tokio::test]
+async fn a_key_repeated_within_one_batch_keeps_both_values_in_order() {
+    let app = spawn_app().await;
+    let gov = app.gov_key().await;
+    let f = firms(&app, 1).await;
+    let csv = format!(
+        "uscc,kind,period,value\n{u},tax_paid,2026-01,10\n{u},tax_paid,2026-01,10\n{u},tax_paid,2026-01,12\n{u},tax_paid,2026-02,7\n",
+        u = f[0]
+    );
+    let (_, run) = import(&app, &gov, "tax", "text/csv", csv).await;
+    assert_eq!(
+        (
+            run["accepted"].as_i64(),
+            run["superseded"].as_i64(),
+            run["duplicate"].as_i64()
+        ),
+        (Some(3), Some(1), Some(1)),
+        "{run}"
+    );
+    adds_up(&run);
+    let (_, history) = app
+        .get(
+            &format!("/v1/firms/{}/signals?kind=tax_paid&history=true", f[0]),
+            Some(&gov),
+        )
+        .await;
+    let jan: Vec<(i64, &str)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["period"] == "2026-01")
+        .map(|s| (s["version"].as_i64().unwrap(), s["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(jan, [(1, "10.00"), (2, "12.00")]);
+}

@@ -7,10 +7,11 @@ pub mod pull;
 
 use crate::domain::signals::{validate, Reason, Signal, Source};
 use crate::store::ingestion::{self, RejectRow, RunRow};
-use crate::store::signals::{self, Merge};
+use crate::store::signals::{self, Merge, SignalRow};
 use crate::store::{now, DbConn, StoreError};
 use diesel::Connection;
 use format::Line;
+use std::collections::HashSet;
 
 /// Where a run's rows came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,16 +107,26 @@ pub fn run_then(
         let mut run = run.clone();
         ingestion::insert_run(c, &run)?;
         let mut rejects = Vec::new();
-        for (i, (line, v)) in checked.iter().enumerate() {
+        // Rows whose key is first seen in this batch merge in bulk; a key repeated within the batch is
+        // merged after, row by row in order, so a later row supersedes an earlier one as it would have
+        // in two batches.
+        let mut seen = HashSet::new();
+        let mut bulk = Vec::new();
+        let mut repeats = Vec::new();
+        for (line, v) in checked.iter() {
             match v {
-                Ok(s) => match signals::merge(c, s, &run.id, started)? {
-                    Merge::Inserted => run.accepted += 1,
-                    Merge::Superseded => {
-                        run.accepted += 1;
-                        run.superseded += 1;
+                Ok(s) => {
+                    if seen.insert((
+                        s.uscc.as_str(),
+                        s.kind,
+                        s.period.as_str(),
+                        s.event_key.as_str(),
+                    )) {
+                        bulk.push(SignalRow::new(s, &run.id, 1, started));
+                    } else {
+                        repeats.push(s);
                     }
-                    Merge::Duplicate => run.duplicate += 1,
-                },
+                }
                 Err(reasons) => {
                     run.quarantined += 1;
                     rejects.push(RejectRow {
@@ -126,8 +137,21 @@ pub fn run_then(
                     });
                 }
             }
-            if i % 1000 == 999 {
-                progress(i as u64 + 1, total);
+        }
+        progress(total / 10, total);
+        let out = crate::store::bulk::merge(c, &bulk, &run.id, started)?;
+        run.accepted += out.inserted + out.superseded;
+        run.superseded += out.superseded;
+        run.duplicate += out.duplicate;
+        progress(total * 9 / 10, total);
+        for s in repeats {
+            match signals::merge(c, s, &run.id, started)? {
+                Merge::Inserted => run.accepted += 1,
+                Merge::Superseded => {
+                    run.accepted += 1;
+                    run.superseded += 1;
+                }
+                Merge::Duplicate => run.duplicate += 1,
             }
         }
         ingestion::insert_rejects(c, &rejects)?;

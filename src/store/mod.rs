@@ -2,6 +2,7 @@
 //! and blocking work kept off the async executor.
 
 pub mod backend;
+pub mod bulk;
 pub mod cursors;
 pub mod firms;
 pub mod ingestion;

@@ -107,3 +107,22 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+// A per-transaction staging table for bulk merges (created as TEMP by `store::bulk`, not by migrations).
+diesel::table! {
+    signals_stage (uscc, source, kind, period, event_key) {
+        uscc -> Text,
+        source -> Text,
+        kind -> Text,
+        period -> Text,
+        event_key -> Text,
+        value_fen -> Nullable<BigInt>,
+        value_num -> Nullable<Text>,
+        value_code -> Nullable<Text>,
+        event_start -> Nullable<Date>,
+        event_end -> Nullable<Date>,
+        authority -> Nullable<Text>,
+        repaired_on -> Nullable<Date>,
+        record_id -> Nullable<Text>,
+    }
+}
