@@ -49,6 +49,9 @@ enum Command {
         /// Where to write the keys as `export VAR=…` lines.
         #[arg(long, default_value = "./data/demo-keys.env")]
         keys_file: std::path::PathBuf,
+        /// Register the firms and keys only; do not pull signals from the simulated upstreams.
+        #[arg(long)]
+        skip_signals: bool,
     },
     /// Ingest a CSV or NDJSON file of signals for one source, with a progress bar.
     Ingest {
@@ -227,6 +230,7 @@ fn run_demo(
     seed: u64,
     keys_file: &std::path::Path,
     rt: &tokio::runtime::Runtime,
+    pull_signals: bool,
 ) -> anyhow::Result<()> {
     let bar = ProgressBar::new(firms).with_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} firms ({per_sec}, eta {eta})")
@@ -237,6 +241,9 @@ fn run_demo(
     bar.finish();
     // Signals come the way production's do: from the upstream feeds, through the connectors, over HTTP.
     rt.block_on(async {
+        if !pull_signals {
+            return Ok(());
+        }
         let sim = credithub_integrations::simulator::start(
             credithub_integrations::simulator::SimConfig::new(demo::sim_firms(seed, firms)),
             "127.0.0.1:0",
@@ -366,9 +373,10 @@ fn main() -> anyhow::Result<()> {
             firms,
             seed,
             keys_file,
+            skip_signals,
         } => {
             let db = open_db(&cli.store)?;
-            run_demo(&db, firms, seed, &keys_file, &runtime()?)?;
+            run_demo(&db, firms, seed, &keys_file, &runtime()?, !skip_signals)?;
         }
         Command::Pull {
             source,
@@ -498,6 +506,7 @@ fn main() -> anyhow::Result<()> {
                     2026,
                     std::path::Path::new("./data/demo-keys.env"),
                     &rt,
+                    true,
                 )?;
             }
             let bind = bind

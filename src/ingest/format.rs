@@ -108,14 +108,20 @@ fn parse_csv(text: &str) -> Result<Vec<Line>, FormatError> {
     }
     let lines: Vec<&str> = text.lines().collect();
     // Line numbers from the byte offset (the csv crate's own line count skips blank lines).
-    let line_of = |pos: Option<&csv::Position>| {
-        let bytes = text.as_bytes();
+    // Records come in order: count newlines incrementally from the previous record's offset.
+    let bytes = text.as_bytes();
+    let (mut counted_to, mut newlines) = (0usize, 0i64);
+    let mut line_of = |pos: Option<&csv::Position>| {
         let mut b = pos.map(|p| p.byte() as usize).unwrap_or(0).min(bytes.len());
         // A record's position is where reading began, before any blank lines it skipped.
         while b < bytes.len() && (bytes[b] == b'\n' || bytes[b] == b'\r') {
             b += 1;
         }
-        bytes[..b].iter().filter(|c| **c == b'\n').count() as i64 + 1
+        if b >= counted_to {
+            newlines += bytes[counted_to..b].iter().filter(|c| **c == b'\n').count() as i64;
+            counted_to = b;
+        }
+        newlines + 1
     };
     let mut out = Vec::new();
     for rec in rdr.records() {

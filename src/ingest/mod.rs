@@ -60,6 +60,7 @@ pub fn run_then(
     let today = today_cst();
     let started = now();
     let total = lines.len() as u64;
+    let clock = std::time::Instant::now();
     let mut checked: Vec<(Line, Result<Signal, Vec<Reason>>)> = lines
         .into_iter()
         .map(|l| {
@@ -77,7 +78,9 @@ pub fn run_then(
         .collect();
     usccs.sort();
     usccs.dedup();
+    let validated = clock.elapsed();
     let known = signals::known_firms(conn, &usccs)?;
+    let firms_checked = clock.elapsed();
     for (_, v) in checked.iter_mut() {
         if let Ok(s) = v {
             if !known.contains(s.uscc.as_str()) {
@@ -139,7 +142,9 @@ pub fn run_then(
             }
         }
         progress(total / 10, total);
+        let staged = clock.elapsed();
         let out = crate::store::bulk::merge(c, &bulk, &run.id, started)?;
+        tracing::debug!(?validated, ?firms_checked, ?staged, merged = ?clock.elapsed(), rows = total, "ingest timings");
         run.accepted += out.inserted + out.superseded;
         run.superseded += out.superseded;
         run.duplicate += out.duplicate;

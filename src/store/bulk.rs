@@ -52,6 +52,8 @@ const STAGE_COLUMNS: &str = "uscc TEXT NOT NULL, source TEXT NOT NULL, kind TEXT
     event_key TEXT NOT NULL, value_fen BIGINT, value_num TEXT, value_code TEXT, event_start DATE, event_end DATE, \
     authority TEXT, repaired_on DATE, record_id TEXT, outcome TEXT, version INTEGER";
 
+const STAGE_INDEX: &str = "CREATE UNIQUE INDEX signals_stage_key ON signals_stage (uscc, source, kind, period, event_key)";
+
 const KEY_MATCH: &str =
     "c.uscc = s.uscc AND c.source = s.source AND c.kind = s.kind AND c.period = s.period \
     AND c.event_key = s.event_key AND c.superseded_at IS NULL";
@@ -100,7 +102,7 @@ pub fn merge(
             diesel::copy_from(signals_stage::table)
                 .from_insertable(&stage)
                 .execute(c)?;
-            c.batch_execute("ANALYZE signals_stage")?;
+            c.batch_execute(&format!("{STAGE_INDEX}; ANALYZE signals_stage"))?;
         }
         DbConn::Sqlite(c) => {
             c.batch_execute(&format!(
@@ -111,6 +113,7 @@ pub fn merge(
                     .values(chunk)
                     .execute(c)?;
             }
+            c.batch_execute(STAGE_INDEX)?;
         }
     }
     // `at` and `run_id` are generated here (a timestamp and a UUID), never caller text.
@@ -126,17 +129,21 @@ pub fn merge(
              WHERE s.outcome IS NULL AND EXISTS (SELECT 1 FROM signals c WHERE {KEY_MATCH})"
         ),
         "UPDATE signals_stage SET outcome = 'new', version = 1 WHERE outcome IS NULL".to_string(),
+        // Driven from the (small) stage, so it probes the signals index instead of scanning all signals.
         format!(
-            "UPDATE signals AS c SET superseded_at = '{at}' WHERE c.superseded_at IS NULL AND EXISTS \
-             (SELECT 1 FROM signals_stage s WHERE s.outcome = 'sup' AND {KEY_MATCH})"
+            "UPDATE signals SET superseded_at = '{at}' WHERE superseded_at IS NULL AND \
+             (uscc, source, kind, period, event_key) IN \
+             (SELECT uscc, source, kind, period, event_key FROM signals_stage WHERE outcome = 'sup')"
         ),
         format!(
             "INSERT INTO signals ({DATA_COLUMNS}, version, run_id, ingested_at) \
              SELECT {DATA_COLUMNS}, version, '{run_id}', '{at}' FROM signals_stage WHERE outcome IN ('new', 'sup')"
         ),
     ];
-    for s in &stmts {
-        diesel::sql_query(s.as_str()).execute(conn)?;
+    for (i, s) in stmts.iter().enumerate() {
+        let t = std::time::Instant::now();
+        let n = diesel::sql_query(s.as_str()).execute(conn)?;
+        tracing::debug!(step = i, rows = n, took = ?t.elapsed(), "bulk merge step");
     }
     let counts: Vec<OutcomeCount> = crate::on_backend!(&mut *conn, |c| diesel::sql_query(
         "SELECT outcome, COUNT(*) AS n FROM signals_stage GROUP BY outcome"

@@ -1,0 +1,1 @@
+ALTER TABLE signals ADD CONSTRAINT signals_run_id_fkey FOREIGN KEY (run_id) REFERENCES ingestion_runs (id);
