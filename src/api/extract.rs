@@ -82,6 +82,20 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// The `limit` of a paginated list: 1 to 500, 50 when absent.
+pub fn page_limit(limit: Option<i64>) -> Result<i64, FieldError> {
+    let l = limit.unwrap_or(50);
+    if (1..=500).contains(&l) {
+        Ok(l)
+    } else {
+        Err(FieldError::new(
+            "limit",
+            "range",
+            "limit must be between 1 and 500",
+        ))
+    }
+}
+
 /// A query string; a parse failure is a 422 naming the parameter.
 pub struct Query<T>(pub T);
 

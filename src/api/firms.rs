@@ -3,7 +3,7 @@
 use super::auth::Principal;
 use super::classify::{classify, parse_indicators};
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{Json, Query};
+use super::extract::{page_limit, Json, Query};
 use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::district::{self, parse_district};
@@ -11,7 +11,7 @@ use crate::domain::role::Role;
 use crate::domain::size_class::{Classification, Indicators};
 use crate::domain::{Money, SizeClass, Standard, Uscc};
 use crate::store::firms::{self as store, FirmFilter, FirmRow};
-use crate::store::now;
+use crate::store::{now, today_cst};
 use actix_web::{get, patch, post, web, HttpResponse};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -208,11 +208,6 @@ pub fn validate(input: &FirmInput, today: chrono::NaiveDate) -> Result<FirmRow, 
     }
 }
 
-fn today() -> chrono::NaiveDate {
-    // Calendar dates are China Standard Time (DOMAIN.md §6).
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
-
 /// Register a firm. Government and admin keys register any firm; a firm key only its own USCC.
 #[utoipa::path(tag = "firms", request_body = FirmInput, security(("bearer" = [])), responses(
     (status = 201, body = FirmView),
@@ -225,7 +220,7 @@ pub async fn create_firm(
     body: Json<FirmInput>,
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Government, Role::Admin, Role::Firm])?;
-    let row = validate(&body.0, today()).map_err(ApiError::fields)?;
+    let row = validate(&body.0, today_cst()).map_err(ApiError::fields)?;
     who.require_firm_access(&row.uscc)?;
     let r = row.clone();
     state
@@ -302,7 +297,7 @@ pub async fn patch_firm(
     };
     let row = FirmRow {
         created_at: old.created_at,
-        ..validate(&merged, today()).map_err(ApiError::fields)?
+        ..validate(&merged, today_cst()).map_err(ApiError::fields)?
     };
     let r = row.clone();
     state.db.run(move |c| store::update(c, &r)).await?;
@@ -381,14 +376,7 @@ fn parse_filter(p: &ListParams) -> Result<(FirmFilter, i64), Vec<FieldError>> {
             )),
         }
     }
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        errors.push(FieldError::new(
-            "limit",
-            "range",
-            "limit must be between 1 and 500",
-        ));
-    }
+    let limit = page_limit(p.limit).map_err(|e| errors.push(e)).unwrap_or(0);
     if let Some(c) = &p.cursor {
         match CURSOR_ENGINE
             .decode(c)

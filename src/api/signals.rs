@@ -3,7 +3,7 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{Json, Query};
+use super::extract::{page_limit, Json, Query};
 use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::role::Role;
@@ -195,19 +195,6 @@ pub struct RunPage {
     pub next_cursor: Option<String>,
 }
 
-fn limit_of(limit: Option<i64>) -> ApiResult<i64> {
-    let l = limit.unwrap_or(50);
-    if (1..=500).contains(&l) {
-        Ok(l)
-    } else {
-        Err(ApiError::field(
-            "limit",
-            "range",
-            "limit must be between 1 and 500",
-        ))
-    }
-}
-
 /// Ingestion runs, newest first (government, admin).
 #[utoipa::path(tag = "signals", security(("bearer" = [])), params(RunListParams), responses((status = 200, body = RunPage)))]
 #[get("/v1/ingestion-runs")]
@@ -217,7 +204,7 @@ pub async fn list_runs(
     q: Query<RunListParams>,
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Government, Role::Admin])?;
-    let limit = limit_of(q.0.limit)?;
+    let limit = page_limit(q.0.limit).map_err(|e| ApiError::fields(vec![e]))?;
     let source =
         q.0.source
             .as_deref()
@@ -295,7 +282,7 @@ pub async fn list_rejects(
     q: Query<RejectParams>,
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Government, Role::Admin])?;
-    let limit = limit_of(q.0.limit)?;
+    let limit = page_limit(q.0.limit).map_err(|e| ApiError::fields(vec![e]))?;
     let after: i64 = match &q.0.cursor {
         None => 0,
         Some(c) => c.parse().map_err(|_| {

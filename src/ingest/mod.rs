@@ -8,7 +8,7 @@ pub mod pull;
 use crate::domain::signals::{validate, Reason, Signal, Source};
 use crate::store::ingestion::{self, RejectRow, RunRow};
 use crate::store::signals::{self, Merge, SignalRow};
-use crate::store::{now, DbConn, StoreError};
+use crate::store::{now, today_cst, DbConn, StoreError};
 use diesel::Connection;
 use format::Line;
 use std::collections::HashSet;
@@ -29,11 +29,6 @@ impl Origin {
             Origin::Pull => "pull",
         }
     }
-}
-
-/// Today in China Standard Time (DOMAIN.md §6): what "in the future" is measured against.
-pub fn today_cst() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
 /// Ingest one batch for one source. `progress(done, total)` is called as rows are written.
