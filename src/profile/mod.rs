@@ -1,0 +1,402 @@
+//! Credit profiles: a firm's current signals → indicators → scorecard → a versioned snapshot, stored and
+//! put in the cache. A recompute that changes nothing stores nothing.
+
+use crate::cache::SharedCache;
+use crate::domain::features::{self, EventObs, FirmFacts, Indicators, Obs, Section};
+use crate::domain::month::Month;
+use crate::domain::scorecard::{Scorecard, Scored};
+use crate::domain::signals::kind;
+use crate::domain::what_if::{self, Change};
+use crate::store::profiles::{self, ObsRow, ProfileRow};
+use crate::store::{now, Db, DbConn, StoreError};
+use futures_util::{stream, StreamExt};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Firms per unit of recompute work (one read, one write transaction).
+pub const CHUNK: usize = 500;
+
+pub fn cache_key(uscc: &str) -> String {
+    format!("profile:{uscc}")
+}
+
+/// Turn stored signal rows into what the indicators read; rows of unknown kinds are skipped.
+pub fn to_obs(row: ObsRow) -> Option<(String, Obs)> {
+    let spec = kind(&row.kind)?;
+    let num = match (row.value_fen, &row.value_num) {
+        (Some(f), _) => Some(Decimal::new(f, 2)),
+        (None, Some(n)) => n.parse().ok(),
+        _ => None,
+    };
+    let event = row.event_start.map(|start| EventObs {
+        record_id: row.record_id.clone().unwrap_or_default(),
+        start,
+        end: row.event_end,
+        repaired_on: row.repaired_on,
+    });
+    Some((
+        row.uscc,
+        Obs {
+            kind: spec.key,
+            period: row.period,
+            num,
+            code: row.value_code,
+            event,
+        },
+    ))
+}
+
+/// What profiles as of `from..=to` read: per kind group the first month its lookback reaches, the first
+/// grade year, and the last month.
+fn window(from: Month, to: Month) -> (Vec<(&'static [&'static str], String)>, String, String) {
+    let groups = features::LOOKBACK
+        .iter()
+        .map(|(kinds, n)| (*kinds, from.plus(1 - n).to_string()))
+        .collect();
+    (
+        groups,
+        (from.year() - features::GRADE_LOOKBACK_YEARS).to_string(),
+        to.to_string(),
+    )
+}
+
+/// Load one firm's inputs for profiles as of `as_of`.
+pub fn load_firm(
+    conn: &mut DbConn,
+    uscc: &str,
+    as_of: Month,
+) -> Result<Option<(FirmFacts, Vec<Obs>)>, StoreError> {
+    let firms = [uscc.to_string()];
+    let Some((_, established_on, size_class)) = profiles::firm_facts(conn, &firms)?.pop() else {
+        return Ok(None);
+    };
+    let (groups, from_year, to) = window(as_of, as_of);
+    let obs = profiles::inputs(conn, &firms, &groups, &from_year, &to)?
+        .into_iter()
+        .filter_map(to_obs)
+        .map(|(_, o)| o)
+        .collect();
+    Ok(Some((
+        FirmFacts {
+            established_on,
+            size_class,
+        },
+        obs,
+    )))
+}
+
+/// Same inputs, same card → same fingerprint.
+pub fn fingerprint(ind: &Indicators, scored: &Scored) -> String {
+    let text = serde_json::to_vec(&(ind, scored)).unwrap_or_default();
+    hex::encode(Sha256::digest(&text))
+}
+
+/// The profile as served: score, grade, reasons, and per section its indicators with their points.
+pub fn render(
+    uscc: &str,
+    ind: &Indicators,
+    scored: &Scored,
+    meta: Option<(&ProfileMeta, i32)>,
+) -> Value {
+    let points: HashMap<&str, (i32, i32)> = scored
+        .contributions
+        .iter()
+        .map(|c| (c.indicator.as_str(), (c.points, c.max_points)))
+        .collect();
+    let section_of = |key: &str| features::indicator_spec(key).map(|(_, s, _)| s.as_str());
+    let mut sections = serde_json::Map::new();
+    for section in Section::ALL {
+        let list: Vec<&features::Indicator> =
+            ind.list.iter().filter(|i| i.section == section).collect();
+        let coverage = if list
+            .iter()
+            .all(|i| i.coverage == features::Coverage::Missing)
+        {
+            "missing"
+        } else if list.iter().all(|i| i.coverage == features::Coverage::Full) {
+            "full"
+        } else {
+            "partial"
+        };
+        let indicators: Vec<Value> = list
+            .iter()
+            .map(|i| {
+                let mut v = serde_json::to_value(i).unwrap_or(Value::Null);
+                if let (Some(obj), Some((p, max))) = (v.as_object_mut(), points.get(i.key)) {
+                    obj.insert("points".into(), json!(p));
+                    obj.insert("max_points".into(), json!(max));
+                }
+                v
+            })
+            .collect();
+        sections.insert(
+            section.as_str().into(),
+            json!({ "coverage": coverage, "indicators": indicators }),
+        );
+    }
+    let reasons: Vec<Value> = scored
+        .reasons
+        .iter()
+        .map(|r| {
+            json!({
+                "code": r.code,
+                "section": section_of(&r.indicator),
+                "indicator": r.indicator,
+                "points_lost": r.points_lost,
+                "zh": r.zh,
+                "en": r.en,
+            })
+        })
+        .collect();
+    let mut out = json!({
+        "uscc": uscc,
+        "as_of": ind.as_of,
+        "scorecard_version": scored.scorecard_version,
+        "score": scored.score,
+        "grade": scored.grade,
+        "points": scored.points,
+        "reasons": reasons,
+        "sections": sections,
+    });
+    if let (Some((meta, version)), Some(obj)) = (meta, out.as_object_mut()) {
+        obj.insert("version".into(), json!(version));
+        obj.insert("cause".into(), json!(meta.cause));
+        obj.insert(
+            "computed_at".into(),
+            json!(meta
+                .at
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        );
+    }
+    out
+}
+
+/// Why and when a batch of snapshots was computed.
+#[derive(Debug, Clone)]
+pub struct ProfileMeta {
+    /// `recompute`, `ingestion:<run id>`, …
+    pub cause: String,
+    pub at: chrono::NaiveDateTime,
+}
+
+/// What one chunk of work did.
+#[derive(Debug, Default)]
+struct ChunkOutcome {
+    stored: u64,
+    unchanged: u64,
+    /// Firm → its new newest snapshot, when this work changed which snapshot is newest.
+    newest: Vec<(String, Vec<u8>)>,
+}
+
+fn recompute_chunk(
+    conn: &mut DbConn,
+    card: &Scorecard,
+    usccs: &[String],
+    months: &[Month],
+    meta: &ProfileMeta,
+) -> Result<ChunkOutcome, StoreError> {
+    let (first, last) = (months[0], months[months.len() - 1]);
+    let (groups, from_year, to) = window(first, last);
+    let facts = profiles::firm_facts(conn, usccs)?;
+    let mut obs: HashMap<String, Vec<Obs>> = HashMap::with_capacity(usccs.len());
+    for (u, o) in profiles::inputs(conn, usccs, &groups, &from_year, &to)?
+        .into_iter()
+        .filter_map(to_obs)
+    {
+        obs.entry(u).or_default().push(o);
+    }
+    let month_keys: Vec<String> = months.iter().map(Month::to_string).collect();
+    crate::store::backend::write_transaction(conn, |c| {
+        let mut heads = profiles::heads(c, usccs)?;
+        let prints = profiles::fingerprints(c, usccs, &month_keys)?;
+        let mut out = ChunkOutcome::default();
+        let mut rows = Vec::new();
+        let empty = Vec::new();
+        for (uscc, established_on, size_class) in facts {
+            let firm = FirmFacts {
+                established_on,
+                size_class,
+            };
+            let firm_obs = obs.get(&uscc).unwrap_or(&empty);
+            let mut newest: Option<Vec<u8>> = None;
+            for (m, key) in months.iter().zip(&month_keys) {
+                let ind = features::compute(&firm, firm_obs, *m);
+                let scored = card.score(&ind);
+                let print = fingerprint(&ind, &scored);
+                if prints.get(&(uscc.clone(), key.clone())) == Some(&print) {
+                    out.unchanged += 1;
+                    continue;
+                }
+                let head = heads.entry(uscc.clone()).or_insert((0, String::new()));
+                head.0 += 1;
+                let body = render(&uscc, &ind, &scored, Some((meta, head.0))).to_string();
+                if *key >= head.1 {
+                    head.1 = key.clone();
+                    newest = Some(body.clone().into_bytes());
+                }
+                rows.push(ProfileRow {
+                    uscc: uscc.clone(),
+                    version: head.0,
+                    as_of: key.clone(),
+                    scorecard_version: scored.scorecard_version,
+                    score: scored.score,
+                    grade: scored.grade,
+                    fingerprint: print,
+                    cause: meta.cause.clone(),
+                    body,
+                    computed_at: meta.at,
+                });
+                out.stored += 1;
+            }
+            if let Some(b) = newest {
+                out.newest.push((uscc, b));
+            }
+        }
+        profiles::insert(c, &rows)?;
+        Ok(out)
+    })
+}
+
+/// What a recompute did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct RecomputeReport {
+    pub firms: u64,
+    pub months: u64,
+    pub stored: u64,
+    pub unchanged: u64,
+}
+
+/// The profile service: the card in force, the database and the cache.
+#[derive(Clone)]
+pub struct Profiles {
+    pub db: Db,
+    pub cache: SharedCache,
+    pub card: Arc<Scorecard>,
+    pub cache_ttl: Duration,
+    /// Put recomputed profiles into the cache. A command-line process with only an in-process cache
+    /// turns this off: nobody would read them there.
+    pub cache_writes: bool,
+}
+
+impl Profiles {
+    /// Recompute the profiles of `usccs` as of each of `months` (oldest first), storing a new snapshot
+    /// where anything changed and putting each firm's newest snapshot in the cache after its commit.
+    /// `progress(firms_done)` is told after each chunk.
+    pub async fn recompute(
+        &self,
+        usccs: Vec<String>,
+        mut months: Vec<Month>,
+        cause: &str,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<RecomputeReport, StoreError> {
+        months.sort();
+        months.dedup();
+        let mut report = RecomputeReport {
+            months: months.len() as u64,
+            ..Default::default()
+        };
+        if months.is_empty() || usccs.is_empty() {
+            return Ok(report);
+        }
+        let meta = ProfileMeta {
+            cause: cause.to_string(),
+            at: now(),
+        };
+        let months = Arc::new(months);
+        let parallel = (self.db.max_connections() as usize).clamp(1, 4);
+        let chunks: Vec<Vec<String>> = usccs.chunks(CHUNK).map(<[String]>::to_vec).collect();
+        let mut work = stream::iter(chunks.into_iter().map(|chunk| {
+            let (card, months, meta) = (self.card.clone(), months.clone(), meta.clone());
+            let n = chunk.len() as u64;
+            let db = self.db.clone();
+            async move {
+                let out = db
+                    .run(move |c| recompute_chunk(c, &card, &chunk, &months, &meta))
+                    .await?;
+                Ok::<_, StoreError>((n, out))
+            }
+        }))
+        .buffer_unordered(parallel);
+        while let Some(done) = work.next().await {
+            let (n, out) = done?;
+            for (uscc, body) in out.newest.iter().filter(|_| self.cache_writes) {
+                // Write-through after the commit: readers fill only empty keys, so they never put an
+                // older snapshot over this one.
+                if let Err(e) = self.cache.set(&cache_key(uscc), body, self.cache_ttl).await {
+                    tracing::warn!(error = %e, uscc, "profile cache not updated; deleting");
+                    let _ = self.cache.delete(&cache_key(uscc)).await;
+                }
+            }
+            report.firms += n;
+            report.stored += out.stored;
+            report.unchanged += out.unchanged;
+            progress(report.firms);
+        }
+        Ok(report)
+    }
+
+    /// The newest profile, as served (cache first).
+    pub async fn latest(&self, uscc: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = cache_key(uscc);
+        match self.cache.get(&key).await {
+            Ok(Some(b)) => return Ok(Some(b)),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "profile cache unavailable; reading the database"),
+        }
+        let u = uscc.to_string();
+        let row = self.db.run(move |c| profiles::current(c, &u, None)).await?;
+        let Some(row) = row else { return Ok(None) };
+        let body = row.body.into_bytes();
+        if let Err(e) = self.cache.set_if_absent(&key, &body, self.cache_ttl).await {
+            tracing::warn!(error = %e, "profile cache not filled");
+        }
+        Ok(Some(body))
+    }
+
+    /// What-if: score the firm's signals as they are and with `changes`, as of `as_of`; stores nothing.
+    pub async fn what_if(
+        &self,
+        uscc: &str,
+        as_of: Month,
+        changes: Vec<Change>,
+    ) -> Result<Option<WhatIf>, StoreError> {
+        let u = uscc.to_string();
+        let Some((facts, obs)) = self.db.run(move |c| load_firm(c, &u, as_of)).await? else {
+            return Ok(None);
+        };
+        let before = features::compute(&facts, &obs, as_of);
+        let after = features::compute(&facts, &what_if::apply(&obs, &changes, as_of), as_of);
+        let (sb, sa) = (self.card.score(&before), self.card.score(&after));
+        let changed = before
+            .list
+            .iter()
+            .zip(&after.list)
+            .filter(|(b, a)| b.value != a.value)
+            .map(|(b, a)| (b.key, (b.value.clone(), a.value.clone())))
+            .collect();
+        Ok(Some(WhatIf {
+            before: render(uscc, &before, &sb, None),
+            after: render(uscc, &after, &sa, None),
+            score_change: sa.score - sb.score,
+            changed,
+        }))
+    }
+}
+
+pub struct WhatIf {
+    pub before: Value,
+    pub after: Value,
+    pub score_change: i32,
+    pub changed: BTreeMap<
+        &'static str,
+        (
+            Option<features::IndicatorValue>,
+            Option<features::IndicatorValue>,
+        ),
+    >,
+}
