@@ -24,6 +24,50 @@ pub struct StoreConfig {
         global = true
     )]
     pub cache_namespace: String,
+    /// A scorecard TOML to score with instead of the shipped one (checked at start-up).
+    #[arg(long, env = "CREDITHUB_SCORECARD", global = true)]
+    pub scorecard: Option<std::path::PathBuf>,
+    /// Seconds a profile stays in the cache. Recomputes in this process (or anywhere, with Redis)
+    /// replace the cached profile at once; see README on the in-process cache.
+    #[arg(
+        long,
+        env = "CREDITHUB_PROFILE_CACHE_TTL_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub profile_cache_ttl: u64,
+    /// Requests a second per API key, unless its institution has its own limit.
+    #[arg(
+        long,
+        env = "CREDITHUB_RATE_PER_SEC",
+        default_value_t = 50,
+        global = true
+    )]
+    pub rate_per_sec: u32,
+    /// Burst (token-bucket size) per API key, unless its institution has its own.
+    #[arg(
+        long,
+        env = "CREDITHUB_RATE_BURST",
+        default_value_t = 100,
+        global = true
+    )]
+    pub rate_burst: u32,
+}
+
+impl StoreConfig {
+    /// The scorecard in force: the file given, or the shipped one.
+    pub fn load_scorecard(&self) -> anyhow::Result<crate::domain::scorecard::Scorecard> {
+        use crate::domain::scorecard::Scorecard;
+        use anyhow::Context;
+        match &self.scorecard {
+            None => Ok(Scorecard::default_card()),
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading the scorecard {}", p.display()))?;
+                Scorecard::parse(&text).with_context(|| format!("in {}", p.display()))
+            }
+        }
+    }
 }
 
 /// How long a verified API key stays cached before the database is asked again.

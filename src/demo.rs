@@ -159,6 +159,20 @@ pub struct DemoReport {
     pub firms_new: usize,
     pub keys: Vec<DemoKey>,
     pub first_firm: String,
+    /// A firm whose simulated history grows, and one in distress (for comparing their profiles).
+    pub growing_firm: Option<String>,
+    pub distressed_firm: Option<String>,
+}
+
+/// The first demo firm whose simulated history follows `t`.
+fn first_with(
+    seed: u64,
+    firms: u64,
+    t: credithub_integrations::simulator::Trajectory,
+) -> Option<String> {
+    (0..firms)
+        .map(|i| demo_firm(seed, i).uscc)
+        .find(|u| credithub_integrations::simulator::trajectory(u) == t)
 }
 
 /// Seed `firms` demo firms (skipping those already there) and mint one key per role.
@@ -208,6 +222,16 @@ pub fn seed(
         firms_new: new,
         keys: keys_out,
         first_firm,
+        growing_firm: first_with(
+            seed,
+            firms,
+            credithub_integrations::simulator::Trajectory::Growing,
+        ),
+        distressed_firm: first_with(
+            seed,
+            firms,
+            credithub_integrations::simulator::Trajectory::Distressed,
+        ),
     })
 }
 
@@ -218,6 +242,14 @@ pub fn keys_env(report: &DemoReport) -> String {
         out.push_str(&format!("export {}={}\n", k.var, k.secret));
     }
     out.push_str(&format!("export FIRM_USCC={}\n", report.first_firm));
+    for (var, u) in [
+        ("GROWING_USCC", &report.growing_firm),
+        ("DISTRESSED_USCC", &report.distressed_firm),
+    ] {
+        if let Some(u) = u {
+            out.push_str(&format!("export {var}={u}\n"));
+        }
+    }
     out
 }
 

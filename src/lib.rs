@@ -1,9 +1,11 @@
 //! credithub: a financing-match and credit data hub for SMEs (Shanghai SME Promotion Regulations, Art 26-28, 58).
 
 pub mod api;
+pub mod audit;
 pub mod cache;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod ingest;
+pub mod profile;
 pub mod store;

@@ -1,10 +1,12 @@
-//! The `credithub` command line: serve, migrate, demo, keys.
+//! The `credithub` command line: serve, migrate, demo, ingest, pull, recompute, simulate-upstreams, keys.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use credithub::api::{self, AppState};
 use credithub::config::StoreConfig;
+use credithub::domain::month::Month;
 use credithub::domain::role::Role;
+use credithub::profile::Profiles;
 use credithub::store::{keys, Db};
 use credithub::{cache, demo};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -88,6 +90,23 @@ enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// Recompute credit profiles (one snapshot per firm and month where anything changed), with a
+    /// progress bar.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["all", "firm"])))]
+    Recompute {
+        /// Every registered firm.
+        #[arg(long)]
+        all: bool,
+        /// One firm (repeat for several).
+        #[arg(long)]
+        firm: Vec<String>,
+        /// The month the indicators end with; default the last complete month (China Standard Time).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Also the months before it: a history of this many monthly snapshots ending at --as-of.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=120))]
+        months: u32,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -158,7 +177,8 @@ async fn pull_sources(
     client: &credithub_integrations::client::Client,
     sources: &[credithub_integrations::SourceId],
     page_size: u32,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<String>> {
+    let mut touched = std::collections::BTreeSet::new();
     for &id in sources {
         let bar = ProgressBar::new_spinner().with_style(
             ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
@@ -188,7 +208,64 @@ async fn pull_sources(
             report.total(|r| r.quarantined),
             report.cursor
         );
+        touched.extend(report.firms);
     }
+    Ok(touched.into_iter().collect())
+}
+
+/// The profile service for a command: the configured card, the database and the cache.
+async fn open_profiles(cfg: &StoreConfig, db: &Db, serving: bool) -> anyhow::Result<Profiles> {
+    let cache = cache::open(cfg.redis_url.as_deref(), &cfg.cache_namespace)
+        .await
+        .context("connecting to Redis")?;
+    Ok(Profiles {
+        db: db.clone(),
+        cache,
+        card: std::sync::Arc::new(cfg.load_scorecard()?),
+        cache_ttl: std::time::Duration::from_secs(cfg.profile_cache_ttl),
+        cache_writes: serving || cfg.redis_url.is_some(),
+    })
+}
+
+fn default_as_of() -> Month {
+    Month::last_complete(credithub::store::today_cst())
+}
+
+/// Recompute profiles with a progress bar and print what it did.
+async fn recompute_with_bar(
+    profiles: &Profiles,
+    firms: Vec<String>,
+    months: Vec<Month>,
+    cause: &str,
+) -> anyhow::Result<()> {
+    if firms.is_empty() {
+        return Ok(());
+    }
+    let span = match (months.iter().min(), months.iter().max()) {
+        (Some(a), Some(b)) if a != b => format!("{a}..{b}"),
+        (Some(a), _) => a.to_string(),
+        _ => return Ok(()),
+    };
+    let bar = ProgressBar::new(firms.len() as u64).with_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} firms ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("profiles as of {span}"));
+    let clock = std::time::Instant::now();
+    let report = profiles
+        .recompute(firms, months, cause, &|n| bar.set_position(n))
+        .await;
+    bar.finish_and_clear();
+    let report = report?;
+    let secs = clock.elapsed().as_secs_f64();
+    println!(
+        "profiles as of {span}: {} firms in {:.1} s ({:.0} firms/s); {} snapshots stored, {} unchanged",
+        report.firms,
+        secs,
+        report.firms as f64 / secs.max(1e-9),
+        report.stored,
+        report.unchanged
+    );
     Ok(())
 }
 
@@ -231,6 +308,7 @@ fn run_demo(
     keys_file: &std::path::Path,
     rt: &tokio::runtime::Runtime,
     pull_signals: bool,
+    profiles: &Profiles,
 ) -> anyhow::Result<()> {
     let bar = ProgressBar::new(firms).with_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} firms ({per_sec}, eta {eta})")
@@ -259,7 +337,11 @@ fn run_demo(
         });
         let result = pull_sources(db, &client, &credithub_integrations::SourceId::ALL, 5000).await;
         sim.handle.stop(true).await;
-        result
+        let firms = result?;
+        // A year of monthly profiles, so history and as-of queries have something to show.
+        let last = default_as_of();
+        let months = (0..12).rev().map(|i| last.plus(-i)).collect();
+        recompute_with_bar(profiles, firms, months, "demo").await
     })?;
     println!(
         "demo: {} firms ({} new), institutions and keys ready",
@@ -276,6 +358,10 @@ fn run_demo(
         );
     }
     println!("  FIRM_USCC      {}", report.first_firm);
+    if let (Some(g), Some(d)) = (&report.growing_firm, &report.distressed_firm) {
+        println!("  GROWING_USCC   {g}   (a growing firm's history)");
+        println!("  DISTRESSED_USCC {d}  (a distressed firm's history)");
+    }
     if let Some(dir) = keys_file.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
@@ -285,6 +371,8 @@ fn run_demo(
 }
 
 fn ingest_file(
+    profiles: &Profiles,
+    rt: &tokio::runtime::Runtime,
     db: &Db,
     source: &str,
     format: Option<&str>,
@@ -326,7 +414,8 @@ fn ingest_file(
         &|done, _| bar.set_position(done),
     );
     bar.finish();
-    let run = run?;
+    let ingested = run?;
+    let run = &ingested.run;
     println!(
         "run {}: received {}, accepted {} ({} corrections), duplicate {}, quarantined {}",
         run.id, run.received, run.accepted, run.superseded, run.duplicate, run.quarantined
@@ -337,7 +426,12 @@ fn ingest_file(
             run.id
         );
     }
-    Ok(())
+    rt.block_on(recompute_with_bar(
+        profiles,
+        ingested.firms.clone(),
+        vec![default_as_of()],
+        &format!("ingestion:{}", run.id),
+    ))
 }
 
 fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
@@ -376,7 +470,9 @@ fn main() -> anyhow::Result<()> {
             skip_signals,
         } => {
             let db = open_db(&cli.store)?;
-            run_demo(&db, firms, seed, &keys_file, &runtime()?, !skip_signals)?;
+            let rt = runtime()?;
+            let profiles = rt.block_on(open_profiles(&cli.store, &db, false))?;
+            run_demo(&db, firms, seed, &keys_file, &rt, !skip_signals, &profiles)?;
         }
         Command::Pull {
             source,
@@ -400,7 +496,11 @@ fn main() -> anyhow::Result<()> {
                 }
             }
             let client = upstream_client(&upstream);
-            runtime()?.block_on(pull_sources(&db, &client, &sources, page_size))?;
+            runtime()?.block_on(async {
+                let profiles = open_profiles(&cli.store, &db, false).await?;
+                let firms = pull_sources(&db, &client, &sources, page_size).await?;
+                recompute_with_bar(&profiles, firms, vec![default_as_of()], "pull").await
+            })?;
         }
         Command::SimulateUpstreams { bind, firms, seed } => {
             runtime()?.block_on(async {
@@ -427,7 +527,56 @@ fn main() -> anyhow::Result<()> {
             file,
         } => {
             let db = open_db(&cli.store)?;
-            ingest_file(&db, &source, format.as_deref(), &file)?;
+            let rt = runtime()?;
+            let profiles = rt.block_on(open_profiles(&cli.store, &db, false))?;
+            ingest_file(&profiles, &rt, &db, &source, format.as_deref(), &file)?;
+        }
+        Command::Recompute {
+            all,
+            firm,
+            as_of,
+            months,
+        } => {
+            let as_of = match as_of {
+                None => default_as_of(),
+                Some(s) => Month::parse(&s)
+                    .ok_or_else(|| anyhow::anyhow!("--as-of '{s}' is not a month YYYY-MM"))?,
+            };
+            if as_of > Month::of(credithub::store::today_cst()) {
+                anyhow::bail!("--as-of {as_of} is in the future");
+            }
+            let db = open_db(&cli.store)?;
+            let mut conn = db.conn()?;
+            let firms = if all {
+                credithub::store::profiles::all_firms(&mut conn)?
+            } else {
+                let mut out = Vec::new();
+                for f in firm {
+                    let u = credithub::domain::Uscc::parse(&f)
+                        .map_err(|e| anyhow::anyhow!("--firm '{f}': {e}"))?;
+                    match credithub::store::firms::get(&mut conn, u.as_str()) {
+                        Err(credithub::store::StoreError::NotFound) => {
+                            anyhow::bail!("--firm {u}: no such firm is registered")
+                        }
+                        other => other?,
+                    };
+                    out.push(u.to_string());
+                }
+                out
+            };
+            drop(conn);
+            if cli.store.redis_url.is_none() {
+                eprintln!(
+                    "note: no REDIS_URL; a server running with its in-process cache serves the new profiles \
+                     once its cached copies expire (CREDITHUB_PROFILE_CACHE_TTL_SECS = {} s)",
+                    cli.store.profile_cache_ttl
+                );
+            }
+            let months = (0..months as i32).rev().map(|i| as_of.plus(-i)).collect();
+            runtime()?.block_on(async {
+                let profiles = open_profiles(&cli.store, &db, false).await?;
+                recompute_with_bar(&profiles, firms, months, "recompute").await
+            })?;
         }
         Command::Keys { command } => {
             let db = open_db(&cli.store)?;
@@ -499,6 +648,7 @@ fn main() -> anyhow::Result<()> {
         } => {
             let db = open_db(&cli.store)?;
             let rt = runtime()?;
+            let profiles = rt.block_on(open_profiles(&cli.store, &db, true))?;
             if demo {
                 run_demo(
                     &db,
@@ -507,18 +657,18 @@ fn main() -> anyhow::Result<()> {
                     std::path::Path::new("./data/demo-keys.env"),
                     &rt,
                     true,
+                    &profiles,
                 )?;
             }
             let bind = bind
                 .or_else(|| std::env::var("PORT").ok().map(|p| format!("127.0.0.1:{p}")))
                 .unwrap_or_else(|| "127.0.0.1:8080".to_string());
             rt.block_on(async move {
-                let cache = cache::open(cli.store.redis_url.as_deref(), &cli.store.cache_namespace)
-                    .await
-                    .context("connecting to Redis")?;
+                let cache = profiles.cache.clone();
                 let listener = std::net::TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
                 tracing::info!(%bind, database = db.backend().as_str(), cache = cache.kind(), "credithub serving; docs at /docs/");
-                let state = AppState { db, cache, metrics: Default::default() };
+                let limits = api::DefaultLimits { per_sec: cli.store.rate_per_sec.max(1), burst: cli.store.rate_burst.max(1) };
+                let state = AppState::new(db, cache, profiles, limits);
                 api::serve(listener, state)?.await?;
                 anyhow::Ok(())
             })?;

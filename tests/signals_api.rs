@@ -5,20 +5,11 @@ mod common;
 use common::{field_rules, spawn_app, TestApp};
 use credithub::demo::demo_firm;
 use credithub::domain::role::Role;
-use credithub::store::{firms, Backend};
+use credithub::store::Backend;
 use serde_json::{json, Value};
 
-/// Register `n` demo firms straight through the store; returns their USCCs.
 async fn firms(app: &TestApp, n: u64) -> Vec<String> {
-    let rows: Vec<_> = (0..n).map(|i| demo_firm(11, i)).collect();
-    let usccs = rows.iter().map(|r| r.uscc.clone()).collect();
-    let db = app.db.clone();
-    tokio::task::spawn_blocking(move || {
-        firms::insert_many_new(&mut db.conn().unwrap(), &rows).unwrap()
-    })
-    .await
-    .unwrap();
-    usccs
+    app.register_firms(11, n).await
 }
 
 async fn import(app: &TestApp, key: &str, source: &str, ct: &str, body: String) -> (u16, Value) {

@@ -5,7 +5,7 @@ use super::error::ApiError;
 use super::AppState;
 use crate::config::KEY_CACHE_TTL_SECS;
 use crate::domain::role::Role;
-use crate::store::keys;
+use crate::store::{institutions, keys};
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,17 @@ pub struct Principal {
     pub role: Role,
     pub institution_id: Option<String>,
     pub firm_uscc: Option<String>,
+    /// The institution's own limits, where it has any (else the configured defaults apply).
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Per-key request limits: a token bucket and an optional daily quota.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Limits {
+    pub per_sec: Option<u32>,
+    pub burst: Option<u32>,
+    pub daily_quota: Option<u32>,
 }
 
 impl Principal {
@@ -83,11 +94,24 @@ async fn authenticate(state: &AppState, header: Option<String>) -> Result<Princi
             row.role
         ))
     })?;
+    let limits = match row.institution_id.clone() {
+        None => Limits::default(),
+        Some(id) => {
+            let inst = state.db.run(move |c| institutions::get(c, &id)).await?;
+            let pos = |v: Option<i32>| v.and_then(|x| u32::try_from(x).ok());
+            Limits {
+                per_sec: pos(inst.rate_per_sec),
+                burst: pos(inst.rate_burst),
+                daily_quota: pos(inst.daily_quota),
+            }
+        }
+    };
     let p = Principal {
         key_id: row.id,
         role,
         institution_id: row.institution_id,
         firm_uscc: row.firm_uscc,
+        limits,
     };
     let bytes = serde_json::to_vec(&p).map_err(|e| ApiError::Internal(e.into()))?;
     state
@@ -95,6 +119,41 @@ async fn authenticate(state: &AppState, header: Option<String>) -> Result<Princi
         .set(&ckey, &bytes, Duration::from_secs(KEY_CACHE_TTL_SECS))
         .await?;
     Ok(p)
+}
+
+/// Rate limit and daily quota per key (Redis when configured, so all server instances share them).
+async fn meter(state: &AppState, p: &Principal) -> Result<(), ApiError> {
+    let per_sec = p.limits.per_sec.unwrap_or(state.limits.per_sec);
+    let burst = p.limits.burst.unwrap_or(state.limits.burst).max(1);
+    if let Some(wait) = state.cache.take_token(&p.key_id, per_sec, burst).await? {
+        return Err(ApiError::TooManyRequests {
+            detail: format!(
+                "this key may send {per_sec} requests a second (bursts of {burst}); retry shortly"
+            ),
+            retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+        });
+    }
+    if let Some(quota) = p.limits.daily_quota {
+        let today = crate::store::today_cst();
+        let n = state
+            .cache
+            .incr(
+                &format!("quota:{}:{today}", p.key_id),
+                Duration::from_secs(2 * 86_400),
+            )
+            .await?;
+        if n > i64::from(quota) {
+            let now = chrono::Utc::now().naive_utc() + chrono::Duration::hours(8);
+            let midnight = (today + chrono::Days::new(1))
+                .and_hms_opt(0, 0, 0)
+                .unwrap_or(now);
+            return Err(ApiError::TooManyRequests {
+                detail: format!("this key's daily quota of {quota} requests is used up until midnight (China Standard Time)"),
+                retry_after_secs: (midnight - now).num_seconds().max(1) as u64,
+            });
+        }
+    }
+    Ok(())
 }
 
 impl FromRequest for Principal {
@@ -111,7 +170,9 @@ impl FromRequest for Principal {
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
-            authenticate(&state, header).await
+            let p = authenticate(&state, header).await?;
+            meter(&state, &p).await?;
+            Ok(p)
         })
     }
 }

@@ -82,6 +82,32 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+const CURSOR_ENGINE: base64::engine::GeneralPurpose =
+    base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// An opaque list cursor: `<kind>:<position>` in URL-safe base64.
+pub fn encode_cursor(kind: &str, position: &str) -> String {
+    use base64::Engine;
+    CURSOR_ENGINE.encode(format!("{kind}:{position}"))
+}
+
+/// The position in a cursor this API made for `kind`; a 422 field error otherwise.
+pub fn decode_cursor(kind: &str, cursor: &str) -> Result<String, FieldError> {
+    use base64::Engine;
+    CURSOR_ENGINE
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix(&format!("{kind}:")).map(str::to_string))
+        .ok_or_else(|| {
+            FieldError::new(
+                "cursor",
+                "cursor.invalid",
+                "cursor is not one this API returned",
+            )
+        })
+}
+
 /// The `limit` of a paginated list: 1 to 500, 50 when absent.
 pub fn page_limit(limit: Option<i64>) -> Result<i64, FieldError> {
     let l = limit.unwrap_or(50);

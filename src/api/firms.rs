@@ -3,7 +3,7 @@
 use super::auth::Principal;
 use super::classify::{classify, parse_indicators};
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{page_limit, Json, Query};
+use super::extract::{decode_cursor, encode_cursor, page_limit, Json, Query};
 use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::district::{self, parse_district};
@@ -13,7 +13,6 @@ use crate::domain::{Money, SizeClass, Standard, Uscc};
 use crate::store::firms::{self as store, FirmFilter, FirmRow};
 use crate::store::{now, today_cst};
 use actix_web::{get, patch, post, web, HttpResponse};
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 /// A firm to register. Money in yuan as decimal strings; the indicators the industry's row needs are required.
@@ -326,9 +325,6 @@ pub struct FirmPage {
     pub next_cursor: Option<String>,
 }
 
-const CURSOR_ENGINE: base64::engine::GeneralPurpose =
-    base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 fn parse_filter(p: &ListParams) -> Result<(FirmFilter, i64), Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut f = FirmFilter::default();
@@ -378,18 +374,9 @@ fn parse_filter(p: &ListParams) -> Result<(FirmFilter, i64), Vec<FieldError>> {
     }
     let limit = page_limit(p.limit).map_err(|e| errors.push(e)).unwrap_or(0);
     if let Some(c) = &p.cursor {
-        match CURSOR_ENGINE
-            .decode(c)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| s.strip_prefix("firm:").map(str::to_string))
-        {
-            Some(after) => f.after = Some(after),
-            None => errors.push(FieldError::new(
-                "cursor",
-                "cursor.invalid",
-                "cursor is not one this API returned",
-            )),
+        match decode_cursor("firm", c) {
+            Ok(after) => f.after = Some(after),
+            Err(e) => errors.push(e),
         }
     }
     if errors.is_empty() {
@@ -417,8 +404,7 @@ pub async fn list_firms(
         .await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last()
-            .map(|r| CURSOR_ENGINE.encode(format!("firm:{}", r.uscc)))
+        rows.last().map(|r| encode_cursor("firm", &r.uscc))
     } else {
         None
     };

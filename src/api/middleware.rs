@@ -13,6 +13,10 @@ use tracing::Instrument;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
+/// The request's id, for handlers (the access log records it).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
 /// The hub's Prometheus metrics.
 #[derive(Clone)]
 pub struct Metrics {
@@ -86,6 +90,10 @@ pub async fn observe(
         .map(|s| s.metrics.clone());
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.path());
     let started = Instant::now();
+    {
+        use actix_web::HttpMessage;
+        req.extensions_mut().insert(RequestId(request_id.clone()));
+    }
     let mut res = next.call(req).instrument(span.clone()).await?;
     let elapsed = started.elapsed();
     let status = res.status().as_u16();

@@ -1,17 +1,24 @@
 //! The HTTP API (actix-web): state, routes, the OpenAPI document and the offline docs page.
 
+pub mod access;
+pub mod access_log;
 pub mod auth;
 pub mod classify;
+pub mod consents;
 pub mod error;
 pub mod extract;
 pub mod firms;
 pub mod health;
+pub mod institutions;
 pub mod keys;
 pub mod middleware;
+pub mod profiles;
 pub mod signals;
 pub mod uscc;
 
+use crate::audit::Audit;
 use crate::cache::SharedCache;
+use crate::profile::Profiles;
 use crate::store::Db;
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpResponse, HttpServer};
 use error::ApiError;
@@ -23,6 +30,31 @@ pub struct AppState {
     pub db: Db,
     pub cache: SharedCache,
     pub metrics: middleware::Metrics,
+    pub profiles: Profiles,
+    /// The durable access log (group commit).
+    pub audit: Audit,
+    /// Default per-key limits where an institution has none of its own.
+    pub limits: DefaultLimits,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct DefaultLimits {
+    pub per_sec: u32,
+    pub burst: u32,
+}
+
+impl AppState {
+    /// Starts the access-log writer, so call it inside the tokio runtime.
+    pub fn new(db: Db, cache: SharedCache, profiles: Profiles, limits: DefaultLimits) -> Self {
+        AppState {
+            audit: Audit::start(db.clone()),
+            db,
+            cache,
+            metrics: Default::default(),
+            profiles,
+            limits,
+        }
+    }
 }
 
 struct BearerAuth;
@@ -48,6 +80,10 @@ impl utoipa::Modify for BearerAuth {
         keys::list_keys, keys::revoke_key,
         signals::post_signals, signals::import_signals, signals::list_runs, signals::get_run, signals::list_rejects,
         signals::firm_signals,
+        profiles::get_profile, profiles::profile_history, profiles::what_if, profiles::bulk_query,
+        consents::create_consent, consents::list_consents, consents::get_consent, consents::revoke_consent,
+        access_log::firm_access_log, access_log::access_log,
+        institutions::list_institutions, institutions::set_limits,
     ),
     components(schemas(error::Problem, error::FieldError)),
     modifiers(&BearerAuth),
@@ -81,6 +117,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(signals::get_run)
         .service(signals::list_rejects)
         .service(signals::firm_signals)
+        .service(profiles::profile_history)
+        .service(profiles::what_if)
+        .service(profiles::get_profile)
+        .service(profiles::bulk_query)
+        .service(consents::create_consent)
+        .service(consents::list_consents)
+        .service(consents::get_consent)
+        .service(consents::revoke_consent)
+        .service(access_log::firm_access_log)
+        .service(access_log::access_log)
+        .service(institutions::list_institutions)
+        .service(institutions::set_limits)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
         .service(web::redirect("/docs", "/docs/"));
 }

@@ -6,13 +6,15 @@ use super::error::{ApiError, ApiResult, FieldError};
 use super::extract::{page_limit, Json, Query};
 use super::uscc::parse_uscc;
 use super::AppState;
+use crate::domain::month::Month;
 use crate::domain::role::Role;
 use crate::domain::signals::{self, RawRow, Source};
 use crate::ingest::format::{self, Format, Line};
 use crate::ingest::{self, Origin};
+use crate::profile::RecomputeReport;
 use crate::store::ingestion::{self as runs, RunRow};
 use crate::store::signals::{self as store, SignalRow};
-use crate::store::StoreError;
+use crate::store::{today_cst, StoreError};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -41,12 +43,16 @@ pub struct RunView {
     pub started_at: String,
     pub finished_at: Option<String>,
     pub rejects: String,
+    /// Profiles recomputed for the firms the run touched (on the reply to an ingestion only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profiles: Option<RecomputeReport>,
 }
 
 impl From<RunRow> for RunView {
     fn from(r: RunRow) -> Self {
         RunView {
             rejects: format!("/v1/ingestion-runs/{}/rejects", r.id),
+            profiles: None,
             id: r.id,
             source: r.source,
             origin: r.origin,
@@ -79,13 +85,27 @@ async fn ingest(
     origin: Origin,
     lines: Vec<Line>,
 ) -> ApiResult<HttpResponse> {
-    let run = state
+    let ingested = state
         .db
         .run(move |c| ingest::run(c, source, origin, lines, &|_, _| {}))
         .await?;
+    // The firms it touched get their profiles recomputed before the reply, so a profile read after
+    // this response already reflects the run.
+    let as_of = Month::last_complete(today_cst());
+    let profiles = state
+        .profiles
+        .recompute(
+            ingested.firms,
+            vec![as_of],
+            &format!("ingestion:{}", ingested.run.id),
+            &|_| {},
+        )
+        .await?;
+    let mut view = RunView::from(ingested.run);
+    view.profiles = Some(profiles);
     Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/v1/ingestion-runs/{}", run.id)))
-        .json(RunView::from(run)))
+        .insert_header(("Location", format!("/v1/ingestion-runs/{}", view.id)))
+        .json(view))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

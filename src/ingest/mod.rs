@@ -31,6 +31,13 @@ impl Origin {
     }
 }
 
+/// A stored run and the firms whose valid rows it carried (their profiles are due for a recompute).
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub run: RunRow,
+    pub firms: Vec<String>,
+}
+
 /// Ingest one batch for one source. `progress(done, total)` is called as rows are written.
 pub fn run(
     conn: &mut DbConn,
@@ -38,7 +45,7 @@ pub fn run(
     origin: Origin,
     lines: Vec<Line>,
     progress: &dyn Fn(u64, u64),
-) -> Result<RunRow, StoreError> {
+) -> Result<Ingested, StoreError> {
     run_then(conn, source, origin, lines, progress, &|_| Ok(()))
 }
 
@@ -51,7 +58,7 @@ pub fn run_then(
     lines: Vec<Line>,
     progress: &dyn Fn(u64, u64),
     also: &dyn Fn(&mut DbConn) -> Result<(), StoreError>,
-) -> Result<RunRow, StoreError> {
+) -> Result<Ingested, StoreError> {
     let today = today_cst();
     let started = now();
     let total = lines.len() as u64;
@@ -163,7 +170,13 @@ pub fn run_then(
     match result {
         Ok(r) => {
             progress(total, total);
-            Ok(r)
+            let mut firms: Vec<String> = checked
+                .iter()
+                .filter_map(|(_, v)| v.as_ref().ok().map(|s| s.uscc.to_string()))
+                .collect();
+            firms.sort();
+            firms.dedup();
+            Ok(Ingested { run: r, firms })
         }
         Err(e) => {
             // Nothing of the batch was kept; say so in a run of its own.

@@ -40,6 +40,8 @@ pub struct PullReport {
     pub pages: u64,
     pub runs: Vec<RunRow>,
     pub cursor: String,
+    /// Firms whose signals arrived (their profiles are due for a recompute).
+    pub firms: std::collections::BTreeSet<String>,
 }
 
 impl PullReport {
@@ -105,7 +107,7 @@ pub async fn pull_source(
             }
             continue;
         }
-        let run = db
+        let ingested = db
             .run(move |c| {
                 run_then(c, source_of(id), Origin::Pull, lines, &|_, _| {}, &|c| {
                     cursors::set(c, name, &next)
@@ -113,7 +115,8 @@ pub async fn pull_source(
             })
             .await?;
         report.pages += 1;
-        report.runs.push(run);
+        report.runs.push(ingested.run);
+        report.firms.extend(ingested.firms);
         report.cursor = page.next_since;
         on_page(&report);
         if !page.has_more {

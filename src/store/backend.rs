@@ -23,10 +23,45 @@ pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/
 pub fn on_connect(conn: &mut DbConn) -> diesel::QueryResult<()> {
     match conn {
         DbConn::Sqlite(c) => c.batch_execute(
-            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         ),
         DbConn::Postgres(_) => Ok(()),
+    }
+}
+
+/// Put a SQLite database file in WAL mode (persistent; readers never block the writer).
+pub fn enable_wal(path: &str) -> Result<()> {
+    use diesel::Connection;
+    let mut c = diesel::SqliteConnection::establish(path)
+        .map_err(|e| StoreError::Config(format!("opening {path}: {e}")))?;
+    c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")?;
+    Ok(())
+}
+
+/// A write transaction. On SQLite it begins IMMEDIATE, taking the write lock up front (waiting under
+/// `busy_timeout`), so a transaction that reads before it writes cannot fail on the read→write upgrade
+/// when another writer got in between; on PostgreSQL it is a plain transaction.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> std::result::Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> std::result::Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    let out = f(conn);
+    let end = match (&out, &mut *conn) {
+        (Ok(_), DbConn::Sqlite(c)) => AnsiTransactionManager::commit_transaction(c),
+        (Ok(_), DbConn::Postgres(c)) => AnsiTransactionManager::commit_transaction(c),
+        (Err(_), DbConn::Sqlite(c)) => AnsiTransactionManager::rollback_transaction(c),
+        (Err(_), DbConn::Postgres(c)) => AnsiTransactionManager::rollback_transaction(c),
+    };
+    match (out, end) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Ok(_), Err(e)) => Err(e.into()),
+        (Err(e), _) => Err(e),
     }
 }
 

@@ -14,6 +14,12 @@ pub struct Institution {
     pub kind: String,
     #[schema(value_type = String)]
     pub created_at: chrono::NaiveDateTime,
+    /// Requests per second per key (token bucket refill); unset: the configured default.
+    pub rate_per_sec: Option<i32>,
+    /// Bucket size (the burst a key may send at once); unset: the configured default.
+    pub rate_burst: Option<i32>,
+    /// Requests per key per day (China Standard Time); unset: no quota.
+    pub daily_quota: Option<i32>,
 }
 
 pub const KINDS: [&str; 3] = ["bank", "guarantor", "government"];
@@ -46,6 +52,9 @@ pub fn ensure(conn: &mut DbConn, name: &str, kind: &str) -> Result<Institution> 
         name: name.to_string(),
         kind: kind.to_string(),
         created_at: now(),
+        rate_per_sec: None,
+        rate_burst: None,
+        daily_quota: None,
     };
     diesel::insert_into(institutions::table)
         .values(&inst)
@@ -57,4 +66,25 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<Institution>> {
     Ok(institutions::table
         .order(institutions::name.asc())
         .load(conn)?)
+}
+
+/// Set an institution's limits (None: back to the default).
+pub fn set_limits(
+    conn: &mut DbConn,
+    id: &str,
+    rate_per_sec: Option<i32>,
+    rate_burst: Option<i32>,
+    daily_quota: Option<i32>,
+) -> Result<Institution> {
+    let n = diesel::update(institutions::table.find(id))
+        .set((
+            institutions::rate_per_sec.eq(rate_per_sec),
+            institutions::rate_burst.eq(rate_burst),
+            institutions::daily_quota.eq(daily_quota),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(super::StoreError::NotFound);
+    }
+    get(conn, id)
 }

@@ -1,13 +1,16 @@
 //! Persistence over PostgreSQL and SQLite through one diesel code path (`MultiConnection`), with an r2d2 pool
 //! and blocking work kept off the async executor.
 
+pub mod access_log;
 pub mod backend;
 pub mod bulk;
+pub mod consents;
 pub mod cursors;
 pub mod firms;
 pub mod ingestion;
 pub mod institutions;
 pub mod keys;
+pub mod profiles;
 pub mod schema;
 pub mod signals;
 
@@ -114,6 +117,9 @@ impl Db {
                     StoreError::Config(format!("cannot create {}: {e}", dir.display()))
                 })?;
             }
+            // WAL is a property of the file: set it once, here, rather than from every pooled
+            // connection (which would contend for the lock it needs while the pool fills).
+            backend::enable_wal(&url)?;
         }
         let manager = ConnectionManager::<DbConn>::new(url);
         let pool = Pool::builder()
@@ -129,6 +135,10 @@ impl Db {
         let db = Self::connect(url, max_connections)?;
         db.migrate()?;
         Ok(db)
+    }
+
+    pub fn max_connections(&self) -> u32 {
+        self.pool.max_size()
     }
 
     pub fn backend(&self) -> Backend {

@@ -6,6 +6,9 @@ diesel::table! {
         name -> Text,
         kind -> Text,
         created_at -> Timestamp,
+        rate_per_sec -> Nullable<Integer>,
+        rate_burst -> Nullable<Integer>,
+        daily_quota -> Nullable<Integer>,
     }
 }
 
@@ -49,7 +52,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     ingestion_runs,
     signals,
-    ingestion_rejects
+    ingestion_rejects,
+    profiles,
+    consents,
+    access_log
 );
 
 diesel::table! {
@@ -124,5 +130,58 @@ diesel::table! {
         authority -> Nullable<Text>,
         repaired_on -> Nullable<Date>,
         record_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    profiles (uscc, version) {
+        uscc -> Text,
+        version -> Integer,
+        as_of -> Text,
+        scorecard_version -> Text,
+        score -> Integer,
+        grade -> Text,
+        fingerprint -> Text,
+        cause -> Text,
+        body -> Text,
+        computed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> Text,
+        firm_uscc -> Text,
+        institution_id -> Text,
+        purpose -> Text,
+        scope -> Text,
+        data_months -> Integer,
+        max_queries_per_month -> Nullable<Integer>,
+        data_life_days -> Integer,
+        document_ref -> Nullable<Text>,
+        granted_by -> Text,
+        granted_key_id -> Text,
+        valid_from -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    access_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        key_id -> Text,
+        role -> Text,
+        institution_id -> Nullable<Text>,
+        firm_uscc -> Text,
+        purpose -> Nullable<Text>,
+        consent_id -> Nullable<Text>,
+        scope -> Nullable<Text>,
+        route -> Text,
+        result -> Text,
+        reason -> Nullable<Text>,
+        request_id -> Nullable<Text>,
     }
 }

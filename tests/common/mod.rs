@@ -40,6 +40,11 @@ impl Drop for DbGuard {
 pub struct TestApp {
     pub base: String,
     pub db: Db,
+    /// What the CLI needs to reach the same database and cache namespace.
+    pub db_url: String,
+    pub cache_namespace: String,
+    pub cache: credithub::cache::SharedCache,
+    pub profiles: credithub::profile::Profiles,
     pub client: reqwest::Client,
     server: actix_web::dev::ServerHandle,
     _guard: DbGuard,
@@ -165,6 +170,7 @@ fn fresh_database() -> (String, DbGuard) {
 /// Start the real app on 127.0.0.1:0 against a fresh database (and Redis when `REDIS_URL` is set).
 pub async fn spawn_app() -> TestApp {
     let (url, guard) = fresh_database();
+    let db_url = url.clone();
     let db = tokio::task::spawn_blocking(move || Db::open(&url, 8))
         .await
         .expect("join")
@@ -175,13 +181,24 @@ pub async fn spawn_app() -> TestApp {
         .expect("cache");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let profiles = credithub::profile::Profiles {
+        db: db.clone(),
+        cache: cache.clone(),
+        card: std::sync::Arc::new(credithub::domain::scorecard::Scorecard::default_card()),
+        cache_ttl: std::time::Duration::from_secs(300),
+        cache_writes: true,
+    };
     let server = api::serve(
         listener,
-        AppState {
-            db: db.clone(),
-            cache,
-            metrics: Default::default(),
-        },
+        AppState::new(
+            db.clone(),
+            cache.clone(),
+            profiles.clone(),
+            api::DefaultLimits {
+                per_sec: 1000,
+                burst: 1000,
+            },
+        ),
     )
     .expect("serve");
     let handle = server.handle();
@@ -189,6 +206,10 @@ pub async fn spawn_app() -> TestApp {
     TestApp {
         base,
         db,
+        db_url,
+        cache_namespace: namespace,
+        cache,
+        profiles,
         client: reqwest::Client::new(),
         server: handle,
         _guard: guard,
@@ -196,6 +217,34 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// Register `n` demo firms (seed `seed`) straight through the store; returns their USCCs.
+    pub async fn register_firms(&self, seed: u64, n: u64) -> Vec<String> {
+        let rows: Vec<_> = (0..n)
+            .map(|i| credithub::demo::demo_firm(seed, i))
+            .collect();
+        let usccs = rows.iter().map(|r| r.uscc.clone()).collect();
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || {
+            credithub::store::firms::insert_many_new(&mut db.conn().unwrap(), &rows).unwrap()
+        })
+        .await
+        .unwrap();
+        usccs
+    }
+
+    /// Run the `credithub` binary against this app's database and cache namespace.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_credithub"));
+        cmd.args(args)
+            .env("DATABASE_URL", &self.db_url)
+            .env("CREDITHUB_CACHE_NAMESPACE", &self.cache_namespace)
+            .env("RUST_LOG", "warn");
+        if std::env::var("REDIS_URL").is_err() {
+            cmd.env_remove("REDIS_URL");
+        }
+        cmd.output().expect("run credithub")
+    }
+
     /// Mint a key the way `credithub keys create` does.
     pub async fn key(&self, role: Role, institution: Option<&str>, firm: Option<&str>) -> String {
         let db = self.db.clone();
