@@ -4,6 +4,7 @@ pub mod consent;
 pub mod district;
 pub mod features;
 pub mod industry;
+pub mod matching;
 pub mod money;
 pub mod month;
 pub mod role;

@@ -88,6 +88,14 @@ impl serde::Serialize for Money {
     }
 }
 
+/// A yuan decimal string (`"1234.56"`), exact: more than two decimals is an error, never rounded.
+impl<'de> serde::Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Money::parse(&s).map_err(|e| serde::de::Error::custom(format!("amount '{s}' {e}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

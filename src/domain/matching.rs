@@ -1,0 +1,1542 @@
+//! Financing products and matching (Art 21, 27-30, 37): a product's eligibility is a list of typed rules
+//! (data, not code); matching checks a firm against every product, prices the ones it qualifies for by
+//! their all-in annual cost, and explains the ones it misses by one or two rules.
+
+use super::district::parse_district;
+use super::money::Money;
+use super::size_class::SizeClass;
+use chrono::NaiveDate;
+use rust_decimal::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Profile grades, best first.
+pub const GRADES: [&str; 7] = ["AAA", "AA", "A", "BBB", "BB", "B", "C"];
+/// Tax credit grades (纳税信用等级), best first.
+pub const TAX_GRADES: [&str; 5] = ["A", "B", "M", "C", "D"];
+/// A product failed by at most this many rules is a near miss, explained to the firm.
+pub const NEAR_MISS_RULES: usize = 2;
+
+fn rank(list: &[&str], g: &str) -> Option<usize> {
+    list.iter().position(|x| *x == g)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductKind {
+    BankLoan,
+    GuaranteeScheme,
+    ReceivableFinancing,
+    IpPledge,
+}
+
+impl ProductKind {
+    pub const ALL: [ProductKind; 4] = [
+        ProductKind::BankLoan,
+        ProductKind::GuaranteeScheme,
+        ProductKind::ReceivableFinancing,
+        ProductKind::IpPledge,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductKind::BankLoan => "bank_loan",
+            ProductKind::GuaranteeScheme => "guarantee_scheme",
+            ProductKind::ReceivableFinancing => "receivable_financing",
+            ProductKind::IpPledge => "ip_pledge",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    /// A guarantee scheme is published by a guarantee agency; everything else lends, so a bank publishes it.
+    pub fn is_lending(self) -> bool {
+        self != ProductKind::GuaranteeScheme
+    }
+}
+
+/// Bank loan subtypes (Art 21): credit loans (信用贷款), first loans (首贷), renewal without repaying the
+/// principal first (无还本续贷), medium and long-term loans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoanSubtype {
+    CreditLoan,
+    FirstLoan,
+    Renewal,
+    MediumLongTerm,
+}
+
+/// Public designations a firm can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Designation {
+    /// 专精特新 (specialised, refined, distinctive, innovative).
+    SpecialisedInnovative,
+    /// 专精特新"小巨人".
+    LittleGiant,
+    /// 高新技术企业.
+    HighTech,
+}
+
+impl Designation {
+    pub const ALL: [Designation; 3] = [
+        Designation::SpecialisedInnovative,
+        Designation::LittleGiant,
+        Designation::HighTech,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Designation::SpecialisedInnovative => "specialised_innovative",
+            Designation::LittleGiant => "little_giant",
+            Designation::HighTech => "high_tech",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+    pub fn keys() -> String {
+        Self::ALL.map(Designation::as_str).join(", ")
+    }
+}
+
+/// One eligibility rule. Unknown types are refused when a product is published.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Rule {
+    SizeClass {
+        any_of: Vec<SizeClass>,
+    },
+    /// GB/T 4754 code prefixes (`C`, `I65`).
+    IndustryPrefix {
+        any_of: Vec<String>,
+    },
+    /// District keys, codes or names; stored as keys.
+    District {
+        any_of: Vec<String>,
+    },
+    MinScore {
+        score: i32,
+    },
+    MinGrade {
+        grade: String,
+    },
+    MinYearsInOperation {
+        years: i32,
+    },
+    MinTaxGrade {
+        grade: String,
+    },
+    NoActiveDishonesty,
+    /// Tax arrears at most this many yuan (latest month).
+    MaxTaxArrears {
+        amount: Money,
+    },
+    /// Social-insurance arrears at most this many months.
+    MaxSiArrearsMonths {
+        months: i64,
+    },
+    /// No bank loan ever recorded for the firm (首贷).
+    FirstLoanOnly,
+    /// A loan of the firm matures within this many days (无还本续贷).
+    LoanMaturingWithin {
+        days: i64,
+    },
+    /// Confirmed, unfinanced, not-yet-due receivables × the product's advance ratio cover the amount.
+    ConfirmedReceivables,
+    /// Unpledged appraised patents and trademarks × the product's loan-to-value cover the amount.
+    AppraisedIp,
+    /// Holds any of these designations.
+    Designation {
+        any_of: Vec<Designation>,
+    },
+}
+
+pub const RULE_TYPES: &[&str] = &[
+    "size_class",
+    "industry_prefix",
+    "district",
+    "min_score",
+    "min_grade",
+    "min_years_in_operation",
+    "min_tax_grade",
+    "no_active_dishonesty",
+    "max_tax_arrears",
+    "max_si_arrears_months",
+    "first_loan_only",
+    "loan_maturing_within",
+    "confirmed_receivables",
+    "appraised_ip",
+    "designation",
+];
+
+impl Rule {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Rule::SizeClass { .. } => "size_class",
+            Rule::IndustryPrefix { .. } => "industry_prefix",
+            Rule::District { .. } => "district",
+            Rule::MinScore { .. } => "min_score",
+            Rule::MinGrade { .. } => "min_grade",
+            Rule::MinYearsInOperation { .. } => "min_years_in_operation",
+            Rule::MinTaxGrade { .. } => "min_tax_grade",
+            Rule::NoActiveDishonesty => "no_active_dishonesty",
+            Rule::MaxTaxArrears { .. } => "max_tax_arrears",
+            Rule::MaxSiArrearsMonths { .. } => "max_si_arrears_months",
+            Rule::FirstLoanOnly => "first_loan_only",
+            Rule::LoanMaturingWithin { .. } => "loan_maturing_within",
+            Rule::ConfirmedReceivables => "confirmed_receivables",
+            Rule::AppraisedIp => "appraised_ip",
+            Rule::Designation { .. } => "designation",
+        }
+    }
+
+    /// Parse one rule from JSON, with a message that names the rule types when the type is unknown.
+    pub fn from_json(v: &serde_json::Value) -> Result<Rule, Violation> {
+        let ty = v.get("type").and_then(|t| t.as_str());
+        match ty {
+            None => Err(Violation::new(
+                "type",
+                "rule.type_required",
+                format!("a rule needs a \"type\", one of {}", RULE_TYPES.join(", ")),
+            )),
+            Some(t) if !RULE_TYPES.contains(&t) => Err(Violation::new(
+                "type",
+                "rule.unknown_type",
+                format!(
+                    "'{t}' is not a rule type; use one of {}",
+                    RULE_TYPES.join(", ")
+                ),
+            )),
+            Some(t) => serde_json::from_value::<Rule>(v.clone())
+                .map_err(|e| Violation::new("", "rule.parameters", format!("rule '{t}': {e}")))
+                .and_then(|r| r.normalised()),
+        }
+    }
+
+    /// Check parameters and bring them to canonical form (district keys, upper-case prefixes).
+    pub fn normalised(self) -> Result<Rule, Violation> {
+        let bad = |rule: &str, msg: String| Err(Violation::new("", rule, msg));
+        Ok(match self {
+            Rule::SizeClass { any_of } if any_of.is_empty() => {
+                return bad(
+                    "rule.empty",
+                    "size_class: any_of lists no size class".into(),
+                )
+            }
+            Rule::IndustryPrefix { any_of } => {
+                if any_of.is_empty() {
+                    return bad(
+                        "rule.empty",
+                        "industry_prefix: any_of lists no prefix".into(),
+                    );
+                }
+                let mut out = Vec::new();
+                for p in any_of {
+                    let p = p.trim().to_ascii_uppercase();
+                    let mut chars = p.chars();
+                    let ok = chars.next().is_some_and(|c| c.is_ascii_uppercase())
+                        && chars.all(|c| c.is_ascii_digit())
+                        && p.len() <= 5;
+                    if !ok {
+                        return bad(
+                            "industry.prefix",
+                            format!("'{p}' is not a GB/T 4754 code prefix (a section letter and up to 4 digits, e.g. C or I65)"),
+                        );
+                    }
+                    out.push(p);
+                }
+                Rule::IndustryPrefix { any_of: out }
+            }
+            Rule::District { any_of } => {
+                if any_of.is_empty() {
+                    return bad("rule.empty", "district: any_of lists no district".into());
+                }
+                let mut out = Vec::new();
+                for d in any_of {
+                    match parse_district(&d) {
+                        Some(d) => out.push(d.key.to_string()),
+                        None => {
+                            return bad(
+                                "district.unknown",
+                                format!(
+                                    "'{d}' is not a Shanghai district; use one of {}",
+                                    super::district::keys()
+                                ),
+                            )
+                        }
+                    }
+                }
+                Rule::District { any_of: out }
+            }
+            Rule::MinScore { score } if !(300..=900).contains(&score) => {
+                return bad(
+                    "score.range",
+                    format!("min_score {score} is outside the 300-900 scale"),
+                )
+            }
+            Rule::MinGrade { grade } if rank(&GRADES, &grade).is_none() => {
+                return bad(
+                    "grade.unknown",
+                    format!("'{grade}' is not a grade; use one of {}", GRADES.join(", ")),
+                )
+            }
+            Rule::MinTaxGrade { grade } if rank(&TAX_GRADES, &grade).is_none() => {
+                return bad(
+                    "tax_grade.unknown",
+                    format!(
+                        "'{grade}' is not a tax grade; use one of {}",
+                        TAX_GRADES.join(", ")
+                    ),
+                )
+            }
+            Rule::MinYearsInOperation { years } if !(0..=100).contains(&years) => {
+                return bad("years.range", format!("{years} years is outside 0-100"))
+            }
+            Rule::MaxTaxArrears { amount } if amount < Money::ZERO => {
+                return bad(
+                    "money.non_negative",
+                    "max_tax_arrears: amount is negative".into(),
+                )
+            }
+            Rule::MaxSiArrearsMonths { months } if months < 0 => {
+                return bad(
+                    "months.range",
+                    "max_si_arrears_months: months is negative".into(),
+                )
+            }
+            Rule::LoanMaturingWithin { days } if !(1..=366).contains(&days) => {
+                return bad(
+                    "days.range",
+                    format!("loan_maturing_within: {days} days is outside 1-366"),
+                )
+            }
+            Rule::Designation { any_of } if any_of.is_empty() => {
+                return bad(
+                    "rule.empty",
+                    "designation: any_of lists no designation".into(),
+                )
+            }
+            other => other,
+        })
+    }
+}
+
+/// A broken constraint of a product specification: which field, which rule, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub field: String,
+    pub rule: String,
+    pub message: String,
+}
+
+impl Violation {
+    pub fn new(field: &str, rule: &str, message: impl Into<String>) -> Self {
+        Violation {
+            field: field.into(),
+            rule: rule.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A product as its institution publishes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductSpec {
+    pub kind: ProductKind,
+    /// Bank loans only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtype: Option<LoanSubtype>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub amount_min: Money,
+    pub amount_max: Money,
+    pub term_min_months: i32,
+    pub term_max_months: i32,
+    /// Annual interest rate, or the bottom of its range (lending products).
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rate_min: Option<Decimal>,
+    /// Top of the rate range; the rate a firm gets within the range follows its grade.
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rate_max: Option<Decimal>,
+    /// Other fees, as an annual rate on the amount.
+    #[serde(default, with = "rust_decimal::serde::str")]
+    pub annual_fee_rate: Decimal,
+    /// The government guarantee scheme this loan relies on (its fee is part of the loan's cost).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guarantee_scheme_id: Option<String>,
+    /// Guarantee schemes: annual fee rate on the guaranteed amount.
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub fee_rate: Option<Decimal>,
+    /// Guarantee schemes: share of the loan guaranteed.
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub coverage_ratio: Option<Decimal>,
+    /// Guarantee schemes: share of the fee the government subsidy is expected to pay back (担保费补贴).
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub fee_subsidy_share: Option<Decimal>,
+    /// Receivable financing: the share of confirmed receivables advanced.
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub advance_ratio: Option<Decimal>,
+    /// IP pledges: loan-to-value against the appraised value.
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub loan_to_value: Option<Decimal>,
+    /// Interest subsidy under a policy (贴息), annual rate points paid back to the borrower.
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub interest_subsidy_rate: Option<Decimal>,
+    pub valid_from: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<NaiveDate>,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+fn fraction(
+    field: &str,
+    v: Option<Decimal>,
+    required: bool,
+    max: Decimal,
+    out: &mut Vec<Violation>,
+) {
+    match v {
+        None if required => out.push(Violation::new(
+            field,
+            "required",
+            format!("{field} is required for this product type"),
+        )),
+        Some(d) if d < Decimal::ZERO || d > max => out.push(Violation::new(
+            field,
+            "rate.range",
+            format!("{field} {d} is outside 0-{max} (a decimal fraction: 0.035 is 3.5%)"),
+        )),
+        _ => {}
+    }
+}
+
+impl ProductSpec {
+    /// Every constraint broken, at once. `scheme_ok` says whether a named scheme exists and is a scheme.
+    pub fn violations(&self) -> Vec<Violation> {
+        let mut v = Vec::new();
+        let one = Decimal::ONE;
+        if self.name.trim().is_empty() {
+            v.push(Violation::new("name", "required", "name is empty"));
+        }
+        if self.amount_min <= Money::ZERO {
+            v.push(Violation::new(
+                "amount_min",
+                "money.positive",
+                "amount_min must be above zero",
+            ));
+        }
+        if self.amount_max < self.amount_min {
+            v.push(Violation::new(
+                "amount_max",
+                "range.order",
+                format!(
+                    "amount_max {} is below amount_min {}",
+                    self.amount_max, self.amount_min
+                ),
+            ));
+        }
+        if !(1..=360).contains(&self.term_min_months) {
+            v.push(Violation::new(
+                "term_min_months",
+                "term.range",
+                "term_min_months must be 1-360",
+            ));
+        }
+        if self.term_max_months < self.term_min_months || self.term_max_months > 360 {
+            v.push(Violation::new(
+                "term_max_months",
+                "term.range",
+                "term_max_months must be at least term_min_months and at most 360",
+            ));
+        }
+        if let Some(to) = self.valid_to {
+            if to < self.valid_from {
+                v.push(Violation::new(
+                    "valid_to",
+                    "range.order",
+                    "valid_to is before valid_from",
+                ));
+            }
+        }
+        let lending = self.kind.is_lending();
+        fraction(
+            "rate_min",
+            self.rate_min,
+            lending,
+            Decimal::new(36, 2),
+            &mut v,
+        );
+        fraction(
+            "rate_max",
+            self.rate_max,
+            false,
+            Decimal::new(36, 2),
+            &mut v,
+        );
+        if let (Some(lo), Some(hi)) = (self.rate_min, self.rate_max) {
+            if hi < lo {
+                v.push(Violation::new(
+                    "rate_max",
+                    "range.order",
+                    "rate_max is below rate_min",
+                ));
+            }
+        }
+        fraction(
+            "annual_fee_rate",
+            Some(self.annual_fee_rate),
+            false,
+            Decimal::new(1, 1),
+            &mut v,
+        );
+        fraction(
+            "interest_subsidy_rate",
+            self.interest_subsidy_rate,
+            false,
+            Decimal::new(36, 2),
+            &mut v,
+        );
+        let scheme = self.kind == ProductKind::GuaranteeScheme;
+        fraction(
+            "fee_rate",
+            self.fee_rate,
+            scheme,
+            Decimal::new(1, 1),
+            &mut v,
+        );
+        fraction("coverage_ratio", self.coverage_ratio, scheme, one, &mut v);
+        fraction(
+            "fee_subsidy_share",
+            self.fee_subsidy_share,
+            false,
+            one,
+            &mut v,
+        );
+        fraction(
+            "advance_ratio",
+            self.advance_ratio,
+            self.kind == ProductKind::ReceivableFinancing,
+            one,
+            &mut v,
+        );
+        fraction(
+            "loan_to_value",
+            self.loan_to_value,
+            self.kind == ProductKind::IpPledge,
+            one,
+            &mut v,
+        );
+        let only = |field: &str, set: bool, kind: &str, v: &mut Vec<Violation>| {
+            if set {
+                v.push(Violation::new(
+                    field,
+                    "field.not_applicable",
+                    format!("{field} applies to {kind} products only"),
+                ));
+            }
+        };
+        only(
+            "subtype",
+            self.subtype.is_some() && self.kind != ProductKind::BankLoan,
+            "bank_loan",
+            &mut v,
+        );
+        if self.kind == ProductKind::BankLoan && self.subtype.is_none() {
+            v.push(Violation::new(
+                "subtype",
+                "required",
+                "a bank_loan needs a subtype: credit_loan, first_loan, renewal or medium_long_term",
+            ));
+        }
+        if !scheme {
+            only(
+                "fee_rate",
+                self.fee_rate.is_some(),
+                "guarantee_scheme",
+                &mut v,
+            );
+            only(
+                "coverage_ratio",
+                self.coverage_ratio.is_some(),
+                "guarantee_scheme",
+                &mut v,
+            );
+            only(
+                "fee_subsidy_share",
+                self.fee_subsidy_share.is_some(),
+                "guarantee_scheme",
+                &mut v,
+            );
+        } else {
+            only("rate_min", self.rate_min.is_some(), "lending", &mut v);
+            only("rate_max", self.rate_max.is_some(), "lending", &mut v);
+            only(
+                "guarantee_scheme_id",
+                self.guarantee_scheme_id.is_some(),
+                "lending",
+                &mut v,
+            );
+            only(
+                "interest_subsidy_rate",
+                self.interest_subsidy_rate.is_some(),
+                "lending",
+                &mut v,
+            );
+        }
+        only(
+            "advance_ratio",
+            self.advance_ratio.is_some() && self.kind != ProductKind::ReceivableFinancing,
+            "receivable_financing",
+            &mut v,
+        );
+        only(
+            "loan_to_value",
+            self.loan_to_value.is_some() && self.kind != ProductKind::IpPledge,
+            "ip_pledge",
+            &mut v,
+        );
+        if self.kind == ProductKind::ReceivableFinancing
+            && !self.rules.contains(&Rule::ConfirmedReceivables)
+        {
+            v.push(Violation::new(
+                "rules",
+                "rule.required",
+                "receivable_financing needs the confirmed_receivables rule",
+            ));
+        }
+        if self.kind == ProductKind::IpPledge && !self.rules.contains(&Rule::AppraisedIp) {
+            v.push(Violation::new(
+                "rules",
+                "rule.required",
+                "ip_pledge needs the appraised_ip rule",
+            ));
+        }
+        if self.subtype == Some(LoanSubtype::FirstLoan)
+            && !self.rules.contains(&Rule::FirstLoanOnly)
+        {
+            v.push(Violation::new(
+                "rules",
+                "rule.required",
+                "a first_loan product needs the first_loan_only rule",
+            ));
+        }
+        if self.subtype == Some(LoanSubtype::Renewal)
+            && !self
+                .rules
+                .iter()
+                .any(|r| matches!(r, Rule::LoanMaturingWithin { .. }))
+        {
+            v.push(Violation::new(
+                "rules",
+                "rule.required",
+                "a renewal product needs the loan_maturing_within rule",
+            ));
+        }
+        v
+    }
+
+    pub fn valid_on(&self, day: NaiveDate) -> bool {
+        self.valid_from <= day && self.valid_to.is_none_or(|to| day <= to)
+    }
+}
+
+/// A published product: its id and institution, its specification.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Product {
+    pub id: String,
+    pub institution_id: String,
+    #[serde(flatten)]
+    pub spec: ProductSpec,
+}
+
+/// What matching knows about the firm: its registry entry, its newest profile, its loans, receivables and IP.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Applicant {
+    pub uscc: String,
+    pub size_class: Option<SizeClass>,
+    pub industry_code: String,
+    pub district: String,
+    pub years_in_operation: i32,
+    pub score: Option<i32>,
+    pub grade: Option<String>,
+    pub tax_grade: Option<String>,
+    pub active_dishonesty: Option<i64>,
+    pub tax_arrears: Option<Money>,
+    pub si_arrears_months: Option<i64>,
+    pub has_bank_loan: bool,
+    /// Days until the nearest maturity of an outstanding loan.
+    pub days_to_maturity: Option<i64>,
+    /// Confirmed, unfinanced, not-yet-due receivables.
+    pub confirmed_receivables: Money,
+    /// Appraised value of unpledged patents and trademarks.
+    pub appraised_ip: Money,
+    pub designations: Vec<Designation>,
+}
+
+/// What the firm asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ask {
+    pub amount: Money,
+    pub term_months: i32,
+    pub on: NaiveDate,
+}
+
+/// One rule checked: passed or not, and in words either way ("score 612, needs 650").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub rule: String,
+    pub passed: bool,
+    pub message: String,
+}
+
+fn check(rule: &str, passed: bool, message: String) -> Check {
+    Check {
+        rule: rule.into(),
+        passed,
+        message,
+    }
+}
+
+fn list<T: AsRef<str>>(xs: &[T]) -> String {
+    xs.iter()
+        .map(|x| x.as_ref())
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// Whether `have × ratio` covers the amount, and what it comes to (shown to the fen).
+fn cover(have: Money, ratio: Decimal, amount: Money) -> (bool, Money) {
+    let can = have.to_decimal() * ratio;
+    (
+        can >= amount.to_decimal(),
+        Money::round_yuan(can).unwrap_or_default(),
+    )
+}
+
+/// Check one rule for the firm and the ask; `p` gives the product's ratios.
+pub fn check_rule(rule: &Rule, p: &ProductSpec, a: &Applicant, ask: &Ask) -> Check {
+    let t = rule.type_name();
+    match rule {
+        Rule::SizeClass { any_of } => match a.size_class {
+            Some(c) => check(
+                t,
+                any_of.contains(&c),
+                format!(
+                    "size class {}, needs {}",
+                    c.as_str(),
+                    list(&any_of.iter().map(|c| c.as_str()).collect::<Vec<_>>())
+                ),
+            ),
+            None => check(t, false, "size class unknown".into()),
+        },
+        Rule::IndustryPrefix { any_of } => check(
+            t,
+            any_of
+                .iter()
+                .any(|p| a.industry_code.starts_with(p.as_str())),
+            format!("industry {}, needs {}", a.industry_code, list(any_of)),
+        ),
+        Rule::District { any_of } => check(
+            t,
+            any_of.contains(&a.district),
+            format!("district {}, needs {}", a.district, list(any_of)),
+        ),
+        Rule::MinScore { score } => match a.score {
+            Some(s) => check(t, s >= *score, format!("score {s}, needs {score}")),
+            None => check(
+                t,
+                false,
+                format!("no credit profile yet, needs score {score}"),
+            ),
+        },
+        Rule::MinGrade { grade } => match a.grade.as_deref() {
+            Some(g) => check(
+                t,
+                rank(&GRADES, g)
+                    .zip(rank(&GRADES, grade))
+                    .is_some_and(|(have, need)| have <= need),
+                format!("grade {g}, needs {grade} or better"),
+            ),
+            None => check(
+                t,
+                false,
+                format!("no credit profile yet, needs grade {grade}"),
+            ),
+        },
+        Rule::MinYearsInOperation { years } => check(
+            t,
+            a.years_in_operation >= *years,
+            format!("{} years in operation, needs {years}", a.years_in_operation),
+        ),
+        Rule::MinTaxGrade { grade } => match a.tax_grade.as_deref() {
+            Some(g) => check(
+                t,
+                rank(&TAX_GRADES, g)
+                    .zip(rank(&TAX_GRADES, grade))
+                    .is_some_and(|(have, need)| have <= need),
+                format!("tax grade {g}, needs {grade} or better"),
+            ),
+            None => check(
+                t,
+                false,
+                format!("no tax grade reported, needs {grade} or better"),
+            ),
+        },
+        Rule::NoActiveDishonesty => match a.active_dishonesty {
+            Some(0) => check(t, true, "no active dishonesty listing".into()),
+            Some(n) => check(
+                t,
+                false,
+                format!("{n} active dishonesty listing(s), needs none"),
+            ),
+            None => check(
+                t,
+                false,
+                "no credit profile yet, needs a clean public-credit record".into(),
+            ),
+        },
+        Rule::MaxTaxArrears { amount } => match a.tax_arrears {
+            Some(have) => check(
+                t,
+                have <= *amount,
+                format!("tax arrears {have} yuan, at most {amount} allowed"),
+            ),
+            None => check(
+                t,
+                false,
+                format!("tax arrears not reported, at most {amount} yuan allowed"),
+            ),
+        },
+        Rule::MaxSiArrearsMonths { months } => match a.si_arrears_months {
+            Some(have) => check(
+                t,
+                have <= *months,
+                format!("social insurance {have} month(s) in arrears, at most {months} allowed"),
+            ),
+            None => check(
+                t,
+                false,
+                format!("social-insurance arrears not reported, at most {months} month(s) allowed"),
+            ),
+        },
+        Rule::FirstLoanOnly => check(
+            t,
+            !a.has_bank_loan,
+            if a.has_bank_loan {
+                "has had a bank loan; first loans only".into()
+            } else {
+                "no bank loan before".into()
+            },
+        ),
+        Rule::LoanMaturingWithin { days } => match a.days_to_maturity {
+            Some(d) => check(
+                t,
+                d >= 0 && d <= *days,
+                format!("nearest loan matures in {d} days, needs one within {days}"),
+            ),
+            None => check(
+                t,
+                false,
+                format!("no outstanding loan, needs one maturing within {days} days"),
+            ),
+        },
+        Rule::ConfirmedReceivables => {
+            let ratio = p.advance_ratio.unwrap_or(Decimal::ONE);
+            let (ok, can) = cover(a.confirmed_receivables, ratio, ask.amount);
+            check(
+                t,
+                ok,
+                format!(
+                    "confirmed receivables {} yuan × advance {} = {} yuan, needs {}",
+                    a.confirmed_receivables, ratio, can, ask.amount
+                ),
+            )
+        }
+        Rule::AppraisedIp => {
+            let ratio = p.loan_to_value.unwrap_or(Decimal::ONE);
+            let (ok, can) = cover(a.appraised_ip, ratio, ask.amount);
+            check(
+                t,
+                ok,
+                format!(
+                    "unpledged appraised IP {} yuan × LTV {} = {} yuan, needs {}",
+                    a.appraised_ip, ratio, can, ask.amount
+                ),
+            )
+        }
+        Rule::Designation { any_of } => check(
+            t,
+            any_of.iter().any(|d| a.designations.contains(d)),
+            format!(
+                "designations {}, needs {}",
+                if a.designations.is_empty() {
+                    "none".to_string()
+                } else {
+                    list(
+                        &a.designations
+                            .iter()
+                            .map(|d| d.as_str())
+                            .collect::<Vec<_>>(),
+                    )
+                },
+                list(&any_of.iter().map(|d| d.as_str()).collect::<Vec<_>>())
+            ),
+        ),
+    }
+}
+
+/// The checks of a product for a firm and an ask: amount and term ranges first, then its rules, then the
+/// rules of the scheme it relies on (prefixed `scheme.`).
+pub fn checks(
+    p: &ProductSpec,
+    scheme: Option<&ProductSpec>,
+    a: &Applicant,
+    ask: &Ask,
+) -> Vec<Check> {
+    let mut out = vec![
+        check(
+            "amount",
+            p.amount_min <= ask.amount && ask.amount <= p.amount_max,
+            format!(
+                "asks {} yuan, product lends {}-{}",
+                ask.amount, p.amount_min, p.amount_max
+            ),
+        ),
+        check(
+            "term",
+            p.term_min_months <= ask.term_months && ask.term_months <= p.term_max_months,
+            format!(
+                "asks {} months, product runs {}-{}",
+                ask.term_months, p.term_min_months, p.term_max_months
+            ),
+        ),
+    ];
+    out.extend(p.rules.iter().map(|r| check_rule(r, p, a, ask)));
+    if let Some(s) = scheme {
+        if ask.amount > s.amount_max {
+            out.push(check(
+                "scheme.amount",
+                false,
+                format!(
+                    "asks {} yuan, the guarantee scheme covers up to {}",
+                    ask.amount, s.amount_max
+                ),
+            ));
+        }
+        for r in &s.rules {
+            let mut c = check_rule(r, s, a, ask);
+            c.rule = format!("scheme.{}", c.rule);
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The all-in annual cost of an offer, every component shown: rates as exact decimals on the amount, and
+/// yuan over the whole term (each rounded once to the fen, half away from zero; the total is their sum).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cost {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub interest_rate: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub fee_rate: Decimal,
+    /// The scheme's fee × its coverage: the guarantee fee as a rate on the loan.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub guarantee_fee_rate: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub guarantee_fee_subsidy_rate: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub interest_subsidy_rate: Decimal,
+    /// interest + fees + guarantee fee − subsidies.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub all_in_rate: Decimal,
+    pub interest: Money,
+    pub fees: Money,
+    pub guarantee_fee: Money,
+    pub guarantee_fee_subsidy: Money,
+    pub interest_subsidy: Money,
+    /// Sum of the yuan components over the term.
+    pub all_in_total: Money,
+}
+
+/// The rate a firm gets inside a product's range: the bottom for AAA, the top for C, in even steps
+/// between; the top without a profile.
+pub fn priced_rate(p: &ProductSpec, grade: Option<&str>) -> Decimal {
+    let lo = p.rate_min.unwrap_or_default();
+    let hi = p.rate_max.unwrap_or(lo);
+    if hi == lo {
+        return lo;
+    }
+    let step = match grade.and_then(|g| rank(&GRADES, g)) {
+        Some(i) => Decimal::from(i as i64) / Decimal::from((GRADES.len() - 1) as i64),
+        None => Decimal::ONE,
+    };
+    (lo + (hi - lo) * step).round_dp(6).normalize()
+}
+
+pub fn cost(p: &ProductSpec, scheme: Option<&ProductSpec>, grade: Option<&str>, ask: &Ask) -> Cost {
+    let (interest_rate, fee_rate, interest_subsidy_rate) = if p.kind.is_lending() {
+        (
+            priced_rate(p, grade),
+            p.annual_fee_rate,
+            p.interest_subsidy_rate.unwrap_or_default(),
+        )
+    } else {
+        (Decimal::ZERO, p.annual_fee_rate, Decimal::ZERO)
+    };
+    let guarantor = if p.kind == ProductKind::GuaranteeScheme {
+        Some(p)
+    } else {
+        scheme
+    };
+    let (guarantee_fee_rate, guarantee_fee_subsidy_rate) = match guarantor {
+        Some(s) => {
+            let g = s.fee_rate.unwrap_or_default() * s.coverage_ratio.unwrap_or(Decimal::ONE);
+            (g, g * s.fee_subsidy_share.unwrap_or_default())
+        }
+        None => (Decimal::ZERO, Decimal::ZERO),
+    };
+    let all_in_rate = interest_rate + fee_rate + guarantee_fee_rate
+        - guarantee_fee_subsidy_rate
+        - interest_subsidy_rate;
+    let years = Decimal::from(ask.term_months) / Decimal::from(12);
+    let yuan = |rate: Decimal| {
+        Money::round_yuan(ask.amount.to_decimal() * rate * years).unwrap_or(Money::ZERO)
+    };
+    let (interest, fees, guarantee_fee, guarantee_fee_subsidy, interest_subsidy) = (
+        yuan(interest_rate),
+        yuan(fee_rate),
+        yuan(guarantee_fee_rate),
+        yuan(guarantee_fee_subsidy_rate),
+        yuan(interest_subsidy_rate),
+    );
+    let all_in_total = Money::from_fen(
+        interest.fen() + fees.fen() + guarantee_fee.fen()
+            - guarantee_fee_subsidy.fen()
+            - interest_subsidy.fen(),
+    );
+    Cost {
+        interest_rate,
+        fee_rate,
+        guarantee_fee_rate: guarantee_fee_rate.normalize(),
+        guarantee_fee_subsidy_rate: guarantee_fee_subsidy_rate.normalize(),
+        interest_subsidy_rate,
+        all_in_rate: all_in_rate.normalize(),
+        interest,
+        fees,
+        guarantee_fee,
+        guarantee_fee_subsidy,
+        interest_subsidy,
+        all_in_total,
+    }
+}
+
+/// A product the firm qualifies for, priced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Offer<'a> {
+    pub product: &'a Product,
+    pub cost: Cost,
+    pub checks: Vec<Check>,
+}
+
+/// A product the firm misses by one or two checks: which, in words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NearMiss<'a> {
+    pub product: &'a Product,
+    pub failed: Vec<Check>,
+    /// What it would cost if the firm got there.
+    pub cost: Cost,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Matches<'a> {
+    pub offers: Vec<Offer<'a>>,
+    pub near_misses: Vec<NearMiss<'a>>,
+    /// Products valid today that the firm fails by more than two checks.
+    pub not_eligible: usize,
+    /// Products checked (valid today).
+    pub checked: usize,
+}
+
+/// Match a firm against a catalogue: offers cheapest first (all-in rate, then product id), near misses
+/// with the fewest failed checks first.
+pub fn match_products<'a>(catalogue: &'a [Product], a: &Applicant, ask: &Ask) -> Matches<'a> {
+    let mut m = Matches {
+        offers: Vec::new(),
+        near_misses: Vec::new(),
+        not_eligible: 0,
+        checked: 0,
+    };
+    for p in catalogue {
+        if !p.spec.valid_on(ask.on) {
+            continue;
+        }
+        let scheme = p.spec.guarantee_scheme_id.as_deref().and_then(|id| {
+            catalogue.iter().find(|s| {
+                s.id == id && s.spec.kind == ProductKind::GuaranteeScheme && s.spec.valid_on(ask.on)
+            })
+        });
+        m.checked += 1;
+        if p.spec.guarantee_scheme_id.is_some() && scheme.is_none() {
+            // The scheme it relies on is withdrawn or expired: the loan cannot be made as published.
+            m.not_eligible += 1;
+            continue;
+        }
+        let scheme = scheme.map(|s| &s.spec);
+        let all = checks(&p.spec, scheme, a, ask);
+        let failed = all.iter().filter(|c| !c.passed).count();
+        let c = cost(&p.spec, scheme, a.grade.as_deref(), ask);
+        if failed == 0 {
+            m.offers.push(Offer {
+                product: p,
+                cost: c,
+                checks: all,
+            });
+        } else if failed <= NEAR_MISS_RULES {
+            m.near_misses.push(NearMiss {
+                product: p,
+                failed: all.into_iter().filter(|c| !c.passed).collect(),
+                cost: c,
+            });
+        } else {
+            m.not_eligible += 1;
+        }
+    }
+    m.offers.sort_by(|x, y| {
+        x.cost
+            .all_in_rate
+            .cmp(&y.cost.all_in_rate)
+            .then_with(|| x.product.id.cmp(&y.product.id))
+    });
+    m.near_misses.sort_by(|x, y| {
+        x.failed
+            .len()
+            .cmp(&y.failed.len())
+            .then_with(|| x.cost.all_in_rate.cmp(&y.cost.all_in_rate))
+            .then_with(|| x.product.id.cmp(&y.product.id))
+    });
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn loan(rules: Vec<Rule>) -> ProductSpec {
+        ProductSpec {
+            kind: ProductKind::BankLoan,
+            subtype: Some(LoanSubtype::CreditLoan),
+            name: "credit loan".into(),
+            description: None,
+            amount_min: Money::from_yuan(100_000),
+            amount_max: Money::from_yuan(3_000_000),
+            term_min_months: 6,
+            term_max_months: 36,
+            rate_min: Some(dec!(0.0345)),
+            rate_max: Some(dec!(0.0465)),
+            annual_fee_rate: Decimal::ZERO,
+            guarantee_scheme_id: None,
+            fee_rate: None,
+            coverage_ratio: None,
+            fee_subsidy_share: None,
+            advance_ratio: None,
+            loan_to_value: None,
+            interest_subsidy_rate: None,
+            valid_from: d("2026-01-01"),
+            valid_to: None,
+            rules,
+        }
+    }
+
+    fn firm() -> Applicant {
+        Applicant {
+            uscc: "91310115MA1K3YJ12Y".into(),
+            size_class: Some(SizeClass::Small),
+            industry_code: "C3911".into(),
+            district: "pudong".into(),
+            years_in_operation: 6,
+            score: Some(700),
+            grade: Some("BBB".into()),
+            tax_grade: Some("B".into()),
+            active_dishonesty: Some(0),
+            tax_arrears: Some(Money::ZERO),
+            si_arrears_months: Some(0),
+            has_bank_loan: true,
+            days_to_maturity: Some(40),
+            confirmed_receivables: Money::from_yuan(800_000),
+            appraised_ip: Money::from_yuan(2_000_000),
+            designations: vec![Designation::HighTech],
+        }
+    }
+
+    fn ask(amount: i64) -> Ask {
+        Ask {
+            amount: Money::from_yuan(amount),
+            term_months: 12,
+            on: d("2026-11-25"),
+        }
+    }
+
+    /// Each rule type: a passing firm, a failing one, and the sentence the failing one reads.
+    #[test]
+    fn every_rule_passes_fails_and_says_why() {
+        let p = ProductSpec {
+            advance_ratio: Some(dec!(0.8)),
+            loan_to_value: Some(dec!(0.5)),
+            ..loan(vec![])
+        };
+        let ok = firm();
+        type Case = (Rule, fn(&mut Applicant), &'static str);
+        let cases: Vec<Case> = vec![
+            (
+                Rule::SizeClass {
+                    any_of: vec![SizeClass::Micro, SizeClass::Small],
+                },
+                |a| a.size_class = Some(SizeClass::Medium),
+                "size class medium, needs micro / small",
+            ),
+            (
+                Rule::IndustryPrefix {
+                    any_of: vec!["C39".into(), "I65".into()],
+                },
+                |a| a.industry_code = "F5123".into(),
+                "industry F5123, needs C39 / I65",
+            ),
+            (
+                Rule::District {
+                    any_of: vec!["pudong".into()],
+                },
+                |a| a.district = "minhang".into(),
+                "district minhang, needs pudong",
+            ),
+            (
+                Rule::MinScore { score: 650 },
+                |a| a.score = Some(612),
+                "score 612, needs 650",
+            ),
+            (
+                Rule::MinGrade {
+                    grade: "BBB".into(),
+                },
+                |a| a.grade = Some("BB".into()),
+                "grade BB, needs BBB or better",
+            ),
+            (
+                Rule::MinYearsInOperation { years: 3 },
+                |a| a.years_in_operation = 2,
+                "2 years in operation, needs 3",
+            ),
+            (
+                Rule::MinTaxGrade { grade: "B".into() },
+                |a| a.tax_grade = Some("M".into()),
+                "tax grade M, needs B or better",
+            ),
+            (
+                Rule::NoActiveDishonesty,
+                |a| a.active_dishonesty = Some(1),
+                "1 active dishonesty listing(s), needs none",
+            ),
+            (
+                Rule::MaxTaxArrears {
+                    amount: Money::from_yuan(10_000),
+                },
+                |a| a.tax_arrears = Some(Money::from_fen(1_200_050)),
+                "tax arrears 12000.50 yuan, at most 10000.00 allowed",
+            ),
+            (
+                Rule::MaxSiArrearsMonths { months: 0 },
+                |a| a.si_arrears_months = Some(3),
+                "social insurance 3 month(s) in arrears, at most 0 allowed",
+            ),
+            (
+                Rule::FirstLoanOnly,
+                |a| a.has_bank_loan = true,
+                "has had a bank loan; first loans only",
+            ),
+            (
+                Rule::LoanMaturingWithin { days: 60 },
+                |a| a.days_to_maturity = Some(90),
+                "nearest loan matures in 90 days, needs one within 60",
+            ),
+            (
+                Rule::ConfirmedReceivables,
+                |a| a.confirmed_receivables = Money::from_yuan(500_000),
+                "confirmed receivables 500000.00 yuan × advance 0.8 = 400000.00 yuan, needs 500000.00",
+            ),
+            (
+                Rule::AppraisedIp,
+                |a| a.appraised_ip = Money::from_yuan(600_000),
+                "unpledged appraised IP 600000.00 yuan × LTV 0.5 = 300000.00 yuan, needs 500000.00",
+            ),
+            (
+                Rule::Designation {
+                    any_of: vec![Designation::SpecialisedInnovative, Designation::HighTech],
+                },
+                |a| a.designations.clear(),
+                "designations none, needs specialised_innovative / high_tech",
+            ),
+        ];
+        assert_eq!(cases.len(), RULE_TYPES.len(), "a case per rule type");
+        for (rule, spoil, said) in cases {
+            let mut good = ok.clone();
+            if rule == Rule::FirstLoanOnly {
+                good.has_bank_loan = false;
+            }
+            let pass = check_rule(&rule, &p, &good, &ask(500_000));
+            assert!(pass.passed, "{rule:?} should pass: {}", pass.message);
+            let mut bad = good.clone();
+            spoil(&mut bad);
+            let fail = check_rule(&rule, &p, &bad, &ask(500_000));
+            assert!(!fail.passed, "{rule:?} should fail");
+            assert_eq!(fail.message, said, "{rule:?}");
+            assert_eq!(fail.rule, rule.type_name());
+        }
+    }
+
+    #[test]
+    fn missing_data_fails_and_says_so() {
+        let a = Applicant {
+            score: None,
+            grade: None,
+            tax_grade: None,
+            active_dishonesty: None,
+            ..firm()
+        };
+        let p = loan(vec![]);
+        for (r, said) in [
+            (
+                Rule::MinScore { score: 650 },
+                "no credit profile yet, needs score 650",
+            ),
+            (
+                Rule::MinTaxGrade { grade: "B".into() },
+                "no tax grade reported, needs B or better",
+            ),
+        ] {
+            let c = check_rule(&r, &p, &a, &ask(500_000));
+            assert!(!c.passed);
+            assert_eq!(c.message, said);
+        }
+    }
+
+    #[test]
+    fn unknown_rule_types_and_bad_parameters_are_refused() {
+        let e = Rule::from_json(&serde_json::json!({"type": "min_turnover", "amount": "1"}))
+            .unwrap_err();
+        assert_eq!(e.rule, "rule.unknown_type");
+        assert!(
+            e.message.contains("'min_turnover' is not a rule type"),
+            "{}",
+            e.message
+        );
+        let e =
+            Rule::from_json(&serde_json::json!({"type": "min_score", "score": 950})).unwrap_err();
+        assert_eq!(e.rule, "score.range");
+        let e =
+            Rule::from_json(&serde_json::json!({"type": "min_score", "points": 600})).unwrap_err();
+        assert_eq!(e.rule, "rule.parameters");
+        let r = Rule::from_json(
+            &serde_json::json!({"type": "district", "any_of": ["浦东新区", "310104"]}),
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            Rule::District {
+                any_of: vec!["pudong".into(), "xuhui".into()]
+            }
+        );
+        let r = Rule::from_json(&serde_json::json!({"type": "no_active_dishonesty"})).unwrap();
+        assert_eq!(r, Rule::NoActiveDishonesty);
+    }
+
+    #[test]
+    fn rate_follows_grade_within_the_range() {
+        let p = loan(vec![]);
+        assert_eq!(priced_rate(&p, Some("AAA")), dec!(0.0345));
+        assert_eq!(priced_rate(&p, Some("C")), dec!(0.0465));
+        assert_eq!(priced_rate(&p, Some("BBB")), dec!(0.0405));
+        assert_eq!(priced_rate(&p, None), dec!(0.0465));
+    }
+
+    #[test]
+    fn all_in_cost_adds_guarantee_fee_and_takes_off_subsidies() {
+        let scheme = ProductSpec {
+            kind: ProductKind::GuaranteeScheme,
+            subtype: None,
+            rate_min: None,
+            rate_max: None,
+            fee_rate: Some(dec!(0.01)),
+            coverage_ratio: Some(dec!(0.8)),
+            fee_subsidy_share: Some(dec!(0.5)),
+            amount_max: Money::from_yuan(10_000_000),
+            ..loan(vec![])
+        };
+        let p = ProductSpec {
+            rate_min: Some(dec!(0.0385)),
+            rate_max: None,
+            interest_subsidy_rate: Some(dec!(0.005)),
+            annual_fee_rate: dec!(0.001),
+            guarantee_scheme_id: Some("s".into()),
+            ..loan(vec![])
+        };
+        let a = Ask {
+            amount: Money::from_yuan(1_000_000),
+            term_months: 18,
+            on: d("2026-11-25"),
+        };
+        let c = cost(&p, Some(&scheme), Some("A"), &a);
+        assert_eq!(c.interest_rate, dec!(0.0385));
+        assert_eq!(c.guarantee_fee_rate, dec!(0.008));
+        assert_eq!(c.guarantee_fee_subsidy_rate, dec!(0.004));
+        // 0.0385 + 0.001 + 0.008 - 0.004 - 0.005
+        assert_eq!(c.all_in_rate, dec!(0.0385));
+        assert_eq!(c.interest, Money::from_yuan(57_750));
+        assert_eq!(c.guarantee_fee, Money::from_yuan(12_000));
+        assert_eq!(c.guarantee_fee_subsidy, Money::from_yuan(6_000));
+        assert_eq!(c.interest_subsidy, Money::from_yuan(7_500));
+        assert_eq!(c.fees, Money::from_yuan(1_500));
+        assert_eq!(c.all_in_total, Money::from_yuan(57_750));
+        // Rounded once per component, half away from zero: 333.33 × 0.0385 × 1 = 12.833205 -> 12.83
+        let small = Ask {
+            amount: Money::from_fen(33_333),
+            term_months: 12,
+            on: a.on,
+        };
+        assert_eq!(
+            cost(&p, None, Some("A"), &small).interest,
+            Money::from_fen(1283)
+        );
+    }
+
+    #[test]
+    fn ranking_by_all_in_cost_and_near_misses_explained() {
+        let mk = |id: &str, spec: ProductSpec| Product {
+            id: id.into(),
+            institution_id: "bank".into(),
+            spec,
+        };
+        let scheme = ProductSpec {
+            kind: ProductKind::GuaranteeScheme,
+            subtype: None,
+            rate_min: None,
+            rate_max: None,
+            fee_rate: Some(dec!(0.01)),
+            coverage_ratio: Some(dec!(1)),
+            fee_subsidy_share: Some(dec!(0.5)),
+            amount_max: Money::from_yuan(2_000_000),
+            ..loan(vec![])
+        };
+        let catalogue = vec![
+            mk(
+                "a-cheap-guaranteed",
+                ProductSpec {
+                    rate_min: Some(dec!(0.03)),
+                    rate_max: None,
+                    guarantee_scheme_id: Some("s".into()),
+                    ..loan(vec![])
+                },
+            ),
+            mk(
+                "b-plain",
+                ProductSpec {
+                    rate_min: Some(dec!(0.036)),
+                    rate_max: None,
+                    ..loan(vec![])
+                },
+            ),
+            mk("c-near", loan(vec![Rule::MinScore { score: 750 }])),
+            mk(
+                "d-far",
+                loan(vec![
+                    Rule::MinScore { score: 750 },
+                    Rule::FirstLoanOnly,
+                    Rule::MinTaxGrade { grade: "A".into() },
+                ]),
+            ),
+            mk(
+                "e-expired",
+                ProductSpec {
+                    valid_to: Some(d("2026-06-30")),
+                    ..loan(vec![])
+                },
+            ),
+            mk("s", scheme),
+        ];
+        let m = match_products(&catalogue, &firm(), &ask(500_000));
+        let ids: Vec<_> = m.offers.iter().map(|o| o.product.id.as_str()).collect();
+        // a: 0.03 + 0.01 - 0.005 = 0.035 < b: 0.036; the scheme itself costs 0.005 a year
+        assert_eq!(ids, ["s", "a-cheap-guaranteed", "b-plain"]);
+        assert_eq!(m.near_misses.len(), 1);
+        assert_eq!(m.near_misses[0].product.id, "c-near");
+        assert_eq!(m.near_misses[0].failed[0].message, "score 700, needs 750");
+        assert_eq!(m.not_eligible, 1);
+        assert_eq!(m.checked, 5);
+        // Amount over the scheme's ceiling: the guaranteed loan becomes a near miss that says so.
+        let m = match_products(&catalogue, &firm(), &ask(3_000_000));
+        assert!(m
+            .offers
+            .iter()
+            .all(|o| o.product.id != "a-cheap-guaranteed"));
+    }
+
+    #[test]
+    fn spec_violations_name_each_field() {
+        let mut p = loan(vec![]);
+        p.kind = ProductKind::ReceivableFinancing;
+        p.amount_max = Money::from_yuan(1);
+        p.rate_min = Some(dec!(0.5));
+        let v = p.violations();
+        let fields: Vec<_> = v
+            .iter()
+            .map(|v| (v.field.as_str(), v.rule.as_str()))
+            .collect();
+        for want in [
+            ("amount_max", "range.order"),
+            ("rate_min", "rate.range"),
+            ("advance_ratio", "required"),
+            ("subtype", "field.not_applicable"),
+            ("rules", "rule.required"),
+        ] {
+            assert!(fields.contains(&want), "{want:?} in {fields:?}");
+        }
+        assert!(loan(vec![]).violations().is_empty());
+    }
+}
