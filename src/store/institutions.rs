@@ -68,6 +68,15 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<Institution>> {
         .load(conn)?)
 }
 
+/// Every institution's name, by id.
+pub fn names(conn: &mut DbConn) -> Result<std::collections::HashMap<String, String>> {
+    Ok(institutions::table
+        .select((institutions::id, institutions::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// Set an institution's limits (None: back to the default).
 pub fn set_limits(
     conn: &mut DbConn,

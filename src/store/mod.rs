@@ -2,6 +2,7 @@
 //! and blocking work kept off the async executor.
 
 pub mod access_log;
+pub mod applications;
 pub mod backend;
 pub mod bulk;
 pub mod consents;
@@ -10,7 +11,9 @@ pub mod firms;
 pub mod ingestion;
 pub mod institutions;
 pub mod keys;
+pub mod products;
 pub mod profiles;
+pub mod receivables;
 pub mod schema;
 pub mod signals;
 

@@ -55,7 +55,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     ingestion_rejects,
     profiles,
     consents,
-    access_log
+    access_log,
+    products,
+    firm_designations,
+    receivables,
+    ip_assets,
+    applications,
+    application_events,
+    loans
 );
 
 diesel::table! {
@@ -183,5 +190,113 @@ diesel::table! {
         result -> Text,
         reason -> Nullable<Text>,
         request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    products (id) {
+        id -> Text,
+        institution_id -> Text,
+        kind -> Text,
+        name -> Text,
+        spec -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        withdrawn_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    firm_designations (firm_uscc, designation) {
+        firm_uscc -> Text,
+        designation -> Text,
+        granted_on -> Date,
+        expires_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    receivables (id) {
+        id -> Text,
+        creditor_uscc -> Text,
+        debtor_uscc -> Text,
+        invoice_no -> Text,
+        amount_fen -> BigInt,
+        due_on -> Date,
+        status -> Text,
+        dispute_reason -> Nullable<Text>,
+        registered_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        financed_application_id -> Nullable<Text>,
+        financed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ip_assets (id) {
+        id -> Text,
+        owner_uscc -> Text,
+        kind -> Text,
+        number -> Text,
+        title -> Text,
+        appraised_value_fen -> BigInt,
+        appraised_on -> Date,
+        pledged_application_id -> Nullable<Text>,
+        pledged_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> Text,
+        firm_uscc -> Text,
+        product_id -> Text,
+        institution_id -> Text,
+        amount_fen -> BigInt,
+        term_months -> Integer,
+        status -> Text,
+        consent_id -> Text,
+        first_loan -> Bool,
+        credit_loan -> Bool,
+        collateral -> Text,
+        quoted_cost -> Text,
+        approved_amount_fen -> Nullable<BigInt>,
+        approved_rate -> Nullable<Text>,
+        approved_term_months -> Nullable<Integer>,
+        decline_code -> Nullable<Text>,
+        decline_reason -> Nullable<Text>,
+        loan_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    application_events (id) {
+        id -> Text,
+        application_id -> Text,
+        kind -> Text,
+        amount_fen -> Nullable<BigInt>,
+        on_date -> Nullable<Date>,
+        detail -> Nullable<Text>,
+        key_id -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    loans (id) {
+        id -> Text,
+        firm_uscc -> Text,
+        institution_id -> Text,
+        application_id -> Nullable<Text>,
+        amount_fen -> BigInt,
+        start_on -> Date,
+        maturity_on -> Date,
+        outstanding_fen -> BigInt,
+        status -> Text,
+        closed_on -> Nullable<Date>,
+        created_at -> Timestamp,
     }
 }

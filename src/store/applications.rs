@@ -1,0 +1,210 @@
+//! Applications for financing, their events (decision, disbursement, repayments, default), the loans the
+//! hub knows of, and firms' designations (the facts first-loan, renewal and designation rules read).
+
+use super::schema::{application_events, applications, firm_designations, loans};
+use super::{DbConn, Result};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
+#[diesel(table_name = applications)]
+pub struct ApplicationRow {
+    pub id: String,
+    pub firm_uscc: String,
+    pub product_id: String,
+    pub institution_id: String,
+    pub amount_fen: i64,
+    pub term_months: i32,
+    pub status: String,
+    pub consent_id: String,
+    pub first_loan: bool,
+    pub credit_loan: bool,
+    pub collateral: String,
+    pub quoted_cost: String,
+    pub approved_amount_fen: Option<i64>,
+    pub approved_rate: Option<String>,
+    pub approved_term_months: Option<i32>,
+    pub decline_code: Option<String>,
+    pub decline_reason: Option<String>,
+    pub loan_id: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl ApplicationRow {
+    pub fn collateral_ids(&self) -> Vec<String> {
+        self.collateral
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
+#[diesel(table_name = application_events)]
+pub struct EventRow {
+    pub id: String,
+    pub application_id: String,
+    pub kind: String,
+    pub amount_fen: Option<i64>,
+    pub on_date: Option<chrono::NaiveDate>,
+    pub detail: Option<String>,
+    pub key_id: String,
+    pub at: chrono::NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
+#[diesel(table_name = loans)]
+pub struct LoanRow {
+    pub id: String,
+    pub firm_uscc: String,
+    pub institution_id: String,
+    pub application_id: Option<String>,
+    pub amount_fen: i64,
+    pub start_on: chrono::NaiveDate,
+    pub maturity_on: chrono::NaiveDate,
+    pub outstanding_fen: i64,
+    /// `outstanding`, `repaid` or `defaulted`.
+    pub status: String,
+    pub closed_on: Option<chrono::NaiveDate>,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConn, row: &ApplicationRow) -> Result<()> {
+    diesel::insert_into(applications::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get(conn: &mut DbConn, id: &str) -> Result<Option<ApplicationRow>> {
+    Ok(applications::table.find(id).first(conn).optional()?)
+}
+
+/// Write the application as it now is, but only if its status is still `expected` (a concurrent
+/// decision loses instead of overwriting).
+pub fn save_if(conn: &mut DbConn, row: &ApplicationRow, expected: &str) -> Result<bool> {
+    let n = diesel::update(
+        applications::table
+            .find(&row.id)
+            .filter(applications::status.eq(expected)),
+    )
+    .set((
+        applications::status.eq(&row.status),
+        applications::approved_amount_fen.eq(row.approved_amount_fen),
+        applications::approved_rate.eq(&row.approved_rate),
+        applications::approved_term_months.eq(row.approved_term_months),
+        applications::decline_code.eq(&row.decline_code),
+        applications::decline_reason.eq(&row.decline_reason),
+        applications::loan_id.eq(&row.loan_id),
+        applications::updated_at.eq(row.updated_at),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub firm: Option<String>,
+    pub institution: Option<String>,
+    pub status: Option<String>,
+    pub before: Option<String>,
+}
+
+pub fn list(conn: &mut DbConn, f: &Filter, limit: i64) -> Result<Vec<ApplicationRow>> {
+    let mut q = applications::table.into_boxed();
+    if let Some(u) = &f.firm {
+        q = q.filter(applications::firm_uscc.eq(u.clone()));
+    }
+    if let Some(i) = &f.institution {
+        q = q.filter(applications::institution_id.eq(i.clone()));
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(applications::status.eq(s.clone()));
+    }
+    if let Some(b) = &f.before {
+        q = q.filter(applications::id.lt(b.clone()));
+    }
+    Ok(q.order(applications::id.desc()).limit(limit).load(conn)?)
+}
+
+pub fn add_event(conn: &mut DbConn, row: &EventRow) -> Result<()> {
+    diesel::insert_into(application_events::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn events(conn: &mut DbConn, application: &str) -> Result<Vec<EventRow>> {
+    Ok(application_events::table
+        .filter(application_events::application_id.eq(application.to_string()))
+        .order(application_events::id.asc())
+        .load(conn)?)
+}
+
+pub fn insert_loan(conn: &mut DbConn, row: &LoanRow) -> Result<()> {
+    diesel::insert_into(loans::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get_loan(conn: &mut DbConn, id: &str) -> Result<Option<LoanRow>> {
+    Ok(loans::table.find(id).first(conn).optional()?)
+}
+
+pub fn save_loan(conn: &mut DbConn, row: &LoanRow) -> Result<()> {
+    diesel::update(loans::table.find(&row.id))
+        .set((
+            loans::outstanding_fen.eq(row.outstanding_fen),
+            loans::status.eq(&row.status),
+            loans::closed_on.eq(row.closed_on),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn firm_loans(conn: &mut DbConn, firm: &str) -> Result<Vec<LoanRow>> {
+    Ok(loans::table
+        .filter(loans::firm_uscc.eq(firm.to_string()))
+        .order(loans::maturity_on.asc())
+        .load(conn)?)
+}
+
+/// A firm's designations in force on `day`.
+pub fn designations(conn: &mut DbConn, firm: &str, day: chrono::NaiveDate) -> Result<Vec<String>> {
+    Ok(firm_designations::table
+        .filter(firm_designations::firm_uscc.eq(firm.to_string()))
+        .filter(firm_designations::granted_on.le(day))
+        .filter(
+            firm_designations::expires_on
+                .is_null()
+                .or(firm_designations::expires_on.ge(day)),
+        )
+        .select(firm_designations::designation)
+        .order(firm_designations::designation.asc())
+        .load(conn)?)
+}
+
+/// Replace a firm's designations.
+pub fn set_designations(
+    conn: &mut DbConn,
+    firm: &str,
+    rows: &[(String, chrono::NaiveDate, Option<chrono::NaiveDate>)],
+) -> Result<()> {
+    diesel::delete(
+        firm_designations::table.filter(firm_designations::firm_uscc.eq(firm.to_string())),
+    )
+    .execute(conn)?;
+    for (d, from, to) in rows {
+        diesel::insert_into(firm_designations::table)
+            .values((
+                firm_designations::firm_uscc.eq(firm),
+                firm_designations::designation.eq(d),
+                firm_designations::granted_on.eq(from),
+                firm_designations::expires_on.eq(to),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
