@@ -6,6 +6,7 @@ pub mod cache;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod financing;
 pub mod ingest;
 pub mod profile;
 pub mod store;

@@ -2,6 +2,8 @@
 
 pub mod access;
 pub mod access_log;
+pub mod applications;
+pub mod assets;
 pub mod auth;
 pub mod classify;
 pub mod consents;
@@ -12,6 +14,7 @@ pub mod health;
 pub mod institutions;
 pub mod keys;
 pub mod middleware;
+pub mod products;
 pub mod profiles;
 pub mod signals;
 pub mod uscc;
@@ -35,6 +38,8 @@ pub struct AppState {
     pub audit: Audit,
     /// Default per-key limits where an institution has none of its own.
     pub limits: DefaultLimits,
+    /// The product catalogue matching runs over (refreshed when it changes).
+    pub catalogue: crate::financing::Catalogue,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +58,7 @@ impl AppState {
             metrics: Default::default(),
             profiles,
             limits,
+            catalogue: Default::default(),
         }
     }
 }
@@ -84,6 +90,14 @@ impl utoipa::Modify for BearerAuth {
         consents::create_consent, consents::list_consents, consents::get_consent, consents::revoke_consent,
         access_log::firm_access_log, access_log::access_log,
         institutions::list_institutions, institutions::set_limits,
+        products::create_product, products::update_product, products::withdraw_product,
+        products::list_products, products::get_product, products::firm_matches,
+        assets::create_receivable, assets::list_receivables, assets::confirm_receivable,
+        assets::dispute_receivable, assets::debtor_latency, assets::create_ip_asset, assets::list_ip_assets,
+        assets::set_designations, assets::report_loan,
+        applications::create_application, applications::list_applications, applications::get_application,
+        applications::decide, applications::withdraw, applications::disburse, applications::repay,
+        applications::default,
     ),
     components(schemas(error::Problem, error::FieldError)),
     modifiers(&BearerAuth),
@@ -129,6 +143,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(access_log::access_log)
         .service(institutions::list_institutions)
         .service(institutions::set_limits)
+        .service(products::create_product)
+        .service(products::list_products)
+        .service(products::get_product)
+        .service(products::update_product)
+        .service(products::withdraw_product)
+        .service(products::firm_matches)
+        .service(assets::create_receivable)
+        .service(assets::list_receivables)
+        .service(assets::confirm_receivable)
+        .service(assets::dispute_receivable)
+        .service(assets::debtor_latency)
+        .service(assets::create_ip_asset)
+        .service(assets::list_ip_assets)
+        .service(assets::set_designations)
+        .service(assets::report_loan)
+        .service(applications::create_application)
+        .service(applications::list_applications)
+        .service(applications::get_application)
+        .service(applications::decide)
+        .service(applications::withdraw)
+        .service(applications::disburse)
+        .service(applications::repay)
+        .service(applications::default)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
         .service(web::redirect("/docs", "/docs/"));
 }

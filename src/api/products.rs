@@ -1,0 +1,489 @@
+//! The financing catalogue over HTTP (Art 21, 27-30, 37): banks publish loans, receivable financing and
+//! IP-pledge loans, guarantee agencies publish guarantee schemes; anyone reads the catalogue; a firm sees
+//! the products it qualifies for, ranked by all-in cost, and the ones it narrowly misses, explained.
+
+use super::auth::Principal;
+use super::error::{ApiError, ApiResult, FieldError};
+use super::extract::{decode_cursor, encode_cursor, page_limit, parse_json, Json, Query};
+use super::uscc::parse_uscc;
+use super::AppState;
+use crate::domain::matching::{Ask, Product, ProductKind, ProductSpec, Rule};
+use crate::domain::role::Role;
+use crate::domain::Money;
+use crate::financing::{self, parse_row, Catalogue};
+use crate::store::products::{self as store, Filter, ProductRow};
+use crate::store::{now, today_cst};
+use actix_web::{delete, get, post, put, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+fn ts(t: chrono::NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A product as served: its specification, who publishes it, whether it is live.
+pub fn view(row: &ProductRow) -> Value {
+    let mut v = match parse_row(row) {
+        Some(p) => serde_json::to_value(&p).unwrap_or(Value::Null),
+        None => json!({ "id": row.id, "institution_id": row.institution_id }),
+    };
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "status".into(),
+            json!(if row.withdrawn_at.is_some() {
+                "withdrawn"
+            } else {
+                "active"
+            }),
+        );
+        o.insert("created_at".into(), json!(ts(row.created_at)));
+        o.insert("updated_at".into(), json!(ts(row.updated_at)));
+        o.insert("withdrawn_at".into(), json!(row.withdrawn_at.map(ts)));
+    }
+    v
+}
+
+/// Parse and check a specification: every broken field at once, rules one by one (`rules[2].type`).
+fn parse_spec(body: &Value) -> ApiResult<ProductSpec> {
+    let mut errors = Vec::new();
+    let mut rest = body.clone();
+    let raw_rules = rest
+        .as_object_mut()
+        .and_then(|o| o.remove("rules"))
+        .unwrap_or(Value::Array(vec![]));
+    let mut rules = Vec::new();
+    match raw_rules {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                match Rule::from_json(item) {
+                    Ok(r) => rules.push(r),
+                    Err(v) => errors.push(FieldError::new(
+                        if v.field.is_empty() {
+                            format!("rules[{i}]")
+                        } else {
+                            format!("rules[{i}].{}", v.field)
+                        },
+                        v.rule,
+                        v.message,
+                    )),
+                }
+            }
+        }
+        _ => errors.push(FieldError::new("rules", "type", "rules must be a list")),
+    }
+    let bytes = serde_json::to_vec(&rest).map_err(|e| ApiError::Internal(e.into()))?;
+    let mut spec: ProductSpec = match parse_json(&bytes) {
+        Ok(s) => s,
+        Err(ApiError::Validation { errors: e, .. }) => {
+            errors.extend(e);
+            return Err(ApiError::fields(errors));
+        }
+        Err(other) => return Err(other),
+    };
+    spec.rules = rules;
+    errors.extend(
+        spec.violations()
+            .into_iter()
+            .map(|v| FieldError::new(v.field, v.rule, v.message)),
+    );
+    if errors.is_empty() {
+        Ok(spec)
+    } else {
+        Err(ApiError::fields(errors))
+    }
+}
+
+/// Who may publish which kind: banks lend, guarantee agencies guarantee.
+fn may_publish(who: &Principal, kind: ProductKind) -> ApiResult<String> {
+    who.require(&[Role::Bank, Role::Guarantor])?;
+    match (who.role, kind.is_lending()) {
+        (Role::Bank, true) | (Role::Guarantor, false) => {
+            Ok(who.institution_id.clone().unwrap_or_default())
+        }
+        (Role::Bank, false) => Err(ApiError::field(
+            "kind",
+            "product.publisher",
+            "guarantee schemes are published by guarantee agencies, not banks",
+        )),
+        _ => Err(ApiError::field(
+            "kind",
+            "product.publisher",
+            format!(
+                "a guarantee agency publishes guarantee_scheme products, not {}",
+                kind.as_str()
+            ),
+        )),
+    }
+}
+
+/// A loan may rely on a live guarantee scheme only.
+async fn check_scheme(state: &AppState, spec: &ProductSpec) -> ApiResult<()> {
+    let Some(id) = spec.guarantee_scheme_id.clone() else {
+        return Ok(());
+    };
+    let row = state.db.run(move |c| store::get(c, &id)).await?;
+    match row {
+        Some(r) if r.kind == "guarantee_scheme" && r.withdrawn_at.is_none() => Ok(()),
+        Some(r) if r.kind != "guarantee_scheme" => Err(ApiError::field(
+            "guarantee_scheme_id",
+            "scheme.kind",
+            format!("product {} is a {}, not a guarantee scheme", r.id, r.kind),
+        )),
+        Some(r) => Err(ApiError::field(
+            "guarantee_scheme_id",
+            "scheme.withdrawn",
+            format!("guarantee scheme {} is withdrawn", r.id),
+        )),
+        None => Err(ApiError::field(
+            "guarantee_scheme_id",
+            "scheme.unknown",
+            "no such guarantee scheme",
+        )),
+    }
+}
+
+/// Publish a product (bank: `bank_loan`, `receivable_financing`, `ip_pledge`; guarantee agency:
+/// `guarantee_scheme`). Eligibility rules are typed data; unknown rule types are refused.
+#[utoipa::path(tag = "products", security(("bearer" = [])), responses(
+    (status = 201, description = "the product"),
+    (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/products")]
+pub async fn create_product(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let spec = parse_spec(&body.0)?;
+    let institution = may_publish(&who, spec.kind)?;
+    check_scheme(&state, &spec).await?;
+    let at = now();
+    let row = ProductRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        institution_id: institution,
+        kind: spec.kind.as_str().into(),
+        name: spec.name.trim().to_string(),
+        spec: serde_json::to_string(&spec).map_err(|e| ApiError::Internal(e.into()))?,
+        created_at: at,
+        updated_at: at,
+        withdrawn_at: None,
+    };
+    let stored = row.clone();
+    state.db.run(move |c| store::insert(c, &stored)).await?;
+    Catalogue::changed(&state.cache).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("location", format!("/v1/products/{}", row.id)))
+        .json(view(&row)))
+}
+
+async fn owned(state: &AppState, who: &Principal, id: &str) -> ApiResult<ProductRow> {
+    who.require(&[Role::Bank, Role::Guarantor])?;
+    let i = id.to_string();
+    let row = state
+        .db
+        .run(move |c| store::get(c, &i))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no product {id}")))?;
+    if Some(&row.institution_id) != who.institution_id.as_ref() {
+        return Err(ApiError::Forbidden(format!(
+            "product {id} belongs to another institution; only its publisher changes it"
+        )));
+    }
+    if row.withdrawn_at.is_some() {
+        return Err(ApiError::Conflict(format!("product {id} is withdrawn")));
+    }
+    Ok(row)
+}
+
+/// Replace a product's specification (its publisher only). The kind cannot change.
+#[utoipa::path(tag = "products", security(("bearer" = [])), params(("id" = String, Path)), responses(
+    (status = 200, description = "the product"),
+    (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
+#[put("/v1/products/{id}")]
+pub async fn update_product(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let row = owned(&state, &who, &id).await?;
+    let spec = parse_spec(&body.0)?;
+    if spec.kind.as_str() != row.kind {
+        return Err(ApiError::field(
+            "kind",
+            "product.kind_fixed",
+            format!(
+                "product {} is a {}; publish a new product for another kind",
+                row.id, row.kind
+            ),
+        ));
+    }
+    if spec.guarantee_scheme_id.as_deref() == Some(row.id.as_str()) {
+        return Err(ApiError::field(
+            "guarantee_scheme_id",
+            "scheme.self",
+            "a product cannot rely on itself",
+        ));
+    }
+    check_scheme(&state, &spec).await?;
+    let text = serde_json::to_string(&spec).map_err(|e| ApiError::Internal(e.into()))?;
+    let (pid, name, at) = (row.id.clone(), spec.name.trim().to_string(), now());
+    let updated = state
+        .db
+        .run(move |c| {
+            store::update(c, &pid, &name, &text, at)?;
+            store::get(c, &pid)
+        })
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no product {}", row.id)))?;
+    Catalogue::changed(&state.cache).await?;
+    Ok(HttpResponse::Ok().json(view(&updated)))
+}
+
+/// Withdraw a product (its publisher only): it leaves the catalogue; applications keep their history.
+#[utoipa::path(tag = "products", security(("bearer" = [])), params(("id" = String, Path)), responses(
+    (status = 200, description = "the withdrawn product")))]
+#[delete("/v1/products/{id}")]
+pub async fn withdraw_product(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let row = owned(&state, &who, &id).await?;
+    let (pid, at) = (row.id.clone(), now());
+    let updated = state
+        .db
+        .run(move |c| {
+            store::withdraw(c, &pid, at)?;
+            store::get(c, &pid)
+        })
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no product {}", row.id)))?;
+    Catalogue::changed(&state.cache).await?;
+    Ok(HttpResponse::Ok().json(view(&updated)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub kind: Option<String>,
+    pub institution_id: Option<String>,
+    /// Include withdrawn products.
+    pub all: Option<bool>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Page {
+    items: Vec<Value>,
+    next_cursor: Option<String>,
+}
+
+/// The public catalogue, oldest first (`kind`, `institution_id`, `all=true` for withdrawn ones too).
+#[utoipa::path(tag = "products", params(
+    ("kind" = Option<String>, Query), ("institution_id" = Option<String>, Query),
+    ("all" = Option<bool>, Query), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "a page of products")))]
+#[get("/v1/products")]
+pub async fn list_products(
+    state: web::Data<AppState>,
+    q: Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.0;
+    let mut errors = Vec::new();
+    let limit = page_limit(q.limit)
+        .map_err(|e| errors.push(e))
+        .unwrap_or(50);
+    if let Some(k) = &q.kind {
+        if ProductKind::parse(k).is_none() {
+            errors.push(FieldError::new(
+                "kind",
+                "product.kind",
+                format!("'{k}' is not a product kind; use bank_loan, guarantee_scheme, receivable_financing or ip_pledge"),
+            ));
+        }
+    }
+    let after = match q.cursor.as_deref().map(|c| decode_cursor("products", c)) {
+        Some(Err(e)) => {
+            errors.push(e);
+            None
+        }
+        Some(Ok(p)) => Some(p),
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
+    let f = Filter {
+        institution: q.institution_id,
+        kind: q.kind,
+        include_withdrawn: q.all.unwrap_or(false),
+        after,
+    };
+    let rows = state.db.run(move |c| store::list(c, &f, limit + 1)).await?;
+    let more = rows.len() as i64 > limit;
+    let rows = &rows[..rows.len().min(limit as usize)];
+    Ok(HttpResponse::Ok().json(Page {
+        items: rows.iter().map(view).collect(),
+        next_cursor: more
+            .then(|| rows.last().map(|r| encode_cursor("products", &r.id)))
+            .flatten(),
+    }))
+}
+
+#[utoipa::path(tag = "products", params(("id" = String, Path)), responses(
+    (status = 200, description = "the product"), (status = 404, body = super::error::Problem)))]
+#[get("/v1/products/{id}")]
+pub async fn get_product(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let i = id.into_inner();
+    let key = i.clone();
+    let row = state
+        .db
+        .run(move |c| store::get(c, &key))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no product {i}")))?;
+    Ok(HttpResponse::Ok().json(view(&row)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchQuery {
+    /// Yuan, a decimal string.
+    pub amount: String,
+    pub term_months: i32,
+}
+
+pub fn parse_ask(amount: &str, term_months: i32) -> ApiResult<Ask> {
+    let mut errors = Vec::new();
+    let amount = match Money::parse(amount) {
+        Ok(m) if m > Money::ZERO => Some(m),
+        Ok(_) => {
+            errors.push(FieldError::new(
+                "amount",
+                "money.positive",
+                "amount must be above zero",
+            ));
+            None
+        }
+        Err(e) => {
+            errors.push(FieldError::new(
+                "amount",
+                e.rule(),
+                format!("amount '{amount}' {e}"),
+            ));
+            None
+        }
+    };
+    if !(1..=360).contains(&term_months) {
+        errors.push(FieldError::new(
+            "term_months",
+            "term.range",
+            "term_months must be 1-360",
+        ));
+    }
+    match amount {
+        Some(amount) if errors.is_empty() => Ok(Ask {
+            amount,
+            term_months,
+            on: today_cst(),
+        }),
+        _ => Err(ApiError::fields(errors)),
+    }
+}
+
+fn product_brief(p: &Product, names: &std::collections::HashMap<String, String>) -> Value {
+    let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "institution_name".into(),
+            json!(names.get(&p.institution_id)),
+        );
+    }
+    v
+}
+
+/// The firm's matches: eligible products ranked by all-in annual cost (interest + fees + guarantee fee −
+/// subsidies, each component shown), and near misses with each failed rule said plainly.
+#[utoipa::path(tag = "products", security(("bearer" = [])), params(("uscc" = String, Path),
+    ("amount" = String, Query), ("term_months" = i32, Query)), responses(
+    (status = 200, description = "offers and near misses"),
+    (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
+#[get("/v1/firms/{uscc}/matches")]
+pub async fn firm_matches(
+    state: web::Data<AppState>,
+    who: Principal,
+    uscc: web::Path<String>,
+    q: Query<MatchQuery>,
+) -> ApiResult<HttpResponse> {
+    let uscc = parse_uscc("uscc", &uscc)?;
+    who.require_firm_access(uscc.as_str())?;
+    let ask = parse_ask(&q.0.amount, q.0.term_months)?;
+    let snap = state.catalogue.current(&state.db, &state.cache).await?;
+    let (u, today) = (uscc.to_string(), ask.on);
+    let (applicant, names) = state
+        .db
+        .run(move |c| {
+            Ok((
+                financing::applicant(c, &u, today)?,
+                crate::store::institutions::names(c)?,
+            ))
+        })
+        .await?;
+    let a = applicant.ok_or_else(|| ApiError::NotFound(format!("no firm {uscc} is registered")))?;
+    let m = financing::match_firm(&snap, &a, &ask);
+    let offers: Vec<Value> = m
+        .offers
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            json!({
+                "rank": i + 1,
+                "product": product_brief(o.product, &names),
+                "cost": o.cost,
+                "checks": o.checks,
+            })
+        })
+        .collect();
+    let near: Vec<Value> = m
+        .near_misses
+        .iter()
+        .map(|n| {
+            json!({
+                "product": product_brief(n.product, &names),
+                "failed": n.failed,
+                "cost_if_eligible": n.cost,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "uscc": uscc.as_str(),
+        "amount": ask.amount,
+        "term_months": ask.term_months,
+        "on": ask.on,
+        "facts": {
+            "size_class": a.size_class.map(|c| c.as_str()),
+            "industry_code": a.industry_code,
+            "district": a.district,
+            "years_in_operation": a.years_in_operation,
+            "score": a.score,
+            "grade": a.grade,
+            "tax_grade": a.tax_grade,
+            "active_dishonesty_listings": a.active_dishonesty,
+            "tax_arrears": a.tax_arrears,
+            "si_arrears_months": a.si_arrears_months,
+            "has_had_bank_loan": a.has_bank_loan,
+            "days_to_nearest_maturity": a.days_to_maturity,
+            "confirmed_receivables": a.confirmed_receivables,
+            "unpledged_ip_value": a.appraised_ip,
+            "designations": a.designations,
+        },
+        "offers": offers,
+        "near_misses": near,
+        "not_eligible": m.not_eligible,
+        "products_checked": m.checked,
+    })))
+}

@@ -1,0 +1,187 @@
+//! Financing: the in-memory catalogue snapshot that matching runs over, and the facts about a firm that
+//! eligibility rules read (registry, newest profile, designations, loans, receivables, IP assets).
+
+use crate::cache::SharedCache;
+use crate::domain::matching::{self, Applicant, Ask, Designation, Matches, Product, ProductSpec};
+use crate::domain::{Money, SizeClass};
+use crate::store::{self, applications, firms, products, profiles, receivables, Db, DbConn};
+use chrono::{Datelike, NaiveDate};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+/// The cache key whose value changes whenever the catalogue does (shared by every server with Redis).
+pub const STAMP_KEY: &str = "catalogue:stamp";
+const STAMP_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// The live products as of one catalogue stamp.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub stamp: String,
+    pub products: Vec<Product>,
+}
+
+/// The catalogue snapshot, refreshed when the stamp in the cache changes (a product is published,
+/// changed or withdrawn, here or on another server).
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    snap: RwLock<Arc<Snapshot>>,
+}
+
+pub fn parse_row(row: &products::ProductRow) -> Option<Product> {
+    serde_json::from_str::<ProductSpec>(&row.spec)
+        .ok()
+        .map(|spec| Product {
+            id: row.id.clone(),
+            institution_id: row.institution_id.clone(),
+            spec,
+        })
+}
+
+impl Catalogue {
+    fn held(&self) -> Arc<Snapshot> {
+        self.snap
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// The current snapshot: the held one while the stamp is unchanged, else reloaded from the database.
+    pub async fn current(
+        &self,
+        db: &Db,
+        cache: &SharedCache,
+    ) -> Result<Arc<Snapshot>, crate::api::error::ApiError> {
+        let stamp = match cache.get(STAMP_KEY).await? {
+            Some(b) => String::from_utf8_lossy(&b).into_owned(),
+            None => {
+                let fresh = uuid::Uuid::now_v7().to_string();
+                cache
+                    .set_if_absent(STAMP_KEY, fresh.as_bytes(), STAMP_TTL)
+                    .await?;
+                cache
+                    .get(STAMP_KEY)
+                    .await?
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or(fresh)
+            }
+        };
+        let held = self.held();
+        if held.stamp == stamp {
+            return Ok(held);
+        }
+        let rows = db.run(products::live).await?;
+        let snap = Arc::new(Snapshot {
+            stamp,
+            products: rows.iter().filter_map(parse_row).collect(),
+        });
+        if let Ok(mut w) = self.snap.write() {
+            *w = snap.clone();
+        }
+        Ok(snap)
+    }
+
+    /// Call after a product change commits: every server reloads on its next match.
+    pub async fn changed(cache: &SharedCache) -> Result<(), crate::api::error::ApiError> {
+        let fresh = uuid::Uuid::now_v7().to_string();
+        cache.set(STAMP_KEY, fresh.as_bytes(), STAMP_TTL).await?;
+        Ok(())
+    }
+}
+
+/// Whole years from `from` to `to`.
+pub fn whole_years(from: NaiveDate, to: NaiveDate) -> i32 {
+    let mut y = to.year() - from.year();
+    if (to.month(), to.day()) < (from.month(), from.day()) {
+        y -= 1;
+    }
+    y.max(0)
+}
+
+/// The indicator values of a stored profile body, by key (missing indicators are absent).
+fn indicator_values(body: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
+        return out;
+    };
+    if let Some(sections) = v["sections"].as_object() {
+        for s in sections.values() {
+            for i in s["indicators"].as_array().into_iter().flatten() {
+                if let (Some(k), Some(val)) = (i["key"].as_str(), i["value"].as_str()) {
+                    out.insert(k.to_string(), val.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What the rules read about a firm on `today`; `None` when the firm is not registered.
+pub fn applicant(
+    conn: &mut DbConn,
+    uscc: &str,
+    today: NaiveDate,
+) -> store::Result<Option<Applicant>> {
+    let firm = match firms::get(conn, uscc) {
+        Ok(f) => f,
+        Err(store::StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let profile = profiles::current(conn, uscc, None)?;
+    let values = profile
+        .as_ref()
+        .map(|p| indicator_values(&p.body))
+        .unwrap_or_default();
+    let number = |k: &str| {
+        values
+            .get(k)
+            .and_then(|v| v.parse::<rust_decimal::Decimal>().ok())
+    };
+    let loans = applications::firm_loans(conn, uscc)?;
+    let days_to_maturity = loans
+        .iter()
+        .filter(|l| l.status == "outstanding" && l.maturity_on >= today)
+        .map(|l| (l.maturity_on - today).num_days())
+        .min();
+    let confirmed: i64 = receivables::financeable(conn, uscc, today)?
+        .iter()
+        .map(|r| r.amount_fen)
+        .sum();
+    let ip: i64 = receivables::pledgeable(conn, uscc)?
+        .iter()
+        .map(|a| a.appraised_value_fen)
+        .sum();
+    Ok(Some(Applicant {
+        uscc: uscc.to_string(),
+        size_class: SizeClass::parse(&firm.size_class),
+        industry_code: firm.industry_code,
+        district: firm.district,
+        years_in_operation: whole_years(firm.established_on, today),
+        score: profile.as_ref().map(|p| p.score),
+        grade: profile.as_ref().map(|p| p.grade.clone()),
+        tax_grade: values.get("tax_grade").cloned(),
+        // Public-credit counts are always computed when a profile exists (no records: zero).
+        active_dishonesty: profile.as_ref().map(|_| {
+            number("active_dishonesty_listings")
+                .and_then(|d| d.to_string().parse().ok())
+                .unwrap_or(0)
+        }),
+        tax_arrears: number("tax_arrears").and_then(|d| Money::round_yuan(d).ok()),
+        si_arrears_months: number("si_arrears_months")
+            .and_then(|d| d.trunc().to_string().parse().ok()),
+        has_bank_loan: !loans.is_empty(),
+        days_to_maturity,
+        confirmed_receivables: Money::from_fen(confirmed),
+        appraised_ip: Money::from_fen(ip),
+        designations: applications::designations(conn, uscc, today)?
+            .iter()
+            .filter_map(|d| Designation::parse(d))
+            .collect(),
+    }))
+}
+
+/// Match a firm against the snapshot.
+pub fn match_firm<'a>(snap: &'a Snapshot, a: &Applicant, ask: &Ask) -> Matches<'a> {
+    matching::match_products(&snap.products, a, ask)
+}
