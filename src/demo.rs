@@ -159,6 +159,8 @@ pub struct DemoReport {
     pub firms_new: usize,
     pub keys: Vec<DemoKey>,
     pub first_firm: String,
+    /// Demo firm 1, which owes the first firm a confirmed receivable.
+    pub buyer_firm: Option<String>,
     /// A firm whose simulated history grows, and one in distress (for comparing their profiles).
     pub growing_firm: Option<String>,
     pub distressed_firm: Option<String>,
@@ -195,14 +197,20 @@ pub fn seed(
         start = end;
     }
     let first_firm = demo_firm(seed, 0).uscc;
+    // Demo firm 1 buys from firm 0: it confirms firm 0's receivables with its own key.
+    let buyer = (firms > 1).then(|| demo_firm(seed, 1).uscc);
     let mut keys_out = Vec::new();
-    let plan: [(&'static str, Role, Option<&str>, Option<&str>); 5] = [
+    let mut plan: Vec<(&'static str, Role, Option<&str>, Option<&str>)> = vec![
         ("ADMIN_KEY", Role::Admin, None, None),
         ("GOV_KEY", Role::Government, Some(DEMO_GOVERNMENT), None),
         ("BANK_KEY", Role::Bank, Some(DEMO_BANK), None),
+        ("BANK2_KEY", Role::Bank, Some(DEMO_BANK_2), None),
         ("GUARANTOR_KEY", Role::Guarantor, Some(DEMO_GUARANTOR), None),
         ("FIRM_KEY", Role::Firm, None, Some(first_firm.as_str())),
     ];
+    if let Some(b) = &buyer {
+        plan.push(("BUYER_KEY", Role::Firm, None, Some(b.as_str())));
+    }
     for (var, role, inst, firm) in plan {
         let (_, secret) = keys::provision(&mut conn, role, inst, firm, Some("demo"))
             .map_err(|e| StoreError::Config(e.to_string()))?;
@@ -217,11 +225,12 @@ pub fn seed(
             secret,
         });
     }
-    Ok(DemoReport {
+    let report = DemoReport {
         firms_total: firms as usize,
         firms_new: new,
         keys: keys_out,
         first_firm,
+        buyer_firm: buyer.clone(),
         growing_firm: first_with(
             seed,
             firms,
@@ -232,6 +241,186 @@ pub fn seed(
             firms,
             credithub_integrations::simulator::Trajectory::Distressed,
         ),
+    };
+    if let Some(b) = &buyer {
+        seed_financing(db, &report, b)?;
+    }
+    Ok(report)
+}
+
+/// A second demo bank, so the catalogue compares lenders.
+pub const DEMO_BANK_2: &str = "沪东农商银行 Hudong Rural Commercial Bank (demo)";
+
+fn product(
+    conn: &mut crate::store::DbConn,
+    institution: &str,
+    spec: serde_json::Value,
+) -> Result<String, StoreError> {
+    use crate::domain::matching::ProductSpec;
+    let spec: ProductSpec = serde_json::from_value(spec)
+        .map_err(|e| StoreError::Config(format!("demo product: {e}")))?;
+    let at = now();
+    let row = crate::store::products::ProductRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        institution_id: institution.to_string(),
+        kind: spec.kind.as_str().into(),
+        name: spec.name.clone(),
+        spec: serde_json::to_string(&spec).map_err(|e| StoreError::Config(e.to_string()))?,
+        created_at: at,
+        updated_at: at,
+        withdrawn_at: None,
+    };
+    crate::store::products::insert(conn, &row)?;
+    Ok(row.id)
+}
+
+/// The demo catalogue (all four product types, two banks and the guarantee agency) and, for the first
+/// demo firm, what lets it try them: a receivable its buyer (demo firm 1) has confirmed, an appraised
+/// patent, a 高新技术企业 designation; and a loan maturing soon for the growing firm (a renewal). Seeded once.
+pub fn seed_financing(db: &Db, report: &DemoReport, buyer: &str) -> Result<(), StoreError> {
+    use crate::store::{applications as apps, institutions, receivables, today_cst};
+    use serde_json::json;
+    let mut conn = db.conn()?;
+    let bank = institutions::ensure(&mut conn, DEMO_BANK, "bank")?;
+    if !crate::store::products::list(
+        &mut conn,
+        &crate::store::products::Filter {
+            institution: Some(bank.id.clone()),
+            include_withdrawn: true,
+            ..Default::default()
+        },
+        1,
+    )?
+    .is_empty()
+    {
+        return Ok(());
+    }
+    let bank2 = institutions::ensure(&mut conn, DEMO_BANK_2, "bank")?;
+    let agency = institutions::ensure(&mut conn, DEMO_GUARANTOR, "guarantor")?;
+    let today = today_cst();
+    let from = format!("{}-01-01", chrono::Datelike::year(&today));
+    crate::store::backend::write_transaction(&mut conn, |c| {
+        let scheme = product(
+            c,
+            &agency.id,
+            json!({
+                "kind": "guarantee_scheme", "name": "浦江小微政府性融资担保 Small and micro government financing guarantee",
+                "amount_min": "100000", "amount_max": "10000000", "term_min_months": 3, "term_max_months": 36,
+                "fee_rate": "0.0100", "coverage_ratio": "0.80", "fee_subsidy_share": "0.50", "valid_from": from,
+                "rules": [{"type": "size_class", "any_of": ["micro", "small"]}, {"type": "no_active_dishonesty"}],
+            }),
+        )?;
+        for spec in [
+            json!({"kind": "bank_loan", "subtype": "credit_loan", "name": "申城信用快贷 Shencheng credit loan",
+                "amount_min": "100000", "amount_max": "3000000", "term_min_months": 6, "term_max_months": 36,
+                "rate_min": "0.0345", "rate_max": "0.0550", "valid_from": from, "rules": [
+                    {"type": "min_grade", "grade": "BBB"}, {"type": "no_active_dishonesty"},
+                    {"type": "min_years_in_operation", "years": 2}, {"type": "max_si_arrears_months", "months": 0}]}),
+            json!({"kind": "bank_loan", "subtype": "first_loan", "name": "申城首贷通 Shencheng first loan",
+                "amount_min": "50000", "amount_max": "1000000", "term_min_months": 6, "term_max_months": 24,
+                "rate_min": "0.0330", "rate_max": "0.0450", "valid_from": from, "rules": [
+                    {"type": "first_loan_only"}, {"type": "min_score", "score": 600},
+                    {"type": "size_class", "any_of": ["micro", "small"]}]}),
+            json!({"kind": "bank_loan", "subtype": "renewal", "name": "申城无还本续贷 Shencheng renewal without repayment",
+                "amount_min": "100000", "amount_max": "5000000", "term_min_months": 6, "term_max_months": 36,
+                "rate_min": "0.0360", "rate_max": "0.0480", "valid_from": from, "rules": [
+                    {"type": "loan_maturing_within", "days": 90}, {"type": "min_grade", "grade": "BB"},
+                    {"type": "no_active_dishonesty"}]}),
+            json!({"kind": "bank_loan", "subtype": "credit_loan", "name": "申城担保贷 Shencheng guaranteed loan",
+                "amount_min": "100000", "amount_max": "5000000", "term_min_months": 6, "term_max_months": 36,
+                "rate_min": "0.0380", "guarantee_scheme_id": scheme, "valid_from": from, "rules": [
+                    {"type": "min_score", "score": 540}]}),
+            json!({"kind": "receivable_financing", "name": "申城应收账款融资 Shencheng receivable financing",
+                "amount_min": "50000", "amount_max": "5000000", "term_min_months": 1, "term_max_months": 12,
+                "rate_min": "0.0400", "advance_ratio": "0.80", "valid_from": from, "rules": [
+                    {"type": "confirmed_receivables"}, {"type": "no_active_dishonesty"}]}),
+            json!({"kind": "ip_pledge", "name": "申城知识产权质押贷 Shencheng IP pledge loan",
+                "amount_min": "100000", "amount_max": "10000000", "term_min_months": 6, "term_max_months": 36,
+                "rate_min": "0.0380", "rate_max": "0.0450", "loan_to_value": "0.50", "valid_from": from, "rules": [
+                    {"type": "appraised_ip"}, {"type": "min_grade", "grade": "B"}]}),
+            json!({"kind": "bank_loan", "subtype": "credit_loan", "name": "申城专精特新贷 Shencheng specialised-innovative loan",
+                "amount_min": "500000", "amount_max": "10000000", "term_min_months": 12, "term_max_months": 36,
+                "rate_min": "0.0320", "valid_from": from, "rules": [
+                    {"type": "designation", "any_of": ["specialised_innovative", "little_giant"]},
+                    {"type": "min_score", "score": 650}]}),
+        ] {
+            product(c, &bank.id, spec)?;
+        }
+        for spec in [
+            json!({"kind": "bank_loan", "subtype": "medium_long_term", "name": "沪东中长期技改贷 Hudong medium/long-term loan",
+                "amount_min": "1000000", "amount_max": "20000000", "term_min_months": 24, "term_max_months": 60,
+                "rate_min": "0.0420", "annual_fee_rate": "0.0010", "valid_from": from, "rules": [
+                    {"type": "min_years_in_operation", "years": 5}, {"type": "min_grade", "grade": "A"}]}),
+            json!({"kind": "bank_loan", "subtype": "credit_loan", "name": "沪东制造业信用贷 Hudong manufacturing credit loan",
+                "amount_min": "100000", "amount_max": "3000000", "term_min_months": 6, "term_max_months": 24,
+                "rate_min": "0.0390", "rate_max": "0.0500", "valid_from": from, "rules": [
+                    {"type": "industry_prefix", "any_of": ["C"]}, {"type": "min_tax_grade", "grade": "B"},
+                    {"type": "no_active_dishonesty"}]}),
+        ] {
+            product(c, &bank2.id, spec)?;
+        }
+        let firm = &report.first_firm;
+        let at = now();
+        receivables::insert_receivable(
+            c,
+            &receivables::ReceivableRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                creditor_uscc: firm.clone(),
+                debtor_uscc: buyer.to_string(),
+                invoice_no: "31000262110000001".into(),
+                amount_fen: Money::from_yuan(800_000).fen(),
+                due_on: today + chrono::Duration::days(120),
+                status: "confirmed".into(),
+                dispute_reason: None,
+                registered_at: at - chrono::Duration::hours(30),
+                decided_at: Some(at),
+                financed_application_id: None,
+                financed_at: None,
+            },
+        )?;
+        receivables::insert_ip(
+            c,
+            &receivables::IpAssetRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                owner_uscc: firm.clone(),
+                kind: "patent".into(),
+                number: "ZL202310000001.1".into(),
+                title: "一种高效换热装置 A high-efficiency heat exchanger".into(),
+                appraised_value_fen: Money::from_yuan(2_400_000).fen(),
+                appraised_on: today - chrono::Duration::days(60),
+                pledged_application_id: None,
+                pledged_at: None,
+                created_at: at,
+            },
+        )?;
+        apps::set_designations(
+            c,
+            firm,
+            &[(
+                "high_tech".into(),
+                today - chrono::Duration::days(400),
+                None,
+            )],
+        )?;
+        if let Some(g) = &report.growing_firm {
+            apps::insert_loan(
+                c,
+                &apps::LoanRow {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    firm_uscc: g.clone(),
+                    institution_id: bank.id.clone(),
+                    application_id: None,
+                    amount_fen: Money::from_yuan(1_000_000).fen(),
+                    start_on: today - chrono::Duration::days(320),
+                    maturity_on: today + chrono::Duration::days(45),
+                    outstanding_fen: Money::from_yuan(1_000_000).fen(),
+                    status: "outstanding".into(),
+                    closed_on: None,
+                    created_at: at,
+                },
+            )?;
+        }
+        Ok(())
     })
 }
 
@@ -243,6 +432,7 @@ pub fn keys_env(report: &DemoReport) -> String {
     }
     out.push_str(&format!("export FIRM_USCC={}\n", report.first_firm));
     for (var, u) in [
+        ("BUYER_USCC", &report.buyer_firm),
         ("GROWING_USCC", &report.growing_firm),
         ("DISTRESSED_USCC", &report.distressed_firm),
     ] {

@@ -265,10 +265,10 @@ async fn matches_rank_by_all_in_cost_and_explain_near_misses() {
     // guaranteed: 0.033 + 0.01 × 0.8 − 0.004 − 0.001 = 0.036, tied with plain (0.036), ahead by id.
     assert_eq!(offer_names(&m), ["G scheme", "guaranteed", "plain"], "{m}");
     let g = &m["offers"][1]["cost"];
-    assert_eq!(g["interest_rate"], "0.0330");
+    assert_eq!(g["interest_rate"], "0.033");
     assert_eq!(g["guarantee_fee_rate"], "0.008");
     assert_eq!(g["guarantee_fee_subsidy_rate"], "0.004");
-    assert_eq!(g["interest_subsidy_rate"], "0.0010");
+    assert_eq!(g["interest_subsidy_rate"], "0.001");
     assert_eq!(g["all_in_rate"], "0.036");
     assert_eq!(g["interest"], "16500.00");
     assert_eq!(g["guarantee_fee"], "4000.00");

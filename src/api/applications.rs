@@ -224,9 +224,8 @@ pub async fn create_application(
             .await?
     };
     let a = applicant.ok_or_else(|| ApiError::NotFound(format!("no firm {uscc} is registered")))?;
-    let failed: Vec<FieldError> = matching::checks(&product.spec, scheme.as_ref(), &a, &ask)
+    let failed: Vec<FieldError> = matching::failures(&product.spec, scheme.as_ref(), &a, &ask)
         .into_iter()
-        .filter(|c| !c.passed)
         .map(|c| FieldError::new("product_id", format!("eligibility.{}", c.rule), c.message))
         .collect();
     if !failed.is_empty() {

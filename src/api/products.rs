@@ -444,7 +444,6 @@ pub async fn firm_matches(
                 "rank": i + 1,
                 "product": product_brief(o.product, &names),
                 "cost": o.cost,
-                "checks": o.checks,
             })
         })
         .collect();

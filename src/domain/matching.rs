@@ -714,20 +714,20 @@ pub struct Ask {
     pub on: NaiveDate,
 }
 
-/// One rule checked: passed or not, and in words either way ("score 612, needs 650").
+/// A rule the firm fails, and why in words ("score 612, needs 650").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
-    pub rule: String,
-    pub passed: bool,
+    /// The rule type (`min_score`), `amount` / `term`, or `scheme.<rule>` for the relied-on scheme's rules.
+    pub rule: std::borrow::Cow<'static, str>,
     pub message: String,
 }
 
-fn check(rule: &str, passed: bool, message: String) -> Check {
-    Check {
+/// `None` when the rule passes; the words are only written for a failure.
+fn check(rule: &'static str, passed: bool, message: impl FnOnce() -> String) -> Option<Check> {
+    (!passed).then(|| Check {
         rule: rule.into(),
-        passed,
-        message,
-    }
+        message: message(),
+    })
 }
 
 fn list<T: AsRef<str>>(xs: &[T]) -> String {
@@ -737,50 +737,45 @@ fn list<T: AsRef<str>>(xs: &[T]) -> String {
         .join(" / ")
 }
 
-/// Whether `have × ratio` covers the amount, and what it comes to (shown to the fen).
-fn cover(have: Money, ratio: Decimal, amount: Money) -> (bool, Money) {
-    let can = have.to_decimal() * ratio;
-    (
-        can >= amount.to_decimal(),
-        Money::round_yuan(can).unwrap_or_default(),
-    )
+/// Whether `have × ratio` covers the amount.
+fn covers(have: Money, ratio: Decimal, amount: Money) -> bool {
+    have.to_decimal() * ratio >= amount.to_decimal()
 }
 
-/// Check one rule for the firm and the ask; `p` gives the product's ratios.
-pub fn check_rule(rule: &Rule, p: &ProductSpec, a: &Applicant, ask: &Ask) -> Check {
+/// `have × ratio`, shown to the fen.
+fn covered(have: Money, ratio: Decimal) -> Money {
+    Money::round_yuan(have.to_decimal() * ratio).unwrap_or_default()
+}
+
+/// Check one rule for the firm and the ask (`p` gives the product's ratios): `None` if it passes.
+pub fn check_rule(rule: &Rule, p: &ProductSpec, a: &Applicant, ask: &Ask) -> Option<Check> {
     let t = rule.type_name();
     match rule {
         Rule::SizeClass { any_of } => match a.size_class {
-            Some(c) => check(
-                t,
-                any_of.contains(&c),
+            Some(c) => check(t, any_of.contains(&c), || {
                 format!(
                     "size class {}, needs {}",
                     c.as_str(),
                     list(&any_of.iter().map(|c| c.as_str()).collect::<Vec<_>>())
-                ),
-            ),
-            None => check(t, false, "size class unknown".into()),
+                )
+            }),
+            None => check(t, false, || "size class unknown".into()),
         },
         Rule::IndustryPrefix { any_of } => check(
             t,
             any_of
                 .iter()
                 .any(|p| a.industry_code.starts_with(p.as_str())),
-            format!("industry {}, needs {}", a.industry_code, list(any_of)),
+            || format!("industry {}, needs {}", a.industry_code, list(any_of)),
         ),
-        Rule::District { any_of } => check(
-            t,
-            any_of.contains(&a.district),
-            format!("district {}, needs {}", a.district, list(any_of)),
-        ),
+        Rule::District { any_of } => check(t, any_of.contains(&a.district), || {
+            format!("district {}, needs {}", a.district, list(any_of))
+        }),
         Rule::MinScore { score } => match a.score {
-            Some(s) => check(t, s >= *score, format!("score {s}, needs {score}")),
-            None => check(
-                t,
-                false,
-                format!("no credit profile yet, needs score {score}"),
-            ),
+            Some(s) => check(t, s >= *score, || format!("score {s}, needs {score}")),
+            None => check(t, false, || {
+                format!("no credit profile yet, needs score {score}")
+            }),
         },
         Rule::MinGrade { grade } => match a.grade.as_deref() {
             Some(g) => check(
@@ -788,179 +783,159 @@ pub fn check_rule(rule: &Rule, p: &ProductSpec, a: &Applicant, ask: &Ask) -> Che
                 rank(&GRADES, g)
                     .zip(rank(&GRADES, grade))
                     .is_some_and(|(have, need)| have <= need),
-                format!("grade {g}, needs {grade} or better"),
+                || format!("grade {g}, needs {grade} or better"),
             ),
-            None => check(
-                t,
-                false,
-                format!("no credit profile yet, needs grade {grade}"),
-            ),
+            None => check(t, false, || {
+                format!("no credit profile yet, needs grade {grade}")
+            }),
         },
-        Rule::MinYearsInOperation { years } => check(
-            t,
-            a.years_in_operation >= *years,
-            format!("{} years in operation, needs {years}", a.years_in_operation),
-        ),
+        Rule::MinYearsInOperation { years } => check(t, a.years_in_operation >= *years, || {
+            format!("{} years in operation, needs {years}", a.years_in_operation)
+        }),
         Rule::MinTaxGrade { grade } => match a.tax_grade.as_deref() {
             Some(g) => check(
                 t,
                 rank(&TAX_GRADES, g)
                     .zip(rank(&TAX_GRADES, grade))
                     .is_some_and(|(have, need)| have <= need),
-                format!("tax grade {g}, needs {grade} or better"),
+                || format!("tax grade {g}, needs {grade} or better"),
             ),
-            None => check(
-                t,
-                false,
-                format!("no tax grade reported, needs {grade} or better"),
-            ),
+            None => check(t, false, || {
+                format!("no tax grade reported, needs {grade} or better")
+            }),
         },
         Rule::NoActiveDishonesty => match a.active_dishonesty {
-            Some(0) => check(t, true, "no active dishonesty listing".into()),
-            Some(n) => check(
-                t,
-                false,
-                format!("{n} active dishonesty listing(s), needs none"),
-            ),
-            None => check(
-                t,
-                false,
-                "no credit profile yet, needs a clean public-credit record".into(),
-            ),
+            Some(0) => check(t, true, || "no active dishonesty listing".into()),
+            Some(n) => check(t, false, || {
+                format!("{n} active dishonesty listing(s), needs none")
+            }),
+            None => check(t, false, || {
+                "no credit profile yet, needs a clean public-credit record".into()
+            }),
         },
         Rule::MaxTaxArrears { amount } => match a.tax_arrears {
-            Some(have) => check(
-                t,
-                have <= *amount,
-                format!("tax arrears {have} yuan, at most {amount} allowed"),
-            ),
-            None => check(
-                t,
-                false,
-                format!("tax arrears not reported, at most {amount} yuan allowed"),
-            ),
+            Some(have) => check(t, have <= *amount, || {
+                format!("tax arrears {have} yuan, at most {amount} allowed")
+            }),
+            None => check(t, false, || {
+                format!("tax arrears not reported, at most {amount} yuan allowed")
+            }),
         },
         Rule::MaxSiArrearsMonths { months } => match a.si_arrears_months {
-            Some(have) => check(
-                t,
-                have <= *months,
-                format!("social insurance {have} month(s) in arrears, at most {months} allowed"),
-            ),
-            None => check(
-                t,
-                false,
-                format!("social-insurance arrears not reported, at most {months} month(s) allowed"),
-            ),
+            Some(have) => check(t, have <= *months, || {
+                format!("social insurance {have} month(s) in arrears, at most {months} allowed")
+            }),
+            None => check(t, false, || {
+                format!("social-insurance arrears not reported, at most {months} month(s) allowed")
+            }),
         },
-        Rule::FirstLoanOnly => check(
-            t,
-            !a.has_bank_loan,
+        Rule::FirstLoanOnly => check(t, !a.has_bank_loan, || {
             if a.has_bank_loan {
                 "has had a bank loan; first loans only".into()
             } else {
                 "no bank loan before".into()
-            },
-        ),
+            }
+        }),
         Rule::LoanMaturingWithin { days } => match a.days_to_maturity {
-            Some(d) => check(
-                t,
-                d >= 0 && d <= *days,
-                format!("nearest loan matures in {d} days, needs one within {days}"),
-            ),
-            None => check(
-                t,
-                false,
-                format!("no outstanding loan, needs one maturing within {days} days"),
-            ),
+            Some(d) => check(t, d >= 0 && d <= *days, || {
+                format!("nearest loan matures in {d} days, needs one within {days}")
+            }),
+            None => check(t, false, || {
+                format!("no outstanding loan, needs one maturing within {days} days")
+            }),
         },
         Rule::ConfirmedReceivables => {
             let ratio = p.advance_ratio.unwrap_or(Decimal::ONE);
-            let (ok, can) = cover(a.confirmed_receivables, ratio, ask.amount);
             check(
                 t,
-                ok,
-                format!(
-                    "confirmed receivables {} yuan × advance {} = {} yuan, needs {}",
-                    a.confirmed_receivables, ratio, can, ask.amount
-                ),
+                covers(a.confirmed_receivables, ratio, ask.amount),
+                || {
+                    format!(
+                        "confirmed receivables {} yuan × advance {} = {} yuan, needs {}",
+                        a.confirmed_receivables,
+                        ratio,
+                        covered(a.confirmed_receivables, ratio),
+                        ask.amount
+                    )
+                },
             )
         }
         Rule::AppraisedIp => {
             let ratio = p.loan_to_value.unwrap_or(Decimal::ONE);
-            let (ok, can) = cover(a.appraised_ip, ratio, ask.amount);
-            check(
-                t,
-                ok,
+            check(t, covers(a.appraised_ip, ratio, ask.amount), || {
                 format!(
                     "unpledged appraised IP {} yuan × LTV {} = {} yuan, needs {}",
-                    a.appraised_ip, ratio, can, ask.amount
-                ),
-            )
+                    a.appraised_ip,
+                    ratio,
+                    covered(a.appraised_ip, ratio),
+                    ask.amount
+                )
+            })
         }
-        Rule::Designation { any_of } => check(
-            t,
-            any_of.iter().any(|d| a.designations.contains(d)),
-            format!(
-                "designations {}, needs {}",
-                if a.designations.is_empty() {
-                    "none".to_string()
-                } else {
-                    list(
-                        &a.designations
-                            .iter()
-                            .map(|d| d.as_str())
-                            .collect::<Vec<_>>(),
-                    )
-                },
-                list(&any_of.iter().map(|d| d.as_str()).collect::<Vec<_>>())
-            ),
-        ),
+        Rule::Designation { any_of } => {
+            check(t, any_of.iter().any(|d| a.designations.contains(d)), || {
+                format!(
+                    "designations {}, needs {}",
+                    if a.designations.is_empty() {
+                        "none".to_string()
+                    } else {
+                        list(
+                            &a.designations
+                                .iter()
+                                .map(|d| d.as_str())
+                                .collect::<Vec<_>>(),
+                        )
+                    },
+                    list(&any_of.iter().map(|d| d.as_str()).collect::<Vec<_>>())
+                )
+            })
+        }
     }
 }
 
-/// The checks of a product for a firm and an ask: amount and term ranges first, then its rules, then the
-/// rules of the scheme it relies on (prefixed `scheme.`).
-pub fn checks(
+/// The checks a product fails for a firm and an ask: amount and term ranges first, then its rules, then
+/// the rules of the scheme it relies on (prefixed `scheme.`). Empty: the firm qualifies.
+pub fn failures(
     p: &ProductSpec,
     scheme: Option<&ProductSpec>,
     a: &Applicant,
     ask: &Ask,
 ) -> Vec<Check> {
-    let mut out = vec![
-        check(
-            "amount",
-            p.amount_min <= ask.amount && ask.amount <= p.amount_max,
+    let mut out = Vec::new();
+    out.extend(check(
+        "amount",
+        p.amount_min <= ask.amount && ask.amount <= p.amount_max,
+        || {
             format!(
                 "asks {} yuan, product lends {}-{}",
                 ask.amount, p.amount_min, p.amount_max
-            ),
-        ),
-        check(
-            "term",
-            p.term_min_months <= ask.term_months && ask.term_months <= p.term_max_months,
+            )
+        },
+    ));
+    out.extend(check(
+        "term",
+        p.term_min_months <= ask.term_months && ask.term_months <= p.term_max_months,
+        || {
             format!(
                 "asks {} months, product runs {}-{}",
                 ask.term_months, p.term_min_months, p.term_max_months
-            ),
-        ),
-    ];
-    out.extend(p.rules.iter().map(|r| check_rule(r, p, a, ask)));
+            )
+        },
+    ));
+    out.extend(p.rules.iter().filter_map(|r| check_rule(r, p, a, ask)));
     if let Some(s) = scheme {
-        if ask.amount > s.amount_max {
-            out.push(check(
-                "scheme.amount",
-                false,
-                format!(
-                    "asks {} yuan, the guarantee scheme covers up to {}",
-                    ask.amount, s.amount_max
-                ),
-            ));
-        }
-        for r in &s.rules {
-            let mut c = check_rule(r, s, a, ask);
-            c.rule = format!("scheme.{}", c.rule);
-            out.push(c);
-        }
+        out.extend(check("scheme.amount", ask.amount <= s.amount_max, || {
+            format!(
+                "asks {} yuan, the guarantee scheme covers up to {}",
+                ask.amount, s.amount_max
+            )
+        }));
+        out.extend(s.rules.iter().filter_map(|r| {
+            check_rule(r, s, a, ask).map(|mut c| {
+                c.rule = format!("scheme.{}", c.rule).into();
+                c
+            })
+        }));
     }
     out
 }
@@ -969,19 +944,19 @@ pub fn checks(
 /// yuan over the whole term (each rounded once to the fen, half away from zero; the total is their sum).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cost {
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(serialize_with = "normalized")]
     pub interest_rate: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(serialize_with = "normalized")]
     pub fee_rate: Decimal,
     /// The scheme's fee × its coverage: the guarantee fee as a rate on the loan.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(serialize_with = "normalized")]
     pub guarantee_fee_rate: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(serialize_with = "normalized")]
     pub guarantee_fee_subsidy_rate: Decimal,
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(serialize_with = "normalized")]
     pub interest_subsidy_rate: Decimal,
     /// interest + fees + guarantee fee − subsidies.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(serialize_with = "normalized")]
     pub all_in_rate: Decimal,
     pub interest: Money,
     pub fees: Money,
@@ -992,6 +967,25 @@ pub struct Cost {
     pub all_in_total: Money,
 }
 
+/// A rate as its shortest exact decimal string (`0.0080` → `"0.008"`).
+fn normalized<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&d.normalize())
+}
+
+/// `amount × rate × months / 12`, rounded once to the fen, half away from zero, in exact integer
+/// arithmetic (the matching hot path prices hundreds of offers per request).
+pub fn over_term(amount: Money, rate: Decimal, months: i32) -> Money {
+    let num = i128::from(amount.fen()) * rate.mantissa() * i128::from(months);
+    let den = 12 * 10i128.pow(rate.scale());
+    let (n, d) = (2 * num.abs() + den, 2 * den);
+    // 64-bit division when both fit (nearly always): several times cheaper than 128-bit.
+    let q = match (u64::try_from(n), u64::try_from(d)) {
+        (Ok(n), Ok(d)) => i128::from(n / d),
+        _ => n / d,
+    };
+    Money::from_fen(i64::try_from(if num < 0 { -q } else { q }).unwrap_or(i64::MAX))
+}
+
 /// The rate a firm gets inside a product's range: the bottom for AAA, the top for C, in even steps
 /// between; the top without a profile.
 pub fn priced_rate(p: &ProductSpec, grade: Option<&str>) -> Decimal {
@@ -1000,11 +994,23 @@ pub fn priced_rate(p: &ProductSpec, grade: Option<&str>) -> Decimal {
     if hi == lo {
         return lo;
     }
-    let step = match grade.and_then(|g| rank(&GRADES, g)) {
-        Some(i) => Decimal::from(i as i64) / Decimal::from((GRADES.len() - 1) as i64),
-        None => Decimal::ONE,
+    // In millionths, exactly: lo + (hi − lo) × i / 6, rounded half away from zero to 6 places.
+    let micros = |d: Decimal| {
+        let m = d.mantissa();
+        let scale = d.scale();
+        if scale <= 6 {
+            m * 10i128.pow(6 - scale)
+        } else {
+            m / 10i128.pow(scale - 6)
+        }
     };
-    (lo + (hi - lo) * step).round_dp(6).normalize()
+    let steps = (GRADES.len() - 1) as i128;
+    let i = grade
+        .and_then(|g| rank(&GRADES, g))
+        .map_or(steps, |i| i as i128);
+    let num = (micros(hi) - micros(lo)) * i;
+    let r = micros(lo) + (2 * num + steps) / (2 * steps);
+    Decimal::from_i128_with_scale(r, 6)
 }
 
 pub fn cost(p: &ProductSpec, scheme: Option<&ProductSpec>, grade: Option<&str>, ask: &Ask) -> Cost {
@@ -1032,10 +1038,7 @@ pub fn cost(p: &ProductSpec, scheme: Option<&ProductSpec>, grade: Option<&str>, 
     let all_in_rate = interest_rate + fee_rate + guarantee_fee_rate
         - guarantee_fee_subsidy_rate
         - interest_subsidy_rate;
-    let years = Decimal::from(ask.term_months) / Decimal::from(12);
-    let yuan = |rate: Decimal| {
-        Money::round_yuan(ask.amount.to_decimal() * rate * years).unwrap_or(Money::ZERO)
-    };
+    let yuan = |rate: Decimal| over_term(ask.amount, rate, ask.term_months);
     let (interest, fees, guarantee_fee, guarantee_fee_subsidy, interest_subsidy) = (
         yuan(interest_rate),
         yuan(fee_rate),
@@ -1051,10 +1054,10 @@ pub fn cost(p: &ProductSpec, scheme: Option<&ProductSpec>, grade: Option<&str>, 
     Cost {
         interest_rate,
         fee_rate,
-        guarantee_fee_rate: guarantee_fee_rate.normalize(),
-        guarantee_fee_subsidy_rate: guarantee_fee_subsidy_rate.normalize(),
+        guarantee_fee_rate,
+        guarantee_fee_subsidy_rate,
         interest_subsidy_rate,
-        all_in_rate: all_in_rate.normalize(),
+        all_in_rate,
         interest,
         fees,
         guarantee_fee,
@@ -1069,7 +1072,6 @@ pub fn cost(p: &ProductSpec, scheme: Option<&ProductSpec>, grade: Option<&str>, 
 pub struct Offer<'a> {
     pub product: &'a Product,
     pub cost: Cost,
-    pub checks: Vec<Check>,
 }
 
 /// A product the firm misses by one or two checks: which, in words.
@@ -1095,20 +1097,25 @@ pub struct Matches<'a> {
 /// with the fewest failed checks first.
 pub fn match_products<'a>(catalogue: &'a [Product], a: &Applicant, ask: &Ask) -> Matches<'a> {
     let mut m = Matches {
-        offers: Vec::new(),
-        near_misses: Vec::new(),
+        offers: Vec::with_capacity(catalogue.len() / 2),
+        near_misses: Vec::with_capacity(catalogue.len() / 2),
         not_eligible: 0,
         checked: 0,
     };
+    // Schemes are few: look them up in their own short list.
+    let schemes: Vec<&Product> = catalogue
+        .iter()
+        .filter(|s| s.spec.kind == ProductKind::GuaranteeScheme && s.spec.valid_on(ask.on))
+        .collect();
     for p in catalogue {
         if !p.spec.valid_on(ask.on) {
             continue;
         }
-        let scheme = p.spec.guarantee_scheme_id.as_deref().and_then(|id| {
-            catalogue.iter().find(|s| {
-                s.id == id && s.spec.kind == ProductKind::GuaranteeScheme && s.spec.valid_on(ask.on)
-            })
-        });
+        let scheme = p
+            .spec
+            .guarantee_scheme_id
+            .as_deref()
+            .and_then(|id| schemes.iter().find(|s| s.id == id).copied());
         m.checked += 1;
         if p.spec.guarantee_scheme_id.is_some() && scheme.is_none() {
             // The scheme it relies on is withdrawn or expired: the loan cannot be made as published.
@@ -1116,37 +1123,32 @@ pub fn match_products<'a>(catalogue: &'a [Product], a: &Applicant, ask: &Ask) ->
             continue;
         }
         let scheme = scheme.map(|s| &s.spec);
-        let all = checks(&p.spec, scheme, a, ask);
-        let failed = all.iter().filter(|c| !c.passed).count();
-        let c = cost(&p.spec, scheme, a.grade.as_deref(), ask);
-        if failed == 0 {
-            m.offers.push(Offer {
-                product: p,
-                cost: c,
-                checks: all,
-            });
-        } else if failed <= NEAR_MISS_RULES {
+        let failed = failures(&p.spec, scheme, a, ask);
+        if failed.len() > NEAR_MISS_RULES {
+            m.not_eligible += 1;
+            continue;
+        }
+        let cost = cost(&p.spec, scheme, a.grade.as_deref(), ask);
+        if failed.is_empty() {
+            m.offers.push(Offer { product: p, cost });
+        } else {
             m.near_misses.push(NearMiss {
                 product: p,
-                failed: all.into_iter().filter(|c| !c.passed).collect(),
-                cost: c,
+                failed,
+                cost,
             });
-        } else {
-            m.not_eligible += 1;
         }
     }
-    m.offers.sort_by(|x, y| {
-        x.cost
-            .all_in_rate
-            .cmp(&y.cost.all_in_rate)
-            .then_with(|| x.product.id.cmp(&y.product.id))
-    });
-    m.near_misses.sort_by(|x, y| {
-        x.failed
-            .len()
-            .cmp(&y.failed.len())
-            .then_with(|| x.cost.all_in_rate.cmp(&y.cost.all_in_rate))
-            .then_with(|| x.product.id.cmp(&y.product.id))
+    // Rates compared as integers at a common scale (sorting rescales no decimals).
+    let key = |d: Decimal| d.mantissa() * 10i128.pow(28 - d.scale());
+    m.offers
+        .sort_by_cached_key(|o| (key(o.cost.all_in_rate), o.product.id.as_str()));
+    m.near_misses.sort_by_cached_key(|n| {
+        (
+            n.failed.len(),
+            key(n.cost.all_in_rate),
+            n.product.id.as_str(),
+        )
     });
     m
 }
@@ -1321,11 +1323,10 @@ mod tests {
                 good.has_bank_loan = false;
             }
             let pass = check_rule(&rule, &p, &good, &ask(500_000));
-            assert!(pass.passed, "{rule:?} should pass: {}", pass.message);
+            assert_eq!(pass, None, "{rule:?} should pass");
             let mut bad = good.clone();
             spoil(&mut bad);
-            let fail = check_rule(&rule, &p, &bad, &ask(500_000));
-            assert!(!fail.passed, "{rule:?} should fail");
+            let fail = check_rule(&rule, &p, &bad, &ask(500_000)).expect("should fail");
             assert_eq!(fail.message, said, "{rule:?}");
             assert_eq!(fail.rule, rule.type_name());
         }
@@ -1351,8 +1352,7 @@ mod tests {
                 "no tax grade reported, needs B or better",
             ),
         ] {
-            let c = check_rule(&r, &p, &a, &ask(500_000));
-            assert!(!c.passed);
+            let c = check_rule(&r, &p, &a, &ask(500_000)).expect("fails");
             assert_eq!(c.message, said);
         }
     }
@@ -1385,6 +1385,38 @@ mod tests {
         );
         let r = Rule::from_json(&serde_json::json!({"type": "no_active_dishonesty"})).unwrap();
         assert_eq!(r, Rule::NoActiveDishonesty);
+    }
+
+    #[test]
+    fn integer_pricing_equals_decimal_pricing() {
+        let mut rng = 1u64;
+        for _ in 0..2000 {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let fen = (rng >> 20) as i64 % 1_000_000_000 - 10_000;
+            let rate = Decimal::new((rng >> 7) as i64 % 100_000, 6);
+            let months = (rng >> 40) as i32 % 120 + 1;
+            let amount = Money::from_fen(fen);
+            let exact = Money::round_yuan(
+                amount.to_decimal() * rate * Decimal::from(months) / Decimal::from(12),
+            )
+            .unwrap();
+            assert_eq!(
+                over_term(amount, rate, months),
+                exact,
+                "{amount} {rate} {months}"
+            );
+        }
+        // Exactly half a fen rounds away from zero.
+        assert_eq!(
+            over_term(Money::from_fen(1), dec!(0.5), 12),
+            Money::from_fen(1)
+        );
+        assert_eq!(
+            over_term(Money::from_fen(-1), dec!(0.5), 12),
+            Money::from_fen(-1)
+        );
     }
 
     #[test]

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+pub mod synthetic;
+
 /// The cache key whose value changes whenever the catalogue does (shared by every server with Redis).
 pub const STAMP_KEY: &str = "catalogue:stamp";
 const STAMP_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -181,7 +183,7 @@ pub fn applicant(
     }))
 }
 
-/// Match a firm against the snapshot.
+/// Match a firm against the snapshot (see `domain::matching::match_products`).
 pub fn match_firm<'a>(snap: &'a Snapshot, a: &Applicant, ask: &Ask) -> Matches<'a> {
     matching::match_products(&snap.products, a, ask)
 }
