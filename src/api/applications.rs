@@ -4,7 +4,7 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{decode_cursor, encode_cursor, page_limit, Json, Query};
+use super::extract::{cursor_position, page, page_limit, rfc3339 as ts, Json, Query};
 use super::products::parse_ask;
 use super::AppState;
 use crate::domain::consent::{Purpose, SCOPES};
@@ -34,11 +34,6 @@ pub const DECLINE_CODES: &[&str] = &[
 
 /// How long the consent created by an application lasts unless the firm says otherwise.
 pub const DEFAULT_CONSENT_DAYS: i64 = 90;
-
-fn ts(t: chrono::NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
 
 fn view(a: &ApplicationRow, events: Option<&[EventRow]>) -> Value {
     let mut v = json!({
@@ -412,18 +407,7 @@ pub async fn list_applications(
             ));
         }
     }
-    let before = match q
-        .cursor
-        .as_deref()
-        .map(|c| decode_cursor("applications", c))
-    {
-        Some(Err(e)) => {
-            errors.push(e);
-            None
-        }
-        Some(Ok(p)) => Some(p),
-        None => None,
-    };
+    let before = cursor_position("applications", q.cursor.as_deref(), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
@@ -438,11 +422,10 @@ pub async fn list_applications(
         Role::Government | Role::Admin => {}
     }
     let rows = state.db.run(move |c| store::list(c, &f, limit + 1)).await?;
-    let more = rows.len() as i64 > limit;
-    let rows = &rows[..rows.len().min(limit as usize)];
+    let (rows, next_cursor) = page(rows, limit, "applications", |r| &r.id);
     Ok(HttpResponse::Ok().json(json!({
         "items": rows.iter().map(|a| view(a, None)).collect::<Vec<_>>(),
-        "next_cursor": more.then(|| rows.last().map(|r| encode_cursor("applications", &r.id))).flatten(),
+        "next_cursor": next_cursor,
     })))
 }
 
@@ -866,6 +849,16 @@ pub async fn disburse(
     .await
 }
 
+/// The loan a disbursed application opened.
+fn loan_of(c: &mut DbConn, a: &ApplicationRow) -> Result<Result<LoanRow, ApiError>, StoreError> {
+    Ok(a.loan_id
+        .as_deref()
+        .map(|l| store::get_loan(c, l))
+        .transpose()?
+        .flatten()
+        .ok_or_else(|| ApiError::Conflict(format!("application {} has no loan", a.id))))
+}
+
 /// The institution records a repayment; the loan is repaid when nothing is outstanding.
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, description = "the application and its events")))]
@@ -894,17 +887,9 @@ pub async fn repay(
         if a.status != "disbursed" {
             return Ok(Err(conflict(&a, "a repayment", "disbursed")));
         }
-        let Some(mut loan) = a
-            .loan_id
-            .as_deref()
-            .map(|l| store::get_loan(c, l))
-            .transpose()?
-            .flatten()
-        else {
-            return Ok(Err(ApiError::Conflict(format!(
-                "application {} has no loan",
-                a.id
-            ))));
+        let mut loan = match loan_of(c, &a)? {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e)),
         };
         if amount.fen() > loan.outstanding_fen {
             return Ok(Err(ApiError::field(
@@ -956,17 +941,9 @@ pub async fn default(
         if a.status != "disbursed" {
             return Ok(Err(conflict(&a, "a default", "disbursed")));
         }
-        let Some(mut loan) = a
-            .loan_id
-            .as_deref()
-            .map(|l| store::get_loan(c, l))
-            .transpose()?
-            .flatten()
-        else {
-            return Ok(Err(ApiError::Conflict(format!(
-                "application {} has no loan",
-                a.id
-            ))));
+        let mut loan = match loan_of(c, &a)? {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e)),
         };
         loan.status = "defaulted".into();
         a.status = "defaulted".into();

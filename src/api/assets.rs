@@ -4,7 +4,7 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{decode_cursor, encode_cursor, page_limit, Json, Query};
+use super::extract::{decode_cursor, page, page_limit, rfc3339 as ts, Json, Query};
 use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::matching::Designation;
@@ -17,11 +17,6 @@ use actix_web::{get, post, put, web, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-fn ts(t: chrono::NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
 
 fn money(field: &str, s: &str, errors: &mut Vec<FieldError>) -> Option<Money> {
     match Money::parse(s) {
@@ -233,11 +228,10 @@ pub async fn list_receivables(
             )
         })
         .await?;
-    let more = rows.len() as i64 > limit;
-    let rows = &rows[..rows.len().min(limit as usize)];
+    let (rows, next_cursor) = page(rows, limit, "receivables", |r| &r.id);
     Ok(HttpResponse::Ok().json(json!({
         "items": rows.iter().map(receivable_view).collect::<Vec<_>>(),
-        "next_cursor": more.then(|| rows.last().map(|r| encode_cursor("receivables", &r.id))).flatten(),
+        "next_cursor": next_cursor,
     })))
 }
 

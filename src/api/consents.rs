@@ -4,7 +4,7 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{decode_cursor, encode_cursor, page_limit, Json, Query};
+use super::extract::{decode_cursor, encode_cursor, page_limit, rfc3339 as ts, Json, Query};
 use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::consent::{self, Purpose, MAX_DAYS, SCOPES};
@@ -63,11 +63,6 @@ pub struct ConsentView {
     /// `pending`, `active`, `expired` or `revoked`.
     pub status: String,
     pub created_at: String,
-}
-
-fn ts(t: chrono::NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 impl From<&ConsentRow> for ConsentView {

@@ -108,6 +108,42 @@ pub fn decode_cursor(kind: &str, cursor: &str) -> Result<String, FieldError> {
         })
 }
 
+/// The position of an optional `cursor` parameter; a bad one is added to `errors`.
+pub fn cursor_position(
+    kind: &str,
+    cursor: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    cursor
+        .map(|c| decode_cursor(kind, c))
+        .transpose()
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten()
+}
+
+/// A page of a list read with `limit + 1` rows: at most `limit` of them, and the cursor to the next page
+/// when there is one.
+pub fn page<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    kind: &str,
+    id: impl Fn(&T) -> &str,
+) -> (Vec<T>, Option<String>) {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit.max(0) as usize);
+    let next = more
+        .then(|| rows.last().map(|r| encode_cursor(kind, id(r))))
+        .flatten();
+    (rows, next)
+}
+
+/// An instant as RFC 3339 in UTC, to the second (`2026-11-25T02:34:39Z`).
+pub fn rfc3339(t: chrono::NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// The `limit` of a paginated list: 1 to 500, 50 when absent.
 pub fn page_limit(limit: Option<i64>) -> Result<i64, FieldError> {
     let l = limit.unwrap_or(50);

@@ -4,7 +4,7 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{decode_cursor, encode_cursor, page_limit, parse_json, Json, Query};
+use super::extract::{cursor_position, page, page_limit, parse_json, rfc3339 as ts, Json, Query};
 use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::matching::{Ask, Product, ProductKind, ProductSpec, Rule};
@@ -16,11 +16,6 @@ use crate::store::{now, today_cst};
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-
-fn ts(t: chrono::NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
 
 /// A product as served: its specification, who publishes it, whether it is live.
 pub fn view(row: &ProductRow) -> Value {
@@ -304,14 +299,7 @@ pub async fn list_products(
             ));
         }
     }
-    let after = match q.cursor.as_deref().map(|c| decode_cursor("products", c)) {
-        Some(Err(e)) => {
-            errors.push(e);
-            None
-        }
-        Some(Ok(p)) => Some(p),
-        None => None,
-    };
+    let after = cursor_position("products", q.cursor.as_deref(), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
@@ -322,13 +310,10 @@ pub async fn list_products(
         after,
     };
     let rows = state.db.run(move |c| store::list(c, &f, limit + 1)).await?;
-    let more = rows.len() as i64 > limit;
-    let rows = &rows[..rows.len().min(limit as usize)];
+    let (rows, next_cursor) = page(rows, limit, "products", |r| &r.id);
     Ok(HttpResponse::Ok().json(Page {
         items: rows.iter().map(view).collect(),
-        next_cursor: more
-            .then(|| rows.last().map(|r| encode_cursor("products", &r.id)))
-            .flatten(),
+        next_cursor,
     }))
 }
 
