@@ -1,0 +1,843 @@
+//! Guarantee fee subsidies (Art 28), exactly as DOMAIN.md §8 states them: the days of a contract's active
+//! interval inside a claim period, a formula (`share_of_fee`, `rate_points`), caps applied in order (per
+//! contract, per firm per calendar year in proportion to days, the policy's budget), one rounding per line
+//! to the fen, and reconciliation of an agency's claim lines into statuses whose totals are the sums of lines.
+
+use super::matching::{check_rule, Applicant, Ask, ProductKind, ProductSpec, Rule};
+use super::money::Money;
+use super::size_class::SizeClass;
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// A guarantee contract as the subsidy rules see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contract {
+    pub id: String,
+    pub agency_id: String,
+    pub firm_uscc: String,
+    /// Guaranteed amount `G`.
+    pub guaranteed: Money,
+    /// Annual fee rate `f`.
+    pub fee_rate: Decimal,
+    /// `[start, end)`.
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// Released (repaid early) or called (compensated) before `end`.
+    pub early_end: Option<NaiveDate>,
+    /// The firm as eligibility rules read it.
+    pub firm: Applicant,
+}
+
+impl Contract {
+    /// The end of the active interval `[start, min(end, early_end))`.
+    pub fn active_end(&self) -> NaiveDate {
+        self.early_end.map_or(self.end, |r| r.min(self.end))
+    }
+    /// Days of `[from, to)` inside the active interval, per calendar year (oldest first).
+    pub fn days_by_year(&self, from: NaiveDate, to: NaiveDate) -> Vec<(i32, i64)> {
+        let a = from.max(self.start);
+        let b = to.min(self.active_end());
+        let mut out = Vec::new();
+        let mut cur = a;
+        while cur < b {
+            let next_year = NaiveDate::from_ymd_opt(cur.year() + 1, 1, 1).unwrap_or(b);
+            let stop = next_year.min(b);
+            out.push((cur.year(), (stop - cur).num_days()));
+            cur = stop;
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Formula {
+    /// `p × G × f × d / 365`.
+    ShareOfFee {
+        #[serde(with = "rust_decimal::serde::str")]
+        share: Decimal,
+    },
+    /// `min(q, f) × G × d / 365`: never more than the fee itself.
+    RatePoints {
+        #[serde(with = "rust_decimal::serde::str")]
+        rate: Decimal,
+    },
+}
+
+impl Formula {
+    /// The subsidy for `d` days of a contract, exact.
+    pub fn amount(&self, c: &Contract, days: i64) -> Decimal {
+        let g = c.guaranteed.to_decimal();
+        let d = Decimal::from(days);
+        let y = Decimal::from(365);
+        match *self {
+            Formula::ShareOfFee { share } => share * g * c.fee_rate * d / y,
+            Formula::RatePoints { rate } => rate.min(c.fee_rate) * g * d / y,
+        }
+    }
+}
+
+/// A fee-subsidy policy: which contracts (by start date), which firms (the matching rule types), the
+/// formula, and the caps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub id: String,
+    /// Contracts starting in `[window_from, window_to]`.
+    pub window_from: NaiveDate,
+    pub window_to: NaiveDate,
+    pub rules: Vec<Rule>,
+    /// The agency may charge at most this fee rate.
+    pub max_fee_rate: Option<Decimal>,
+    /// Guaranteed amount at most this.
+    pub max_guaranteed: Option<Money>,
+    pub formula: Formula,
+    pub cap_per_contract: Option<Money>,
+    pub cap_per_firm_year: Option<Money>,
+    pub budget: Option<Money>,
+}
+
+/// Why a contract or its firm fails the policy; `None` when it qualifies.
+pub fn ineligibility(p: &Policy, c: &Contract) -> Option<String> {
+    if c.start < p.window_from || c.start > p.window_to {
+        return Some(format!(
+            "contract starts {}, the policy covers contracts starting {} to {}",
+            c.start, p.window_from, p.window_to
+        ));
+    }
+    if let Some(max) = p.max_fee_rate {
+        if c.fee_rate > max {
+            return Some(format!(
+                "fee rate {}, the policy allows at most {}",
+                c.fee_rate.normalize(),
+                max.normalize()
+            ));
+        }
+    }
+    if let Some(max) = p.max_guaranteed {
+        if c.guaranteed > max {
+            return Some(format!(
+                "guaranteed {} yuan, the policy covers at most {max}",
+                c.guaranteed
+            ));
+        }
+    }
+    // The firm rules read the same facts as product matching; amount and term play no part here.
+    let spec = ProductSpec {
+        kind: ProductKind::BankLoan,
+        subtype: None,
+        name: String::new(),
+        description: None,
+        amount_min: Money::ZERO,
+        amount_max: Money::ZERO,
+        term_min_months: 0,
+        term_max_months: 0,
+        rate_min: None,
+        rate_max: None,
+        annual_fee_rate: Decimal::ZERO,
+        guarantee_scheme_id: None,
+        fee_rate: None,
+        coverage_ratio: None,
+        fee_subsidy_share: None,
+        advance_ratio: None,
+        loan_to_value: None,
+        interest_subsidy_rate: None,
+        valid_from: c.start,
+        valid_to: None,
+        rules: Vec::new(),
+    };
+    let ask = Ask {
+        amount: c.guaranteed,
+        term_months: 12,
+        on: c.start,
+    };
+    p.rules
+        .iter()
+        .find_map(|r| check_rule(r, &spec, &c.firm, &ask))
+        .map(|f| format!("{}: {}", f.rule, f.message))
+}
+
+/// A claim line of an agency's batch: contract, period `[from, to)`, amount claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimLine {
+    pub line_no: usize,
+    pub contract_id: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub claimed: Money,
+}
+
+/// A line approved earlier under the same policy: it makes overlapping claims duplicates and uses up caps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approved {
+    pub contract_id: String,
+    pub firm_uscc: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub approved: Money,
+    /// Its days per calendar year (an approved amount counts toward each year's cap in proportion).
+    pub days_by_year: Vec<(i32, i64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    UnknownContract,
+    Duplicate,
+    Ineligible,
+    Capped,
+    Matched,
+    OverClaimed,
+    UnderClaimed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::UnknownContract => "unknown_contract",
+            Status::Duplicate => "duplicate",
+            Status::Ineligible => "ineligible",
+            Status::Capped => "capped",
+            Status::Matched => "matched",
+            Status::OverClaimed => "over_claimed",
+            Status::UnderClaimed => "under_claimed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cap {
+    PerContract,
+    PerFirmYear,
+    Budget,
+}
+
+/// One reconciled line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineResult {
+    pub line_no: usize,
+    pub contract_id: String,
+    pub status: Status,
+    pub claimed: Money,
+    /// The subsidy after caps, rounded once to the fen (0 for unknown, duplicate, ineligible lines).
+    pub computed: Money,
+    pub approved: Money,
+    /// claimed − approved.
+    pub difference: Money,
+    /// Days of the period inside the contract's active interval.
+    pub days: i64,
+    /// The subsidy before caps, to the fen, for reference.
+    pub before_caps: Money,
+    /// The caps that cut it, in the order applied.
+    pub caps: Vec<Cap>,
+    /// Why it is unknown, a duplicate (of an approved claim, or of an earlier line of the batch that was
+    /// reconciled to an amount) or ineligible.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Totals {
+    pub claimed: Money,
+    pub computed: Money,
+    pub approved: Money,
+    pub difference: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reconciliation {
+    pub lines: Vec<LineResult>,
+    pub totals: Totals,
+}
+
+fn overlaps(a: (NaiveDate, NaiveDate), b: (NaiveDate, NaiveDate)) -> bool {
+    a.0 < b.1 && b.0 < a.1
+}
+
+fn round(d: Decimal) -> Money {
+    Money::round_yuan(d).unwrap_or(Money::ZERO)
+}
+
+/// What earlier approvals and earlier lines of this batch have used of each cap.
+#[derive(Default)]
+struct Usage {
+    contract: HashMap<String, Decimal>,
+    firm_year: HashMap<(String, i32), Decimal>,
+    total: Decimal,
+}
+
+impl Usage {
+    fn add(&mut self, contract: &str, firm: &str, days: &[(i32, i64)], amount: Decimal) {
+        *self.contract.entry(contract.to_string()).or_default() += amount;
+        let all: i64 = days.iter().map(|d| d.1).sum();
+        if all > 0 {
+            for (y, d) in days {
+                *self.firm_year.entry((firm.to_string(), *y)).or_default() +=
+                    amount * Decimal::from(*d) / Decimal::from(all);
+            }
+        }
+        self.total += amount;
+    }
+}
+
+/// Reconcile an agency's claim batch under a policy. `contracts` are the agency's own (others are
+/// unknown to it); `prior` are the lines approved earlier under the policy (they take precedence); lines
+/// are taken in line-number order.
+pub fn reconcile(
+    policy: &Policy,
+    agency_id: &str,
+    contracts: &HashMap<String, Contract>,
+    prior: &[Approved],
+    lines: &[ClaimLine],
+) -> Reconciliation {
+    let mut usage = Usage::default();
+    for a in prior {
+        usage.add(
+            &a.contract_id,
+            &a.firm_uscc,
+            &a.days_by_year,
+            a.approved.to_decimal(),
+        );
+    }
+    let mut ordered: Vec<&ClaimLine> = lines.iter().collect();
+    ordered.sort_by_key(|l| l.line_no);
+    let mut seen: Vec<(&str, NaiveDate, NaiveDate, usize)> = Vec::new();
+    let mut out = Vec::with_capacity(lines.len());
+    for line in ordered {
+        let rejected = |status, reason: Option<String>, days| LineResult {
+            line_no: line.line_no,
+            contract_id: line.contract_id.clone(),
+            status,
+            claimed: line.claimed,
+            computed: Money::ZERO,
+            approved: Money::ZERO,
+            difference: line.claimed,
+            days,
+            before_caps: Money::ZERO,
+            caps: Vec::new(),
+            reason,
+        };
+        let Some(c) = contracts
+            .get(&line.contract_id)
+            .filter(|c| c.agency_id == agency_id)
+        else {
+            out.push(rejected(
+                Status::UnknownContract,
+                Some(format!("no contract {} of this agency", line.contract_id)),
+                0,
+            ));
+            continue;
+        };
+        let period = (line.from, line.to);
+        let days_by_year = c.days_by_year(line.from, line.to);
+        let days: i64 = days_by_year.iter().map(|d| d.1).sum();
+        let dup_prior = prior
+            .iter()
+            .find(|a| a.contract_id == c.id && overlaps((a.from, a.to), period));
+        let dup_batch = seen
+            .iter()
+            .find(|(id, f, t, _)| *id == c.id && overlaps((*f, *t), period))
+            .map(|(_, f, t, n)| (*f, *t, *n));
+        if let Some(a) = dup_prior {
+            out.push(rejected(
+                Status::Duplicate,
+                Some(format!(
+                    "overlaps the approved claim for {} to {}",
+                    a.from, a.to
+                )),
+                days,
+            ));
+            continue;
+        }
+        if let Some((f, t, n)) = dup_batch {
+            out.push(rejected(
+                Status::Duplicate,
+                Some(format!("overlaps line {n} of this batch ({f} to {t})")),
+                days,
+            ));
+            continue;
+        }
+        if let Some(why) = ineligibility(policy, c) {
+            out.push(rejected(Status::Ineligible, Some(why), days));
+            continue;
+        }
+        // Only lines that are reconciled to an amount block later overlapping ones.
+        seen.push((c.id.as_str(), line.from, line.to, line.line_no));
+        let raw = policy.formula.amount(c, days);
+        let mut amount = raw;
+        let mut caps = Vec::new();
+        if let Some(cap) = policy.cap_per_contract {
+            let used = usage.contract.get(&c.id).copied().unwrap_or_default();
+            let room = (cap.to_decimal() - used).max(Decimal::ZERO);
+            if amount > room {
+                amount = room;
+                caps.push(Cap::PerContract);
+            }
+        }
+        if let (Some(cap), true) = (policy.cap_per_firm_year, days > 0) {
+            let mut total = Decimal::ZERO;
+            let mut cut = false;
+            for (y, d) in &days_by_year {
+                let share = amount * Decimal::from(*d) / Decimal::from(days);
+                let used = usage
+                    .firm_year
+                    .get(&(c.firm_uscc.clone(), *y))
+                    .copied()
+                    .unwrap_or_default();
+                let room = (cap.to_decimal() - used).max(Decimal::ZERO);
+                if share > room {
+                    cut = true;
+                    total += room;
+                } else {
+                    total += share;
+                }
+            }
+            if cut {
+                amount = total;
+                caps.push(Cap::PerFirmYear);
+            }
+        }
+        if let Some(budget) = policy.budget {
+            let room = (budget.to_decimal() - usage.total).max(Decimal::ZERO);
+            if amount > room {
+                amount = room;
+                caps.push(Cap::Budget);
+            }
+        }
+        let computed = round(amount);
+        let (status, approved) = if !caps.is_empty() {
+            (Status::Capped, computed.min(line.claimed))
+        } else if line.claimed == computed {
+            (Status::Matched, computed)
+        } else if line.claimed > computed {
+            (Status::OverClaimed, computed)
+        } else {
+            (Status::UnderClaimed, line.claimed)
+        };
+        usage.add(&c.id, &c.firm_uscc, &days_by_year, approved.to_decimal());
+        out.push(LineResult {
+            line_no: line.line_no,
+            contract_id: c.id.clone(),
+            status,
+            claimed: line.claimed,
+            computed,
+            approved,
+            difference: Money::from_fen(line.claimed.fen() - approved.fen()),
+            days,
+            before_caps: round(raw),
+            caps,
+            reason: None,
+        });
+    }
+    let mut totals = Totals::default();
+    for l in &out {
+        totals.claimed = Money::from_fen(totals.claimed.fen() + l.claimed.fen());
+        totals.computed = Money::from_fen(totals.computed.fen() + l.computed.fen());
+        totals.approved = Money::from_fen(totals.approved.fen() + l.approved.fen());
+        totals.difference = Money::from_fen(totals.difference.fen() + l.difference.fen());
+    }
+    Reconciliation { lines: out, totals }
+}
+
+/// The firm facts of a contract's borrower, for policies whose rules read only registry facts.
+pub fn borrower(
+    uscc: &str,
+    size_class: Option<SizeClass>,
+    industry: &str,
+    district: &str,
+) -> Applicant {
+    Applicant {
+        uscc: uscc.into(),
+        size_class,
+        industry_code: industry.into(),
+        district: district.into(),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rust_decimal_macros::dec;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn contract(id: &str, firm: &str, g: i64, f: Decimal, s: &str, e: &str) -> Contract {
+        Contract {
+            id: id.into(),
+            agency_id: "agency".into(),
+            firm_uscc: firm.into(),
+            guaranteed: Money::from_yuan(g),
+            fee_rate: f,
+            start: d(s),
+            end: d(e),
+            early_end: None,
+            firm: borrower(firm, Some(SizeClass::Small), "C3911", "pudong"),
+        }
+    }
+
+    fn policy(formula: Formula) -> Policy {
+        Policy {
+            id: "p".into(),
+            window_from: d("2025-01-01"),
+            window_to: d("2027-12-31"),
+            rules: vec![Rule::SizeClass {
+                any_of: vec![SizeClass::Micro, SizeClass::Small],
+            }],
+            max_fee_rate: Some(dec!(0.02)),
+            max_guaranteed: None,
+            formula,
+            cap_per_contract: None,
+            cap_per_firm_year: None,
+            budget: None,
+        }
+    }
+
+    fn line(n: usize, c: &str, from: &str, to: &str, claimed: &str) -> ClaimLine {
+        ClaimLine {
+            line_no: n,
+            contract_id: c.into(),
+            from: d(from),
+            to: d(to),
+            claimed: Money::parse(claimed).unwrap(),
+        }
+    }
+
+    fn book(cs: Vec<Contract>) -> HashMap<String, Contract> {
+        cs.into_iter().map(|c| (c.id.clone(), c)).collect()
+    }
+
+    const HALF: Formula = Formula::ShareOfFee { share: dec!(0.5) };
+
+    #[test]
+    fn a_contract_inside_one_claim_period() {
+        // 1,000,000 × 1% × 0.5 × 365/365 = 5,000.00; the contract runs [2026-01-01, 2027-01-01): 365 days.
+        let cs = book(vec![contract(
+            "c1",
+            "f1",
+            1_000_000,
+            dec!(0.01),
+            "2026-01-01",
+            "2027-01-01",
+        )]);
+        let r = reconcile(
+            &policy(HALF),
+            "agency",
+            &cs,
+            &[],
+            &[line(1, "c1", "2026-01-01", "2027-01-01", "5000.00")],
+        );
+        let l = &r.lines[0];
+        assert_eq!(
+            (l.status, l.days, l.computed, l.approved),
+            (
+                Status::Matched,
+                365,
+                Money::from_yuan(5000),
+                Money::from_yuan(5000)
+            )
+        );
+        // A quarter: 90 days of it.
+        let r = reconcile(
+            &policy(HALF),
+            "agency",
+            &cs,
+            &[],
+            &[line(1, "c1", "2026-01-01", "2026-04-01", "1300")],
+        );
+        let l = &r.lines[0];
+        // 5,000 × 90 / 365 = 1,232.876… → 1,232.88
+        assert_eq!(
+            (l.status, l.days, l.computed, l.approved),
+            (
+                Status::OverClaimed,
+                90,
+                Money::from_fen(123_288),
+                Money::from_fen(123_288)
+            )
+        );
+    }
+
+    #[test]
+    fn a_yearly_cap_binding_in_the_second_year_of_a_contract_that_spans_two() {
+        // 2,000,000 × 1.5% × 1 = 30,000 a year; [2026-07-01, 2027-07-01): 184 days in 2026, 181 in 2027.
+        let cs = book(vec![
+            contract(
+                "c1",
+                "f1",
+                2_000_000,
+                dec!(0.015),
+                "2026-07-01",
+                "2027-07-01",
+            ),
+            contract(
+                "c0",
+                "f1",
+                1_000_000,
+                dec!(0.01),
+                "2027-01-01",
+                "2028-01-01",
+            ),
+        ]);
+        let mut p = policy(Formula::ShareOfFee { share: dec!(1) });
+        p.cap_per_firm_year = Some(Money::from_yuan(20_000));
+        // The same firm already had 10,000 approved for 2027 under this policy.
+        let prior = vec![Approved {
+            contract_id: "c0".into(),
+            firm_uscc: "f1".into(),
+            from: d("2027-01-01"),
+            to: d("2028-01-01"),
+            approved: Money::from_yuan(10_000),
+            days_by_year: vec![(2027, 365)],
+        }];
+        let r = reconcile(
+            &p,
+            "agency",
+            &cs,
+            &prior,
+            &[line(1, "c1", "2026-07-01", "2027-07-01", "30000")],
+        );
+        let l = &r.lines[0];
+        // 2026: 30,000 × 184/365 = 15,123.287…, under the cap; 2027: 14,876.71… cut to the 10,000 left.
+        assert_eq!(l.status, Status::Capped);
+        assert_eq!(l.caps, vec![Cap::PerFirmYear]);
+        assert_eq!(l.before_caps, Money::from_yuan(30_000));
+        assert_eq!(l.computed, Money::from_fen(2_512_329));
+        assert_eq!(l.approved, Money::from_fen(2_512_329));
+        assert_eq!(l.difference, Money::from_fen(3_000_000 - 2_512_329));
+    }
+
+    #[test]
+    fn early_release_and_a_call_end_the_active_interval() {
+        let mut released = contract("r", "f1", 1_000_000, dec!(0.01), "2026-01-01", "2027-01-01");
+        released.early_end = Some(d("2026-03-01")); // 59 days active
+        let mut called = contract("k", "f2", 1_000_000, dec!(0.01), "2026-01-01", "2027-01-01");
+        called.early_end = Some(d("2026-02-01")); // 31 days active
+        let cs = book(vec![released, called]);
+        let r = reconcile(
+            &policy(HALF),
+            "agency",
+            &cs,
+            &[],
+            &[
+                line(1, "r", "2026-01-01", "2027-01-01", "808.22"),
+                line(2, "k", "2026-01-01", "2027-01-01", "5000"),
+            ],
+        );
+        // 5,000 × 59/365 = 808.2191… → 808.22; 5,000 × 31/365 = 424.6575… → 424.66
+        assert_eq!(
+            (r.lines[0].days, r.lines[0].status, r.lines[0].computed),
+            (59, Status::Matched, Money::from_fen(80_822))
+        );
+        assert_eq!(
+            (r.lines[1].days, r.lines[1].status, r.lines[1].approved),
+            (31, Status::OverClaimed, Money::from_fen(42_466))
+        );
+    }
+
+    #[test]
+    fn exactly_half_a_fen_rounds_away_from_zero() {
+        // rate_points: min(5%, 5%) × 36.50 × 1/365 = 0.005 → 0.01
+        let mut c = contract("c", "f1", 0, dec!(0.05), "2026-01-01", "2027-01-01");
+        c.guaranteed = Money::from_fen(3650);
+        let mut p = policy(Formula::RatePoints { rate: dec!(0.08) });
+        p.max_fee_rate = None;
+        let r = reconcile(
+            &p,
+            "agency",
+            &book(vec![c]),
+            &[],
+            &[line(1, "c", "2026-03-01", "2026-03-02", "0.01")],
+        );
+        assert_eq!(
+            (r.lines[0].computed, r.lines[0].status),
+            (Money::from_fen(1), Status::Matched)
+        );
+    }
+
+    #[test]
+    fn every_status_in_order_and_totals_are_sums() {
+        let mut big_fee = contract(
+            "fee",
+            "f3",
+            1_000_000,
+            dec!(0.03),
+            "2026-01-01",
+            "2027-01-01",
+        );
+        big_fee.fee_rate = dec!(0.03);
+        let mut medium = contract(
+            "med",
+            "f4",
+            1_000_000,
+            dec!(0.01),
+            "2026-01-01",
+            "2027-01-01",
+        );
+        medium.firm.size_class = Some(SizeClass::Medium);
+        let mut other_agency = contract(
+            "oth",
+            "f5",
+            1_000_000,
+            dec!(0.01),
+            "2026-01-01",
+            "2027-01-01",
+        );
+        other_agency.agency_id = "someone else".into();
+        let cs = book(vec![
+            contract(
+                "c1",
+                "f1",
+                1_000_000,
+                dec!(0.01),
+                "2026-01-01",
+                "2027-01-01",
+            ),
+            contract(
+                "c2",
+                "f2",
+                3_650_000,
+                dec!(0.01),
+                "2026-01-01",
+                "2027-01-01",
+            ),
+            big_fee,
+            medium,
+            other_agency,
+        ]);
+        let mut p = policy(HALF);
+        p.cap_per_contract = Some(Money::from_yuan(10_000));
+        let prior = vec![Approved {
+            contract_id: "c1".into(),
+            firm_uscc: "f1".into(),
+            from: d("2026-01-01"),
+            to: d("2026-04-01"),
+            approved: Money::from_fen(123_288),
+            days_by_year: vec![(2026, 90)],
+        }];
+        let lines = vec![
+            line(1, "nope", "2026-01-01", "2026-02-01", "1"),
+            line(2, "oth", "2026-01-01", "2026-02-01", "1"),
+            line(3, "c1", "2026-03-01", "2026-05-01", "1"), // overlaps the approved Q1
+            line(4, "c1", "2026-04-01", "2026-07-01", "1246.58"), // 91 days: 1,246.575… → 1,246.58
+            line(5, "c1", "2026-06-01", "2026-08-01", "1"), // overlaps line 4
+            line(6, "fee", "2026-01-01", "2027-01-01", "1"),
+            line(7, "med", "2026-01-01", "2027-01-01", "1"),
+            line(8, "c2", "2026-01-01", "2027-01-01", "18250"), // 18,250 before the 10,000 cap
+            line(9, "c2", "2027-01-01", "2028-01-01", "1"), // after the contract's end: no days, nothing due
+            line(10, "c1", "2026-07-01", "2027-01-01", "2000"), // 184 days: 2,520.55 due, 2,000 claimed
+        ];
+        let r = reconcile(&p, "agency", &cs, &prior, &lines);
+        let got: Vec<(usize, Status)> = r.lines.iter().map(|l| (l.line_no, l.status)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, Status::UnknownContract),
+                (2, Status::UnknownContract),
+                (3, Status::Duplicate),
+                (4, Status::Matched),
+                (5, Status::Duplicate),
+                (6, Status::Ineligible),
+                (7, Status::Ineligible),
+                (8, Status::Capped),
+                (9, Status::OverClaimed),
+                (10, Status::UnderClaimed),
+            ]
+        );
+        assert_eq!(
+            r.lines[5].reason.as_deref(),
+            Some("fee rate 0.03, the policy allows at most 0.02")
+        );
+        assert_eq!(
+            r.lines[6].reason.as_deref(),
+            Some("size_class: size class medium, needs micro / small")
+        );
+        assert_eq!(r.lines[7].approved, Money::from_yuan(10_000));
+        assert_eq!(r.lines[7].caps, vec![Cap::PerContract]);
+        assert_eq!(r.lines[8].computed, Money::ZERO);
+        assert_eq!(r.lines[8].approved, Money::ZERO);
+        assert_eq!(r.lines[9].computed, Money::from_fen(252_055));
+        assert_eq!(r.lines[9].approved, Money::from_yuan(2_000));
+        let sum =
+            |f: fn(&LineResult) -> Money| Money::from_fen(r.lines.iter().map(|l| f(l).fen()).sum());
+        assert_eq!(r.totals.claimed, sum(|l| l.claimed));
+        assert_eq!(r.totals.approved, sum(|l| l.approved));
+        assert_eq!(r.totals.computed, sum(|l| l.computed));
+        assert_eq!(r.totals.difference, sum(|l| l.difference));
+    }
+
+    #[test]
+    fn the_budget_goes_to_earlier_lines_first() {
+        let cs = book(vec![
+            contract("a", "f1", 1_000_000, dec!(0.01), "2026-01-01", "2027-01-01"),
+            contract("b", "f2", 1_000_000, dec!(0.01), "2026-01-01", "2027-01-01"),
+        ]);
+        let mut p = policy(HALF);
+        p.budget = Some(Money::from_yuan(7_000));
+        let r = reconcile(
+            &p,
+            "agency",
+            &cs,
+            &[],
+            &[
+                line(2, "b", "2026-01-01", "2027-01-01", "5000"),
+                line(1, "a", "2026-01-01", "2027-01-01", "5000"),
+            ],
+        );
+        assert_eq!(
+            (r.lines[0].line_no, r.lines[0].status, r.lines[0].approved),
+            (1, Status::Matched, Money::from_yuan(5000))
+        );
+        assert_eq!(
+            (r.lines[1].line_no, r.lines[1].status, r.lines[1].approved),
+            (2, Status::Capped, Money::from_yuan(2000))
+        );
+        assert_eq!(r.lines[1].caps, vec![Cap::Budget]);
+    }
+
+    proptest! {
+        /// Over random batches: totals are the sums of lines, nothing approved above what was claimed or
+        /// computed, and no cap is ever exceeded.
+        #[test]
+        fn totals_are_sums_and_caps_hold(
+            specs in prop::collection::vec((0usize..6, 0i64..400, 1i64..200, 0i64..2_000_000), 1..40),
+            cap in 1i64..20_000,
+            budget in 1i64..100_000,
+        ) {
+            let cs = book((0..6).map(|i| contract(&format!("c{i}"), &format!("f{}", i % 3), 500_000 + 100_000 * i as i64, dec!(0.012), "2026-01-01", "2027-06-01")).collect());
+            let mut p = policy(HALF);
+            p.cap_per_contract = Some(Money::from_yuan(cap));
+            p.cap_per_firm_year = Some(Money::from_yuan(cap));
+            p.budget = Some(Money::from_yuan(budget));
+            let base = d("2026-01-01");
+            let lines: Vec<ClaimLine> = specs.iter().enumerate().map(|(n, (c, start, len, claimed))| ClaimLine {
+                line_no: n + 1,
+                contract_id: format!("c{c}"),
+                from: base + chrono::Duration::days(*start),
+                to: base + chrono::Duration::days(start + len),
+                claimed: Money::from_fen(*claimed),
+            }).collect();
+            let r = reconcile(&p, "agency", &cs, &[], &lines);
+            prop_assert_eq!(r.lines.len(), lines.len());
+            let sum = |f: fn(&LineResult) -> i64| r.lines.iter().map(f).sum::<i64>();
+            prop_assert_eq!(r.totals.claimed.fen(), sum(|l| l.claimed.fen()));
+            prop_assert_eq!(r.totals.computed.fen(), sum(|l| l.computed.fen()));
+            prop_assert_eq!(r.totals.approved.fen(), sum(|l| l.approved.fen()));
+            prop_assert_eq!(r.totals.difference.fen(), sum(|l| l.difference.fen()));
+            let mut per_contract: HashMap<&str, i64> = HashMap::new();
+            for l in &r.lines {
+                prop_assert!(l.approved <= l.claimed && l.approved <= l.computed);
+                *per_contract.entry(l.contract_id.as_str()).or_default() += l.approved.fen();
+            }
+            // Each line rounds once, so a cap may be passed by at most half a fen per line.
+            for (_, v) in per_contract {
+                prop_assert!(v <= cap * 100 + lines.len() as i64);
+            }
+            prop_assert!(r.totals.approved.fen() <= budget * 100 + lines.len() as i64);
+        }
+    }
+}
