@@ -10,6 +10,7 @@ pub mod consents;
 pub mod error;
 pub mod extract;
 pub mod firms;
+pub mod guarantees;
 pub mod health;
 pub mod institutions;
 pub mod keys;
@@ -98,6 +99,9 @@ impl utoipa::Modify for BearerAuth {
         applications::create_application, applications::list_applications, applications::get_application,
         applications::decide, applications::withdraw, applications::disburse, applications::repay,
         applications::default,
+        guarantees::create_guarantees, guarantees::list_guarantees, guarantees::release, guarantees::call_guarantee,
+        guarantees::create_policy, guarantees::list_policies, guarantees::submit_claims, guarantees::list_claims,
+        guarantees::reconciliation, guarantees::approve, guarantees::paid,
     ),
     components(schemas(error::Problem, error::FieldError)),
     modifiers(&BearerAuth),
@@ -166,6 +170,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(applications::disburse)
         .service(applications::repay)
         .service(applications::default)
+        .service(guarantees::create_guarantees)
+        .service(guarantees::list_guarantees)
+        .service(guarantees::release)
+        .service(guarantees::call_guarantee)
+        .service(guarantees::create_policy)
+        .service(guarantees::list_policies)
+        .service(guarantees::submit_claims)
+        .service(guarantees::list_claims)
+        .service(guarantees::reconciliation)
+        .service(guarantees::approve)
+        .service(guarantees::paid)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
         .service(web::redirect("/docs", "/docs/"));
 }

@@ -98,6 +98,118 @@ pub struct Policy {
     pub budget: Option<Money>,
 }
 
+/// A policy as the government publishes it (`POST /v1/subsidy-policies`); rules are parsed one by one by
+/// the route (`matching::Rule::from_json`) so each fault is named.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    pub name: String,
+    pub window_from: NaiveDate,
+    pub window_to: NaiveDate,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_fee_rate: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_guaranteed: Option<Money>,
+    pub formula: Formula,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_per_contract: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_per_firm_year: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<Money>,
+}
+
+impl PolicySpec {
+    /// Every broken constraint, as (field, rule, message).
+    pub fn violations(&self) -> Vec<(String, &'static str, String)> {
+        let mut v = Vec::new();
+        if self.name.trim().is_empty() {
+            v.push(("name".into(), "required", "name is empty".into()));
+        }
+        if self.window_to < self.window_from {
+            v.push((
+                "window_to".into(),
+                "range.order",
+                "window_to is before window_from".into(),
+            ));
+        }
+        let fraction = |d: Decimal| d >= Decimal::ZERO && d <= Decimal::ONE;
+        match self.formula {
+            Formula::ShareOfFee { share } if !fraction(share) => v.push((
+                "formula.share".into(),
+                "rate.range",
+                format!("share {share} is outside 0-1"),
+            )),
+            Formula::RatePoints { rate } if !fraction(rate) => v.push((
+                "formula.rate".into(),
+                "rate.range",
+                format!("rate {rate} is outside 0-1"),
+            )),
+            _ => {}
+        }
+        if self.max_fee_rate.is_some_and(|r| !fraction(r)) {
+            v.push((
+                "max_fee_rate".into(),
+                "rate.range",
+                "max_fee_rate is outside 0-1".into(),
+            ));
+        }
+        for (field, m) in [
+            ("max_guaranteed", self.max_guaranteed),
+            ("cap_per_contract", self.cap_per_contract),
+            ("cap_per_firm_year", self.cap_per_firm_year),
+            ("budget", self.budget),
+        ] {
+            if m.is_some_and(|m| m <= Money::ZERO) {
+                v.push((
+                    field.into(),
+                    "money.positive",
+                    format!("{field} must be above zero"),
+                ));
+            }
+        }
+        v
+    }
+
+    pub fn policy(&self, id: &str) -> Policy {
+        Policy {
+            id: id.into(),
+            window_from: self.window_from,
+            window_to: self.window_to,
+            rules: self.rules.clone(),
+            max_fee_rate: self.max_fee_rate,
+            max_guaranteed: self.max_guaranteed,
+            formula: self.formula,
+            cap_per_contract: self.cap_per_contract,
+            cap_per_firm_year: self.cap_per_firm_year,
+            budget: self.budget,
+        }
+    }
+}
+
+/// `2026:184,2027:181` and back.
+pub fn year_days_text(days: &[(i32, i64)]) -> String {
+    days.iter()
+        .map(|(y, d)| format!("{y}:{d}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn parse_year_days(s: &str) -> Vec<(i32, i64)> {
+    s.split(',')
+        .filter_map(|p| {
+            let (y, d) = p.split_once(':')?;
+            Some((y.parse().ok()?, d.parse().ok()?))
+        })
+        .collect()
+}
+
 /// Why a contract or its firm fails the policy; `None` when it qualifies.
 pub fn ineligibility(p: &Policy, c: &Contract) -> Option<String> {
     if c.start < p.window_from || c.start > p.window_to {
@@ -228,6 +340,8 @@ pub struct LineResult {
     pub difference: Money,
     /// Days of the period inside the contract's active interval.
     pub days: i64,
+    /// Those days per calendar year.
+    pub days_by_year: Vec<(i32, i64)>,
     /// The subsidy before caps, to the fen, for reference.
     pub before_caps: Money,
     /// The caps that cut it, in the order applied.
@@ -305,7 +419,7 @@ pub fn reconcile(
     let mut seen: Vec<(&str, NaiveDate, NaiveDate, usize)> = Vec::new();
     let mut out = Vec::with_capacity(lines.len());
     for line in ordered {
-        let rejected = |status, reason: Option<String>, days| LineResult {
+        let rejected = |status, reason: Option<String>, days_by_year: &[(i32, i64)]| LineResult {
             line_no: line.line_no,
             contract_id: line.contract_id.clone(),
             status,
@@ -313,7 +427,8 @@ pub fn reconcile(
             computed: Money::ZERO,
             approved: Money::ZERO,
             difference: line.claimed,
-            days,
+            days: days_by_year.iter().map(|d| d.1).sum(),
+            days_by_year: days_by_year.to_vec(),
             before_caps: Money::ZERO,
             caps: Vec::new(),
             reason,
@@ -325,7 +440,7 @@ pub fn reconcile(
             out.push(rejected(
                 Status::UnknownContract,
                 Some(format!("no contract {} of this agency", line.contract_id)),
-                0,
+                &[],
             ));
             continue;
         };
@@ -346,7 +461,7 @@ pub fn reconcile(
                     "overlaps the approved claim for {} to {}",
                     a.from, a.to
                 )),
-                days,
+                &days_by_year,
             ));
             continue;
         }
@@ -354,12 +469,12 @@ pub fn reconcile(
             out.push(rejected(
                 Status::Duplicate,
                 Some(format!("overlaps line {n} of this batch ({f} to {t})")),
-                days,
+                &days_by_year,
             ));
             continue;
         }
         if let Some(why) = ineligibility(policy, c) {
-            out.push(rejected(Status::Ineligible, Some(why), days));
+            out.push(rejected(Status::Ineligible, Some(why), &days_by_year));
             continue;
         }
         // Only lines that are reconciled to an amount block later overlapping ones.
@@ -425,6 +540,7 @@ pub fn reconcile(
             approved,
             difference: Money::from_fen(line.claimed.fen() - approved.fen()),
             days,
+            days_by_year,
             before_caps: round(raw),
             caps,
             reason: None,

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+pub mod claims;
 pub mod synthetic;
 
 /// The cache key whose value changes whenever the catalogue does (shared by every server with Redis).

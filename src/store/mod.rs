@@ -8,6 +8,7 @@ pub mod bulk;
 pub mod consents;
 pub mod cursors;
 pub mod firms;
+pub mod guarantees;
 pub mod ingestion;
 pub mod institutions;
 pub mod keys;

@@ -62,7 +62,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     ip_assets,
     applications,
     application_events,
-    loans
+    loans,
+    guarantees,
+    subsidy_policies,
+    claim_batches,
+    claim_lines,
+    agency_net_assets
 );
 
 diesel::table! {
@@ -298,5 +303,86 @@ diesel::table! {
         status -> Text,
         closed_on -> Nullable<Date>,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    guarantees (id) {
+        id -> Text,
+        agency_id -> Text,
+        contract_no -> Text,
+        firm_uscc -> Text,
+        lender -> Text,
+        loan_amount_fen -> BigInt,
+        guaranteed_fen -> BigInt,
+        fee_rate -> Text,
+        start_on -> Date,
+        end_on -> Date,
+        released_on -> Nullable<Date>,
+        called_on -> Nullable<Date>,
+        compensation_fen -> Nullable<BigInt>,
+        application_id -> Nullable<Text>,
+        first_loan -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subsidy_policies (id) {
+        id -> Text,
+        name -> Text,
+        spec -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    claim_batches (id) {
+        id -> Text,
+        agency_id -> Text,
+        policy_id -> Text,
+        idempotency_key -> Nullable<Text>,
+        body_hash -> Text,
+        status -> Text,
+        lines -> Integer,
+        claimed_fen -> BigInt,
+        computed_fen -> BigInt,
+        approved_fen -> BigInt,
+        difference_fen -> BigInt,
+        submitted_at -> Timestamp,
+        reconciled_at -> Timestamp,
+        approved_at -> Nullable<Timestamp>,
+        paid_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    claim_lines (batch_id, line_no) {
+        batch_id -> Text,
+        line_no -> Integer,
+        contract_no -> Text,
+        guarantee_id -> Nullable<Text>,
+        firm_uscc -> Nullable<Text>,
+        from_on -> Date,
+        to_on -> Date,
+        claimed_fen -> BigInt,
+        status -> Text,
+        computed_fen -> BigInt,
+        approved_fen -> BigInt,
+        difference_fen -> BigInt,
+        days -> BigInt,
+        year_days -> Text,
+        before_caps_fen -> BigInt,
+        caps -> Text,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    agency_net_assets (agency_id, as_of) {
+        agency_id -> Text,
+        as_of -> Date,
+        net_assets_fen -> BigInt,
+        reported_at -> Timestamp,
     }
 }

@@ -1,0 +1,1012 @@
+//! Guarantees and fee subsidies over HTTP (Art 28): agencies register contracts (one JSON object, or a
+//! CSV / NDJSON batch where every bad row is named and nothing is stored unless all are good), record
+//! releases and calls; the government publishes subsidy policies; agencies submit claim batches
+//! (`Idempotency-Key`), which are reconciled line by line; the government approves (reconciling again
+//! against everything approved meanwhile) and marks them paid.
+
+use super::auth::Principal;
+use super::error::{ApiError, ApiResult, FieldError};
+use super::extract::{page, page_limit, parse_json, rfc3339 as ts, Json, Query};
+use super::uscc::parse_uscc;
+use super::AppState;
+use crate::domain::matching::Rule;
+use crate::domain::role::Role;
+use crate::domain::Money;
+use crate::financing::claims::{self, Submitted};
+use crate::store::backend::write_transaction;
+use crate::store::guarantees::{self as store, BatchRow, GuaranteeRow, LineRow, PolicyRow};
+use crate::store::{firms, now, StoreError};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use futures_util::StreamExt;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// The largest batch body accepted (CSV, NDJSON or JSON).
+pub const BATCH_LIMIT: usize = 256 * 1024 * 1024;
+
+async fn read_body(mut payload: web::Payload) -> ApiResult<web::BytesMut> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
+        if body.len() + chunk.len() > BATCH_LIMIT {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "the body is larger than {BATCH_LIMIT} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn content_type(req: &HttpRequest) -> String {
+    req.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Rows of a CSV (header row) or NDJSON body as JSON objects of strings, with their line numbers.
+fn rows_of(kind: &str, body: &[u8]) -> ApiResult<Vec<(usize, Value)>> {
+    match kind {
+        "text/csv" => {
+            let mut r = csv::ReaderBuilder::new()
+                .trim(csv::Trim::All)
+                .from_reader(body);
+            let headers = r
+                .headers()
+                .map_err(|e| ApiError::BadRequest(format!("the CSV header row: {e}")))?
+                .clone();
+            let mut out = Vec::new();
+            for (i, rec) in r.records().enumerate() {
+                let rec =
+                    rec.map_err(|e| ApiError::BadRequest(format!("CSV line {}: {e}", i + 2)))?;
+                let obj: serde_json::Map<String, Value> = headers
+                    .iter()
+                    .zip(rec.iter())
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(h, v)| (h.to_string(), Value::from(v)))
+                    .collect();
+                out.push((i + 2, Value::Object(obj)));
+            }
+            Ok(out)
+        }
+        "application/x-ndjson" => body
+            .split(|b| *b == b'\n')
+            .enumerate()
+            .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
+            .map(|(i, l)| {
+                serde_json::from_slice(l)
+                    .map(|v| (i + 1, v))
+                    .map_err(|e| ApiError::BadRequest(format!("NDJSON line {}: {e}", i + 1)))
+            })
+            .collect(),
+        other => Err(ApiError::UnsupportedMediaType(format!(
+            "'{other}': send application/json, text/csv (header row) or application/x-ndjson"
+        ))),
+    }
+}
+
+fn text_field<'a>(v: &'a Value, f: &str) -> Option<&'a str> {
+    v.get(f)
+        .and_then(|x| x.as_str())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+fn need<'a>(v: &'a Value, f: &str, at: &str, errors: &mut Vec<FieldError>) -> Option<&'a str> {
+    let got = text_field(v, f);
+    if got.is_none() {
+        errors.push(FieldError::new(
+            format!("{at}{f}"),
+            "required",
+            format!("{f} is required"),
+        ));
+    }
+    got
+}
+
+fn money_field(v: &Value, f: &str, at: &str, errors: &mut Vec<FieldError>) -> Option<Money> {
+    let s = need(v, f, at, errors)?;
+    match Money::parse(s) {
+        Ok(m) if m > Money::ZERO => Some(m),
+        Ok(_) => {
+            errors.push(FieldError::new(
+                format!("{at}{f}"),
+                "money.positive",
+                format!("{f} must be above zero"),
+            ));
+            None
+        }
+        Err(e) => {
+            errors.push(FieldError::new(
+                format!("{at}{f}"),
+                e.rule(),
+                format!("{f} '{s}' {e}"),
+            ));
+            None
+        }
+    }
+}
+
+fn date_field(v: &Value, f: &str, at: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
+    let s = need(v, f, at, errors)?;
+    s.parse()
+        .map_err(|_| {
+            errors.push(FieldError::new(
+                format!("{at}{f}"),
+                "date.format",
+                format!("{f} '{s}' is not a date YYYY-MM-DD"),
+            ))
+        })
+        .ok()
+}
+
+/// One contract from a JSON object of strings; every fault added to `errors` under `at` (`rows[3].`).
+fn contract_row(
+    v: &Value,
+    agency: &str,
+    at: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<GuaranteeRow> {
+    let before = errors.len();
+    let no = need(v, "contract_no", at, errors).map(str::to_string);
+    let firm = need(v, "firm_uscc", at, errors).and_then(|u| {
+        match parse_uscc(&format!("{at}firm_uscc"), u) {
+            Ok(u) => Some(u.to_string()),
+            Err(ApiError::Validation { errors: e, .. }) => {
+                errors.extend(e);
+                None
+            }
+            Err(_) => None,
+        }
+    });
+    let lender = need(v, "lender", at, errors).map(str::to_string);
+    let loan = money_field(v, "loan_amount", at, errors);
+    let g = money_field(v, "guaranteed", at, errors);
+    let fee = need(v, "fee_rate", at, errors).and_then(|s| match s.parse::<Decimal>() {
+        Ok(d) if d >= Decimal::ZERO && d <= Decimal::new(1, 1) => Some(d),
+        _ => {
+            errors.push(FieldError::new(
+                format!("{at}fee_rate"),
+                "rate.range",
+                format!("fee_rate '{s}' must be a decimal fraction from 0 to 0.1"),
+            ));
+            None
+        }
+    });
+    let start = date_field(v, "start_on", at, errors);
+    let end = date_field(v, "end_on", at, errors);
+    if let (Some(s), Some(e)) = (start, end) {
+        if e <= s {
+            errors.push(FieldError::new(
+                format!("{at}end_on"),
+                "range.order",
+                "end_on must be after start_on (the interval is [start_on, end_on))",
+            ));
+        }
+    }
+    if let (Some(l), Some(g)) = (loan, g) {
+        if g > l {
+            errors.push(FieldError::new(
+                format!("{at}guaranteed"),
+                "range.order",
+                "guaranteed is above loan_amount",
+            ));
+        }
+    }
+    let first_loan = match v.get("first_loan") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) if s == "true" || s == "false" => s == "true",
+        Some(other) => {
+            errors.push(FieldError::new(
+                format!("{at}first_loan"),
+                "type",
+                format!("first_loan must be true or false, not {other}"),
+            ));
+            false
+        }
+    };
+    if errors.len() > before {
+        return None;
+    }
+    Some(GuaranteeRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        agency_id: agency.to_string(),
+        contract_no: no?,
+        firm_uscc: firm?,
+        lender: lender?,
+        loan_amount_fen: loan?.fen(),
+        guaranteed_fen: g?.fen(),
+        fee_rate: fee?.normalize().to_string(),
+        start_on: start?,
+        end_on: end?,
+        released_on: None,
+        called_on: None,
+        compensation_fen: None,
+        application_id: None,
+        first_loan,
+        created_at: now(),
+    })
+}
+
+pub fn guarantee_view(g: &GuaranteeRow) -> Value {
+    json!({
+        "id": g.id,
+        "agency_id": g.agency_id,
+        "contract_no": g.contract_no,
+        "firm_uscc": g.firm_uscc,
+        "lender": g.lender,
+        "loan_amount": Money::from_fen(g.loan_amount_fen),
+        "guaranteed": Money::from_fen(g.guaranteed_fen),
+        "fee_rate": g.fee_rate,
+        "start_on": g.start_on,
+        "end_on": g.end_on,
+        "released_on": g.released_on,
+        "called_on": g.called_on,
+        "compensation": g.compensation_fen.map(Money::from_fen),
+        "application_id": g.application_id,
+        "first_loan": g.first_loan,
+        "created_at": ts(g.created_at),
+    })
+}
+
+/// Register guarantee contracts: one JSON object, or a CSV / NDJSON batch (columns `contract_no,
+/// firm_uscc, lender, loan_amount, guaranteed, fee_rate, start_on, end_on, first_loan`). A batch with any
+/// bad row stores nothing and names every bad row.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses(
+    (status = 201, description = "the contract, or the batch's count"),
+    (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/guarantees")]
+pub async fn create_guarantees(
+    state: web::Data<AppState>,
+    who: Principal,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Guarantor])?;
+    let agency = who.institution_id.clone().unwrap_or_default();
+    let kind = content_type(&req);
+    let body = read_body(payload).await?;
+    let single = kind == "application/json";
+    let rows: Vec<(usize, Value)> = if single {
+        vec![(0, parse_json::<Value>(&body)?)]
+    } else {
+        rows_of(&kind, &body)?
+    };
+    if rows.is_empty() {
+        return Err(ApiError::field(
+            "body",
+            "batch.empty",
+            "the batch has no rows",
+        ));
+    }
+    let mut errors = Vec::new();
+    let mut good = Vec::new();
+    for (line, v) in &rows {
+        let at = if single {
+            String::new()
+        } else {
+            format!("line {line}: ")
+        };
+        if let Some(g) = contract_row(v, &agency, &at, &mut errors) {
+            good.push(g);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (g, (line, _)) in good.iter().zip(&rows) {
+        if !seen.insert(g.contract_no.clone()) {
+            errors.push(FieldError::new(
+                format!("line {line}: contract_no"),
+                "contract.duplicate",
+                format!("contract_no {} appears twice in the batch", g.contract_no),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
+    let stored = good.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            write_transaction(c, |c| {
+                let mut usccs: Vec<&str> = stored.iter().map(|g| g.firm_uscc.as_str()).collect();
+                usccs.sort_unstable();
+                usccs.dedup();
+                for u in usccs {
+                    if let Err(StoreError::NotFound) = firms::get(c, u) {
+                        return Err(StoreError::Conflict(format!("firm {u} is not registered")));
+                    }
+                }
+                store::insert(c, &stored)
+            })
+        })
+        .await;
+    match result {
+        Err(StoreError::Conflict(m)) if m.contains("not registered") => {
+            return Err(ApiError::field("firm_uscc", "firm.unknown", m))
+        }
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::Conflict(
+                "a contract_no in this request is already registered by this agency".into(),
+            ))
+        }
+        other => other?,
+    }
+    if single {
+        Ok(HttpResponse::Created().json(guarantee_view(&good[0])))
+    } else {
+        Ok(HttpResponse::Created().json(json!({ "created": good.len() })))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// An agency's contracts (the government sees all).
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses((status = 200, description = "contracts")))]
+#[get("/v1/guarantees")]
+pub async fn list_guarantees(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Guarantor, Role::Government, Role::Admin])?;
+    let mut errors = Vec::new();
+    let limit = page_limit(q.0.limit)
+        .map_err(|e| errors.push(e))
+        .unwrap_or(50);
+    let after = super::extract::cursor_position("guarantees", q.0.cursor.as_deref(), &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
+    let agency =
+        (who.role == Role::Guarantor).then(|| who.institution_id.clone().unwrap_or_default());
+    let rows = state
+        .db
+        .run(move |c| store::list(c, agency.as_deref(), after.as_deref(), limit + 1))
+        .await?;
+    let (rows, next_cursor) = page(rows, limit, "guarantees", |g| &g.id);
+    Ok(HttpResponse::Ok().json(json!({
+        "items": rows.iter().map(guarantee_view).collect::<Vec<_>>(),
+        "next_cursor": next_cursor,
+    })))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndRequest {
+    /// YYYY-MM-DD: the day the guarantee ended (the active interval ends the day before).
+    pub on: String,
+    /// A call: the compensation paid, yuan.
+    pub compensation: Option<String>,
+}
+
+async fn end_early(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    r: EndRequest,
+    is_call: bool,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Guarantor])?;
+    let mut errors = Vec::new();
+    let on = date_field(&json!({"on": r.on}), "on", "", &mut errors);
+    let comp = match (is_call, r.compensation.as_deref()) {
+        (true, Some(s)) => {
+            money_field(&json!({"compensation": s}), "compensation", "", &mut errors)
+        }
+        (true, None) => {
+            errors.push(FieldError::new(
+                "compensation",
+                "required",
+                "a call states the compensation paid",
+            ));
+            None
+        }
+        (false, Some(_)) => {
+            errors.push(FieldError::new(
+                "compensation",
+                "field.not_applicable",
+                "a release pays no compensation",
+            ));
+            None
+        }
+        (false, None) => None,
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
+    let on = on.ok_or_else(|| ApiError::fields(vec![]))?;
+    let (i, agency) = (
+        id.to_string(),
+        who.institution_id.clone().unwrap_or_default(),
+    );
+    let out = state
+        .db
+        .run(move |c| {
+            write_transaction(c, |c| {
+                let Some(g) = store::get(c, &i)?.filter(|g| g.agency_id == agency) else {
+                    return Ok(Err(ApiError::NotFound(format!(
+                        "no guarantee {i} of this agency"
+                    ))));
+                };
+                if on <= g.start_on || on > g.end_on {
+                    return Ok(Err(ApiError::field(
+                        "on",
+                        "date.range",
+                        format!("on must be after {} and not after {}", g.start_on, g.end_on),
+                    )));
+                }
+                if !store::end_early(c, &i, on, comp.map(Money::fen))? {
+                    return Ok(Err(ApiError::Conflict(format!(
+                        "guarantee {i} was already released or called"
+                    ))));
+                }
+                Ok(Ok(store::get(c, &i)?))
+            })
+        })
+        .await??;
+    let g = out.ok_or_else(|| ApiError::NotFound(format!("no guarantee {id}")))?;
+    Ok(HttpResponse::Ok().json(guarantee_view(&g)))
+}
+
+/// The loan was repaid early: the guarantee is released on `on`.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "released")))]
+#[post("/v1/guarantees/{id}/release")]
+pub async fn release(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<EndRequest>,
+) -> ApiResult<HttpResponse> {
+    end_early(&state, &who, &id, body.0, false).await
+}
+
+/// The guarantee was called: the agency paid `compensation` on `on`.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "called")))]
+#[post("/v1/guarantees/{id}/call")]
+pub async fn call_guarantee(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<EndRequest>,
+) -> ApiResult<HttpResponse> {
+    end_early(&state, &who, &id, body.0, true).await
+}
+
+fn policy_view(p: &PolicyRow) -> Value {
+    let mut v = serde_json::from_str::<Value>(&p.spec).unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("id".into(), json!(p.id));
+        o.insert("created_at".into(), json!(ts(p.created_at)));
+    }
+    v
+}
+
+/// The government publishes a fee-subsidy policy: window (by contract start), eligibility rules (the
+/// matching rule types), `max_fee_rate`, `max_guaranteed`, formula (`share_of_fee` with `share`, or
+/// `rate_points` with `rate`), caps per contract and per firm per year, budget.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses(
+    (status = 201, description = "the policy"),
+    (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/subsidy-policies")]
+pub async fn create_policy(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: Json<Value>,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Government, Role::Admin])?;
+    let mut rest = body.0;
+    let mut errors = Vec::new();
+    let raw_rules = rest
+        .as_object_mut()
+        .and_then(|o| o.remove("rules"))
+        .unwrap_or(Value::Array(vec![]));
+    let mut rules = Vec::new();
+    for (i, item) in raw_rules
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        match Rule::from_json(item) {
+            Ok(r) => rules.push(r),
+            Err(v) => errors.push(FieldError::new(
+                if v.field.is_empty() {
+                    format!("rules[{i}]")
+                } else {
+                    format!("rules[{i}].{}", v.field)
+                },
+                v.rule,
+                v.message,
+            )),
+        }
+    }
+    let bytes = serde_json::to_vec(&rest).map_err(|e| ApiError::Internal(e.into()))?;
+    let mut spec: crate::domain::subsidy::PolicySpec = match parse_json(&bytes) {
+        Ok(s) => s,
+        Err(ApiError::Validation { errors: e, .. }) => {
+            errors.extend(e);
+            return Err(ApiError::fields(errors));
+        }
+        Err(e) => return Err(e),
+    };
+    spec.rules = rules;
+    errors.extend(
+        spec.violations()
+            .into_iter()
+            .map(|(f, r, m)| FieldError::new(f, r, m)),
+    );
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
+    let row = PolicyRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: spec.name.trim().to_string(),
+        spec: serde_json::to_string(&spec).map_err(|e| ApiError::Internal(e.into()))?,
+        created_at: now(),
+    };
+    let stored = row.clone();
+    state
+        .db
+        .run(move |c| store::insert_policy(c, &stored))
+        .await?;
+    Ok(HttpResponse::Created().json(policy_view(&row)))
+}
+
+/// Every policy (any key: agencies claim under them).
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses((status = 200, description = "policies")))]
+#[get("/v1/subsidy-policies")]
+pub async fn list_policies(state: web::Data<AppState>, _who: Principal) -> ApiResult<HttpResponse> {
+    let rows = state.db.run(store::list_policies).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "items": rows.iter().map(policy_view).collect::<Vec<_>>() })))
+}
+
+fn batch_view(b: &BatchRow) -> Value {
+    json!({
+        "id": b.id,
+        "agency_id": b.agency_id,
+        "policy_id": b.policy_id,
+        "idempotency_key": b.idempotency_key,
+        "status": b.status,
+        "lines": b.lines,
+        "totals": {
+            "claimed": Money::from_fen(b.claimed_fen),
+            "computed": Money::from_fen(b.computed_fen),
+            "approved": Money::from_fen(b.approved_fen),
+            "difference": Money::from_fen(b.difference_fen),
+        },
+        "submitted_at": ts(b.submitted_at),
+        "reconciled_at": ts(b.reconciled_at),
+        "approved_at": b.approved_at.map(ts),
+        "paid_at": b.paid_at.map(ts),
+        "report": format!("/v1/reconciliations/{}", b.id),
+    })
+}
+
+fn line_view(l: &LineRow) -> Value {
+    json!({
+        "line_no": l.line_no,
+        "contract_no": l.contract_no,
+        "guarantee_id": l.guarantee_id,
+        "firm_uscc": l.firm_uscc,
+        "from": l.from_on,
+        "to": l.to_on,
+        "status": l.status,
+        "claimed": Money::from_fen(l.claimed_fen),
+        "computed": Money::from_fen(l.computed_fen),
+        "approved": Money::from_fen(l.approved_fen),
+        "difference": Money::from_fen(l.difference_fen),
+        "days": l.days,
+        "before_caps": Money::from_fen(l.before_caps_fen),
+        "caps": l.caps.split(',').filter(|c| !c.is_empty()).collect::<Vec<_>>(),
+        "reason": l.reason,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimQuery {
+    /// The policy claimed under (CSV and NDJSON bodies; a JSON body may name it instead).
+    pub policy_id: Option<String>,
+}
+
+fn parse_lines(rows: &[(usize, Value)], errors: &mut Vec<FieldError>) -> Vec<Submitted> {
+    let mut out = Vec::new();
+    for (n, (line, v)) in rows.iter().enumerate() {
+        let at = format!("line {line}: ");
+        let before = errors.len();
+        let no = need(v, "contract_no", &at, errors).map(str::to_string);
+        let from = date_field(v, "from", &at, errors);
+        let to = date_field(v, "to", &at, errors);
+        let claimed = text_field(v, "claimed").and_then(|s| match Money::parse_non_negative(s) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                errors.push(FieldError::new(
+                    format!("{at}claimed"),
+                    e.rule(),
+                    format!("claimed '{s}' {e}"),
+                ));
+                None
+            }
+        });
+        if text_field(v, "claimed").is_none() {
+            errors.push(FieldError::new(
+                format!("{at}claimed"),
+                "required",
+                "claimed is required",
+            ));
+        }
+        if let (Some(f), Some(t)) = (from, to) {
+            if t <= f {
+                errors.push(FieldError::new(
+                    format!("{at}to"),
+                    "range.order",
+                    "to must be after from (the period is [from, to))",
+                ));
+            }
+        }
+        if errors.len() == before {
+            if let (Some(contract_no), Some(from), Some(to), Some(claimed)) =
+                (no, from, to, claimed)
+            {
+                out.push(Submitted {
+                    line_no: n + 1,
+                    contract_no,
+                    from,
+                    to,
+                    claimed,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Submit a claim batch under a policy: CSV (`contract_no,from,to,claimed`) or NDJSON with `?policy_id=`,
+/// or JSON `{"policy_id", "lines": [...]}`. With `Idempotency-Key`, the same batch again is the same batch
+/// (200); the same key with another body is a 409. Reconciled at once; the report is in the answer.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("policy_id" = Option<String>, Query)), responses(
+    (status = 201, description = "the reconciled batch"),
+    (status = 200, description = "the same batch, submitted before with this Idempotency-Key"),
+    (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/subsidy-claims")]
+pub async fn submit_claims(
+    state: web::Data<AppState>,
+    who: Principal,
+    req: HttpRequest,
+    q: Query<ClaimQuery>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Guarantor])?;
+    let agency = who.institution_id.clone().unwrap_or_default();
+    let kind = content_type(&req);
+    let body = read_body(payload).await?;
+    let hash = hex::encode(Sha256::digest(&body));
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    if let Some(k) = key.clone() {
+        let a = agency.clone();
+        if let Some(b) = state
+            .db
+            .run(move |c| store::batch_by_key(c, &a, &k))
+            .await?
+        {
+            if b.body_hash != hash {
+                return Err(ApiError::Conflict(format!(
+                    "Idempotency-Key {} was used for another batch ({}); use a new key for a new batch",
+                    key.unwrap_or_default(),
+                    b.id
+                )));
+            }
+            return Ok(HttpResponse::Ok().json(batch_view(&b)));
+        }
+    }
+    let (policy_id, rows) = if kind == "application/json" {
+        let v: Value = parse_json(&body)?;
+        let pid = text_field(&v, "policy_id")
+            .map(str::to_string)
+            .or(q.0.policy_id.clone());
+        let rows: Vec<(usize, Value)> = v
+            .get("lines")
+            .and_then(|l| l.as_array())
+            .ok_or_else(|| ApiError::field("lines", "required", "lines: the claim lines"))?
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                // JSON amounts may be numbers in the body: only strings are exact, so numbers are refused.
+                (i + 1, l.clone())
+            })
+            .collect();
+        (pid, rows)
+    } else {
+        (q.0.policy_id.clone(), rows_of(&kind, &body)?)
+    };
+    let policy_id = policy_id.ok_or_else(|| {
+        ApiError::field(
+            "policy_id",
+            "required",
+            "policy_id: the policy claimed under",
+        )
+    })?;
+    let mut errors = Vec::new();
+    let lines = parse_lines(&rows, &mut errors);
+    if lines.is_empty() && errors.is_empty() {
+        errors.push(FieldError::new(
+            "lines",
+            "batch.empty",
+            "the batch has no lines",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
+    let at = now();
+    let batch_id = uuid::Uuid::now_v7().to_string();
+    let (pid, a2, b2, k2) = (
+        policy_id.clone(),
+        agency.clone(),
+        batch_id.clone(),
+        key.clone(),
+    );
+    let out = state
+        .db
+        .run(move |c| {
+            write_transaction(c, |c| {
+                let Some(policy) = store::get_policy(c, &pid)? else {
+                    return Ok(Err(ApiError::field(
+                        "policy_id",
+                        "policy.unknown",
+                        format!("no subsidy policy {pid}"),
+                    )));
+                };
+                let (rows, totals) = claims::reconcile(c, &policy, &a2, &b2, &lines)?;
+                let batch = BatchRow {
+                    id: b2.clone(),
+                    agency_id: a2.clone(),
+                    policy_id: pid.clone(),
+                    idempotency_key: k2.clone(),
+                    body_hash: hash.clone(),
+                    status: "reconciled".into(),
+                    lines: rows.len() as i32,
+                    claimed_fen: totals.claimed.fen(),
+                    computed_fen: totals.computed.fen(),
+                    approved_fen: totals.approved.fen(),
+                    difference_fen: totals.difference.fen(),
+                    submitted_at: at,
+                    reconciled_at: at,
+                    approved_at: None,
+                    paid_at: None,
+                };
+                store::insert_batch(c, &batch)?;
+                store::set_lines(c, &b2, &rows)?;
+                Ok(Ok(batch))
+            })
+        })
+        .await;
+    let batch = match out {
+        // The same key raced in from another request: answer with that batch.
+        Err(StoreError::Conflict(_)) if key.is_some() => {
+            let k = key.unwrap_or_default();
+            let b = state
+                .db
+                .run(move |c| store::batch_by_key(c, &agency, &k))
+                .await?
+                .ok_or_else(|| ApiError::Conflict("the batch could not be stored".into()))?;
+            return Ok(HttpResponse::Ok().json(batch_view(&b)));
+        }
+        other => other??,
+    };
+    Ok(HttpResponse::Created()
+        .insert_header(("location", format!("/v1/reconciliations/{}", batch.id)))
+        .json(batch_view(&batch)))
+}
+
+async fn visible_batch(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+) -> ApiResult<(BatchRow, Vec<LineRow>)> {
+    who.require(&[Role::Guarantor, Role::Government, Role::Admin])?;
+    let i = id.to_string();
+    let (b, lines) = state
+        .db
+        .run(move |c| Ok((store::get_batch(c, &i)?, store::lines(c, &i)?)))
+        .await?;
+    let b = b
+        .filter(|b| {
+            who.role != Role::Guarantor || Some(&b.agency_id) == who.institution_id.as_ref()
+        })
+        .ok_or_else(|| ApiError::NotFound(format!("no claim batch {id}")))?;
+    Ok((b, lines))
+}
+
+/// An agency's claim batches (the government sees all), newest first.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses((status = 200, description = "batches")))]
+#[get("/v1/subsidy-claims")]
+pub async fn list_claims(state: web::Data<AppState>, who: Principal) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Guarantor, Role::Government, Role::Admin])?;
+    let agency =
+        (who.role == Role::Guarantor).then(|| who.institution_id.clone().unwrap_or_default());
+    let rows = state
+        .db
+        .run(move |c| store::list_batches(c, agency.as_deref(), 500))
+        .await?;
+    Ok(
+        HttpResponse::Ok()
+            .json(json!({ "items": rows.iter().map(batch_view).collect::<Vec<_>>() })),
+    )
+}
+
+/// The reconciliation report: the batch, its totals (the sums of its lines) and every line; with the path
+/// ending `.csv`, the lines as CSV.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "the report")))]
+#[get("/v1/reconciliations/{id}")]
+pub async fn reconciliation(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    if let Some(bare) = id.strip_suffix(".csv") {
+        let (_, lines) = visible_batch(&state, &who, bare).await?;
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let io = |e: csv::Error| ApiError::Internal(e.into());
+        w.write_record([
+            "line_no",
+            "contract_no",
+            "from",
+            "to",
+            "status",
+            "claimed",
+            "computed",
+            "approved",
+            "difference",
+            "days",
+            "before_caps",
+            "caps",
+            "reason",
+        ])
+        .map_err(io)?;
+        for l in &lines {
+            w.write_record([
+                l.line_no.to_string(),
+                l.contract_no.clone(),
+                l.from_on.to_string(),
+                l.to_on.to_string(),
+                l.status.clone(),
+                Money::from_fen(l.claimed_fen).to_string(),
+                Money::from_fen(l.computed_fen).to_string(),
+                Money::from_fen(l.approved_fen).to_string(),
+                Money::from_fen(l.difference_fen).to_string(),
+                l.days.to_string(),
+                Money::from_fen(l.before_caps_fen).to_string(),
+                l.caps.replace(',', " "),
+                l.reason.clone().unwrap_or_default(),
+            ])
+            .map_err(io)?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                "content-disposition",
+                format!("attachment; filename=\"reconciliation-{bare}.csv\""),
+            ))
+            .body(bytes));
+    }
+    let (b, lines) = visible_batch(&state, &who, &id).await?;
+    let mut v = batch_view(&b);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("lines".into(), lines.iter().map(line_view).collect());
+    }
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// The government approves a reconciled batch: it is reconciled again against everything approved
+/// meanwhile (so caps, budget and duplicates hold), and its approved lines then count for later claims.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "approved")))]
+#[post("/v1/subsidy-claims/{id}/approve")]
+pub async fn approve(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Government, Role::Admin])?;
+    let i = id.into_inner();
+    let out = state
+        .db
+        .run(move |c| {
+            write_transaction(c, |c| {
+                let Some(mut b) = store::get_batch(c, &i)? else {
+                    return Ok(Err(ApiError::NotFound(format!("no claim batch {i}"))));
+                };
+                if b.status != "reconciled" {
+                    return Ok(Err(ApiError::Conflict(format!(
+                        "claim batch {i} is already {}",
+                        b.status
+                    ))));
+                }
+                let policy = store::get_policy(c, &b.policy_id)?.ok_or(StoreError::NotFound)?;
+                let submitted: Vec<Submitted> = store::lines(c, &i)?
+                    .into_iter()
+                    .map(|l| Submitted {
+                        line_no: l.line_no as usize,
+                        contract_no: l.contract_no,
+                        from: l.from_on,
+                        to: l.to_on,
+                        claimed: Money::from_fen(l.claimed_fen),
+                    })
+                    .collect();
+                let (rows, totals) = claims::reconcile(c, &policy, &b.agency_id, &i, &submitted)?;
+                let at = now();
+                b.status = "approved".into();
+                b.claimed_fen = totals.claimed.fen();
+                b.computed_fen = totals.computed.fen();
+                b.approved_fen = totals.approved.fen();
+                b.difference_fen = totals.difference.fen();
+                b.reconciled_at = at;
+                b.approved_at = Some(at);
+                store::set_lines(c, &i, &rows)?;
+                store::save_batch(c, &b)?;
+                Ok(Ok(b))
+            })
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(batch_view(&out)))
+}
+
+/// The government records that an approved batch was paid.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "paid")))]
+#[post("/v1/subsidy-claims/{id}/paid")]
+pub async fn paid(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Government, Role::Admin])?;
+    let i = id.into_inner();
+    let out = state
+        .db
+        .run(move |c| {
+            write_transaction(c, |c| {
+                let Some(mut b) = store::get_batch(c, &i)? else {
+                    return Ok(Err(ApiError::NotFound(format!("no claim batch {i}"))));
+                };
+                if b.status != "approved" {
+                    return Ok(Err(ApiError::Conflict(format!(
+                        "claim batch {i} is {}; only an approved batch is paid",
+                        b.status
+                    ))));
+                }
+                b.status = "paid".into();
+                b.paid_at = Some(now());
+                store::save_batch(c, &b)?;
+                Ok(Ok(b))
+            })
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(batch_view(&out)))
+}

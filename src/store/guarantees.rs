@@ -1,0 +1,269 @@
+//! Guarantee contracts, fee-subsidy policies, claim batches with their reconciled lines, agencies' net
+//! assets.
+
+use super::schema::{agency_net_assets, claim_batches, claim_lines, guarantees, subsidy_policies};
+use super::{DbConn, Result};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
+#[diesel(table_name = guarantees)]
+pub struct GuaranteeRow {
+    pub id: String,
+    pub agency_id: String,
+    pub contract_no: String,
+    pub firm_uscc: String,
+    pub lender: String,
+    pub loan_amount_fen: i64,
+    pub guaranteed_fen: i64,
+    pub fee_rate: String,
+    pub start_on: chrono::NaiveDate,
+    pub end_on: chrono::NaiveDate,
+    pub released_on: Option<chrono::NaiveDate>,
+    pub called_on: Option<chrono::NaiveDate>,
+    pub compensation_fen: Option<i64>,
+    pub application_id: Option<String>,
+    pub first_loan: bool,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+/// Insert contracts; a contract number the agency already used is a conflict.
+pub fn insert(conn: &mut DbConn, rows: &[GuaranteeRow]) -> Result<()> {
+    for chunk in rows.chunks(500) {
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(guarantees::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+pub fn get(conn: &mut DbConn, id: &str) -> Result<Option<GuaranteeRow>> {
+    Ok(guarantees::table.find(id).first(conn).optional()?)
+}
+
+/// An agency's contracts by their numbers.
+pub fn by_numbers(
+    conn: &mut DbConn,
+    agency: &str,
+    numbers: &[String],
+) -> Result<Vec<GuaranteeRow>> {
+    let mut out = Vec::new();
+    for chunk in numbers.chunks(5_000) {
+        out.extend(
+            guarantees::table
+                .filter(guarantees::agency_id.eq(agency))
+                .filter(guarantees::contract_no.eq_any(chunk.to_vec()))
+                .load::<GuaranteeRow>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    agency: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<GuaranteeRow>> {
+    let mut q = guarantees::table.into_boxed();
+    if let Some(a) = agency {
+        q = q.filter(guarantees::agency_id.eq(a.to_string()));
+    }
+    if let Some(a) = after {
+        q = q.filter(guarantees::id.gt(a.to_string()));
+    }
+    Ok(q.order(guarantees::id.asc()).limit(limit).load(conn)?)
+}
+
+/// Record a release (early repayment) or a call (compensation paid), once, and not before the start or
+/// after the end.
+pub fn end_early(
+    conn: &mut DbConn,
+    id: &str,
+    on: chrono::NaiveDate,
+    compensation_fen: Option<i64>,
+) -> Result<bool> {
+    let base = guarantees::table
+        .find(id)
+        .filter(guarantees::released_on.is_null())
+        .filter(guarantees::called_on.is_null());
+    let n = match compensation_fen {
+        None => diesel::update(base)
+            .set(guarantees::released_on.eq(Some(on)))
+            .execute(conn)?,
+        Some(c) => diesel::update(base)
+            .set((
+                guarantees::called_on.eq(Some(on)),
+                guarantees::compensation_fen.eq(Some(c)),
+            ))
+            .execute(conn)?,
+    };
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
+#[diesel(table_name = subsidy_policies)]
+pub struct PolicyRow {
+    pub id: String,
+    pub name: String,
+    pub spec: String,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+pub fn insert_policy(conn: &mut DbConn, row: &PolicyRow) -> Result<()> {
+    diesel::insert_into(subsidy_policies::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get_policy(conn: &mut DbConn, id: &str) -> Result<Option<PolicyRow>> {
+    Ok(subsidy_policies::table.find(id).first(conn).optional()?)
+}
+
+pub fn list_policies(conn: &mut DbConn) -> Result<Vec<PolicyRow>> {
+    Ok(subsidy_policies::table
+        .order(subsidy_policies::id.asc())
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
+#[diesel(table_name = claim_batches)]
+pub struct BatchRow {
+    pub id: String,
+    pub agency_id: String,
+    pub policy_id: String,
+    pub idempotency_key: Option<String>,
+    pub body_hash: String,
+    pub status: String,
+    pub lines: i32,
+    pub claimed_fen: i64,
+    pub computed_fen: i64,
+    pub approved_fen: i64,
+    pub difference_fen: i64,
+    pub submitted_at: chrono::NaiveDateTime,
+    pub reconciled_at: chrono::NaiveDateTime,
+    pub approved_at: Option<chrono::NaiveDateTime>,
+    pub paid_at: Option<chrono::NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
+#[diesel(table_name = claim_lines)]
+pub struct LineRow {
+    pub batch_id: String,
+    pub line_no: i32,
+    pub contract_no: String,
+    pub guarantee_id: Option<String>,
+    pub firm_uscc: Option<String>,
+    pub from_on: chrono::NaiveDate,
+    pub to_on: chrono::NaiveDate,
+    pub claimed_fen: i64,
+    pub status: String,
+    pub computed_fen: i64,
+    pub approved_fen: i64,
+    pub difference_fen: i64,
+    pub days: i64,
+    /// Days per calendar year, `2026:184,2027:181`.
+    pub year_days: String,
+    pub before_caps_fen: i64,
+    pub caps: String,
+    pub reason: Option<String>,
+}
+
+pub fn insert_batch(conn: &mut DbConn, row: &BatchRow) -> Result<()> {
+    diesel::insert_into(claim_batches::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn save_batch(conn: &mut DbConn, row: &BatchRow) -> Result<()> {
+    diesel::update(claim_batches::table.find(&row.id))
+        .set((
+            claim_batches::status.eq(&row.status),
+            claim_batches::claimed_fen.eq(row.claimed_fen),
+            claim_batches::computed_fen.eq(row.computed_fen),
+            claim_batches::approved_fen.eq(row.approved_fen),
+            claim_batches::difference_fen.eq(row.difference_fen),
+            claim_batches::reconciled_at.eq(row.reconciled_at),
+            claim_batches::approved_at.eq(row.approved_at),
+            claim_batches::paid_at.eq(row.paid_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get_batch(conn: &mut DbConn, id: &str) -> Result<Option<BatchRow>> {
+    Ok(claim_batches::table.find(id).first(conn).optional()?)
+}
+
+pub fn batch_by_key(conn: &mut DbConn, agency: &str, key: &str) -> Result<Option<BatchRow>> {
+    Ok(claim_batches::table
+        .filter(claim_batches::agency_id.eq(agency))
+        .filter(claim_batches::idempotency_key.eq(key))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list_batches(conn: &mut DbConn, agency: Option<&str>, limit: i64) -> Result<Vec<BatchRow>> {
+    let mut q = claim_batches::table.into_boxed();
+    if let Some(a) = agency {
+        q = q.filter(claim_batches::agency_id.eq(a.to_string()));
+    }
+    Ok(q.order(claim_batches::id.desc()).limit(limit).load(conn)?)
+}
+
+/// Replace a batch's lines (a reconciliation is redone when the batch is approved).
+pub fn set_lines(conn: &mut DbConn, batch: &str, rows: &[LineRow]) -> Result<()> {
+    diesel::delete(claim_lines::table.filter(claim_lines::batch_id.eq(batch))).execute(conn)?;
+    for chunk in rows.chunks(1_000) {
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(claim_lines::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+pub fn lines(conn: &mut DbConn, batch: &str) -> Result<Vec<LineRow>> {
+    Ok(claim_lines::table
+        .filter(claim_lines::batch_id.eq(batch))
+        .order(claim_lines::line_no.asc())
+        .load(conn)?)
+}
+
+/// Lines with an approved amount in the policy's approved or paid batches (other than `except`).
+pub fn approved_lines(conn: &mut DbConn, policy: &str, except: &str) -> Result<Vec<LineRow>> {
+    Ok(claim_lines::table
+        .inner_join(claim_batches::table.on(claim_batches::id.eq(claim_lines::batch_id)))
+        .filter(claim_batches::policy_id.eq(policy))
+        .filter(claim_batches::status.eq_any(["approved", "paid"]))
+        .filter(claim_batches::id.ne(except))
+        .filter(claim_lines::guarantee_id.is_not_null())
+        .filter(claim_lines::status.eq_any(["capped", "matched", "over_claimed", "under_claimed"]))
+        .select(LineRow::as_select())
+        .load(conn)?)
+}
+
+/// Report an agency's net assets on a date (a later report for the same date replaces it).
+pub fn report_net_assets(
+    conn: &mut DbConn,
+    agency: &str,
+    as_of: chrono::NaiveDate,
+    fen: i64,
+    at: chrono::NaiveDateTime,
+) -> Result<()> {
+    diesel::delete(
+        agency_net_assets::table
+            .filter(agency_net_assets::agency_id.eq(agency))
+            .filter(agency_net_assets::as_of.eq(as_of)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(agency_net_assets::table)
+        .values((
+            agency_net_assets::agency_id.eq(agency),
+            agency_net_assets::as_of.eq(as_of),
+            agency_net_assets::net_assets_fen.eq(fen),
+            agency_net_assets::reported_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,320 @@
+//! Guarantees and fee subsidies over HTTP: contracts registered singly or in batches that store nothing
+//! unless every row is good; releases and calls; a policy; claim batches reconciled line by line with
+//! totals equal to the sums of lines, idempotent by key, private to their agency; approval makes later
+//! overlapping claims duplicates. Both backends, both caches.
+
+mod common;
+use common::{field_rules, spawn_app, TestApp};
+use credithub::domain::role::Role;
+use serde_json::{json, Value};
+
+async fn send(
+    app: &TestApp,
+    path: &str,
+    key: &str,
+    ct: &str,
+    body: String,
+    idem: Option<&str>,
+) -> (u16, Value) {
+    let mut rb = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(key)
+        .header("content-type", ct)
+        .body(body);
+    if let Some(k) = idem {
+        rb = rb.header("idempotency-key", k);
+    }
+    common::read(rb.send().await.unwrap()).await
+}
+
+async fn get_text(app: &TestApp, path: &str, key: &str) -> (u16, String) {
+    let r = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn contracts_policy_claims_reconciled_approved_and_paid() {
+    let app = spawn_app().await;
+    let agency = app.key(Role::Guarantor, Some("Agency A"), None).await;
+    let other = app.key(Role::Guarantor, Some("Agency B"), None).await;
+    let gov = app.gov_key().await;
+    let firms = app.register_firms(5, 3).await;
+
+    // One contract as JSON.
+    let (status, g) = app
+        .post("/v1/guarantees", Some(&agency), &json!({
+            "contract_no": "G-1", "firm_uscc": firms[0], "lender": "Bank A", "loan_amount": "1000000",
+            "guaranteed": "1000000", "fee_rate": "0.01", "start_on": "2026-01-01", "end_on": "2027-01-01"}))
+        .await;
+    assert_eq!(status, 201, "{g}");
+    // A batch with two bad rows stores nothing and names both.
+    let header = "contract_no,firm_uscc,lender,loan_amount,guaranteed,fee_rate,start_on,end_on\n";
+    let bad = format!(
+        "{header}G-2,{f1},Bank A,2000000,1600000,0.012,2026-03-01,2027-03-01\nG-3,{f1},Bank A,100,200,0.01,2026-01-01,2025-01-01\nG-4,NOT-A-USCC,Bank A,1,1,0.01,2026-01-01,2026-02-01\n",
+        f1 = firms[1]
+    );
+    let (status, p) = send(&app, "/v1/guarantees", &agency, "text/csv", bad, None).await;
+    assert_eq!(status, 422, "{p}");
+    let rules = field_rules(&p);
+    for want in [
+        ("line 3: end_on", "range.order"),
+        ("line 3: guaranteed", "range.order"),
+        ("line 4: firm_uscc", "uscc.length"),
+    ] {
+        assert!(
+            rules
+                .iter()
+                .any(|(f, r)| f == want.0 && r.starts_with(want.1.split('.').next().unwrap())),
+            "{want:?} in {rules:?}"
+        );
+    }
+    let (_, list) = app.get("/v1/guarantees", Some(&agency)).await;
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "nothing of the bad batch was stored"
+    );
+    let good = format!(
+        "{header}G-2,{f1},Bank A,2000000,1600000,0.012,2026-03-01,2027-03-01\nG-3,{f2},Bank B,500000,400000,0.015,2026-01-01,2027-01-01\n",
+        f1 = firms[1],
+        f2 = firms[2]
+    );
+    let (status, r) = send(&app, "/v1/guarantees", &agency, "text/csv", good, None).await;
+    assert_eq!(status, 201, "{r}");
+    assert_eq!(r["created"], 2);
+    let (status, _) = app
+        .post("/v1/guarantees", Some(&agency), &json!({
+            "contract_no": "G-1", "firm_uscc": firms[0], "lender": "Bank A", "loan_amount": "1",
+            "guaranteed": "1", "fee_rate": "0.01", "start_on": "2026-01-01", "end_on": "2027-01-01"}))
+        .await;
+    assert_eq!(status, 409, "a contract number is used once per agency");
+    // G-3 is released early on 2026-04-01: 90 active days.
+    let g3 = list_id(&app, &agency, "G-3").await;
+    let (status, rel) = app
+        .post(
+            &format!("/v1/guarantees/{g3}/release"),
+            Some(&agency),
+            &json!({"on": "2026-04-01"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{rel}");
+    assert_eq!(
+        app.post(
+            &format!("/v1/guarantees/{g3}/call"),
+            Some(&agency),
+            &json!({"on": "2026-05-01", "compensation": "1"})
+        )
+        .await
+        .0,
+        409
+    );
+    assert_eq!(
+        app.post(
+            &format!("/v1/guarantees/{g3}/release"),
+            Some(&other),
+            &json!({"on": "2026-04-01"})
+        )
+        .await
+        .0,
+        404
+    );
+
+    // The policy: half the fee, fee rate at most 1.5%, 6,000 a contract.
+    let (status, p) = app
+        .post("/v1/subsidy-policies", Some(&gov), &json!({
+            "name": "test", "window_from": "2025-01-01", "window_to": "2026-12-31",
+            "rules": [{"type": "size_class", "any_of": ["micro", "small", "medium"]}, {"type": "bogus"}],
+            "formula": {"kind": "share_of_fee", "share": "0.5"}, "max_fee_rate": "0.015", "cap_per_contract": "6000"}))
+        .await;
+    assert_eq!(status, 422, "{p}");
+    assert_eq!(
+        field_rules(&p),
+        vec![("rules[1].type".to_string(), "rule.unknown_type".to_string())]
+    );
+    let (status, p) = app
+        .post("/v1/subsidy-policies", Some(&gov), &json!({
+            "name": "test", "window_from": "2025-01-01", "window_to": "2026-12-31",
+            "formula": {"kind": "share_of_fee", "share": "0.5"}, "max_fee_rate": "0.015", "cap_per_contract": "6000"}))
+        .await;
+    assert_eq!(status, 201, "{p}");
+    let policy = p["id"].as_str().unwrap().to_string();
+
+    let claim = "contract_no,from,to,claimed\n\
+                 G-1,2026-01-01,2026-07-01,2479.45\n\
+                 G-2,2026-03-01,2027-03-01,9000\n\
+                 G-3,2026-01-01,2027-01-01,500\n\
+                 G-9,2026-01-01,2026-02-01,10\n\
+                 G-1,2026-06-01,2026-08-01,100\n"
+        .to_string();
+    let path = format!("/v1/subsidy-claims?policy_id={policy}");
+    let (status, b) = send(
+        &app,
+        &path,
+        &agency,
+        "text/csv",
+        claim.clone(),
+        Some("batch-1"),
+    )
+    .await;
+    assert_eq!(status, 201, "{b}");
+    let id = b["id"].as_str().unwrap().to_string();
+    // The same batch again is the same batch; the key with another body is refused.
+    let (status, again) = send(
+        &app,
+        &path,
+        &agency,
+        "text/csv",
+        claim.clone(),
+        Some("batch-1"),
+    )
+    .await;
+    assert_eq!((status, again["id"].as_str()), (200, Some(id.as_str())));
+    let (status, _) = send(
+        &app,
+        &path,
+        &agency,
+        "text/csv",
+        claim.replace("500", "501"),
+        Some("batch-1"),
+    )
+    .await;
+    assert_eq!(status, 409);
+
+    let (status, rep) = app
+        .get(&format!("/v1/reconciliations/{id}"), Some(&agency))
+        .await;
+    assert_eq!(status, 200, "{rep}");
+    let lines = rep["lines"].as_array().unwrap();
+    let st: Vec<&str> = lines
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    // G-1: 181 days of 10,000 × 1% × 0.5 = 2,479.45 matched; G-2: 1,600,000 × 1.2% × 0.5 = 9,600 cut
+    // to 6,000; G-3: 400,000 × 1.5% × 0.5 × 90/365 = 739.73, claimed 500; G-9 unknown; G-1 again overlaps.
+    assert_eq!(
+        st,
+        [
+            "matched",
+            "capped",
+            "under_claimed",
+            "unknown_contract",
+            "duplicate"
+        ]
+    );
+    assert_eq!(lines[1]["approved"], "6000.00");
+    assert_eq!(lines[1]["caps"], json!(["per_contract"]));
+    assert_eq!(lines[2]["computed"], "739.73");
+    assert_eq!(lines[2]["days"], 90);
+    let sum = |k: &str| -> i64 {
+        lines
+            .iter()
+            .map(|l| (l[k].as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64)
+            .sum()
+    };
+    for k in ["claimed", "computed", "approved", "difference"] {
+        let total =
+            (rep["totals"][k].as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64;
+        assert_eq!(total, sum(k), "{k}");
+    }
+    assert_eq!(rep["totals"]["approved"], "8979.45");
+    let (status, csv) = get_text(&app, &format!("/v1/reconciliations/{id}.csv"), &agency).await;
+    assert_eq!(status, 200);
+    assert!(
+        csv.lines()
+            .nth(2)
+            .unwrap()
+            .contains("capped,9000.00,6000.00,6000.00,3000.00"),
+        "{csv}"
+    );
+    // Another agency sees nothing of it.
+    assert_eq!(
+        app.get(&format!("/v1/reconciliations/{id}"), Some(&other))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        app.get("/v1/subsidy-claims", Some(&other)).await.1["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    // Approved, its lines count: a later claim overlapping G-1's approved half-year is a duplicate, and
+    // G-2's cap is used up.
+    assert_eq!(
+        app.post(
+            &format!("/v1/subsidy-claims/{id}/paid"),
+            Some(&gov),
+            &json!({})
+        )
+        .await
+        .0,
+        409
+    );
+    assert_eq!(
+        app.post(
+            &format!("/v1/subsidy-claims/{id}/approve"),
+            Some(&agency),
+            &json!({})
+        )
+        .await
+        .0,
+        403
+    );
+    let (status, a) = app
+        .post(
+            &format!("/v1/subsidy-claims/{id}/approve"),
+            Some(&gov),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["status"], "approved");
+    let later =
+        "contract_no,from,to,claimed\nG-1,2026-03-01,2026-09-01,1\nG-2,2026-03-01,2026-04-01,1\n"
+            .to_string();
+    let (_, b2) = send(&app, &path, &agency, "text/csv", later, Some("batch-2")).await;
+    let (_, rep2) = app
+        .get(
+            &format!("/v1/reconciliations/{}", b2["id"].as_str().unwrap()),
+            Some(&agency),
+        )
+        .await;
+    let st: Vec<&str> = rep2["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(st, ["duplicate", "duplicate"], "{rep2}");
+    let (status, paid) = app
+        .post(
+            &format!("/v1/subsidy-claims/{id}/paid"),
+            Some(&gov),
+            &json!({}),
+        )
+        .await;
+    assert_eq!((status, paid["status"].as_str()), (200, Some("paid")));
+}
+
+async fn list_id(app: &TestApp, key: &str, no: &str) -> String {
+    let (_, list) = app.get("/v1/guarantees", Some(key)).await;
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["contract_no"] == no)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
