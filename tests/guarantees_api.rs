@@ -304,6 +304,71 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
         )
         .await;
     assert_eq!((status, paid["status"].as_str()), (200, Some("paid")));
+
+    // Monitoring: a called contract, net assets, and the flags they raise.
+    let (status, g5) = app
+        .post("/v1/guarantees", Some(&agency), &json!({
+            "contract_no": "G-5", "firm_uscc": firms[0], "lender": "Bank A", "loan_amount": "500000",
+            "guaranteed": "500000", "fee_rate": "0.02", "start_on": "2026-01-15", "end_on": "2027-01-15"}))
+        .await;
+    assert_eq!(status, 201, "{g5}");
+    let g5 = g5["id"].as_str().unwrap();
+    let (status, c) = app
+        .post(
+            &format!("/v1/guarantees/{g5}/call"),
+            Some(&agency),
+            &json!({"on": "2026-06-01", "compensation": "300000"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{c}");
+    let agency_id = c["agency_id"].as_str().unwrap();
+    let metrics = format!("/v1/guarantors/{agency_id}/metrics?from=2026-01-01&to=2027-01-01");
+    let (_, m) = app.get(&metrics, Some(&agency)).await;
+    assert!(
+        m["flags"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("net_assets_missing"),
+        "{m}"
+    );
+    let (status, _) = app
+        .post(
+            &format!("/v1/guarantors/{agency_id}/net-assets"),
+            Some(&agency),
+            &json!({"as_of": "2025-12-31", "net_assets": "1000000"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        app.post(
+            &format!("/v1/guarantors/{agency_id}/net-assets"),
+            Some(&other),
+            &json!({"as_of": "2025-12-31", "net_assets": "1"})
+        )
+        .await
+        .0,
+        404
+    );
+    let (status, m) = app.get(&metrics, Some(&gov)).await;
+    assert_eq!(status, 200, "{m}");
+    // In force on 2026-12-31: G-1 (1,000,000) and G-2 (1,600,000): leverage 2.6.
+    assert_eq!(m["balance"], "2600000.00");
+    assert_eq!(m["leverage"], "2.6");
+    // Paid 300,000 on G-5 / ended in 2026: G-3 released (400,000) and G-5 called (500,000).
+    assert_eq!(m["compensation_rate"], "0.3333");
+    assert_eq!(m["subsidies_approved"], "8979.45");
+    assert_eq!(m["subsidies_paid"], "8979.45");
+    let flags: Vec<&str> = m["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        flags[0].starts_with("leverage_low") && flags[1].starts_with("compensation_high"),
+        "{flags:?}"
+    );
+    assert_eq!(app.get(&metrics, Some(&other)).await.0, 404);
 }
 
 async fn list_id(app: &TestApp, key: &str, no: &str) -> String {

@@ -1010,3 +1010,134 @@ pub async fn paid(
         .await??;
     Ok(HttpResponse::Ok().json(batch_view(&out)))
 }
+
+fn own_agency(who: &Principal, id: &str) -> ApiResult<()> {
+    match who.role {
+        Role::Government | Role::Admin => Ok(()),
+        Role::Guarantor if who.institution_id.as_deref() == Some(id) => Ok(()),
+        Role::Guarantor => Err(ApiError::NotFound(format!(
+            "no guarantee agency {id} for this key"
+        ))),
+        other => Err(ApiError::Forbidden(format!(
+            "a {other} key does not read agency figures"
+        ))),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetAssets {
+    /// YYYY-MM-DD: the balance-sheet date.
+    pub as_of: String,
+    /// Yuan.
+    pub net_assets: String,
+}
+
+/// The agency reports its net assets on a date (leverage divides by the latest one).
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 201, description = "recorded")))]
+#[post("/v1/guarantors/{id}/net-assets")]
+pub async fn report_net_assets(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<NetAssets>,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Guarantor])?;
+    own_agency(&who, &id)?;
+    let mut errors = Vec::new();
+    let v = json!({"as_of": body.0.as_of, "net_assets": body.0.net_assets});
+    let as_of = date_field(&v, "as_of", "", &mut errors);
+    let amount = money_field(&v, "net_assets", "", &mut errors);
+    let (Some(as_of), Some(amount), true) = (as_of, amount, errors.is_empty()) else {
+        return Err(ApiError::fields(errors));
+    };
+    let a = id.into_inner();
+    let agency = a.clone();
+    state
+        .db
+        .run(move |c| store::report_net_assets(c, &agency, as_of, amount.fen(), now()))
+        .await?;
+    Ok(HttpResponse::Created().json(json!({"agency_id": a, "as_of": as_of, "net_assets": amount})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    /// YYYY-MM-DD, inclusive.
+    pub from: String,
+    /// YYYY-MM-DD, exclusive.
+    pub to: String,
+}
+
+/// An agency's figures over `[from, to)` (Art 28): leverage at the end, compensation rate, small and micro
+/// share, average fee rate, subsidies approved and paid, with flags (leverage < 5, compensation > 5%).
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path), ("from" = String, Query), ("to" = String, Query)),
+    responses((status = 200, description = "metrics")))]
+#[get("/v1/guarantors/{id}/metrics")]
+pub async fn metrics(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    q: Query<Period>,
+) -> ApiResult<HttpResponse> {
+    own_agency(&who, &id)?;
+    let mut errors = Vec::new();
+    let v = json!({"from": q.0.from, "to": q.0.to});
+    let from = date_field(&v, "from", "", &mut errors);
+    let to = date_field(&v, "to", "", &mut errors);
+    if let (Some(f), Some(t)) = (from, to) {
+        if t <= f {
+            errors.push(FieldError::new(
+                "to",
+                "range.order",
+                "to must be after from (the period is [from, to))",
+            ));
+        }
+    }
+    let (Some(from), Some(to), true) = (from, to, errors.is_empty()) else {
+        return Err(ApiError::fields(errors));
+    };
+    let agency = id.into_inner();
+    let a = agency.clone();
+    let (rows, net, (approved, paid_out)) = state
+        .db
+        .run(move |c| {
+            let last = to.pred_opt().unwrap_or(to);
+            // Instants in UTC for dates in China Standard Time.
+            let utc = |d: NaiveDate| {
+                d.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::hours(8)
+            };
+            Ok((
+                store::with_size_class(c, &a)?,
+                store::net_assets_on(c, &a, last)?,
+                store::subsidies_between(c, &a, utc(from), utc(to))?,
+            ))
+        })
+        .await?;
+    let gs: Vec<crate::domain::agency::Guarantee> = rows
+        .iter()
+        .map(|(g, class)| {
+            let early = [g.released_on, g.called_on].into_iter().flatten().min();
+            crate::domain::agency::Guarantee {
+                guaranteed: Money::from_fen(g.guaranteed_fen),
+                fee_rate: g.fee_rate.parse().unwrap_or_default(),
+                start: g.start_on,
+                active_end: early.map_or(g.end_on, |e| e.min(g.end_on)),
+                called_on: g.called_on,
+                compensation: g.compensation_fen.map(Money::from_fen),
+                size_class: crate::domain::SizeClass::parse(class),
+            }
+        })
+        .collect();
+    let m = crate::domain::agency::metrics(&gs, net.map(Money::from_fen), from, to);
+    let mut v = serde_json::to_value(&m).map_err(|e| ApiError::Internal(e.into()))?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("agency_id".into(), json!(agency));
+        o.insert(
+            "subsidies_approved".into(),
+            json!(Money::from_fen(approved)),
+        );
+        o.insert("subsidies_paid".into(), json!(Money::from_fen(paid_out)));
+    }
+    Ok(HttpResponse::Ok().json(v))
+}

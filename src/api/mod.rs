@@ -102,6 +102,7 @@ impl utoipa::Modify for BearerAuth {
         guarantees::create_guarantees, guarantees::list_guarantees, guarantees::release, guarantees::call_guarantee,
         guarantees::create_policy, guarantees::list_policies, guarantees::submit_claims, guarantees::list_claims,
         guarantees::reconciliation, guarantees::approve, guarantees::paid,
+        guarantees::report_net_assets, guarantees::metrics,
     ),
     components(schemas(error::Problem, error::FieldError)),
     modifiers(&BearerAuth),
@@ -181,6 +182,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(guarantees::reconciliation)
         .service(guarantees::approve)
         .service(guarantees::paid)
+        .service(guarantees::report_net_assets)
+        .service(guarantees::metrics)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
         .service(web::redirect("/docs", "/docs/"));
 }

@@ -267,3 +267,53 @@ pub fn report_net_assets(
         .execute(conn)?;
     Ok(())
 }
+
+/// An agency's contracts with their borrowers' size classes (monitoring).
+pub fn with_size_class(conn: &mut DbConn, agency: &str) -> Result<Vec<(GuaranteeRow, String)>> {
+    use super::schema::firms;
+    Ok(guarantees::table
+        .inner_join(firms::table.on(firms::uscc.eq(guarantees::firm_uscc)))
+        .filter(guarantees::agency_id.eq(agency))
+        .select((GuaranteeRow::as_select(), firms::size_class))
+        .load(conn)?)
+}
+
+/// The agency's latest net assets reported for a date on or before `day`.
+pub fn net_assets_on(
+    conn: &mut DbConn,
+    agency: &str,
+    day: chrono::NaiveDate,
+) -> Result<Option<i64>> {
+    Ok(agency_net_assets::table
+        .filter(agency_net_assets::agency_id.eq(agency))
+        .filter(agency_net_assets::as_of.le(day))
+        .order(agency_net_assets::as_of.desc())
+        .select(agency_net_assets::net_assets_fen)
+        .first(conn)
+        .optional()?)
+}
+
+/// Subsidies approved and paid to an agency with their approval / payment in `[from, to)`.
+pub fn subsidies_between(
+    conn: &mut DbConn,
+    agency: &str,
+    from: chrono::NaiveDateTime,
+    to: chrono::NaiveDateTime,
+) -> Result<(i64, i64)> {
+    let batches: Vec<BatchRow> = claim_batches::table
+        .filter(claim_batches::agency_id.eq(agency))
+        .filter(claim_batches::status.eq_any(["approved", "paid"]))
+        .load(conn)?;
+    let within = |t: Option<chrono::NaiveDateTime>| t.is_some_and(|t| from <= t && t < to);
+    let approved = batches
+        .iter()
+        .filter(|b| within(b.approved_at))
+        .map(|b| b.approved_fen)
+        .sum();
+    let paid = batches
+        .iter()
+        .filter(|b| within(b.paid_at))
+        .map(|b| b.approved_fen)
+        .sum();
+    Ok((approved, paid))
+}
