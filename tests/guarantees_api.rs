@@ -233,6 +233,44 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
             .contains("capped,9000.00,6000.00,6000.00,3000.00"),
         "{csv}"
     );
+    // The workbook opens, its amounts are numbers, and its totals match the JSON report.
+    let r = app
+        .client
+        .get(app.url(&format!("/v1/reconciliations/{id}.xlsx")))
+        .bearer_auth(&agency)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    use calamine::{Data, Reader};
+    let summary = wb.worksheet_range("Summary").unwrap();
+    let lines_sheet = wb.worksheet_range("Lines").unwrap();
+    let fen = |d: &Data| match d {
+        Data::Float(f) => (f * 100.0).round() as i64,
+        other => panic!("not a number: {other:?}"),
+    };
+    let rows: Vec<_> = lines_sheet.rows().skip(1).collect();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[1][4], Data::String("capped".into()));
+    for (col, key, summary_row) in [
+        (5, "claimed", 5),
+        (6, "computed", 6),
+        (7, "approved", 7),
+        (8, "difference", 8),
+    ] {
+        let sheet_sum: i64 = rows.iter().map(|r| fen(&r[col])).sum();
+        let json_total =
+            (rep["totals"][key].as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64;
+        assert_eq!(sheet_sum, json_total, "{key}");
+        assert_eq!(
+            fen(summary.get((summary_row, 1)).unwrap()),
+            json_total,
+            "{key}"
+        );
+    }
     // Another agency sees nothing of it.
     assert_eq!(
         app.get(&format!("/v1/reconciliations/{id}"), Some(&other))

@@ -917,12 +917,112 @@ pub async fn reconciliation(
             ))
             .body(bytes));
     }
+    if let Some(bare) = id.strip_suffix(".xlsx") {
+        let (b, lines) = visible_batch(&state, &who, bare).await?;
+        let bytes = xlsx(&b, &lines).map_err(|e| ApiError::Internal(e.into()))?;
+        return Ok(HttpResponse::Ok()
+            .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            .insert_header((
+                "content-disposition",
+                format!("attachment; filename=\"reconciliation-{bare}.xlsx\""),
+            ))
+            .body(bytes));
+    }
     let (b, lines) = visible_batch(&state, &who, &id).await?;
     let mut v = batch_view(&b);
     if let Some(o) = v.as_object_mut() {
         o.insert("lines".into(), lines.iter().map(line_view).collect());
     }
     Ok(HttpResponse::Ok().json(v))
+}
+
+/// The report as a workbook: a `Summary` sheet (batch, status, totals) and a `Lines` sheet, amounts as
+/// numbers formatted `#,##0.00` (yuan; exact in storage, a spreadsheet's numbers hold them to the fen).
+pub fn xlsx(b: &BatchRow, lines: &[LineRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let yuan = |fen: i64| fen as f64 / 100.0;
+    let money = Format::new().set_num_format("#,##0.00");
+    let bold = Format::new().set_bold();
+    let mut wb = Workbook::new();
+    let s = wb.add_worksheet();
+    s.set_name("Summary")?;
+    s.set_column_width(0, 22)?;
+    s.set_column_width(1, 40)?;
+    for (r, (k, v)) in [
+        ("batch", b.id.as_str()),
+        ("agency", b.agency_id.as_str()),
+        ("policy", b.policy_id.as_str()),
+        ("status", b.status.as_str()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        s.write_with_format(r as u32, 0, k, &bold)?;
+        s.write(r as u32, 1, v)?;
+    }
+    s.write_with_format(4, 0, "lines", &bold)?;
+    s.write(4, 1, b.lines)?;
+    for (i, (k, fen)) in [
+        ("claimed", b.claimed_fen),
+        ("computed", b.computed_fen),
+        ("approved", b.approved_fen),
+        ("difference", b.difference_fen),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = 5 + i as u32;
+        s.write_with_format(r, 0, k, &bold)?;
+        s.write_with_format(r, 1, yuan(fen), &money)?;
+    }
+    s.write_with_format(9, 0, "reconciled at", &bold)?;
+    s.write(9, 1, ts(b.reconciled_at))?;
+    let l = wb.add_worksheet();
+    l.set_name("Lines")?;
+    let head = [
+        "line",
+        "contract",
+        "from",
+        "to",
+        "status",
+        "claimed",
+        "computed",
+        "approved",
+        "difference",
+        "days",
+        "before caps",
+        "caps",
+        "reason",
+    ];
+    for (c, h) in head.iter().enumerate() {
+        l.write_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (i, x) in lines.iter().enumerate() {
+        let r = i as u32 + 1;
+        l.write(r, 0, x.line_no)?;
+        l.write(r, 1, x.contract_no.as_str())?;
+        l.write(r, 2, x.from_on.to_string())?;
+        l.write(r, 3, x.to_on.to_string())?;
+        l.write(r, 4, x.status.as_str())?;
+        for (c, fen) in [
+            x.claimed_fen,
+            x.computed_fen,
+            x.approved_fen,
+            x.difference_fen,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            l.write_with_format(r, 5 + c as u16, yuan(fen), &money)?;
+        }
+        l.write(r, 9, x.days as f64)?;
+        l.write_with_format(r, 10, yuan(x.before_caps_fen), &money)?;
+        l.write(r, 11, x.caps.replace(',', " "))?;
+        l.write(r, 12, x.reason.clone().unwrap_or_default())?;
+    }
+    l.set_column_width(1, 16)?;
+    l.set_column_width(12, 60)?;
+    wb.save_to_buffer()
 }
 
 /// The government approves a reconciled batch: it is reconciled again against everything approved
