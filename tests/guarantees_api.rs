@@ -421,3 +421,48 @@ async fn list_id(app: &TestApp, key: &str, no: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+#[tokio::test]
+async fn an_approved_guaranteed_loan_makes_the_guarantee_contract() {
+    let app = spawn_app().await;
+    let agency = app.key(Role::Guarantor, Some("Agency A"), None).await;
+    let bank = app.key(Role::Bank, Some("Bank A"), None).await;
+    let firm = app.register_firms(9, 1).await.remove(0);
+    let firm_key = app.key(Role::Firm, None, Some(&firm)).await;
+    let (_, scheme) = app
+        .post("/v1/products", Some(&agency), &json!({
+            "kind": "guarantee_scheme", "name": "scheme", "amount_min": "100000", "amount_max": "5000000",
+            "term_min_months": 3, "term_max_months": 36, "fee_rate": "0.01", "coverage_ratio": "0.8",
+            "valid_from": "2026-01-01"}))
+        .await;
+    let (status, product) = app
+        .post("/v1/products", Some(&bank), &json!({
+            "kind": "bank_loan", "subtype": "medium_long_term", "name": "guaranteed", "amount_min": "100000",
+            "amount_max": "3000000", "term_min_months": 6, "term_max_months": 36, "rate_min": "0.035",
+            "guarantee_scheme_id": scheme["id"], "valid_from": "2026-01-01"}))
+        .await;
+    assert_eq!(status, 201, "{product}");
+    let (status, a) = app
+        .post("/v1/applications", Some(&firm_key), &json!({
+            "product_id": product["id"], "amount": "1000000", "term_months": 12, "confirm_consent": true}))
+        .await;
+    assert_eq!(status, 201, "{a}");
+    let id = a["id"].as_str().unwrap();
+    let (status, a) = app
+        .post(
+            &format!("/v1/applications/{id}/decision"),
+            Some(&bank),
+            &json!({"decision": "approve", "rate": "0.035", "amount": "900000"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{a}");
+    let (_, list) = app.get("/v1/guarantees", Some(&agency)).await;
+    let g = &list["items"][0];
+    assert_eq!(g["contract_no"], format!("APP-{id}"));
+    assert_eq!(g["application_id"], id);
+    assert_eq!(g["firm_uscc"], firm);
+    assert_eq!(g["lender"], "Bank A");
+    assert_eq!(g["loan_amount"], "900000.00");
+    assert_eq!(g["guaranteed"], "720000.00");
+    assert_eq!(g["fee_rate"], "0.01");
+}

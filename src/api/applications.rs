@@ -695,13 +695,56 @@ pub async fn decide(
             a.approved_amount_fen = Some(amount.fen());
             a.approved_rate = Some(rate.normalize().to_string());
             a.approved_term_months = Some(term);
+            // A loan that relies on a government guarantee scheme: the guarantee contract is made now.
+            let mut detail = format!("rate {}, {term} months", rate.normalize());
+            if let Some(scheme) = spec
+                .guarantee_scheme_id
+                .as_ref()
+                .and_then(|sid| products.iter().find(|p| &p.id == sid))
+            {
+                let start = today_cst();
+                let g = crate::store::guarantees::GuaranteeRow {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    agency_id: scheme.institution_id.clone(),
+                    contract_no: format!("APP-{}", a.id),
+                    firm_uscc: a.firm_uscc.clone(),
+                    lender: institutions::get(c, &a.institution_id)?.name,
+                    loan_amount_fen: amount.fen(),
+                    guaranteed_fen: Money::round_yuan(
+                        amount.to_decimal() * scheme.spec.coverage_ratio.unwrap_or(Decimal::ONE),
+                    )
+                    .unwrap_or(amount)
+                    .fen(),
+                    fee_rate: scheme
+                        .spec
+                        .fee_rate
+                        .unwrap_or_default()
+                        .normalize()
+                        .to_string(),
+                    start_on: start,
+                    end_on: start
+                        .checked_add_months(Months::new(term as u32))
+                        .unwrap_or(start),
+                    released_on: None,
+                    called_on: None,
+                    compensation_fen: None,
+                    application_id: Some(a.id.clone()),
+                    first_loan: a.first_loan,
+                    created_at: now(),
+                };
+                detail.push_str(&format!(
+                    "; guarantee contract {} with {}",
+                    g.contract_no, scheme.spec.name
+                ));
+                crate::store::guarantees::insert(c, &[g])?;
+            }
             let e = event(
                 &a,
                 &who2,
                 "approved",
                 Some(amount.fen()),
                 Some(today_cst()),
-                Some(format!("rate {}, {term} months", rate.normalize())),
+                Some(detail),
             );
             Ok(Ok((a, None, e)))
         } else {
