@@ -614,7 +614,7 @@ fn line_view(l: &LineRow) -> Value {
         "computed": Money::from_fen(l.computed_fen),
         "approved": Money::from_fen(l.approved_fen),
         "difference": Money::from_fen(l.difference_fen),
-        "days": l.days,
+        "days": l.days(),
         "before_caps": Money::from_fen(l.before_caps_fen),
         "caps": l.caps.split(',').filter(|c| !c.is_empty()).collect::<Vec<_>>(),
         "reason": l.reason,
@@ -899,7 +899,7 @@ pub async fn reconciliation(
                 Money::from_fen(l.computed_fen).to_string(),
                 Money::from_fen(l.approved_fen).to_string(),
                 Money::from_fen(l.difference_fen).to_string(),
-                l.days.to_string(),
+                l.days().to_string(),
                 Money::from_fen(l.before_caps_fen).to_string(),
                 l.caps.replace(',', " "),
                 l.reason.clone().unwrap_or_default(),
@@ -1015,7 +1015,7 @@ pub fn xlsx(b: &BatchRow, lines: &[LineRow]) -> Result<Vec<u8>, rust_xlsxwriter:
         {
             l.write_with_format(r, 5 + c as u16, yuan(fen), &money)?;
         }
-        l.write(r, 9, x.days as f64)?;
+        l.write(r, 9, x.days() as f64)?;
         l.write_with_format(r, 10, yuan(x.before_caps_fen), &money)?;
         l.write(r, 11, x.caps.replace(',', " "))?;
         l.write(r, 12, x.reason.clone().unwrap_or_default())?;

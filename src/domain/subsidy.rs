@@ -416,7 +416,15 @@ pub fn reconcile(
     }
     let mut ordered: Vec<&ClaimLine> = lines.iter().collect();
     ordered.sort_by_key(|l| l.line_no);
-    let mut seen: Vec<(&str, NaiveDate, NaiveDate, usize)> = Vec::new();
+    // Per contract: the approved periods, and the periods of this batch's lines reconciled so far.
+    let mut approved_periods: HashMap<&str, Vec<&Approved>> = HashMap::new();
+    for a in prior {
+        approved_periods
+            .entry(a.contract_id.as_str())
+            .or_default()
+            .push(a);
+    }
+    let mut seen: HashMap<&str, Vec<(NaiveDate, NaiveDate, usize)>> = HashMap::new();
     let mut out = Vec::with_capacity(lines.len());
     for line in ordered {
         let rejected = |status, reason: Option<String>, days_by_year: &[(i32, i64)]| LineResult {
@@ -447,13 +455,13 @@ pub fn reconcile(
         let period = (line.from, line.to);
         let days_by_year = c.days_by_year(line.from, line.to);
         let days: i64 = days_by_year.iter().map(|d| d.1).sum();
-        let dup_prior = prior
-            .iter()
-            .find(|a| a.contract_id == c.id && overlaps((a.from, a.to), period));
+        let dup_prior = approved_periods
+            .get(c.id.as_str())
+            .and_then(|v| v.iter().find(|a| overlaps((a.from, a.to), period)));
         let dup_batch = seen
-            .iter()
-            .find(|(id, f, t, _)| *id == c.id && overlaps((*f, *t), period))
-            .map(|(_, f, t, n)| (*f, *t, *n));
+            .get(c.id.as_str())
+            .and_then(|v| v.iter().find(|(f, t, _)| overlaps((*f, *t), period)))
+            .copied();
         if let Some(a) = dup_prior {
             out.push(rejected(
                 Status::Duplicate,
@@ -478,7 +486,9 @@ pub fn reconcile(
             continue;
         }
         // Only lines that are reconciled to an amount block later overlapping ones.
-        seen.push((c.id.as_str(), line.from, line.to, line.line_no));
+        seen.entry(c.id.as_str())
+            .or_default()
+            .push((line.from, line.to, line.line_no));
         let raw = policy.formula.amount(c, days);
         let mut amount = raw;
         let mut caps = Vec::new();

@@ -15,9 +15,41 @@ pub fn spec_of(row: &PolicyRow) -> Result<PolicySpec> {
         .map_err(|e| StoreError::Config(format!("policy {}: {e}", row.id)))
 }
 
-/// A stored contract as the subsidy rules see it (its borrower's registry facts and designations).
-pub fn contract(conn: &mut DbConn, g: &GuaranteeRow) -> Result<Contract> {
-    let firm = firms::get(conn, &g.firm_uscc)?;
+/// Stored contracts as the subsidy rules see them (their borrowers' registry facts and the designations
+/// in force when each started), loaded in a few queries however many there are.
+pub fn contracts_of(conn: &mut DbConn, rows: &[GuaranteeRow]) -> Result<HashMap<String, Contract>> {
+    let mut usccs: Vec<String> = rows.iter().map(|g| g.firm_uscc.clone()).collect();
+    usccs.sort();
+    usccs.dedup();
+    let registry: HashMap<String, firms::FirmRow> = firms::get_many(conn, &usccs)?
+        .into_iter()
+        .map(|f| (f.uscc.clone(), f))
+        .collect();
+    let mut designations: HashMap<
+        String,
+        Vec<(String, chrono::NaiveDate, Option<chrono::NaiveDate>)>,
+    > = HashMap::new();
+    for (u, d, from, to) in applications::designations_of(conn, &usccs)? {
+        designations.entry(u).or_default().push((d, from, to));
+    }
+    rows.iter()
+        .map(|g| {
+            let firm = registry.get(&g.firm_uscc).ok_or(StoreError::NotFound)?;
+            let held = designations
+                .get(&g.firm_uscc)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            Ok((g.id.clone(), contract(g, firm, held)))
+        })
+        .collect()
+}
+
+/// One contract, from its row, its borrower and the borrower's designations.
+pub fn contract(
+    g: &GuaranteeRow,
+    firm: &firms::FirmRow,
+    designations: &[(String, chrono::NaiveDate, Option<chrono::NaiveDate>)],
+) -> Contract {
     let mut a = subsidy::borrower(
         &g.firm_uscc,
         SizeClass::parse(&firm.size_class),
@@ -25,15 +57,16 @@ pub fn contract(conn: &mut DbConn, g: &GuaranteeRow) -> Result<Contract> {
         &firm.district,
     );
     a.has_bank_loan = !g.first_loan;
-    a.designations = applications::designations(conn, &g.firm_uscc, g.start_on)?
+    a.designations = designations
         .iter()
-        .filter_map(|d| Designation::parse(d))
+        .filter(|(_, from, to)| *from <= g.start_on && to.is_none_or(|t| t >= g.start_on))
+        .filter_map(|(d, _, _)| Designation::parse(d))
         .collect();
     let early = match (g.released_on, g.called_on) {
         (Some(r), Some(c)) => Some(r.min(c)),
         (r, c) => r.or(c),
     };
-    Ok(Contract {
+    Contract {
         id: g.id.clone(),
         agency_id: g.agency_id.clone(),
         firm_uscc: g.firm_uscc.clone(),
@@ -43,7 +76,7 @@ pub fn contract(conn: &mut DbConn, g: &GuaranteeRow) -> Result<Contract> {
         end: g.end_on,
         early_end: early,
         firm: a,
-    })
+    }
 }
 
 /// A claim line as submitted: the agency's contract number, the period, the amount.
@@ -70,12 +103,11 @@ pub fn reconcile(
     numbers.sort();
     numbers.dedup();
     let rows = store::by_numbers(conn, agency, &numbers)?;
-    let mut by_no: HashMap<String, String> = HashMap::new();
-    let mut contracts: HashMap<String, Contract> = HashMap::new();
-    for g in &rows {
-        by_no.insert(g.contract_no.clone(), g.id.clone());
-        contracts.insert(g.id.clone(), contract(conn, g)?);
-    }
+    let contracts = contracts_of(conn, &rows)?;
+    let by_no: HashMap<String, String> = rows
+        .iter()
+        .map(|g| (g.contract_no.clone(), g.id.clone()))
+        .collect();
     let prior: Vec<Approved> = store::approved_lines(conn, &policy.id, batch_id)?
         .into_iter()
         .filter_map(|l| {
@@ -124,7 +156,6 @@ pub fn reconcile(
                 computed_fen: l.computed.fen(),
                 approved_fen: l.approved.fen(),
                 difference_fen: l.difference.fen(),
-                days: l.days,
                 year_days: year_days_text(&l.days_by_year),
                 before_caps_fen: l.before_caps.fen(),
                 caps: l

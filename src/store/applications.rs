@@ -208,3 +208,25 @@ pub fn set_designations(
     }
     Ok(())
 }
+
+/// A designation held: (firm, designation, granted on, expires on).
+pub type Held = (String, String, chrono::NaiveDate, Option<chrono::NaiveDate>);
+
+/// The designations of many firms.
+pub fn designations_of(conn: &mut DbConn, firms: &[String]) -> Result<Vec<Held>> {
+    let mut out = Vec::new();
+    for chunk in firms.chunks(5_000) {
+        out.extend(
+            firm_designations::table
+                .filter(firm_designations::firm_uscc.eq_any(chunk.to_vec()))
+                .select((
+                    firm_designations::firm_uscc,
+                    firm_designations::designation,
+                    firm_designations::granted_on,
+                    firm_designations::expires_on,
+                ))
+                .load::<Held>(conn)?,
+        );
+    }
+    Ok(out)
+}

@@ -86,3 +86,16 @@ pub fn list(conn: &mut DbConn, filter: &FirmFilter, limit: i64) -> Result<Vec<Fi
 pub fn count(conn: &mut DbConn) -> Result<i64> {
     Ok(firms::table.count().get_result(conn)?)
 }
+
+/// Many firms by USCC (those registered).
+pub fn get_many(conn: &mut DbConn, usccs: &[String]) -> Result<Vec<FirmRow>> {
+    let mut out = Vec::new();
+    for chunk in usccs.chunks(5_000) {
+        out.extend(
+            firms::table
+                .filter(firms::uscc.eq_any(chunk.to_vec()))
+                .load::<FirmRow>(conn)?,
+        );
+    }
+    Ok(out)
+}

@@ -6,7 +6,7 @@ use super::{DbConn, Result};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
-#[diesel(table_name = guarantees)]
+#[diesel(table_name = guarantees, treat_none_as_default_value = false)]
 pub struct GuaranteeRow {
     pub id: String,
     pub agency_id: String,
@@ -28,10 +28,19 @@ pub struct GuaranteeRow {
 
 /// Insert contracts; a contract number the agency already used is a conflict.
 pub fn insert(conn: &mut DbConn, rows: &[GuaranteeRow]) -> Result<()> {
-    for chunk in rows.chunks(500) {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(guarantees::table)
-            .values(chunk)
-            .execute(c))?;
+    match conn {
+        DbConn::Postgres(c) => {
+            diesel::copy_from(guarantees::table)
+                .from_insertable(rows)
+                .execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            for chunk in rows.chunks(1_000) {
+                diesel::insert_into(guarantees::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }
@@ -147,7 +156,7 @@ pub struct BatchRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
-#[diesel(table_name = claim_lines)]
+#[diesel(table_name = claim_lines, treat_none_as_default_value = false)]
 pub struct LineRow {
     pub batch_id: String,
     pub line_no: i32,
@@ -161,8 +170,7 @@ pub struct LineRow {
     pub computed_fen: i64,
     pub approved_fen: i64,
     pub difference_fen: i64,
-    pub days: i64,
-    /// Days per calendar year, `2026:184,2027:181`.
+    /// Days of the period inside the contract's active interval, per calendar year: `2026:184,2027:181`.
     pub year_days: String,
     pub before_caps_fen: i64,
     pub caps: String,
@@ -215,10 +223,19 @@ pub fn list_batches(conn: &mut DbConn, agency: Option<&str>, limit: i64) -> Resu
 /// Replace a batch's lines (a reconciliation is redone when the batch is approved).
 pub fn set_lines(conn: &mut DbConn, batch: &str, rows: &[LineRow]) -> Result<()> {
     diesel::delete(claim_lines::table.filter(claim_lines::batch_id.eq(batch))).execute(conn)?;
-    for chunk in rows.chunks(1_000) {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(claim_lines::table)
-            .values(chunk)
-            .execute(c))?;
+    match conn {
+        DbConn::Postgres(c) => {
+            diesel::copy_from(claim_lines::table)
+                .from_insertable(rows)
+                .execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            for chunk in rows.chunks(1_000) {
+                diesel::insert_into(claim_lines::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }
@@ -316,4 +333,14 @@ pub fn subsidies_between(
         .map(|b| b.approved_fen)
         .sum();
     Ok((approved, paid))
+}
+
+impl LineRow {
+    /// Days of the period inside the contract's active interval.
+    pub fn days(&self) -> i64 {
+        crate::domain::subsidy::parse_year_days(&self.year_days)
+            .iter()
+            .map(|d| d.1)
+            .sum()
+    }
 }

@@ -370,7 +370,6 @@ diesel::table! {
         computed_fen -> BigInt,
         approved_fen -> BigInt,
         difference_fen -> BigInt,
-        days -> BigInt,
         year_days -> Text,
         before_caps_fen -> BigInt,
         caps -> Text,

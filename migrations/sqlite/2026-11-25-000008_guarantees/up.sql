@@ -65,7 +65,6 @@ CREATE TABLE claim_lines (
     computed_fen BIGINT NOT NULL,
     approved_fen BIGINT NOT NULL,
     difference_fen BIGINT NOT NULL,
-    days BIGINT NOT NULL,
     -- days per calendar year ("2026:184,2027:181"): approved amounts count toward yearly caps by them
     year_days TEXT NOT NULL,
     before_caps_fen BIGINT NOT NULL,
