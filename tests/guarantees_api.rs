@@ -154,6 +154,18 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
                  G-1,2026-06-01,2026-08-01,100\n"
         .to_string();
     let path = format!("/v1/subsidy-claims?policy_id={policy}");
+    let bad = "contract_no,from,to,claimed\nG-1,2026-13-01,2026-07-01,1.001\n".to_string();
+    let (status, p) = send(&app, &path, &agency, "text/csv", bad, None).await;
+    assert_eq!(status, 422, "{p}");
+    let rules = field_rules(&p);
+    assert!(
+        rules.contains(&("line 2: from".into(), "date.format".into())),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&("line 2: claimed".into(), "money.precision".into())),
+        "{rules:?}"
+    );
     let (status, b) = send(
         &app,
         &path,

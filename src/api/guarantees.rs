@@ -628,6 +628,101 @@ pub struct ClaimQuery {
     pub policy_id: Option<String>,
 }
 
+/// Claim lines from CSV (`contract_no,from,to,claimed`, header row), every bad cell named by its line.
+fn csv_claim_lines(body: &[u8], errors: &mut Vec<FieldError>) -> ApiResult<Vec<Submitted>> {
+    let mut r = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(body);
+    let headers = r
+        .headers()
+        .map_err(|e| ApiError::BadRequest(format!("the CSV header row: {e}")))?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(ci), Some(fi), Some(ti), Some(ki)) =
+        (col("contract_no"), col("from"), col("to"), col("claimed"))
+    else {
+        return Err(ApiError::field(
+            "body",
+            "csv.columns",
+            "the header row needs the columns contract_no, from, to, claimed",
+        ));
+    };
+    let mut rec = csv::StringRecord::new();
+    let mut out = Vec::new();
+    let mut n = 0;
+    loop {
+        match r.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(ApiError::BadRequest(format!("CSV: {e}"))),
+        }
+        n += 1;
+        let line = rec.position().map_or(n + 1, |p| p.line() as usize);
+        let get = |i: usize| rec.get(i).unwrap_or("");
+        let before = errors.len();
+        let no = get(ci);
+        if no.is_empty() {
+            errors.push(FieldError::new(
+                format!("line {line}: contract_no"),
+                "required",
+                "contract_no is required",
+            ));
+        }
+        let date = |i: usize, f: &str, errors: &mut Vec<FieldError>| {
+            get(i)
+                .parse::<NaiveDate>()
+                .map_err(|_| {
+                    errors.push(FieldError::new(
+                        format!("line {line}: {f}"),
+                        "date.format",
+                        format!("{f} '{}' is not a date YYYY-MM-DD", get(i)),
+                    ))
+                })
+                .ok()
+        };
+        let from = date(fi, "from", errors);
+        let to = date(ti, "to", errors);
+        let claimed = Money::parse_non_negative(get(ki))
+            .map_err(|e| {
+                errors.push(FieldError::new(
+                    format!("line {line}: claimed"),
+                    e.rule(),
+                    format!("claimed '{}' {e}", get(ki)),
+                ))
+            })
+            .ok();
+        if let (Some(f), Some(t)) = (from, to) {
+            if t <= f {
+                errors.push(FieldError::new(
+                    format!("line {line}: to"),
+                    "range.order",
+                    "to must be after from (the period is [from, to))",
+                ));
+            }
+        }
+        if errors.len() == before {
+            if let (Some(from), Some(to), Some(claimed)) = (from, to, claimed) {
+                out.push(Submitted {
+                    line_no: n,
+                    contract_no: no.to_string(),
+                    from,
+                    to,
+                    claimed,
+                });
+            }
+        }
+        if errors.len() > 1000 {
+            errors.push(FieldError::new(
+                "body",
+                "errors.too_many",
+                "more than 1,000 faults; fix these and send the batch again",
+            ));
+            break;
+        }
+    }
+    Ok(out)
+}
+
 fn parse_lines(rows: &[(usize, Value)], errors: &mut Vec<FieldError>) -> Vec<Submitted> {
     let mut out = Vec::new();
     for (n, (line, v)) in rows.iter().enumerate() {
@@ -723,25 +818,29 @@ pub async fn submit_claims(
             return Ok(HttpResponse::Ok().json(batch_view(&b)));
         }
     }
-    let (policy_id, rows) = if kind == "application/json" {
-        let v: Value = parse_json(&body)?;
-        let pid = text_field(&v, "policy_id")
-            .map(str::to_string)
-            .or(q.0.policy_id.clone());
-        let rows: Vec<(usize, Value)> = v
-            .get("lines")
-            .and_then(|l| l.as_array())
-            .ok_or_else(|| ApiError::field("lines", "required", "lines: the claim lines"))?
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                // JSON amounts may be numbers in the body: only strings are exact, so numbers are refused.
-                (i + 1, l.clone())
-            })
-            .collect();
-        (pid, rows)
-    } else {
-        (q.0.policy_id.clone(), rows_of(&kind, &body)?)
+    let mut errors = Vec::new();
+    let (policy_id, lines) = match kind.as_str() {
+        "application/json" => {
+            let v: Value = parse_json(&body)?;
+            let pid = text_field(&v, "policy_id")
+                .map(str::to_string)
+                .or(q.0.policy_id.clone());
+            let rows: Vec<(usize, Value)> = v
+                .get("lines")
+                .and_then(|l| l.as_array())
+                .ok_or_else(|| ApiError::field("lines", "required", "lines: the claim lines"))?
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (i + 1, l.clone()))
+                .collect();
+            (pid, parse_lines(&rows, &mut errors))
+        }
+        // The large batches come as CSV: read straight into claim lines.
+        "text/csv" => (q.0.policy_id.clone(), csv_claim_lines(&body, &mut errors)?),
+        _ => (
+            q.0.policy_id.clone(),
+            parse_lines(&rows_of(&kind, &body)?, &mut errors),
+        ),
     };
     let policy_id = policy_id.ok_or_else(|| {
         ApiError::field(
@@ -750,8 +849,6 @@ pub async fn submit_claims(
             "policy_id: the policy claimed under",
         )
     })?;
-    let mut errors = Vec::new();
-    let lines = parse_lines(&rows, &mut errors);
     if lines.is_empty() && errors.is_empty() {
         errors.push(FieldError::new(
             "lines",
