@@ -8,6 +8,7 @@ use super::money::Money;
 use super::size_class::SizeClass;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -375,19 +376,22 @@ fn round(d: Decimal) -> Money {
 
 /// What earlier approvals and earlier lines of this batch have used of each cap.
 #[derive(Default)]
-struct Usage {
-    contract: HashMap<String, Decimal>,
-    firm_year: HashMap<(String, i32), Decimal>,
+struct Usage<'a> {
+    contract: FxHashMap<&'a str, Decimal>,
+    firm_year: FxHashMap<(&'a str, i32), Decimal>,
     total: Decimal,
 }
 
-impl Usage {
-    fn add(&mut self, contract: &str, firm: &str, days: &[(i32, i64)], amount: Decimal) {
-        *self.contract.entry(contract.to_string()).or_default() += amount;
+impl<'a> Usage<'a> {
+    fn add(&mut self, contract: &'a str, firm: &'a str, days: &[(i32, i64)], amount: Decimal) {
+        if amount.is_zero() {
+            return;
+        }
+        *self.contract.entry(contract).or_default() += amount;
         let all: i64 = days.iter().map(|d| d.1).sum();
         if all > 0 {
             for (y, d) in days {
-                *self.firm_year.entry((firm.to_string(), *y)).or_default() +=
+                *self.firm_year.entry((firm, *y)).or_default() +=
                     amount * Decimal::from(*d) / Decimal::from(all);
             }
         }
@@ -398,11 +402,11 @@ impl Usage {
 /// Reconcile an agency's claim batch under a policy. `contracts` are the agency's own (others are
 /// unknown to it); `prior` are the lines approved earlier under the policy (they take precedence); lines
 /// are taken in line-number order.
-pub fn reconcile(
+pub fn reconcile<'a, S: std::hash::BuildHasher>(
     policy: &Policy,
     agency_id: &str,
-    contracts: &HashMap<String, Contract>,
-    prior: &[Approved],
+    contracts: &'a HashMap<String, Contract, S>,
+    prior: &'a [Approved],
     lines: &[ClaimLine],
 ) -> Reconciliation {
     let mut usage = Usage::default();
@@ -417,14 +421,14 @@ pub fn reconcile(
     let mut ordered: Vec<&ClaimLine> = lines.iter().collect();
     ordered.sort_by_key(|l| l.line_no);
     // Per contract: the approved periods, and the periods of this batch's lines reconciled so far.
-    let mut approved_periods: HashMap<&str, Vec<&Approved>> = HashMap::new();
+    let mut approved_periods: FxHashMap<&str, Vec<&Approved>> = FxHashMap::default();
     for a in prior {
         approved_periods
             .entry(a.contract_id.as_str())
             .or_default()
             .push(a);
     }
-    let mut seen: HashMap<&str, Vec<(NaiveDate, NaiveDate, usize)>> = HashMap::new();
+    let mut seen: FxHashMap<&str, Vec<(NaiveDate, NaiveDate, usize)>> = FxHashMap::default();
     let mut out = Vec::with_capacity(lines.len());
     for line in ordered {
         let rejected = |status, reason: Option<String>, days_by_year: &[(i32, i64)]| LineResult {
@@ -493,7 +497,11 @@ pub fn reconcile(
         let mut amount = raw;
         let mut caps = Vec::new();
         if let Some(cap) = policy.cap_per_contract {
-            let used = usage.contract.get(&c.id).copied().unwrap_or_default();
+            let used = usage
+                .contract
+                .get(c.id.as_str())
+                .copied()
+                .unwrap_or_default();
             let room = (cap.to_decimal() - used).max(Decimal::ZERO);
             if amount > room {
                 amount = room;
@@ -507,7 +515,7 @@ pub fn reconcile(
                 let share = amount * Decimal::from(*d) / Decimal::from(days);
                 let used = usage
                     .firm_year
-                    .get(&(c.firm_uscc.clone(), *y))
+                    .get(&(c.firm_uscc.as_str(), *y))
                     .copied()
                     .unwrap_or_default();
                 let room = (cap.to_decimal() - used).max(Decimal::ZERO);

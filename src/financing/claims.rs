@@ -8,6 +8,7 @@ use crate::domain::subsidy::{
 use crate::domain::{Money, SizeClass};
 use crate::store::guarantees::{self as store, GuaranteeRow, LineRow, PolicyRow};
 use crate::store::{applications, firms, DbConn, Result, StoreError};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 
 pub fn spec_of(row: &PolicyRow) -> Result<PolicySpec> {
@@ -17,7 +18,10 @@ pub fn spec_of(row: &PolicyRow) -> Result<PolicySpec> {
 
 /// Stored contracts as the subsidy rules see them (their borrowers' registry facts and the designations
 /// in force when each started), loaded in a few queries however many there are.
-pub fn contracts_of(conn: &mut DbConn, rows: &[GuaranteeRow]) -> Result<HashMap<String, Contract>> {
+pub fn contracts_of(
+    conn: &mut DbConn,
+    rows: &[GuaranteeRow],
+) -> Result<FxHashMap<String, Contract>> {
     let mut usccs: Vec<String> = rows.iter().map(|g| g.firm_uscc.clone()).collect();
     usccs.sort();
     usccs.dedup();
@@ -104,7 +108,7 @@ pub fn reconcile(
     numbers.dedup();
     let rows = store::by_numbers(conn, agency, &numbers)?;
     let contracts = contracts_of(conn, &rows)?;
-    let by_no: HashMap<String, String> = rows
+    let by_no: FxHashMap<String, String> = rows
         .iter()
         .map(|g| (g.contract_no.clone(), g.id.clone()))
         .collect();
@@ -136,7 +140,7 @@ pub fn reconcile(
         })
         .collect();
     let r = subsidy::reconcile(&spec.policy(&policy.id), agency, &contracts, &prior, &claim);
-    let submitted: HashMap<usize, &Submitted> = lines.iter().map(|l| (l.line_no, l)).collect();
+    let submitted: FxHashMap<usize, &Submitted> = lines.iter().map(|l| (l.line_no, l)).collect();
     let out = r
         .lines
         .iter()
