@@ -7,6 +7,7 @@ use crate::domain::size_class::Indicators;
 use crate::domain::{Money, Standard, Uscc};
 use crate::store::firms::{self, FirmRow};
 use crate::store::{keys, now, Db, StoreError};
+use chrono::NaiveDate;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -206,6 +207,12 @@ pub fn seed(
         ("BANK_KEY", Role::Bank, Some(DEMO_BANK), None),
         ("BANK2_KEY", Role::Bank, Some(DEMO_BANK_2), None),
         ("GUARANTOR_KEY", Role::Guarantor, Some(DEMO_GUARANTOR), None),
+        (
+            "GUARANTOR2_KEY",
+            Role::Guarantor,
+            Some(DEMO_GUARANTOR_2),
+            None,
+        ),
         ("FIRM_KEY", Role::Firm, None, Some(first_firm.as_str())),
     ];
     if let Some(b) = &buyer {
@@ -243,7 +250,7 @@ pub fn seed(
         ),
     };
     if let Some(b) = &buyer {
-        seed_financing(db, &report, b)?;
+        seed_financing(db, &report, b, seed)?;
     }
     Ok(report)
 }
@@ -277,7 +284,12 @@ fn product(
 /// The demo catalogue (all four product types, two banks and the guarantee agency) and, for the first
 /// demo firm, what lets it try them: a receivable its buyer (demo firm 1) has confirmed, an appraised
 /// patent, a 高新技术企业 designation; and a loan maturing soon for the growing firm (a renewal). Seeded once.
-pub fn seed_financing(db: &Db, report: &DemoReport, buyer: &str) -> Result<(), StoreError> {
+pub fn seed_financing(
+    db: &Db,
+    report: &DemoReport,
+    buyer: &str,
+    seed: u64,
+) -> Result<(), StoreError> {
     use crate::store::{applications as apps, institutions, receivables, today_cst};
     use serde_json::json;
     let mut conn = db.conn()?;
@@ -297,6 +309,7 @@ pub fn seed_financing(db: &Db, report: &DemoReport, buyer: &str) -> Result<(), S
     }
     let bank2 = institutions::ensure(&mut conn, DEMO_BANK_2, "bank")?;
     let agency = institutions::ensure(&mut conn, DEMO_GUARANTOR, "guarantor")?;
+    let agency2 = institutions::ensure(&mut conn, DEMO_GUARANTOR_2, "guarantor")?;
     let today = today_cst();
     let from = format!("{}-01-01", chrono::Datelike::year(&today));
     crate::store::backend::write_transaction(&mut conn, |c| {
@@ -420,8 +433,102 @@ pub fn seed_financing(db: &Db, report: &DemoReport, buyer: &str) -> Result<(), S
                 },
             )?;
         }
-        Ok(())
+        seed_guarantees(c, report, seed, &agency.id, &agency2.id)
     })
+}
+
+/// A second demo guarantee agency: thinly capitalised and often called, so its metrics are flagged.
+pub const DEMO_GUARANTOR_2: &str = "东方融资担保 Dongfang Financing Guarantee (demo)";
+
+/// Guarantee data for the reconciliation and monitoring examples: 300 contracts between the two agencies
+/// over the demo firms (some released early, a few called), each agency's net assets, and a fee-subsidy
+/// policy. Contract numbers are `PJ-0000`… (Pujiang) and `DF-0001`… (Dongfang).
+fn seed_guarantees(
+    c: &mut crate::store::DbConn,
+    report: &DemoReport,
+    seed: u64,
+    pujiang: &str,
+    dongfang: &str,
+) -> Result<(), StoreError> {
+    use crate::store::guarantees::{self as g, GuaranteeRow, PolicyRow};
+    let today = crate::store::today_cst();
+    let firms = report.firms_total.max(1) as u64;
+    let at = now();
+    let mut rows = Vec::new();
+    for k in 0..300u64 {
+        let second = k % 2 == 1;
+        let guaranteed = Money::from_yuan(200_000 + (k * 7919 % 30) as i64 * 50_000);
+        let start = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap_or(today)
+            + chrono::Duration::days((k * 13 % 480) as i64);
+        if start >= today {
+            continue;
+        }
+        let end = start
+            .checked_add_months(chrono::Months::new(12))
+            .unwrap_or(start);
+        let mut released_on = None;
+        let mut called_on = None;
+        let mut compensation_fen = None;
+        if k % 17 == 0 && start + chrono::Duration::days(100) < today {
+            released_on = Some(start + chrono::Duration::days(100));
+        } else if second && k % 12 == 1 && start + chrono::Duration::days(150) < today {
+            called_on = Some(start + chrono::Duration::days(150));
+            compensation_fen = Some(guaranteed.fen() * 6 / 10);
+        }
+        rows.push(GuaranteeRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            agency_id: if second { dongfang } else { pujiang }.to_string(),
+            contract_no: format!("{}-{k:04}", if second { "DF" } else { "PJ" }),
+            firm_uscc: demo_firm(seed, k % firms).uscc,
+            lender: if k % 3 == 0 { DEMO_BANK_2 } else { DEMO_BANK }.to_string(),
+            loan_amount_fen: guaranteed.fen() * 5 / 4,
+            guaranteed_fen: guaranteed.fen(),
+            fee_rate: if second && k % 4 == 1 {
+                "0.02"
+            } else if second {
+                "0.012"
+            } else {
+                "0.01"
+            }
+            .to_string(),
+            start_on: start,
+            end_on: end,
+            released_on,
+            called_on,
+            compensation_fen,
+            application_id: None,
+            first_loan: k % 5 == 0,
+            created_at: at,
+        });
+    }
+    g::insert(c, &rows)?;
+    let year_end = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or(today);
+    g::report_net_assets(c, pujiang, year_end, Money::from_yuan(15_000_000).fen(), at)?;
+    g::report_net_assets(
+        c,
+        dongfang,
+        year_end,
+        Money::from_yuan(60_000_000).fen(),
+        at,
+    )?;
+    let spec = serde_json::json!({
+        "name": "上海市小微企业融资担保费补贴 Shanghai small and micro guarantee fee subsidy (demo)",
+        "window_from": "2025-01-01", "window_to": "2026-12-31",
+        "rules": [{"type": "size_class", "any_of": ["micro", "small"]}],
+        "max_fee_rate": "0.015", "formula": {"kind": "share_of_fee", "share": "0.5"},
+        "cap_per_contract": "20000", "cap_per_firm_year": "50000", "budget": "5000000",
+    });
+    let spec: crate::domain::subsidy::PolicySpec = serde_json::from_value(spec)
+        .map_err(|e| StoreError::Config(format!("demo policy: {e}")))?;
+    g::insert_policy(
+        c,
+        &PolicyRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            name: spec.name.clone(),
+            spec: serde_json::to_string(&spec).map_err(|e| StoreError::Config(e.to_string()))?,
+            created_at: at,
+        },
+    )
 }
 
 /// The keys file `source`d by the README's examples.
