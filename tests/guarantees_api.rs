@@ -419,6 +419,50 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
         "{flags:?}"
     );
     assert_eq!(app.get(&metrics, Some(&other)).await.0, 404);
+
+    // An agency reward: 2% a year on the average balance of guarantees at a fee rate of at most 1.5%.
+    let (status, rp) = app
+        .post(
+            "/v1/subsidy-policies",
+            Some(&gov),
+            &json!({
+            "name": "reward", "window_from": "2025-01-01", "window_to": "2026-12-31",
+            "formula": {"kind": "agency_reward", "rate": "0.02"}, "max_fee_rate": "0.015"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{rp}");
+    let rid = rp["id"].as_str().unwrap();
+    let (status, r) = app
+        .get(
+            &format!(
+                "/v1/subsidy-policies/{rid}/rewards/{agency_id}?from=2026-01-01&to=2027-01-01"
+            ),
+            Some(&agency),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    // G-1 1,000,000 × 365 days + G-2 1,600,000 × 306 + G-3 400,000 × 90 (released) = 890,600,000 / 365
+    assert_eq!(r["average_balance"], "2440000.00");
+    assert_eq!(r["reward"], "48800.00");
+    assert_eq!(r["eligible_contracts"], 3);
+    assert_eq!(
+        r["excluded"][0]["reason"],
+        "fee rate 0.02, the policy allows at most 0.015"
+    );
+    let (status, p) = send(
+        &app,
+        &format!("/v1/subsidy-claims?policy_id={rid}"),
+        &agency,
+        "text/csv",
+        "contract_no,from,to,claimed\nG-1,2026-01-01,2026-02-01,1\n".into(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422, "{p}");
+    assert_eq!(
+        field_rules(&p),
+        vec![("policy_id".to_string(), "policy.kind".to_string())]
+    );
 }
 
 async fn list_id(app: &TestApp, key: &str, no: &str) -> String {

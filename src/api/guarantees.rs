@@ -878,6 +878,16 @@ pub async fn submit_claims(
                         format!("no subsidy policy {pid}"),
                     )));
                 };
+                if matches!(
+                    claims::spec_of(&policy)?.formula,
+                    crate::domain::subsidy::Formula::AgencyReward { .. }
+                ) {
+                    return Ok(Err(ApiError::field(
+                        "policy_id",
+                        "policy.kind",
+                        format!("policy {pid} is an agency reward: it is computed (GET /v1/subsidy-policies/{pid}/rewards/{{agency}}), not claimed"),
+                    )));
+                }
                 let (rows, totals) = claims::reconcile(c, &policy, &a2, &b2, &lines)?;
                 let batch = BatchRow {
                     id: b2.clone(),
@@ -1337,4 +1347,72 @@ pub async fn metrics(
         o.insert("subsidies_paid".into(), json!(Money::from_fen(paid_out)));
     }
     Ok(HttpResponse::Ok().json(v))
+}
+
+/// An agency's reward under an `agency_reward` policy over `[from, to)`: its eligible guarantees' average
+/// balance and the reward on it, with the contracts left out and why.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path), ("agency" = String, Path),
+    ("from" = String, Query), ("to" = String, Query)), responses((status = 200, description = "the reward")))]
+#[get("/v1/subsidy-policies/{id}/rewards/{agency}")]
+pub async fn agency_reward(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+    q: Query<Period>,
+) -> ApiResult<HttpResponse> {
+    let (pid, agency) = path.into_inner();
+    own_agency(&who, &agency)?;
+    let mut errors = Vec::new();
+    let v = json!({"from": q.0.from, "to": q.0.to});
+    let from = date_field(&v, "from", "", &mut errors);
+    let to = date_field(&v, "to", "", &mut errors);
+    if let (Some(f), Some(t)) = (from, to) {
+        if t <= f {
+            errors.push(FieldError::new(
+                "to",
+                "range.order",
+                "to must be after from (the period is [from, to))",
+            ));
+        }
+    }
+    let (Some(from), Some(to), true) = (from, to, errors.is_empty()) else {
+        return Err(ApiError::fields(errors));
+    };
+    let (p2, a2) = (pid.clone(), agency.clone());
+    let (policy, contracts) = state
+        .db
+        .run(move |c| {
+            let Some(policy) = store::get_policy(c, &p2)? else {
+                return Ok((None, Vec::new()));
+            };
+            let rows = store::list(c, Some(&a2), None, i64::MAX)?;
+            let contracts = claims::contracts_of(c, &rows)?;
+            let mut list: Vec<_> = contracts.into_values().collect();
+            list.sort_by(|x, y| x.id.cmp(&y.id));
+            Ok((Some(policy), list))
+        })
+        .await?;
+    let policy = policy.ok_or_else(|| ApiError::NotFound(format!("no subsidy policy {pid}")))?;
+    let spec = claims::spec_of(&policy)?;
+    let reward = crate::domain::subsidy::agency_reward(&spec.policy(&pid), &contracts, from, to)
+        .ok_or_else(|| {
+            ApiError::field(
+                "id",
+                "policy.kind",
+                format!(
+                    "policy {pid} is a fee subsidy, claimed line by line, not an agency reward"
+                ),
+            )
+        })?;
+    Ok(HttpResponse::Ok().json(json!({
+        "policy_id": pid,
+        "agency_id": agency,
+        "from": reward.from,
+        "to": reward.to,
+        "days": reward.days,
+        "eligible_contracts": reward.eligible,
+        "average_balance": reward.average_balance,
+        "reward": reward.reward,
+        "excluded": reward.excluded.iter().map(|(id, why)| json!({"guarantee_id": id, "reason": why})).collect::<Vec<_>>(),
+    })))
 }

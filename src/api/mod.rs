@@ -102,7 +102,7 @@ impl utoipa::Modify for BearerAuth {
         guarantees::create_guarantees, guarantees::list_guarantees, guarantees::release, guarantees::call_guarantee,
         guarantees::create_policy, guarantees::list_policies, guarantees::submit_claims, guarantees::list_claims,
         guarantees::reconciliation, guarantees::approve, guarantees::paid,
-        guarantees::report_net_assets, guarantees::metrics,
+        guarantees::report_net_assets, guarantees::metrics, guarantees::agency_reward,
     ),
     components(schemas(error::Problem, error::FieldError)),
     modifiers(&BearerAuth),
@@ -184,6 +184,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(guarantees::paid)
         .service(guarantees::report_net_assets)
         .service(guarantees::metrics)
+        .service(guarantees::agency_reward)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
         .service(web::redirect("/docs", "/docs/"));
 }

@@ -65,6 +65,12 @@ pub enum Formula {
         #[serde(with = "rust_decimal::serde::str")]
         rate: Decimal,
     },
+    /// The agency reward kind: `r × G × d / 365` summed over the agency's eligible guarantees, i.e. a yearly
+    /// rate on their average balance over the period. Computed for an agency and a period, not claimed.
+    AgencyReward {
+        #[serde(with = "rust_decimal::serde::str")]
+        rate: Decimal,
+    },
 }
 
 impl Formula {
@@ -76,6 +82,7 @@ impl Formula {
         match *self {
             Formula::ShareOfFee { share } => share * g * c.fee_rate * d / y,
             Formula::RatePoints { rate } => rate.min(c.fee_rate) * g * d / y,
+            Formula::AgencyReward { rate } => rate * g * d / y,
         }
     }
 }
@@ -147,11 +154,12 @@ impl PolicySpec {
                 "rate.range",
                 format!("share {share} is outside 0-1"),
             )),
-            Formula::RatePoints { rate } if !fraction(rate) => v.push((
-                "formula.rate".into(),
-                "rate.range",
-                format!("rate {rate} is outside 0-1"),
-            )),
+            Formula::RatePoints { rate } | Formula::AgencyReward { rate } if !fraction(rate) => v
+                .push((
+                    "formula.rate".into(),
+                    "rate.range",
+                    format!("rate {rate} is outside 0-1"),
+                )),
             _ => {}
         }
         if self.max_fee_rate.is_some_and(|r| !fraction(r)) {
@@ -192,6 +200,65 @@ impl PolicySpec {
             budget: self.budget,
         }
     }
+}
+
+/// An agency's reward under an `agency_reward` policy over `[from, to)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reward {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub days: i64,
+    /// Contracts active in the period that qualify, and those that do not (with the first reason each).
+    pub eligible: usize,
+    pub excluded: Vec<(String, String)>,
+    /// Average daily balance of the eligible guarantees over the period.
+    pub average_balance: Money,
+    /// The reward, rounded once to the fen.
+    pub reward: Money,
+}
+
+/// The reward for `contracts` (one agency's) under an agency-reward policy; `None` for other kinds.
+pub fn agency_reward(
+    policy: &Policy,
+    contracts: &[Contract],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Option<Reward> {
+    let Formula::AgencyReward { .. } = policy.formula else {
+        return None;
+    };
+    let period = (to - from).num_days().max(0);
+    let mut eligible = 0;
+    let mut excluded = Vec::new();
+    let mut balance_days = Decimal::ZERO;
+    let mut total = Decimal::ZERO;
+    for c in contracts {
+        let d: i64 = c.days_by_year(from, to).iter().map(|x| x.1).sum();
+        if d == 0 {
+            continue;
+        }
+        if let Some(why) = ineligibility(policy, c) {
+            excluded.push((c.id.clone(), why));
+            continue;
+        }
+        eligible += 1;
+        balance_days += c.guaranteed.to_decimal() * Decimal::from(d);
+        total += policy.formula.amount(c, d);
+    }
+    let average = if period > 0 {
+        balance_days / Decimal::from(period)
+    } else {
+        Decimal::ZERO
+    };
+    Some(Reward {
+        from,
+        to,
+        days: period,
+        eligible,
+        excluded,
+        average_balance: round(average),
+        reward: round(total),
+    })
 }
 
 /// `2026:184,2027:181` and back.
@@ -931,6 +998,61 @@ mod tests {
             (2, Status::Capped, Money::from_yuan(2000))
         );
         assert_eq!(r.lines[1].caps, vec![Cap::Budget]);
+    }
+
+    #[test]
+    fn an_agency_reward_is_a_rate_on_the_average_balance() {
+        // 2% a year on small/micro guarantees of at most 5,000,000 at a fee rate of at most 1.5%.
+        let mut p = policy(Formula::AgencyReward { rate: dec!(0.02) });
+        p.max_fee_rate = Some(dec!(0.015));
+        p.max_guaranteed = Some(Money::from_yuan(5_000_000));
+        let mut big = contract(
+            "big",
+            "f2",
+            6_000_000,
+            dec!(0.01),
+            "2026-01-01",
+            "2027-01-01",
+        );
+        big.firm.size_class = Some(SizeClass::Small);
+        let mut medium = contract(
+            "med",
+            "f3",
+            1_000_000,
+            dec!(0.01),
+            "2026-01-01",
+            "2027-01-01",
+        );
+        medium.firm.size_class = Some(SizeClass::Medium);
+        let cs = vec![
+            // the whole of 2026: 1,000,000 × 365 days
+            contract("a", "f1", 1_000_000, dec!(0.01), "2026-01-01", "2027-01-01"),
+            // from July: 2,000,000 × 184 days of 2026
+            contract(
+                "b",
+                "f1",
+                2_000_000,
+                dec!(0.012),
+                "2026-07-01",
+                "2027-07-01",
+            ),
+            big,
+            medium,
+            contract(
+                "fee",
+                "f4",
+                1_000_000,
+                dec!(0.02),
+                "2026-01-01",
+                "2027-01-01",
+            ),
+        ];
+        let r = agency_reward(&p, &cs, d("2026-01-01"), d("2027-01-01")).unwrap();
+        assert_eq!((r.days, r.eligible, r.excluded.len()), (365, 2, 3));
+        // (1,000,000 × 365 + 2,000,000 × 184) / 365 = 2,008,219.178… ; reward 2% of that over a year.
+        assert_eq!(r.average_balance, Money::from_fen(200_821_918));
+        assert_eq!(r.reward, Money::from_fen(4_016_438));
+        assert!(agency_reward(&policy(HALF), &cs, d("2026-01-01"), d("2027-01-01")).is_none());
     }
 
     proptest! {
