@@ -323,6 +323,17 @@ pub fn seed_financing(
                 "rules": [{"type": "size_class", "any_of": ["micro", "small"]}, {"type": "no_active_dishonesty"}],
             }),
         )?;
+        product(
+            c,
+            &agency2.id,
+            json!({
+                "kind": "guarantee_scheme", "name": "东方科技型企业融资担保 Technology SME financing guarantee",
+                "amount_min": "500000", "amount_max": "20000000", "term_min_months": 6, "term_max_months": 36,
+                "fee_rate": "0.0120", "coverage_ratio": "0.70", "fee_subsidy_share": "0.30", "valid_from": from,
+                "rules": [{"type": "designation", "any_of": ["specialised_innovative", "little_giant", "high_tech"]},
+                          {"type": "no_active_dishonesty"}],
+            }),
+        )?;
         for spec in [
             json!({"kind": "bank_loan", "subtype": "credit_loan", "name": "申城信用快贷 Shencheng credit loan",
                 "amount_min": "100000", "amount_max": "3000000", "term_min_months": 6, "term_max_months": 36,
