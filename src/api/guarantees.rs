@@ -9,7 +9,6 @@ use super::error::{ApiError, ApiResult, FieldError};
 use super::extract::{page, page_limit, parse_json, rfc3339 as ts, Json, Query};
 use super::uscc::parse_uscc;
 use super::AppState;
-use crate::domain::matching::Rule;
 use crate::domain::role::Role;
 use crate::domain::Money;
 use crate::financing::claims::{self, Submitted};
@@ -511,42 +510,8 @@ pub async fn create_policy(
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Government, Role::Admin])?;
-    let mut rest = body.0;
-    let mut errors = Vec::new();
-    let raw_rules = rest
-        .as_object_mut()
-        .and_then(|o| o.remove("rules"))
-        .unwrap_or(Value::Array(vec![]));
-    let mut rules = Vec::new();
-    for (i, item) in raw_rules
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        match Rule::from_json(item) {
-            Ok(r) => rules.push(r),
-            Err(v) => errors.push(FieldError::new(
-                if v.field.is_empty() {
-                    format!("rules[{i}]")
-                } else {
-                    format!("rules[{i}].{}", v.field)
-                },
-                v.rule,
-                v.message,
-            )),
-        }
-    }
-    let bytes = serde_json::to_vec(&rest).map_err(|e| ApiError::Internal(e.into()))?;
-    let mut spec: crate::domain::subsidy::PolicySpec = match parse_json(&bytes) {
-        Ok(s) => s,
-        Err(ApiError::Validation { errors: e, .. }) => {
-            errors.extend(e);
-            return Err(ApiError::fields(errors));
-        }
-        Err(e) => return Err(e),
-    };
+    let (mut spec, rules, mut errors) =
+        super::products::with_rules::<crate::domain::subsidy::PolicySpec>(&body.0)?;
     spec.rules = rules;
     errors.extend(
         spec.violations()
@@ -1276,6 +1241,27 @@ pub struct Period {
     pub to: String,
 }
 
+/// A `[from, to)` period from the query, every fault named.
+fn period(p: Period) -> ApiResult<(NaiveDate, NaiveDate)> {
+    let mut errors = Vec::new();
+    let v = json!({"from": p.from, "to": p.to});
+    let from = date_field(&v, "from", "", &mut errors);
+    let to = date_field(&v, "to", "", &mut errors);
+    if let (Some(f), Some(t)) = (from, to) {
+        if t <= f {
+            errors.push(FieldError::new(
+                "to",
+                "range.order",
+                "to must be after from (the period is [from, to))",
+            ));
+        }
+    }
+    match (from, to) {
+        (Some(f), Some(t)) if errors.is_empty() => Ok((f, t)),
+        _ => Err(ApiError::fields(errors)),
+    }
+}
+
 /// An agency's figures over `[from, to)` (Art 28): leverage at the end, compensation rate, small and micro
 /// share, average fee rate, subsidies approved and paid, with flags (leverage < 5, compensation > 5%).
 #[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path), ("from" = String, Query), ("to" = String, Query)),
@@ -1288,22 +1274,7 @@ pub async fn metrics(
     q: Query<Period>,
 ) -> ApiResult<HttpResponse> {
     own_agency(&who, &id)?;
-    let mut errors = Vec::new();
-    let v = json!({"from": q.0.from, "to": q.0.to});
-    let from = date_field(&v, "from", "", &mut errors);
-    let to = date_field(&v, "to", "", &mut errors);
-    if let (Some(f), Some(t)) = (from, to) {
-        if t <= f {
-            errors.push(FieldError::new(
-                "to",
-                "range.order",
-                "to must be after from (the period is [from, to))",
-            ));
-        }
-    }
-    let (Some(from), Some(to), true) = (from, to, errors.is_empty()) else {
-        return Err(ApiError::fields(errors));
-    };
+    let (from, to) = period(q.0)?;
     let agency = id.into_inner();
     let a = agency.clone();
     let (rows, net, (approved, paid_out)) = state
@@ -1362,22 +1333,7 @@ pub async fn agency_reward(
 ) -> ApiResult<HttpResponse> {
     let (pid, agency) = path.into_inner();
     own_agency(&who, &agency)?;
-    let mut errors = Vec::new();
-    let v = json!({"from": q.0.from, "to": q.0.to});
-    let from = date_field(&v, "from", "", &mut errors);
-    let to = date_field(&v, "to", "", &mut errors);
-    if let (Some(f), Some(t)) = (from, to) {
-        if t <= f {
-            errors.push(FieldError::new(
-                "to",
-                "range.order",
-                "to must be after from (the period is [from, to))",
-            ));
-        }
-    }
-    let (Some(from), Some(to), true) = (from, to, errors.is_empty()) else {
-        return Err(ApiError::fields(errors));
-    };
+    let (from, to) = period(q.0)?;
     let (p2, a2) = (pid.clone(), agency.clone());
     let (policy, contracts) = state
         .db

@@ -39,8 +39,11 @@ pub fn view(row: &ProductRow) -> Value {
     v
 }
 
-/// Parse and check a specification: every broken field at once, rules one by one (`rules[2].type`).
-fn parse_spec(body: &Value) -> ApiResult<ProductSpec> {
+/// A body with a `rules` list: the rules parsed one by one (each fault named `rules[2].type`), the rest
+/// into `T`. Fails with every fault found when the rest does not parse; else the caller adds its checks.
+pub fn with_rules<T: serde::de::DeserializeOwned>(
+    body: &Value,
+) -> ApiResult<(T, Vec<Rule>, Vec<FieldError>)> {
     let mut errors = Vec::new();
     let mut rest = body.clone();
     let raw_rules = rest
@@ -68,14 +71,19 @@ fn parse_spec(body: &Value) -> ApiResult<ProductSpec> {
         _ => errors.push(FieldError::new("rules", "type", "rules must be a list")),
     }
     let bytes = serde_json::to_vec(&rest).map_err(|e| ApiError::Internal(e.into()))?;
-    let mut spec: ProductSpec = match parse_json(&bytes) {
-        Ok(s) => s,
+    match parse_json(&bytes) {
+        Ok(t) => Ok((t, rules, errors)),
         Err(ApiError::Validation { errors: e, .. }) => {
             errors.extend(e);
-            return Err(ApiError::fields(errors));
+            Err(ApiError::fields(errors))
         }
-        Err(other) => return Err(other),
-    };
+        Err(other) => Err(other),
+    }
+}
+
+/// Parse and check a specification: every broken field at once, rules one by one (`rules[2].type`).
+fn parse_spec(body: &Value) -> ApiResult<ProductSpec> {
+    let (mut spec, rules, mut errors) = with_rules::<ProductSpec>(body)?;
     spec.rules = rules;
     errors.extend(
         spec.violations()
