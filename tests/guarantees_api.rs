@@ -145,6 +145,13 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
         .await;
     assert_eq!(status, 201, "{p}");
     let policy = p["id"].as_str().unwrap().to_string();
+    let (status, got) = app
+        .get(&format!("/v1/subsidy-policies/{policy}"), Some(&other))
+        .await;
+    assert_eq!(
+        (status, &got["formula"]["kind"]),
+        (200, &json!("share_of_fee"))
+    );
 
     let claim = "contract_no,from,to,claimed\n\
                  G-1,2026-01-01,2026-07-01,2479.45\n\
@@ -154,6 +161,14 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
                  G-1,2026-06-01,2026-08-01,100\n"
         .to_string();
     let path = format!("/v1/subsidy-claims?policy_id={policy}");
+    let (status, p) = app
+        .post(&path, Some(&agency), &json!({"lines": [{"contract_no": "G-1", "from": "2026-01-01", "to": "2026-02-01", "claimed": 12.5}]}))
+        .await;
+    assert_eq!(status, 422, "{p}");
+    assert_eq!(
+        field_rules(&p),
+        vec![("line 1: claimed".to_string(), "type".to_string())]
+    );
     let bad = "contract_no,from,to,claimed\nG-1,2026-13-01,2026-07-01,1.001\n".to_string();
     let (status, p) = send(&app, &path, &agency, "text/csv", bad, None).await;
     assert_eq!(status, 422, "{p}");

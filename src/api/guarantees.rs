@@ -104,11 +104,15 @@ fn text_field<'a>(v: &'a Value, f: &str) -> Option<&'a str> {
 fn need<'a>(v: &'a Value, f: &str, at: &str, errors: &mut Vec<FieldError>) -> Option<&'a str> {
     let got = text_field(v, f);
     if got.is_none() {
-        errors.push(FieldError::new(
-            format!("{at}{f}"),
-            "required",
-            format!("{f} is required"),
-        ));
+        errors.push(match v.get(f) {
+            // Amounts and dates travel as strings: a JSON number is not exact, so it is refused as such.
+            Some(x) if !x.is_null() && !x.is_string() => FieldError::new(
+                format!("{at}{f}"),
+                "type",
+                format!("{f} must be a string (amounts as decimal strings like \"1234.56\", dates as \"YYYY-MM-DD\"), not {x}"),
+            ),
+            _ => FieldError::new(format!("{at}{f}"), "required", format!("{f} is required")),
+        });
     }
     got
 }
@@ -544,6 +548,25 @@ pub async fn list_policies(state: web::Data<AppState>, _who: Principal) -> ApiRe
         .json(json!({ "items": rows.iter().map(policy_view).collect::<Vec<_>>() })))
 }
 
+/// One policy.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, description = "the policy"), (status = 404, body = super::error::Problem)))]
+#[get("/v1/subsidy-policies/{id}")]
+pub async fn get_policy(
+    state: web::Data<AppState>,
+    _who: Principal,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let i = id.into_inner();
+    let key = i.clone();
+    let row = state
+        .db
+        .run(move |c| store::get_policy(c, &key))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no subsidy policy {i}")))?;
+    Ok(HttpResponse::Ok().json(policy_view(&row)))
+}
+
 fn batch_view(b: &BatchRow) -> Value {
     json!({
         "id": b.id,
@@ -696,24 +719,18 @@ fn parse_lines(rows: &[(usize, Value)], errors: &mut Vec<FieldError>) -> Vec<Sub
         let no = need(v, "contract_no", &at, errors).map(str::to_string);
         let from = date_field(v, "from", &at, errors);
         let to = date_field(v, "to", &at, errors);
-        let claimed = text_field(v, "claimed").and_then(|s| match Money::parse_non_negative(s) {
-            Ok(m) => Some(m),
-            Err(e) => {
-                errors.push(FieldError::new(
-                    format!("{at}claimed"),
-                    e.rule(),
-                    format!("claimed '{s}' {e}"),
-                ));
-                None
-            }
-        });
-        if text_field(v, "claimed").is_none() {
-            errors.push(FieldError::new(
-                format!("{at}claimed"),
-                "required",
-                "claimed is required",
-            ));
-        }
+        let claimed =
+            need(v, "claimed", &at, errors).and_then(|s| match Money::parse_non_negative(s) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    errors.push(FieldError::new(
+                        format!("{at}claimed"),
+                        e.rule(),
+                        format!("claimed '{s}' {e}"),
+                    ));
+                    None
+                }
+            });
         if let (Some(f), Some(t)) = (from, to) {
             if t <= f {
                 errors.push(FieldError::new(

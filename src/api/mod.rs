@@ -100,7 +100,7 @@ impl utoipa::Modify for BearerAuth {
         applications::decide, applications::withdraw, applications::disburse, applications::repay,
         applications::default,
         guarantees::create_guarantees, guarantees::list_guarantees, guarantees::release, guarantees::call_guarantee,
-        guarantees::create_policy, guarantees::list_policies, guarantees::submit_claims, guarantees::list_claims,
+        guarantees::create_policy, guarantees::list_policies, guarantees::get_policy, guarantees::submit_claims, guarantees::list_claims,
         guarantees::reconciliation, guarantees::approve, guarantees::paid,
         guarantees::report_net_assets, guarantees::metrics, guarantees::agency_reward,
     ),
@@ -177,6 +177,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(guarantees::call_guarantee)
         .service(guarantees::create_policy)
         .service(guarantees::list_policies)
+        .service(guarantees::get_policy)
         .service(guarantees::submit_claims)
         .service(guarantees::list_claims)
         .service(guarantees::reconciliation)
