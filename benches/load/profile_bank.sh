@@ -53,7 +53,7 @@ def call(method, path, key, body=None):
     if r.status >= 300: sys.exit(f"{method} {path}: {r.status} {data[:300]}")
     return json.loads(data)
 admin, gov, bank = os.environ["ADMIN_KEY"], os.environ["GOV_KEY"], os.environ["BANK_KEY"]
-bank_id = next(i["id"] for i in call("GET", "/v1/institutions", admin) if i["kind"] == "bank")
+bank_id = next(i["id"] for i in call("GET", "/v1/institutions", admin) if i["kind"] == "bank" and "Shencheng" in i["name"])
 call("PUT", f"/v1/institutions/{bank_id}/limits", admin, {"rate_per_sec": 1000000, "rate_burst": 1000000, "daily_quota": None})
 usccs, cursor = [], None
 while len(usccs) < firms:

@@ -111,8 +111,14 @@ pub async fn get_profile(
         return Err(ApiError::fields(errors));
     }
     let caller = Caller::new(&who, &req, "GET /v1/firms/{uscc}/profile");
-    let access = authorize(&state, &caller, &uscc, purpose, as_of).await?;
-    match load(&state, &uscc, as_of).await? {
+    // The consent check and the profile read go to the cache at the same time; a refusal still wins, and
+    // nothing read is returned without access.
+    let (access, body) = futures_util::join!(
+        authorize(&state, &caller, &uscc, purpose, as_of),
+        load(&state, &uscc, as_of)
+    );
+    let access = access?;
+    match body? {
         Some(b) => {
             let out = reduce(&b, &access)?;
             // Durable before the reply leaves.
