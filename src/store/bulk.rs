@@ -50,7 +50,7 @@ impl<'a> From<&'a SignalRow> for StageRow<'a> {
 
 const STAGE_COLUMNS: &str = "uscc TEXT NOT NULL, source TEXT NOT NULL, kind TEXT NOT NULL, period TEXT NOT NULL, \
     event_key TEXT NOT NULL, value_fen BIGINT, value_num TEXT, value_code TEXT, event_start DATE, event_end DATE, \
-    authority TEXT, repaired_on DATE, record_id TEXT, outcome TEXT, version INTEGER";
+    authority TEXT, repaired_on DATE, record_id TEXT, outcome TEXT NOT NULL DEFAULT 'new', version INTEGER NOT NULL DEFAULT 1";
 
 const STAGE_INDEX: &str = "CREATE UNIQUE INDEX signals_stage_key ON signals_stage (uscc, source, kind, period, event_key)";
 
@@ -123,12 +123,12 @@ pub fn merge(
         .filter(|c| c.is_ascii_hexdigit() || *c == '-')
         .collect();
     let stmts = [
-        format!("UPDATE signals_stage AS s SET outcome = 'dup' WHERE EXISTS (SELECT 1 FROM signals c WHERE {KEY_MATCH} AND {SAME_VALUE})"),
+        // Rows are staged as 'new' (version 1); one pass over the keys already stored marks the rest: the same
+        // value is a duplicate, another value supersedes the current row.
         format!(
-            "UPDATE signals_stage AS s SET outcome = 'sup', version = (SELECT c.version + 1 FROM signals c WHERE {KEY_MATCH}) \
-             WHERE s.outcome IS NULL AND EXISTS (SELECT 1 FROM signals c WHERE {KEY_MATCH})"
+            "UPDATE signals_stage AS s SET outcome = CASE WHEN {SAME_VALUE} THEN 'dup' ELSE 'sup' END, \
+             version = c.version + 1 FROM signals AS c WHERE {KEY_MATCH}"
         ),
-        "UPDATE signals_stage SET outcome = 'new', version = 1 WHERE outcome IS NULL".to_string(),
         // Driven from the (small) stage, so it probes the signals index instead of scanning all signals.
         format!(
             "UPDATE signals SET superseded_at = '{at}' WHERE superseded_at IS NULL AND \
