@@ -3,7 +3,7 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
-use super::extract::{decode_cursor, encode_cursor, page_limit, Query};
+use super::extract::{cursor_position, page_limit, Query};
 use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::role::Role;
@@ -79,17 +79,12 @@ async fn page(
 ) -> ApiResult<HttpResponse> {
     let mut errors = Vec::new();
     let limit = page_limit(limit).map_err(|e| errors.push(e)).unwrap_or(0);
-    f.before = cursor.and_then(|c| decode_cursor("access", c).map_err(|e| errors.push(e)).ok());
+    f.before = cursor_position("access", cursor, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
-    let mut rows = state.db.run(move |c| store::list(c, &f, limit + 1)).await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| encode_cursor("access", &r.id))
-    } else {
-        None
-    };
+    let rows = state.db.run(move |c| store::list(c, &f, limit + 1)).await?;
+    let (rows, next_cursor) = super::extract::page(rows, limit, "access", |r| &r.id);
     Ok(HttpResponse::Ok().json(AccessPage {
         items: rows.into_iter().map(AccessView::from).collect(),
         next_cursor,

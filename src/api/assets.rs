@@ -4,7 +4,7 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{decode_cursor, page, page_limit, rfc3339 as ts, Json, Query};
+use super::extract::{cursor_position, page, page_limit, rfc3339 as ts, Json, Query};
 use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::matching::Designation;
@@ -195,13 +195,14 @@ pub async fn list_receivables(
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Firm, Role::Government, Role::Admin])?;
     let q = q.0;
-    let limit = page_limit(q.limit).map_err(|e| ApiError::fields(vec![e]))?;
-    let before = q
-        .cursor
-        .as_deref()
-        .map(|c| decode_cursor("receivables", c))
-        .transpose()
-        .map_err(|e| ApiError::fields(vec![e]))?;
+    let mut errors = Vec::new();
+    let limit = page_limit(q.limit)
+        .map_err(|e| errors.push(e))
+        .unwrap_or(50);
+    let before = cursor_position("receivables", q.cursor.as_deref(), &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
     let own = who.firm_uscc.clone();
     let (creditor, debtor) = match (who.role, q.side.as_deref()) {
         (Role::Firm, None | Some("creditor")) => (own, None),

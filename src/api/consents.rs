@@ -4,7 +4,7 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{decode_cursor, encode_cursor, page_limit, rfc3339 as ts, Json, Query};
+use super::extract::{cursor_position, page, page_limit, rfc3339 as ts, Json, Query};
 use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::consent::{self, Purpose, MAX_DAYS, SCOPES};
@@ -383,10 +383,7 @@ pub async fn list_consents(
     let limit = page_limit(q.0.limit)
         .map_err(|e| errors.push(e))
         .unwrap_or(0);
-    let before =
-        q.0.cursor
-            .as_deref()
-            .and_then(|c| decode_cursor("consent", c).map_err(|e| errors.push(e)).ok());
+    let before = cursor_position("consent", q.0.cursor.as_deref(), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
@@ -403,13 +400,8 @@ pub async fn list_consents(
             }
         }
     }
-    let mut rows = state.db.run(move |c| store::list(c, &f, limit + 1)).await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| encode_cursor("consent", &r.id))
-    } else {
-        None
-    };
+    let rows = state.db.run(move |c| store::list(c, &f, limit + 1)).await?;
+    let (rows, next_cursor) = page(rows, limit, "consent", |r| &r.id);
     Ok(HttpResponse::Ok().json(ConsentPage {
         items: rows.iter().map(ConsentView::from).collect(),
         next_cursor,

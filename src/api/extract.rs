@@ -138,11 +138,7 @@ pub fn page<T>(
     (rows, next)
 }
 
-/// An instant as RFC 3339 in UTC, to the second (`2026-11-25T02:34:39Z`).
-pub fn rfc3339(t: chrono::NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
+pub use crate::domain::rfc3339;
 
 /// The `limit` of a paginated list: 1 to 500, 50 when absent.
 pub fn page_limit(limit: Option<i64>) -> Result<i64, FieldError> {

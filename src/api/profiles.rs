@@ -335,10 +335,7 @@ pub async fn profile_history(
             grade: r.grade,
             scorecard_version: r.scorecard_version,
             cause: r.cause,
-            computed_at: r
-                .computed_at
-                .and_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            computed_at: crate::domain::rfc3339(r.computed_at),
         })
         .collect();
     Ok(HttpResponse::Ok().json(HistoryPage { items, next_cursor }))

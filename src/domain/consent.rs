@@ -74,10 +74,7 @@ impl Refusal {
 
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let t = |x: &NaiveDateTime| {
-            x.and_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        };
+        let t = |x: &NaiveDateTime| super::rfc3339(*x);
         match self {
             Refusal::None { purpose } => write!(
                 f,

@@ -17,5 +17,11 @@ pub mod uscc;
 pub mod what_if;
 
 pub use money::Money;
+
+/// An instant (stored in UTC) as RFC 3339, to the second: `2026-11-25T02:34:39Z`.
+pub fn rfc3339(t: chrono::NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
 pub use size_class::{Classification, SizeClass, Standard};
 pub use uscc::Uscc;

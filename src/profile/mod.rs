@@ -165,13 +165,7 @@ pub fn render(
     if let (Some((meta, version)), Some(obj)) = (meta, out.as_object_mut()) {
         obj.insert("version".into(), json!(version));
         obj.insert("cause".into(), json!(meta.cause));
-        obj.insert(
-            "computed_at".into(),
-            json!(meta
-                .at
-                .and_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        );
+        obj.insert("computed_at".into(), json!(crate::domain::rfc3339(meta.at)));
     }
     out
 }
