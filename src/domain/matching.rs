@@ -747,8 +747,24 @@ fn covered(have: Money, ratio: Decimal) -> Money {
     Money::round_yuan(have.to_decimal() * ratio).unwrap_or_default()
 }
 
-/// Check one rule for the firm and the ask (`p` gives the product's ratios): `None` if it passes.
-pub fn check_rule(rule: &Rule, p: &ProductSpec, a: &Applicant, ask: &Ask) -> Option<Check> {
+/// What the collateral rules read from a product: its advance ratio and loan-to-value (1 when unset).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ratios {
+    pub advance: Option<Decimal>,
+    pub loan_to_value: Option<Decimal>,
+}
+
+impl Ratios {
+    pub fn of(p: &ProductSpec) -> Self {
+        Ratios {
+            advance: p.advance_ratio,
+            loan_to_value: p.loan_to_value,
+        }
+    }
+}
+
+/// Check one rule for the firm and the ask (`p`: the product's ratios): `None` if it passes.
+pub fn check_rule(rule: &Rule, p: Ratios, a: &Applicant, ask: &Ask) -> Option<Check> {
     let t = rule.type_name();
     match rule {
         Rule::SizeClass { any_of } => match a.size_class {
@@ -845,7 +861,7 @@ pub fn check_rule(rule: &Rule, p: &ProductSpec, a: &Applicant, ask: &Ask) -> Opt
             }),
         },
         Rule::ConfirmedReceivables => {
-            let ratio = p.advance_ratio.unwrap_or(Decimal::ONE);
+            let ratio = p.advance.unwrap_or(Decimal::ONE);
             check(
                 t,
                 covers(a.confirmed_receivables, ratio, ask.amount),
@@ -922,7 +938,8 @@ pub fn failures(
             )
         },
     ));
-    out.extend(p.rules.iter().filter_map(|r| check_rule(r, p, a, ask)));
+    let ratios = Ratios::of(p);
+    out.extend(p.rules.iter().filter_map(|r| check_rule(r, ratios, a, ask)));
     if let Some(s) = scheme {
         out.extend(check("scheme.amount", ask.amount <= s.amount_max, || {
             format!(
@@ -930,8 +947,9 @@ pub fn failures(
                 ask.amount, s.amount_max
             )
         }));
+        let ratios = Ratios::of(s);
         out.extend(s.rules.iter().filter_map(|r| {
-            check_rule(r, s, a, ask).map(|mut c| {
+            check_rule(r, ratios, a, ask).map(|mut c| {
                 c.rule = format!("scheme.{}", c.rule).into();
                 c
             })
@@ -1322,11 +1340,11 @@ mod tests {
             if rule == Rule::FirstLoanOnly {
                 good.has_bank_loan = false;
             }
-            let pass = check_rule(&rule, &p, &good, &ask(500_000));
+            let pass = check_rule(&rule, Ratios::of(&p), &good, &ask(500_000));
             assert_eq!(pass, None, "{rule:?} should pass");
             let mut bad = good.clone();
             spoil(&mut bad);
-            let fail = check_rule(&rule, &p, &bad, &ask(500_000)).expect("should fail");
+            let fail = check_rule(&rule, Ratios::of(&p), &bad, &ask(500_000)).expect("should fail");
             assert_eq!(fail.message, said, "{rule:?}");
             assert_eq!(fail.rule, rule.type_name());
         }
@@ -1352,7 +1370,7 @@ mod tests {
                 "no tax grade reported, needs B or better",
             ),
         ] {
-            let c = check_rule(&r, &p, &a, &ask(500_000)).expect("fails");
+            let c = check_rule(&r, Ratios::of(&p), &a, &ask(500_000)).expect("fails");
             assert_eq!(c.message, said);
         }
     }

@@ -3,7 +3,7 @@
 //! contract, per firm per calendar year in proportion to days, the policy's budget), one rounding per line
 //! to the fen, and reconciliation of an agency's claim lines into statuses whose totals are the sums of lines.
 
-use super::matching::{check_rule, Applicant, Ask, ProductKind, ProductSpec, Rule};
+use super::matching::{check_rule, Applicant, Ask, Ratios, Rule};
 use super::money::Money;
 use super::size_class::SizeClass;
 use chrono::{Datelike, NaiveDate};
@@ -303,30 +303,7 @@ pub fn ineligibility(p: &Policy, c: &Contract) -> Option<String> {
             ));
         }
     }
-    // The firm rules read the same facts as product matching; amount and term play no part here.
-    let spec = ProductSpec {
-        kind: ProductKind::BankLoan,
-        subtype: None,
-        name: String::new(),
-        description: None,
-        amount_min: Money::ZERO,
-        amount_max: Money::ZERO,
-        term_min_months: 0,
-        term_max_months: 0,
-        rate_min: None,
-        rate_max: None,
-        annual_fee_rate: Decimal::ZERO,
-        guarantee_scheme_id: None,
-        fee_rate: None,
-        coverage_ratio: None,
-        fee_subsidy_share: None,
-        advance_ratio: None,
-        loan_to_value: None,
-        interest_subsidy_rate: None,
-        valid_from: c.start,
-        valid_to: None,
-        rules: Vec::new(),
-    };
+    // The firm rules read the same facts as product matching; a policy has no collateral ratios.
     let ask = Ask {
         amount: c.guaranteed,
         term_months: 12,
@@ -334,7 +311,7 @@ pub fn ineligibility(p: &Policy, c: &Contract) -> Option<String> {
     };
     p.rules
         .iter()
-        .find_map(|r| check_rule(r, &spec, &c.firm, &ask))
+        .find_map(|r| check_rule(r, Ratios::default(), &c.firm, &ask))
         .map(|f| format!("{}: {}", f.rule, f.message))
 }
 
