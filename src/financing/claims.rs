@@ -29,12 +29,9 @@ pub fn contracts_of(
         .into_iter()
         .map(|f| (f.uscc.clone(), f))
         .collect();
-    let mut designations: HashMap<
-        String,
-        Vec<(String, chrono::NaiveDate, Option<chrono::NaiveDate>)>,
-    > = HashMap::new();
-    for (u, d, from, to) in applications::designations_of(conn, &usccs)? {
-        designations.entry(u).or_default().push((d, from, to));
+    let mut designations: HashMap<String, Vec<applications::Held>> = HashMap::new();
+    for h in applications::designations_of(conn, &usccs)? {
+        designations.entry(h.0.clone()).or_default().push(h);
     }
     rows.iter()
         .map(|g| {
@@ -52,7 +49,7 @@ pub fn contracts_of(
 pub fn contract(
     g: &GuaranteeRow,
     firm: &firms::FirmRow,
-    designations: &[(String, chrono::NaiveDate, Option<chrono::NaiveDate>)],
+    designations: &[applications::Held],
 ) -> Contract {
     let mut a = subsidy::borrower(
         &g.firm_uscc,
@@ -63,8 +60,8 @@ pub fn contract(
     a.has_bank_loan = !g.first_loan;
     a.designations = designations
         .iter()
-        .filter(|(_, from, to)| *from <= g.start_on && to.is_none_or(|t| t >= g.start_on))
-        .filter_map(|(d, _, _)| Designation::parse(d))
+        .filter(|h| applications::in_force(h, g.start_on))
+        .filter_map(|h| Designation::parse(&h.1))
         .collect();
     let early = match (g.released_on, g.called_on) {
         (Some(r), Some(c)) => Some(r.min(c)),

@@ -171,19 +171,20 @@ pub fn firm_loans(conn: &mut DbConn, firm: &str) -> Result<Vec<LoanRow>> {
         .load(conn)?)
 }
 
-/// A firm's designations in force on `day`.
+/// A firm's designations in force on `day`, sorted.
 pub fn designations(conn: &mut DbConn, firm: &str, day: chrono::NaiveDate) -> Result<Vec<String>> {
-    Ok(firm_designations::table
-        .filter(firm_designations::firm_uscc.eq(firm.to_string()))
-        .filter(firm_designations::granted_on.le(day))
-        .filter(
-            firm_designations::expires_on
-                .is_null()
-                .or(firm_designations::expires_on.ge(day)),
-        )
-        .select(firm_designations::designation)
-        .order(firm_designations::designation.asc())
-        .load(conn)?)
+    let mut out: Vec<String> = designations_of(conn, &[firm.to_string()])?
+        .into_iter()
+        .filter(|h| in_force(h, day))
+        .map(|h| h.1)
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Whether a held designation is in force on `day`: granted on or before it, not expired before it.
+pub fn in_force(h: &Held, day: chrono::NaiveDate) -> bool {
+    h.2 <= day && h.3.is_none_or(|to| to >= day)
 }
 
 /// Replace a firm's designations.
