@@ -14,7 +14,7 @@ use crate::domain::Money;
 use crate::financing::claims::{self, Submitted};
 use crate::store::backend::write_transaction;
 use crate::store::guarantees::{self as store, BatchRow, GuaranteeRow, LineRow, PolicyRow};
-use crate::store::{firms, now, StoreError};
+use crate::store::{firms, now, DbConn, StoreError};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use futures_util::StreamExt;
@@ -871,7 +871,7 @@ pub async fn submit_claims(
                     )));
                 }
                 let (rows, totals) = claims::reconcile(c, &policy, &a2, &b2, &lines)?;
-                let batch = BatchRow {
+                let mut batch = BatchRow {
                     id: b2.clone(),
                     agency_id: a2.clone(),
                     policy_id: pid.clone(),
@@ -879,15 +879,16 @@ pub async fn submit_claims(
                     body_hash: hash.clone(),
                     status: "reconciled".into(),
                     lines: rows.len() as i32,
-                    claimed_fen: totals.claimed.fen(),
-                    computed_fen: totals.computed.fen(),
-                    approved_fen: totals.approved.fen(),
-                    difference_fen: totals.difference.fen(),
+                    claimed_fen: 0,
+                    computed_fen: 0,
+                    approved_fen: 0,
+                    difference_fen: 0,
                     submitted_at: at,
                     reconciled_at: at,
                     approved_at: None,
                     paid_at: None,
                 };
+                batch.set_totals(&totals);
                 store::insert_batch(c, &batch)?;
                 store::set_lines(c, &b2, &rows)?;
                 Ok(Ok(batch))
@@ -1114,6 +1115,40 @@ pub fn xlsx(b: &BatchRow, lines: &[LineRow]) -> Result<Vec<u8>, rust_xlsxwriter:
     wb.save_to_buffer()
 }
 
+/// A step of the claim workflow, in one write transaction: load the batch, require status `expected`
+/// (else 409 saying what `action` needs), let `f` change it, save it.
+async fn batch_step<F>(
+    state: &AppState,
+    id: String,
+    expected: &'static str,
+    action: &'static str,
+    f: F,
+) -> ApiResult<HttpResponse>
+where
+    F: FnOnce(&mut DbConn, &mut BatchRow) -> Result<(), StoreError> + Send + 'static,
+{
+    let out = state
+        .db
+        .run(move |c| {
+            write_transaction(c, |c| {
+                let Some(mut b) = store::get_batch(c, &id)? else {
+                    return Ok(Err(ApiError::NotFound(format!("no claim batch {id}"))));
+                };
+                if b.status != expected {
+                    return Ok(Err(ApiError::Conflict(format!(
+                        "claim batch {id} is {}; {action} needs it {expected}",
+                        b.status
+                    ))));
+                }
+                f(c, &mut b)?;
+                store::save_batch(c, &b)?;
+                Ok(Ok(b))
+            })
+        })
+        .await??;
+    Ok(HttpResponse::Ok().json(batch_view(&out)))
+}
+
 /// The government approves a reconciled batch: it is reconciled again against everything approved
 /// meanwhile (so caps, budget and duplicates hold), and its approved lines then count for later claims.
 #[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "approved")))]
@@ -1124,47 +1159,27 @@ pub async fn approve(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Government, Role::Admin])?;
-    let i = id.into_inner();
-    let out = state
-        .db
-        .run(move |c| {
-            write_transaction(c, |c| {
-                let Some(mut b) = store::get_batch(c, &i)? else {
-                    return Ok(Err(ApiError::NotFound(format!("no claim batch {i}"))));
-                };
-                if b.status != "reconciled" {
-                    return Ok(Err(ApiError::Conflict(format!(
-                        "claim batch {i} is already {}",
-                        b.status
-                    ))));
-                }
-                let policy = store::get_policy(c, &b.policy_id)?.ok_or(StoreError::NotFound)?;
-                let submitted: Vec<Submitted> = store::lines(c, &i)?
-                    .into_iter()
-                    .map(|l| Submitted {
-                        line_no: l.line_no as usize,
-                        contract_no: l.contract_no,
-                        from: l.from_on,
-                        to: l.to_on,
-                        claimed: Money::from_fen(l.claimed_fen),
-                    })
-                    .collect();
-                let (rows, totals) = claims::reconcile(c, &policy, &b.agency_id, &i, &submitted)?;
-                let at = now();
-                b.status = "approved".into();
-                b.claimed_fen = totals.claimed.fen();
-                b.computed_fen = totals.computed.fen();
-                b.approved_fen = totals.approved.fen();
-                b.difference_fen = totals.difference.fen();
-                b.reconciled_at = at;
-                b.approved_at = Some(at);
-                store::set_lines(c, &i, &rows)?;
-                store::save_batch(c, &b)?;
-                Ok(Ok(b))
+    batch_step(&state, id.into_inner(), "reconciled", "approval", |c, b| {
+        let policy = store::get_policy(c, &b.policy_id)?.ok_or(StoreError::NotFound)?;
+        let submitted: Vec<Submitted> = store::lines(c, &b.id)?
+            .into_iter()
+            .map(|l| Submitted {
+                line_no: l.line_no as usize,
+                contract_no: l.contract_no,
+                from: l.from_on,
+                to: l.to_on,
+                claimed: Money::from_fen(l.claimed_fen),
             })
-        })
-        .await??;
-    Ok(HttpResponse::Ok().json(batch_view(&out)))
+            .collect();
+        let (rows, totals) = claims::reconcile(c, &policy, &b.agency_id, &b.id, &submitted)?;
+        let at = now();
+        b.status = "approved".into();
+        b.set_totals(&totals);
+        b.reconciled_at = at;
+        b.approved_at = Some(at);
+        store::set_lines(c, &b.id, &rows)
+    })
+    .await
 }
 
 /// The government records that an approved batch was paid.
@@ -1176,28 +1191,12 @@ pub async fn paid(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Government, Role::Admin])?;
-    let i = id.into_inner();
-    let out = state
-        .db
-        .run(move |c| {
-            write_transaction(c, |c| {
-                let Some(mut b) = store::get_batch(c, &i)? else {
-                    return Ok(Err(ApiError::NotFound(format!("no claim batch {i}"))));
-                };
-                if b.status != "approved" {
-                    return Ok(Err(ApiError::Conflict(format!(
-                        "claim batch {i} is {}; only an approved batch is paid",
-                        b.status
-                    ))));
-                }
-                b.status = "paid".into();
-                b.paid_at = Some(now());
-                store::save_batch(c, &b)?;
-                Ok(Ok(b))
-            })
-        })
-        .await??;
-    Ok(HttpResponse::Ok().json(batch_view(&out)))
+    batch_step(&state, id.into_inner(), "approved", "payment", |_, b| {
+        b.status = "paid".into();
+        b.paid_at = Some(now());
+        Ok(())
+    })
+    .await
 }
 
 fn own_agency(who: &Principal, id: &str) -> ApiResult<()> {

@@ -187,6 +187,16 @@ pub struct LineRow {
     pub reason: Option<String>,
 }
 
+impl BatchRow {
+    /// The batch's totals, from its reconciliation.
+    pub fn set_totals(&mut self, t: &crate::domain::subsidy::Totals) {
+        self.claimed_fen = t.claimed.fen();
+        self.computed_fen = t.computed.fen();
+        self.approved_fen = t.approved.fen();
+        self.difference_fen = t.difference.fen();
+    }
+}
+
 pub fn insert_batch(conn: &mut DbConn, row: &BatchRow) -> Result<()> {
     diesel::insert_into(claim_batches::table)
         .values(row)
