@@ -427,7 +427,7 @@ pub async fn firm_matches(
         })
         .await?;
     let a = applicant.ok_or_else(|| ApiError::NotFound(format!("no firm {uscc} is registered")))?;
-    let m = financing::match_firm(&snap, &a, &ask);
+    let m = crate::domain::matching::match_products(&snap.products, &a, &ask);
     let offers: Vec<Value> = m
         .offers
         .iter()

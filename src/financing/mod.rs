@@ -2,7 +2,7 @@
 //! eligibility rules read (registry, newest profile, designations, loans, receivables, IP assets).
 
 use crate::cache::SharedCache;
-use crate::domain::matching::{self, Applicant, Ask, Designation, Matches, Product, ProductSpec};
+use crate::domain::matching::{Applicant, Designation, Product, ProductSpec};
 use crate::domain::{Money, SizeClass};
 use crate::store::{self, applications, firms, products, profiles, receivables, Db, DbConn};
 use chrono::{Datelike, NaiveDate};
@@ -182,9 +182,4 @@ pub fn applicant(
             .filter_map(|d| Designation::parse(d))
             .collect(),
     }))
-}
-
-/// Match a firm against the snapshot (see `domain::matching::match_products`).
-pub fn match_firm<'a>(snap: &'a Snapshot, a: &Applicant, ask: &Ask) -> Matches<'a> {
-    matching::match_products(&snap.products, a, ask)
 }

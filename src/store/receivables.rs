@@ -158,10 +158,6 @@ pub fn insert_ip(conn: &mut DbConn, row: &IpAssetRow) -> Result<()> {
     Ok(())
 }
 
-pub fn get_ip(conn: &mut DbConn, id: &str) -> Result<Option<IpAssetRow>> {
-    Ok(ip_assets::table.find(id).first(conn).optional()?)
-}
-
 pub fn list_ip(conn: &mut DbConn, owner: Option<&str>, limit: i64) -> Result<Vec<IpAssetRow>> {
     let mut q = ip_assets::table.into_boxed();
     if let Some(o) = owner {
