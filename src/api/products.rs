@@ -417,15 +417,11 @@ pub async fn firm_matches(
     let ask = parse_ask(&q.0.amount, q.0.term_months)?;
     let snap = state.catalogue.current(&state.db, &state.cache).await?;
     let (u, today) = (uscc.to_string(), ask.on);
-    let (applicant, names) = state
+    let applicant = state
         .db
-        .run(move |c| {
-            Ok((
-                financing::applicant(c, &u, today)?,
-                crate::store::institutions::names(c)?,
-            ))
-        })
+        .run(move |c| financing::applicant(c, &u, today))
         .await?;
+    let names = &snap.institution_names;
     let a = applicant.ok_or_else(|| ApiError::NotFound(format!("no firm {uscc} is registered")))?;
     let m = crate::domain::matching::match_products(&snap.products, &a, &ask);
     let offers: Vec<Value> = m
@@ -435,7 +431,7 @@ pub async fn firm_matches(
         .map(|(i, o)| {
             json!({
                 "rank": i + 1,
-                "product": product_brief(o.product, &names),
+                "product": product_brief(o.product, names),
                 "cost": o.cost,
             })
         })
@@ -445,7 +441,7 @@ pub async fn firm_matches(
         .iter()
         .map(|n| {
             json!({
-                "product": product_brief(n.product, &names),
+                "product": product_brief(n.product, names),
                 "failed": n.failed,
                 "cost_if_eligible": n.cost,
             })

@@ -23,6 +23,8 @@ const STAMP_TTL: Duration = Duration::from_secs(24 * 3600);
 pub struct Snapshot {
     pub stamp: String,
     pub products: Vec<Product>,
+    /// Institution names by id (every publisher is an institution; names never change).
+    pub institution_names: HashMap<String, String>,
 }
 
 /// The catalogue snapshot, refreshed when the stamp in the cache changes (a product is published,
@@ -74,10 +76,13 @@ impl Catalogue {
         if held.stamp == stamp {
             return Ok(held);
         }
-        let rows = db.run(products::live).await?;
+        let (rows, institution_names) = db
+            .run(|c| Ok((products::live(c)?, store::institutions::names(c)?)))
+            .await?;
         let snap = Arc::new(Snapshot {
             stamp,
             products: rows.iter().filter_map(parse_row).collect(),
+            institution_names,
         });
         if let Ok(mut w) = self.snap.write() {
             *w = snap.clone();
