@@ -4,7 +4,9 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{cursor_position, page, page_limit, rfc3339 as ts, Json, Query};
+use super::extract::{
+    cursor_position, date_value, page, page_limit, positive_money, rfc3339 as ts, Json, Query,
+};
 use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::matching::Designation;
@@ -14,43 +16,8 @@ use crate::store::applications::{self as apps, LoanRow};
 use crate::store::receivables::{self as store, IpAssetRow, ReceivableRow};
 use crate::store::{firms, now, today_cst, StoreError};
 use actix_web::{get, post, put, web, HttpResponse};
-use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-fn money(field: &str, s: &str, errors: &mut Vec<FieldError>) -> Option<Money> {
-    match Money::parse(s) {
-        Ok(m) if m > Money::ZERO => Some(m),
-        Ok(_) => {
-            errors.push(FieldError::new(
-                field,
-                "money.positive",
-                format!("{field} must be above zero"),
-            ));
-            None
-        }
-        Err(e) => {
-            errors.push(FieldError::new(
-                field,
-                e.rule(),
-                format!("{field} '{s}' {e}"),
-            ));
-            None
-        }
-    }
-}
-
-fn date(field: &str, s: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
-    s.parse::<NaiveDate>()
-        .map_err(|_| {
-            errors.push(FieldError::new(
-                field,
-                "date.format",
-                format!("{field} '{s}' is not a date YYYY-MM-DD"),
-            ))
-        })
-        .ok()
-}
 
 async fn firm_exists(state: &AppState, uscc: &str) -> ApiResult<()> {
     let u = uscc.to_string();
@@ -131,8 +98,8 @@ pub async fn create_receivable(
             "invoice_no must be 1-64 characters",
         ));
     }
-    let amount = money("amount", &r.amount, &mut errors);
-    let due = date("due_on", &r.due_on, &mut errors);
+    let amount = positive_money("amount", "amount", &r.amount, &mut errors);
+    let due = date_value("due_on", "due_on", &r.due_on, &mut errors);
     if due.is_some_and(|d| d < today_cst()) {
         errors.push(FieldError::new(
             "due_on",
@@ -397,8 +364,13 @@ pub async fn create_ip_asset(
     if r.title.trim().is_empty() {
         errors.push(FieldError::new("title", "required", "title is empty"));
     }
-    let value = money("appraised_value", &r.appraised_value, &mut errors);
-    let on = date("appraised_on", &r.appraised_on, &mut errors);
+    let value = positive_money(
+        "appraised_value",
+        "appraised_value",
+        &r.appraised_value,
+        &mut errors,
+    );
+    let on = date_value("appraised_on", "appraised_on", &r.appraised_on, &mut errors);
     if on.is_some_and(|d| d > today_cst()) {
         errors.push(FieldError::new(
             "appraised_on",
@@ -487,15 +459,12 @@ pub async fn set_designations(
                 ),
             ));
         }
-        let from = date(
-            &format!("items[{i}].granted_on"),
-            &it.granted_on,
-            &mut errors,
-        );
-        let to = it
-            .expires_on
-            .as_deref()
-            .and_then(|s| date(&format!("items[{i}].expires_on"), s, &mut errors));
+        let at = format!("items[{i}].granted_on");
+        let from = date_value(&at, &at, &it.granted_on, &mut errors);
+        let to = it.expires_on.as_deref().and_then(|s| {
+            let at = format!("items[{i}].expires_on");
+            date_value(&at, &at, s, &mut errors)
+        });
         if let (Some(f), Some(t)) = (from, to) {
             if t < f {
                 errors.push(FieldError::new(
@@ -580,9 +549,9 @@ pub async fn report_loan(
         }
         Err(e) => return Err(e),
     };
-    let amount = money("amount", &r.amount, &mut errors);
-    let start = date("start_on", &r.start_on, &mut errors);
-    let maturity = date("maturity_on", &r.maturity_on, &mut errors);
+    let amount = positive_money("amount", "amount", &r.amount, &mut errors);
+    let start = date_value("start_on", "start_on", &r.start_on, &mut errors);
+    let maturity = date_value("maturity_on", "maturity_on", &r.maturity_on, &mut errors);
     if let (Some(s), Some(m)) = (start, maturity) {
         if m <= s {
             errors.push(FieldError::new(

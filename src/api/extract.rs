@@ -140,6 +140,50 @@ pub fn page<T>(
 
 pub use crate::domain::rfc3339;
 
+/// A yuan amount above zero, exact to the fen; a fault is added to `errors` under `path` (the field
+/// as the client sent it, `amount` or `line 3: guaranteed`), its message naming `name`.
+pub fn positive_money(
+    path: &str,
+    name: &str,
+    s: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<crate::domain::Money> {
+    use crate::domain::Money;
+    match Money::parse(s) {
+        Ok(m) if m > Money::ZERO => Some(m),
+        Ok(_) => {
+            errors.push(FieldError::new(
+                path,
+                "money.positive",
+                format!("{name} must be above zero"),
+            ));
+            None
+        }
+        Err(e) => {
+            errors.push(FieldError::new(path, e.rule(), format!("{name} '{s}' {e}")));
+            None
+        }
+    }
+}
+
+/// A calendar date `YYYY-MM-DD`; a fault is added to `errors` as for `positive_money`.
+pub fn date_value(
+    path: &str,
+    name: &str,
+    s: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<chrono::NaiveDate> {
+    s.parse()
+        .map_err(|_| {
+            errors.push(FieldError::new(
+                path,
+                "date.format",
+                format!("{name} '{s}' is not a date YYYY-MM-DD"),
+            ))
+        })
+        .ok()
+}
+
 /// The `limit` of a paginated list: 1 to 500, 50 when absent.
 pub fn page_limit(limit: Option<i64>) -> Result<i64, FieldError> {
     let l = limit.unwrap_or(50);

@@ -6,7 +6,9 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{page, page_limit, parse_json, rfc3339 as ts, Json, Query};
+use super::extract::{
+    date_value, page, page_limit, parse_json, positive_money, rfc3339 as ts, Json, Query,
+};
 use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::role::Role;
@@ -119,38 +121,12 @@ fn need<'a>(v: &'a Value, f: &str, at: &str, errors: &mut Vec<FieldError>) -> Op
 
 fn money_field(v: &Value, f: &str, at: &str, errors: &mut Vec<FieldError>) -> Option<Money> {
     let s = need(v, f, at, errors)?;
-    match Money::parse(s) {
-        Ok(m) if m > Money::ZERO => Some(m),
-        Ok(_) => {
-            errors.push(FieldError::new(
-                format!("{at}{f}"),
-                "money.positive",
-                format!("{f} must be above zero"),
-            ));
-            None
-        }
-        Err(e) => {
-            errors.push(FieldError::new(
-                format!("{at}{f}"),
-                e.rule(),
-                format!("{f} '{s}' {e}"),
-            ));
-            None
-        }
-    }
+    positive_money(&format!("{at}{f}"), f, s, errors)
 }
 
 fn date_field(v: &Value, f: &str, at: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
     let s = need(v, f, at, errors)?;
-    s.parse()
-        .map_err(|_| {
-            errors.push(FieldError::new(
-                format!("{at}{f}"),
-                "date.format",
-                format!("{f} '{s}' is not a date YYYY-MM-DD"),
-            ))
-        })
-        .ok()
+    date_value(&format!("{at}{f}"), f, s, errors)
 }
 
 /// One contract from a JSON object of strings; every fault added to `errors` under `at` (`rows[3].`).

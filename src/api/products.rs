@@ -4,12 +4,13 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{cursor_position, page, page_limit, parse_json, rfc3339 as ts, Json, Query};
+use super::extract::{
+    cursor_position, page, page_limit, parse_json, positive_money, rfc3339 as ts, Json, Query,
+};
 use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::matching::{Ask, Product, ProductKind, ProductSpec, Rule};
 use crate::domain::role::Role;
-use crate::domain::Money;
 use crate::financing::{self, parse_row, Catalogue};
 use crate::store::products::{self as store, Filter, ProductRow};
 use crate::store::{now, today_cst};
@@ -352,25 +353,7 @@ pub struct MatchQuery {
 
 pub fn parse_ask(amount: &str, term_months: i32) -> ApiResult<Ask> {
     let mut errors = Vec::new();
-    let amount = match Money::parse(amount) {
-        Ok(m) if m > Money::ZERO => Some(m),
-        Ok(_) => {
-            errors.push(FieldError::new(
-                "amount",
-                "money.positive",
-                "amount must be above zero",
-            ));
-            None
-        }
-        Err(e) => {
-            errors.push(FieldError::new(
-                "amount",
-                e.rule(),
-                format!("amount '{amount}' {e}"),
-            ));
-            None
-        }
-    };
+    let amount = positive_money("amount", "amount", amount, &mut errors);
     if !(1..=360).contains(&term_months) {
         errors.push(FieldError::new(
             "term_months",
