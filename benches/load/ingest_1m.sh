@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Ingestion benchmark (issue: credit signals): ingest ROWS signal rows from one CSV file with
-# `credithub ingest` on SQLite and on PostgreSQL, and `psql \copy` the same file into an equivalent bare
-# table, in one run. Prints rows/s for each. Needs PostgreSQL at PG_URL (a database `credithub_bench`
+# `credithub ingest` on SQLite and on PostgreSQL, and `psql \copy` the same rows into a bare table and, as
+# stored, into a table equivalent to `signals`, in one run. Prints rows/s for each. Needs PostgreSQL at PG_URL (a database `credithub_bench`
 # is dropped and re-created there).
 #   benches/load/ingest_1m.sh            # 1,000,000 rows
 #   ROWS=200000 benches/load/ingest_1m.sh
@@ -57,9 +57,15 @@ echo "$T_PG s, $(rate "$ROWS" "$T_PG")"
 echo "== credithub ingest again (every row a duplicate), PostgreSQL"
 T_PG2=$(timed "$BIN" --database-url "$PG_BENCH_URL" ingest --source tax rows.csv)
 echo "$T_PG2 s, $(rate "$ROWS" "$T_PG2")"
-echo "== psql \\copy into an equivalent bare table"
+echo "== psql \\copy of the same file into a bare 4-column table (no key, no index)"
 psql "$PG_BENCH_URL" -qc "CREATE TABLE bench_copy (uscc TEXT NOT NULL, kind TEXT NOT NULL, period TEXT NOT NULL, value NUMERIC(18,2) NOT NULL)"
 T_COPY=$(timed psql "$PG_BENCH_URL" -qc "\\copy bench_copy FROM 'rows.csv' CSV HEADER")
 echo "$T_COPY s, $(rate "$ROWS" "$T_COPY")"
-python3 -c "print(f'credithub on PostgreSQL / psql \\\\copy = {$T_COPY/$T_PG:.2f}')"
+echo "== psql \\copy of the same rows, as stored, into a table equivalent to signals (its columns, key and index)"
+psql "$PG_BENCH_URL" -qc "\\copy (SELECT * FROM signals WHERE version = 1) TO 'stored.csv' CSV" \
+  -c "CREATE TABLE bench_signals (LIKE signals INCLUDING ALL)"
+T_EQUIV=$(timed psql "$PG_BENCH_URL" -qc "\\copy bench_signals FROM 'stored.csv' CSV")
+echo "$T_EQUIV s, $(rate "$ROWS" "$T_EQUIV")"
+python3 -c "print(f'credithub on PostgreSQL / psql \\\\copy, bare table       = {$T_COPY/$T_PG:.2f}')"
+python3 -c "print(f'credithub on PostgreSQL / psql \\\\copy, equivalent table = {$T_EQUIV/$T_PG:.2f}')"
 psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"

@@ -6,12 +6,12 @@ pub mod format;
 pub mod pull;
 
 use crate::domain::signals::{validate, Reason, Signal, Source};
+use crate::store::backend::write_transaction;
 use crate::store::ingestion::{self, RejectRow, RunRow};
-use crate::store::signals::{self, Merge, SignalRow};
+use crate::store::signals::{self, Merge};
 use crate::store::{now, today_cst, DbConn, StoreError};
-use diesel::Connection;
 use format::Line;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 /// Where a run's rows came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +36,44 @@ impl Origin {
 pub struct Ingested {
     pub run: RunRow,
     pub firms: Vec<String>,
+}
+
+/// The distinct firms of the valid rows, sorted.
+fn firms_of(checked: &[(Line, Result<Signal, Vec<Reason>>)]) -> Vec<String> {
+    let mut usccs: Vec<&str> = checked
+        .iter()
+        .filter_map(|(_, v)| v.as_ref().ok().map(|s| s.uscc.as_str()))
+        .collect();
+    usccs.sort_unstable();
+    usccs.dedup();
+    usccs.into_iter().map(str::to_string).collect()
+}
+
+/// Validate every line, in order; a large batch is split over the machine's cores.
+fn check_all(
+    lines: &[Line],
+    source: Source,
+    today: chrono::NaiveDate,
+) -> Vec<Result<Signal, Vec<Reason>>> {
+    let check = |l: &Line| match &l.row {
+        Ok(raw) => validate(raw, source, today),
+        Err(e) => Err(vec![Reason::new("malformed_row", e.clone())]),
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 || lines.len() < 20_000 {
+        return lines.iter().map(check).collect();
+    }
+    let per = lines.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = lines
+            .chunks(per)
+            .map(|part| scope.spawn(move || part.iter().map(check).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// Ingest one batch for one source. `progress(done, total)` is called as rows are written.
@@ -63,23 +101,11 @@ pub fn run_then(
     let started = now();
     let total = lines.len() as u64;
     let clock = std::time::Instant::now();
-    let mut checked: Vec<(Line, Result<Signal, Vec<Reason>>)> = lines
-        .into_iter()
-        .map(|l| {
-            let v = match &l.row {
-                Ok(raw) => validate(raw, source, today),
-                Err(e) => Err(vec![Reason::new("malformed_row", e.clone())]),
-            };
-            (l, v)
-        })
-        .collect();
+    let verdicts = check_all(&lines, source, today);
+    let mut checked: Vec<(Line, Result<Signal, Vec<Reason>>)> =
+        lines.into_iter().zip(verdicts).collect();
     // A signal for a firm the registry does not know is quarantined, not stored.
-    let mut usccs: Vec<String> = checked
-        .iter()
-        .filter_map(|(_, v)| v.as_ref().ok().map(|s| s.uscc.to_string()))
-        .collect();
-    usccs.sort();
-    usccs.dedup();
+    let usccs = firms_of(&checked);
     let validated = clock.elapsed();
     let known = signals::known_firms(conn, &usccs)?;
     let firms_checked = clock.elapsed();
@@ -108,14 +134,15 @@ pub fn run_then(
         started_at: started,
         finished_at: None,
     };
-    let result = conn.transaction::<RunRow, StoreError, _>(|c| {
+    let result = write_transaction::<RunRow, StoreError, _>(conn, |c| {
         let mut run = run.clone();
+        signals::lock_for_merge(c)?;
         ingestion::insert_run(c, &run)?;
         let mut rejects = Vec::new();
         // Rows whose key is first seen in this batch merge in bulk; a key repeated within the batch is
         // merged after, row by row in order, so a later row supersedes an earlier one as it would have
         // in two batches.
-        let mut seen = HashSet::new();
+        let mut seen = FxHashSet::default();
         let mut bulk = Vec::new();
         let mut repeats = Vec::new();
         for (line, v) in checked.iter() {
@@ -127,7 +154,7 @@ pub fn run_then(
                         s.period.as_str(),
                         s.event_key.as_str(),
                     )) {
-                        bulk.push(SignalRow::new(s, &run.id, 1, started));
+                        bulk.push(s);
                     } else {
                         repeats.push(s);
                     }
@@ -170,13 +197,10 @@ pub fn run_then(
     match result {
         Ok(r) => {
             progress(total, total);
-            let mut firms: Vec<String> = checked
-                .iter()
-                .filter_map(|(_, v)| v.as_ref().ok().map(|s| s.uscc.to_string()))
-                .collect();
-            firms.sort();
-            firms.dedup();
-            Ok(Ingested { run: r, firms })
+            Ok(Ingested {
+                run: r,
+                firms: firms_of(&checked),
+            })
         }
         Err(e) => {
             // Nothing of the batch was kept; say so in a run of its own.

@@ -1,71 +1,133 @@
-//! Bulk merge of a batch of signals whose keys are distinct: stage them (PostgreSQL `COPY`, SQLite
-//! multi-row inserts: the only backend-specific part), then classify and apply them with set-based SQL
-//! that both backends run as written: same value as the current row → duplicate; a different value →
-//! the current row is superseded and the next version inserted; a new key → version 1.
+//! Bulk merge of a batch of signals whose keys are distinct. The current rows for the batch's firms are
+//! read once and each incoming row is classified against them in memory: same value → duplicate; another
+//! value → the current row is superseded and the next version written; a new key → version 1. What is
+//! written goes straight into `signals` (PostgreSQL `COPY`, SQLite multi-row inserts: the only
+//! backend-specific part); superseded keys are staged and marked with one set-based UPDATE.
+//!
+//! The caller holds [`super::signals::lock_for_merge`] in the same transaction, so no other writer adds a
+//! current row between the read and the write.
 
-use super::schema::signals_stage;
-use super::signals::SignalRow;
+use super::schema::{signals, signals_stage};
+use super::signals::StoredValue;
 use super::{DbConn, Result};
+use crate::domain::signals::Signal;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use rustc_hash::FxHashMap;
 
+/// A row as written: `signals` without `superseded_at` (NULL for a row just written), 16 columns, which
+/// is what diesel's `COPY` takes.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = signals_stage, treat_none_as_default_value = false)]
-struct StageRow<'a> {
+#[diesel(table_name = signals, treat_none_as_default_value = false)]
+struct NewRow<'a> {
     uscc: &'a str,
-    source: &'a str,
-    kind: &'a str,
+    source: &'static str,
+    kind: &'static str,
     period: &'a str,
     event_key: &'a str,
+    version: i32,
     value_fen: Option<i64>,
-    value_num: Option<&'a str>,
-    value_code: Option<&'a str>,
+    value_num: Option<String>,
+    value_code: Option<&'static str>,
     event_start: Option<chrono::NaiveDate>,
     event_end: Option<chrono::NaiveDate>,
     authority: Option<&'a str>,
     repaired_on: Option<chrono::NaiveDate>,
     record_id: Option<&'a str>,
+    run_id: &'a str,
+    ingested_at: chrono::NaiveDateTime,
 }
 
-impl<'a> From<&'a SignalRow> for StageRow<'a> {
-    fn from(r: &'a SignalRow) -> Self {
-        StageRow {
-            uscc: &r.uscc,
-            source: &r.source,
-            kind: &r.kind,
-            period: &r.period,
-            event_key: &r.event_key,
-            value_fen: r.value_fen,
-            value_num: r.value_num.as_deref(),
-            value_code: r.value_code.as_deref(),
-            event_start: r.event_start,
-            event_end: r.event_end,
-            authority: r.authority.as_deref(),
-            repaired_on: r.repaired_on,
-            record_id: r.record_id.as_deref(),
+impl<'a> NewRow<'a> {
+    fn new(s: &'a Signal, version: i32, run_id: &'a str, at: chrono::NaiveDateTime) -> Self {
+        let v = StoredValue::of(&s.value);
+        NewRow {
+            uscc: s.uscc.as_str(),
+            source: s.source.as_str(),
+            kind: s.kind,
+            period: &s.period,
+            event_key: &s.event_key,
+            version,
+            value_fen: v.fen,
+            value_num: v.num,
+            value_code: v.code,
+            event_start: v.start,
+            event_end: v.end,
+            authority: v.authority,
+            repaired_on: v.repaired_on,
+            record_id: s.record_id.as_deref(),
+            run_id,
+            ingested_at: at,
         }
+    }
+
+    fn key(&self) -> Key<'_> {
+        (
+            self.uscc,
+            self.source,
+            self.kind,
+            self.period,
+            self.event_key,
+        )
     }
 }
 
-const STAGE_COLUMNS: &str = "uscc TEXT NOT NULL, source TEXT NOT NULL, kind TEXT NOT NULL, period TEXT NOT NULL, \
-    event_key TEXT NOT NULL, value_fen BIGINT, value_num TEXT, value_code TEXT, event_start DATE, event_end DATE, \
-    authority TEXT, repaired_on DATE, record_id TEXT, outcome TEXT NOT NULL DEFAULT 'new', version INTEGER NOT NULL DEFAULT 1";
+/// The key of a superseded row, staged for the UPDATE that marks it.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = signals_stage, treat_none_as_default_value = false)]
+struct StageKey<'a> {
+    uscc: &'a str,
+    source: &'a str,
+    kind: &'a str,
+    period: &'a str,
+    event_key: &'a str,
+}
 
-const STAGE_INDEX: &str = "CREATE UNIQUE INDEX signals_stage_key ON signals_stage (uscc, source, kind, period, event_key)";
+/// A current row: its key, version and value.
+#[derive(Debug, Queryable)]
+struct Current {
+    uscc: String,
+    source: String,
+    kind: String,
+    period: String,
+    event_key: String,
+    version: i32,
+    value_fen: Option<i64>,
+    value_num: Option<String>,
+    value_code: Option<String>,
+    event_start: Option<chrono::NaiveDate>,
+    event_end: Option<chrono::NaiveDate>,
+    authority: Option<String>,
+    repaired_on: Option<chrono::NaiveDate>,
+    record_id: Option<String>,
+}
 
-const KEY_MATCH: &str =
-    "c.uscc = s.uscc AND c.source = s.source AND c.kind = s.kind AND c.period = s.period \
-    AND c.event_key = s.event_key AND c.superseded_at IS NULL";
+type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
 
-const SAME_VALUE: &str = "c.value_fen IS NOT DISTINCT FROM s.value_fen AND c.value_num IS NOT DISTINCT FROM s.value_num \
-    AND c.value_code IS NOT DISTINCT FROM s.value_code AND c.event_start IS NOT DISTINCT FROM s.event_start \
-    AND c.event_end IS NOT DISTINCT FROM s.event_end AND c.authority IS NOT DISTINCT FROM s.authority \
-    AND c.repaired_on IS NOT DISTINCT FROM s.repaired_on AND c.record_id IS NOT DISTINCT FROM s.record_id";
+impl Current {
+    fn key(&self) -> Key<'_> {
+        (
+            &self.uscc,
+            &self.source,
+            &self.kind,
+            &self.period,
+            &self.event_key,
+        )
+    }
 
-const DATA_COLUMNS: &str =
-    "uscc, source, kind, period, event_key, value_fen, value_num, value_code, event_start, \
-    event_end, authority, repaired_on, record_id";
+    /// Same value (and same source record) as `r`: [`super::signals::SignalRow::same_value`] for a row
+    /// about to be written.
+    fn same_value(&self, r: &NewRow<'_>) -> bool {
+        self.value_fen == r.value_fen
+            && self.value_num == r.value_num
+            && self.value_code.as_deref() == r.value_code
+            && self.event_start == r.event_start
+            && self.event_end == r.event_end
+            && self.authority.as_deref() == r.authority
+            && self.repaired_on == r.repaired_on
+            && self.record_id.as_deref() == r.record_id
+    }
+}
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct BulkOutcome {
@@ -74,91 +136,145 @@ pub struct BulkOutcome {
     pub duplicate: i64,
 }
 
-#[derive(QueryableByName)]
-struct OutcomeCount {
-    #[diesel(sql_type = Text)]
-    outcome: String,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
+/// The current rows of the batch's firms and sources.
+fn load_current(conn: &mut DbConn, rows: &[NewRow<'_>]) -> Result<Vec<Current>> {
+    let mut usccs: Vec<&str> = rows.iter().map(|r| r.uscc).collect();
+    usccs.sort_unstable();
+    usccs.dedup();
+    let mut sources: Vec<&str> = rows.iter().map(|r| r.source).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let mut out = Vec::new();
+    for chunk in usccs.chunks(500) {
+        let found: Vec<Current> = signals::table
+            .filter(signals::uscc.eq_any(chunk))
+            .filter(signals::source.eq_any(&sources))
+            .filter(signals::superseded_at.is_null())
+            .select((
+                signals::uscc,
+                signals::source,
+                signals::kind,
+                signals::period,
+                signals::event_key,
+                signals::version,
+                signals::value_fen,
+                signals::value_num,
+                signals::value_code,
+                signals::event_start,
+                signals::event_end,
+                signals::authority,
+                signals::repaired_on,
+                signals::record_id,
+            ))
+            .load(conn)?;
+        out.extend(found);
+    }
+    Ok(out)
 }
 
-/// Merge `rows` (distinct keys; their `version`, `run_id`, `ingested_at` are set here) inside the caller's
-/// transaction.
+/// Merge `batch` (distinct keys) inside the caller's transaction, as written by run `run_id` at `at`.
 pub fn merge(
     conn: &mut DbConn,
-    rows: &[SignalRow],
+    batch: &[&Signal],
     run_id: &str,
     at: chrono::NaiveDateTime,
 ) -> Result<BulkOutcome> {
-    if rows.is_empty() {
+    if batch.is_empty() {
         return Ok(BulkOutcome::default());
     }
-    let stage: Vec<StageRow<'_>> = rows.iter().map(StageRow::from).collect();
+    let t = std::time::Instant::now();
+    let mut rows: Vec<NewRow<'_>> = batch
+        .iter()
+        .map(|s| NewRow::new(s, 1, run_id, at))
+        .collect();
+    let current = load_current(conn, &rows)?;
+    let by_key: FxHashMap<Key<'_>, &Current> = current.iter().map(|c| (c.key(), c)).collect();
+    let loaded = t.elapsed();
+
+    let mut out = BulkOutcome::default();
+    let mut superseded = Vec::new();
+    rows.retain_mut(|r| match by_key.get(&r.key()) {
+        None => {
+            out.inserted += 1;
+            true
+        }
+        Some(c) if c.same_value(r) => {
+            out.duplicate += 1;
+            false
+        }
+        Some(c) => {
+            out.superseded += 1;
+            r.version = c.version + 1;
+            superseded.push(StageKey {
+                uscc: r.uscc,
+                source: r.source,
+                kind: r.kind,
+                period: r.period,
+                event_key: r.event_key,
+            });
+            true
+        }
+    });
+    let classified = t.elapsed();
+    supersede(conn, &superseded, at)?;
+    let marked = t.elapsed();
+    match conn {
+        DbConn::Postgres(c) => {
+            diesel::copy_from(signals::table)
+                .from_insertable(&rows)
+                .execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            for chunk in rows.chunks(2000) {
+                diesel::insert_into(signals::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+    }
+    tracing::debug!(current = current.len(), ?loaded, ?classified, ?marked, written = ?t.elapsed(), ?out, "bulk merge");
+    Ok(out)
+}
+
+/// Mark the current rows of `keys` superseded at `at`: the keys are staged in a temporary table and
+/// marked with one UPDATE driven from it, so it probes the signals index instead of scanning all signals.
+fn supersede(conn: &mut DbConn, keys: &[StageKey<'_>], at: chrono::NaiveDateTime) -> Result<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    const COLUMNS: &str =
+        "uscc TEXT NOT NULL, source TEXT NOT NULL, kind TEXT NOT NULL, period TEXT NOT NULL, event_key TEXT NOT NULL";
     match conn {
         DbConn::Postgres(c) => {
             c.batch_execute(&format!(
-                "DROP TABLE IF EXISTS signals_stage; CREATE TEMP TABLE signals_stage ({STAGE_COLUMNS}) ON COMMIT DROP"
+                "DROP TABLE IF EXISTS signals_stage; CREATE TEMP TABLE signals_stage ({COLUMNS}) ON COMMIT DROP"
             ))?;
             diesel::copy_from(signals_stage::table)
-                .from_insertable(&stage)
+                .from_insertable(keys)
                 .execute(c)?;
-            c.batch_execute(&format!("{STAGE_INDEX}; ANALYZE signals_stage"))?;
+            c.batch_execute("ANALYZE signals_stage")?;
         }
         DbConn::Sqlite(c) => {
             c.batch_execute(&format!(
-                "DROP TABLE IF EXISTS temp.signals_stage; CREATE TEMP TABLE signals_stage ({STAGE_COLUMNS})"
+                "DROP TABLE IF EXISTS temp.signals_stage; CREATE TEMP TABLE signals_stage ({COLUMNS})"
             ))?;
-            for chunk in stage.chunks(2000) {
+            for chunk in keys.chunks(5000) {
                 diesel::insert_into(signals_stage::table)
                     .values(chunk)
                     .execute(c)?;
             }
-            c.batch_execute(STAGE_INDEX)?;
         }
     }
-    // `at` and `run_id` are generated here (a timestamp and a UUID), never caller text.
-    let at = at.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
-    let run_id: String = run_id
-        .chars()
-        .filter(|c| c.is_ascii_hexdigit() || *c == '-')
-        .collect();
-    let stmts = [
-        // Rows are staged as 'new' (version 1); one pass over the keys already stored marks the rest: the same
-        // value is a duplicate, another value supersedes the current row.
-        format!(
-            "UPDATE signals_stage AS s SET outcome = CASE WHEN {SAME_VALUE} THEN 'dup' ELSE 'sup' END, \
-             version = c.version + 1 FROM signals AS c WHERE {KEY_MATCH}"
-        ),
-        // Driven from the (small) stage, so it probes the signals index instead of scanning all signals.
-        format!(
-            "UPDATE signals SET superseded_at = '{at}' WHERE superseded_at IS NULL AND \
-             (uscc, source, kind, period, event_key) IN \
-             (SELECT uscc, source, kind, period, event_key FROM signals_stage WHERE outcome = 'sup')"
-        ),
-        format!(
-            "INSERT INTO signals ({DATA_COLUMNS}, version, run_id, ingested_at) \
-             SELECT {DATA_COLUMNS}, version, '{run_id}', '{at}' FROM signals_stage WHERE outcome IN ('new', 'sup')"
-        ),
-    ];
-    for (i, s) in stmts.iter().enumerate() {
-        let t = std::time::Instant::now();
-        let n = diesel::sql_query(s.as_str()).execute(conn)?;
-        tracing::debug!(step = i, rows = n, took = ?t.elapsed(), "bulk merge step");
-    }
-    let counts: Vec<OutcomeCount> = crate::on_backend!(&mut *conn, |c| diesel::sql_query(
-        "SELECT outcome, COUNT(*) AS n FROM signals_stage GROUP BY outcome"
-    )
-    .load(c))?;
-    let mut out = BulkOutcome::default();
-    for OutcomeCount { outcome, n } in counts {
-        match outcome.as_str() {
-            "dup" => out.duplicate = n,
-            "sup" => out.superseded = n,
-            _ => out.inserted = n,
-        }
-    }
+    // `at` is a timestamp generated here, never caller text.
+    let at = at.format("%Y-%m-%d %H:%M:%S%.6f");
+    diesel::sql_query(format!(
+        "UPDATE signals SET superseded_at = '{at}' WHERE superseded_at IS NULL AND \
+         (uscc, source, kind, period, event_key) IN \
+         (SELECT uscc, source, kind, period, event_key FROM signals_stage)"
+    ))
+    .execute(conn)?;
     if let DbConn::Sqlite(c) = conn {
         c.batch_execute("DROP TABLE temp.signals_stage")?;
     }
-    Ok(out)
+    Ok(())
 }

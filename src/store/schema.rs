@@ -126,7 +126,8 @@ diesel::table! {
     }
 }
 
-// A per-transaction staging table for bulk merges (created as TEMP by `store::bulk`, not by migrations).
+// A per-transaction staging table for the keys a bulk merge supersedes (created as TEMP by `store::bulk`,
+// not by migrations).
 diesel::table! {
     signals_stage (uscc, source, kind, period, event_key) {
         uscc -> Text,
@@ -134,14 +135,6 @@ diesel::table! {
         kind -> Text,
         period -> Text,
         event_key -> Text,
-        value_fen -> Nullable<BigInt>,
-        value_num -> Nullable<Text>,
-        value_code -> Nullable<Text>,
-        event_start -> Nullable<Date>,
-        event_end -> Nullable<Date>,
-        authority -> Nullable<Text>,
-        repaired_on -> Nullable<Date>,
-        record_id -> Nullable<Text>,
     }
 }
 

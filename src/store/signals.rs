@@ -30,45 +30,72 @@ pub struct SignalRow {
     pub superseded_at: Option<chrono::NaiveDateTime>,
 }
 
-impl SignalRow {
-    pub fn new(s: &Signal, run_id: &str, version: i32, at: chrono::NaiveDateTime) -> Self {
-        let mut row = SignalRow {
-            uscc: s.uscc.to_string(),
-            source: s.source.as_str().to_string(),
-            kind: s.kind.to_string(),
-            period: s.period.clone(),
-            event_key: s.event_key.clone(),
-            version,
-            value_fen: None,
-            value_num: None,
-            value_code: None,
-            event_start: None,
-            event_end: None,
+/// The columns one [`Value`] fills, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredValue<'a> {
+    pub fen: Option<i64>,
+    pub num: Option<String>,
+    pub code: Option<&'static str>,
+    pub start: Option<chrono::NaiveDate>,
+    pub end: Option<chrono::NaiveDate>,
+    pub authority: Option<&'a str>,
+    pub repaired_on: Option<chrono::NaiveDate>,
+}
+
+impl<'a> StoredValue<'a> {
+    pub fn of(v: &'a Value) -> Self {
+        let mut out = StoredValue {
+            fen: None,
+            num: None,
+            code: None,
+            start: None,
+            end: None,
             authority: None,
             repaired_on: None,
-            record_id: s.record_id.clone(),
-            run_id: run_id.to_string(),
-            ingested_at: at,
-            superseded_at: None,
         };
-        match &s.value {
-            Value::Money(m) => row.value_fen = Some(m.fen()),
-            Value::Count(n) => row.value_num = Some(n.to_string()),
-            Value::Quantity(d) => row.value_num = Some(d.to_string()),
-            Value::Code(c) => row.value_code = Some((*c).to_string()),
+        match v {
+            Value::Money(m) => out.fen = Some(m.fen()),
+            Value::Count(n) => out.num = Some(n.to_string()),
+            Value::Quantity(d) => out.num = Some(d.to_string()),
+            Value::Code(c) => out.code = Some(c),
             Value::Event {
                 start,
                 end,
                 authority,
                 repaired_on,
             } => {
-                row.event_start = Some(*start);
-                row.event_end = *end;
-                row.authority = Some(authority.clone());
-                row.repaired_on = *repaired_on;
+                out.start = Some(*start);
+                out.end = *end;
+                out.authority = Some(authority);
+                out.repaired_on = *repaired_on;
             }
         }
-        row
+        out
+    }
+}
+
+impl SignalRow {
+    pub fn new(s: &Signal, run_id: &str, version: i32, at: chrono::NaiveDateTime) -> Self {
+        let v = StoredValue::of(&s.value);
+        SignalRow {
+            uscc: s.uscc.to_string(),
+            source: s.source.as_str().to_string(),
+            kind: s.kind.to_string(),
+            period: s.period.clone(),
+            event_key: s.event_key.clone(),
+            version,
+            value_fen: v.fen,
+            value_num: v.num,
+            value_code: v.code.map(str::to_string),
+            event_start: v.start,
+            event_end: v.end,
+            authority: v.authority.map(str::to_string),
+            repaired_on: v.repaired_on,
+            record_id: s.record_id.clone(),
+            run_id: run_id.to_string(),
+            ingested_at: at,
+            superseded_at: None,
+        }
     }
 
     /// Same value (and same source record), ignoring version and provenance.
@@ -154,6 +181,16 @@ pub fn merge(
             Ok(Merge::Superseded)
         }
     }
+}
+
+/// Serialize writers of signals for the rest of the transaction: a merge reads the current rows and then
+/// writes, so no other ingestion may add a current row in between (PostgreSQL: a transaction-scoped
+/// advisory lock; SQLite: the transaction is already the only writer, begun with BEGIN IMMEDIATE).
+pub fn lock_for_merge(conn: &mut DbConn) -> Result<()> {
+    if let DbConn::Postgres(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7262840176152025)").execute(c)?;
+    }
+    Ok(())
 }
 
 /// Which of these USCCs are registered firms.
