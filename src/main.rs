@@ -668,7 +668,7 @@ fn main() -> anyhow::Result<()> {
                 let listener = std::net::TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
                 tracing::info!(%bind, database = db.backend().as_str(), cache = cache.kind(), "credithub serving; docs at /docs/");
                 let limits = api::DefaultLimits { per_sec: cli.store.rate_per_sec.max(1), burst: cli.store.rate_burst.max(1) };
-                let state = AppState::new(db, cache, profiles, limits);
+                let state = AppState::new(db, cache, profiles, limits)?;
                 api::serve(listener, state)?.await?;
                 anyhow::Ok(())
             })?;

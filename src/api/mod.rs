@@ -50,17 +50,22 @@ pub struct DefaultLimits {
 }
 
 impl AppState {
-    /// Starts the access-log writer, so call it inside the tokio runtime.
-    pub fn new(db: Db, cache: SharedCache, profiles: Profiles, limits: DefaultLimits) -> Self {
-        AppState {
-            audit: Audit::start(db.clone()),
+    /// Starts the access-log writer thread.
+    pub fn new(
+        db: Db,
+        cache: SharedCache,
+        profiles: Profiles,
+        limits: DefaultLimits,
+    ) -> std::io::Result<Self> {
+        Ok(AppState {
+            audit: Audit::start(db.clone())?,
             db,
             cache,
             metrics: Default::default(),
             profiles,
             limits,
             catalogue: Default::default(),
-        }
+        })
     }
 }
 

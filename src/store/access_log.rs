@@ -1,12 +1,13 @@
 //! The access log: one row per profile access (who, with which key, which firm, purpose, consent, the scope
 //! returned, when, the result). Append-only: nothing here updates or deletes, and the database refuses it.
 
+use super::backend::write_transaction;
 use super::schema::access_log;
 use super::{DbConn, Result};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
-#[diesel(table_name = access_log)]
+#[diesel(table_name = access_log, treat_none_as_default_value = false)]
 pub struct AccessRow {
     /// UUIDv7: time-ordered.
     pub id: String,
@@ -25,14 +26,25 @@ pub struct AccessRow {
     pub request_id: Option<String>,
 }
 
-/// Append rows in one statement per chunk (the caller's transaction makes them durable together).
+/// Append rows all or nothing, durable when this returns: on PostgreSQL one `COPY` (a single statement,
+/// atomic on its own, so no BEGIN/COMMIT round trips); on SQLite multi-row inserts in one transaction.
 pub fn append(conn: &mut DbConn, rows: &[AccessRow]) -> Result<()> {
-    for chunk in rows.chunks(500) {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(access_log::table)
-            .values(chunk)
-            .execute(c))?;
+    match conn {
+        DbConn::Postgres(c) => {
+            diesel::copy_from(access_log::table)
+                .from_insertable(rows)
+                .execute(c)?;
+            Ok(())
+        }
+        DbConn::Sqlite(_) => write_transaction(conn, |conn| {
+            for chunk in rows.chunks(500) {
+                crate::on_backend!(&mut *conn, |c| diesel::insert_into(access_log::table)
+                    .values(chunk)
+                    .execute(c))?;
+            }
+            Ok(())
+        }),
     }
-    Ok(())
 }
 
 #[derive(Debug, Clone, Default)]

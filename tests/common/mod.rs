@@ -198,7 +198,8 @@ pub async fn spawn_app() -> TestApp {
                 per_sec: 1000,
                 burst: 1000,
             },
-        ),
+        )
+        .expect("access-log writer"),
     )
     .expect("serve");
     let handle = server.handle();
