@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::AppState;
+use crate::cache::Metered;
 use crate::config::KEY_CACHE_TTL_SECS;
 use crate::domain::role::Role;
 use crate::store::{institutions, keys};
@@ -62,7 +63,12 @@ pub fn cache_key(hash: &str) -> String {
     format!("apikey:{hash}")
 }
 
-async fn authenticate(state: &AppState, header: Option<String>) -> Result<Principal, ApiError> {
+/// The caller's principal, and whether a token was already taken from its bucket (a cached principal
+/// and its token come in one round trip).
+async fn authenticate(
+    state: &AppState,
+    header: Option<String>,
+) -> Result<(Principal, Metered), ApiError> {
     let header = header
         .ok_or_else(|| ApiError::Unauthorized("send Authorization: Bearer <api key>".into()))?;
     let token = header
@@ -74,9 +80,13 @@ async fn authenticate(state: &AppState, header: Option<String>) -> Result<Princi
         })?;
     let hash = keys::hash_key(token);
     let ckey = cache_key(&hash);
-    if let Some(bytes) = state.cache.get(&ckey).await? {
+    let cached = state
+        .cache
+        .get_and_take_token(&ckey, state.limits.per_sec, state.limits.burst)
+        .await?;
+    if let Some((bytes, metered)) = cached {
         if let Ok(p) = serde_json::from_slice::<Principal>(&bytes) {
-            return Ok(p);
+            return Ok((p, metered));
         }
     }
     let h = hash.clone();
@@ -118,14 +128,20 @@ async fn authenticate(state: &AppState, header: Option<String>) -> Result<Princi
         .cache
         .set(&ckey, &bytes, Duration::from_secs(KEY_CACHE_TTL_SECS))
         .await?;
-    Ok(p)
+    Ok((p, Metered::NotMetered))
 }
 
-/// Rate limit and daily quota per key (Redis when configured, so all server instances share them).
-async fn meter(state: &AppState, p: &Principal) -> Result<(), ApiError> {
+/// Rate limit and daily quota per key (Redis when configured, so all server instances share them);
+/// `metered`: what authentication already did about the token.
+async fn meter(state: &AppState, p: &Principal, metered: Metered) -> Result<(), ApiError> {
     let per_sec = p.limits.per_sec.unwrap_or(state.limits.per_sec);
     let burst = p.limits.burst.unwrap_or(state.limits.burst).max(1);
-    if let Some(wait) = state.cache.take_token(&p.key_id, per_sec, burst).await? {
+    let wait = match metered {
+        Metered::Taken => None,
+        Metered::Wait(w) => Some(w),
+        Metered::NotMetered => state.cache.take_token(&p.key_id, per_sec, burst).await?,
+    };
+    if let Some(wait) = wait {
         return Err(ApiError::TooManyRequests {
             detail: format!(
                 "this key may send {per_sec} requests a second (bursts of {burst}); retry shortly"
@@ -170,8 +186,8 @@ impl FromRequest for Principal {
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
-            let p = authenticate(&state, header).await?;
-            meter(&state, &p).await?;
+            let (p, metered) = authenticate(&state, header).await?;
+            meter(&state, &p, metered).await?;
             Ok(p)
         })
     }

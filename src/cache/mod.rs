@@ -14,6 +14,8 @@ pub enum CacheError {
 #[async_trait]
 pub trait Cache: Send + Sync {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError>;
+    /// Several keys in one round trip, in order.
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, CacheError>;
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError>;
     /// Store only if the key holds nothing (or only an expired value); returns whether it stored.
     /// Readers that fill the cache on a miss use this, so they never overwrite a newer value a writer
@@ -33,12 +35,102 @@ pub trait Cache: Send + Sync {
         per_sec: u32,
         burst: u32,
     ) -> Result<Option<Duration>, CacheError>;
+    /// In one step: the value at `key` and, when it is a JSON object with a `key_id` (an API key's cached
+    /// principal), one token taken from that key's bucket ([`Cache::take_token`] with `key_id`), at the
+    /// object's `limits.per_sec` / `limits.burst` where set, else at `per_sec` / `burst`. `None`: nothing
+    /// is cached under `key`.
+    async fn get_and_take_token(
+        &self,
+        key: &str,
+        per_sec: u32,
+        burst: u32,
+    ) -> Result<Option<(Vec<u8>, Metered)>, CacheError>;
     /// Add one to the counter `key` (created with `ttl`) and return the new count.
     async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError>;
     fn kind(&self) -> &'static str;
 }
 
 pub type SharedCache = Arc<dyn Cache>;
+
+/// What [`Cache::get_and_take_token`] did about the bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metered {
+    /// A token was taken.
+    Taken,
+    /// The bucket is empty: one is available after this long.
+    Wait(Duration),
+    /// The value names no bucket; nothing was taken.
+    NotMetered,
+}
+
+impl Metered {
+    fn of(wait: Option<Duration>) -> Self {
+        wait.map_or(Metered::Taken, Metered::Wait)
+    }
+}
+
+/// The part of a cached principal that names its bucket.
+#[derive(serde::Deserialize)]
+struct BucketOf {
+    key_id: String,
+    #[serde(default)]
+    limits: BucketLimits,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct BucketLimits {
+    per_sec: Option<u32>,
+    burst: Option<u32>,
+}
+
+/// The token bucket in Lua: refilled at `rate` a second up to `burst`, on Redis's clock, so every server
+/// instance shares one bucket. Returns 0 when a token was taken, else the milliseconds until one is there.
+macro_rules! take_lua {
+    () => {
+        r"
+        local function take(key, rate, burst)
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local b = redis.call('HMGET', key, 'tokens', 'ts')
+            local tokens = tonumber(b[1]) or burst
+            local ts = tonumber(b[2]) or now
+            tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
+            local wait = 0
+            if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+            redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', now)
+            redis.call('PEXPIRE', key, math.ceil(burst * 1000 / rate) + 1000)
+            return wait
+        end
+        "
+    };
+}
+
+static TAKE_TOKEN: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(concat!(
+        take_lua!(),
+        "return take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))"
+    ))
+});
+
+/// GET a cached principal and take a token from its key's bucket (`ARGV[3]` .. key_id): one round trip.
+/// The bucket's key is built here, so this suits one Redis, not a cluster.
+static GET_AND_TAKE: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(concat!(
+        take_lua!(),
+        r"
+        local v = redis.call('GET', KEYS[1])
+        if not v then return false end
+        local ok, p = pcall(cjson.decode, v)
+        if not ok or type(p) ~= 'table' or type(p.key_id) ~= 'string' then return {v, -1} end
+        local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+        if type(p.limits) == 'table' then
+            if type(p.limits.per_sec) == 'number' then rate = p.limits.per_sec end
+            if type(p.limits.burst) == 'number' then burst = p.limits.burst end
+        end
+        return {v, take(ARGV[3] .. p.key_id, math.max(rate, 1), math.max(burst, 1))}
+        "
+    ))
+});
 
 /// In-process cache with a per-entry time to live.
 pub struct MemoryCache {
@@ -69,6 +161,13 @@ impl Cache for MemoryCache {
             }
             None => Ok(None),
         }
+    }
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            out.push(self.get(k).await?);
+        }
+        Ok(out)
     }
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
         self.inner
@@ -135,6 +234,28 @@ impl Cache for MemoryCache {
             Ok(Some(Duration::from_secs_f64((1.0 - *tokens) / rate)))
         }
     }
+    async fn get_and_take_token(
+        &self,
+        key: &str,
+        per_sec: u32,
+        burst: u32,
+    ) -> Result<Option<(Vec<u8>, Metered)>, CacheError> {
+        let Some(v) = self.get(key).await? else {
+            return Ok(None);
+        };
+        let metered = match serde_json::from_slice::<BucketOf>(&v) {
+            Ok(b) => Metered::of(
+                self.take_token(
+                    &b.key_id,
+                    b.limits.per_sec.unwrap_or(per_sec),
+                    b.limits.burst.unwrap_or(burst).max(1),
+                )
+                .await?,
+            ),
+            Err(_) => Metered::NotMetered,
+        };
+        Ok(Some((v, metered)))
+    }
     async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
         let now = std::time::Instant::now();
         let mut m = self.meters.lock().unwrap_or_else(|e| e.into_inner());
@@ -180,6 +301,14 @@ impl Cache for RedisCache {
             .query_async(&mut c)
             .await?)
     }
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
+        let mut c = self.conn.clone();
+        let mut cmd = redis::cmd("MGET");
+        for k in keys {
+            cmd.arg(self.key(k));
+        }
+        Ok(cmd.query_async(&mut c).await?)
+    }
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
         let mut c = self.conn.clone();
         let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
@@ -224,29 +353,37 @@ impl Cache for RedisCache {
         per_sec: u32,
         burst: u32,
     ) -> Result<Option<Duration>, CacheError> {
-        // One atomic script; the clock is Redis's, so every server instance shares one bucket.
-        const SCRIPT: &str = r"
-            local rate = tonumber(ARGV[1])
-            local burst = tonumber(ARGV[2])
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-            local tokens = tonumber(b[1]) or burst
-            local ts = tonumber(b[2]) or now
-            tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
-            local wait = 0
-            if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
-            redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
-            redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
-            return wait";
         let mut c = self.conn.clone();
-        let wait: i64 = redis::Script::new(SCRIPT)
+        let wait: i64 = TAKE_TOKEN
             .key(self.key(&format!("rl:{key}")))
             .arg(per_sec.max(1))
             .arg(burst.max(1))
             .invoke_async(&mut c)
             .await?;
         Ok((wait > 0).then(|| Duration::from_millis(wait as u64)))
+    }
+    async fn get_and_take_token(
+        &self,
+        key: &str,
+        per_sec: u32,
+        burst: u32,
+    ) -> Result<Option<(Vec<u8>, Metered)>, CacheError> {
+        let mut c = self.conn.clone();
+        let got: Option<(Vec<u8>, i64)> = GET_AND_TAKE
+            .key(self.key(key))
+            .arg(per_sec)
+            .arg(burst)
+            .arg(self.key("rl:"))
+            .invoke_async(&mut c)
+            .await?;
+        Ok(got.map(|(v, wait)| {
+            let metered = match wait {
+                w if w < 0 => Metered::NotMetered,
+                0 => Metered::Taken,
+                w => Metered::Wait(Duration::from_millis(w as u64)),
+            };
+            (v, metered)
+        }))
     }
     async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
         let mut c = self.conn.clone();
@@ -307,5 +444,63 @@ mod tests {
             .await
             .unwrap());
         assert_eq!(c.get("b").await.unwrap(), Some(b"5".to_vec()));
+    }
+
+    /// On the in-process cache, and on Redis too when `REDIS_URL` is set.
+    #[tokio::test]
+    async fn reads_several_keys_and_meters_a_cached_principal() {
+        several_keys_and_meter(&MemoryCache::new(10)).await;
+        if let Ok(url) = std::env::var("REDIS_URL") {
+            let ns = format!("test-{}", uuid::Uuid::new_v4());
+            several_keys_and_meter(&RedisCache::connect(&url, &ns).await.unwrap()).await;
+        }
+    }
+
+    async fn several_keys_and_meter(c: &dyn Cache) {
+        let ttl = Duration::from_secs(60);
+        c.set("a", b"1", ttl).await.unwrap();
+        c.set("c", b"3", ttl).await.unwrap();
+        assert_eq!(
+            c.get_many(&["a", "b", "c"]).await.unwrap(),
+            vec![Some(b"1".to_vec()), None, Some(b"3".to_vec())]
+        );
+
+        assert_eq!(c.get_and_take_token("nobody", 1, 1).await.unwrap(), None);
+        // The principal's own limits (a burst of 2, one a second) win over the defaults given.
+        let p =
+            br#"{"key_id":"k1","role":"bank","limits":{"per_sec":1,"burst":2,"daily_quota":null}}"#;
+        c.set("apikey:h1", p, ttl).await.unwrap();
+        let meter = || async { c.get_and_take_token("apikey:h1", 100, 100).await.unwrap() };
+        assert_eq!(meter().await, Some((p.to_vec(), Metered::Taken)));
+        assert_eq!(meter().await.map(|m| m.1), Some(Metered::Taken));
+        match meter().await.map(|m| m.1) {
+            Some(Metered::Wait(w)) => assert!(w > Duration::ZERO && w <= Duration::from_secs(1)),
+            other => panic!("third request within a second of a burst of 2: {other:?}"),
+        }
+        // It is the key's own bucket: take_token with the key id sees it empty as well.
+        assert!(c.take_token("k1", 1, 2).await.unwrap().is_some());
+        // Without limits of its own the defaults apply; a value that names no key is not metered.
+        c.set("apikey:h2", br#"{"key_id":"k2"}"#, ttl)
+            .await
+            .unwrap();
+        assert_eq!(
+            c.get_and_take_token("apikey:h2", 1, 1)
+                .await
+                .unwrap()
+                .map(|m| m.1),
+            Some(Metered::Taken)
+        );
+        assert!(matches!(
+            c.get_and_take_token("apikey:h2", 1, 1)
+                .await
+                .unwrap()
+                .map(|m| m.1),
+            Some(Metered::Wait(_))
+        ));
+        c.set("apikey:h3", b"not json", ttl).await.unwrap();
+        assert_eq!(
+            c.get_and_take_token("apikey:h3", 1, 1).await.unwrap(),
+            Some((b"not json".to_vec(), Metered::NotMetered))
+        );
     }
 }
