@@ -112,14 +112,34 @@ pub fn parse_purpose(who: &Principal, purpose: Option<&str>) -> ApiResult<Option
     }
 }
 
+/// Where a bank's or guarantor's consents for `uscc` and `purpose` are cached; `None` for callers that need
+/// no consent.
+pub fn consent_cache_key(who: &Principal, uscc: &Uscc, purpose: Option<Purpose>) -> Option<String> {
+    match who.role {
+        Role::Bank | Role::Guarantor => Some(cache_key(
+            who.institution_id.as_deref().unwrap_or_default(),
+            uscc.as_str(),
+            purpose.unwrap_or(Purpose::CreditAssessment).as_str(),
+        )),
+        _ => None,
+    }
+}
+
+/// The consents under `key`: from `cached` (what the caller already read from the cache under `key`),
+/// else the cache, else the database.
 async fn consents_for(
     state: &AppState,
+    key: &str,
+    cached: Option<Vec<u8>>,
     institution: &str,
     uscc: &str,
     purpose: Purpose,
 ) -> ApiResult<Vec<ConsentRow>> {
-    let key = cache_key(institution, uscc, purpose.as_str());
-    if let Some(b) = state.cache.get(&key).await? {
+    let cached = match cached {
+        Some(b) => Some(b),
+        None => state.cache.get(key).await?,
+    };
+    if let Some(b) = cached {
         if let Ok(v) = serde_json::from_slice::<Vec<ConsentRow>>(&b) {
             return Ok(v);
         }
@@ -133,18 +153,20 @@ async fn consents_for(
     // Fill only an empty key: a revocation's eviction is never overwritten by an older read.
     state
         .cache
-        .set_if_absent(&key, &bytes, CONSENT_CACHE_TTL)
+        .set_if_absent(key, &bytes, CONSENT_CACHE_TTL)
         .await?;
     Ok(rows)
 }
 
 /// Decide whether the caller may read `uscc`'s profile (as of `as_of`, if given), without logging.
+/// `cached_consents`: what the caller already read from the cache under [`consent_cache_key`], if it did.
 pub async fn decide(
     state: &AppState,
     who: &Principal,
     uscc: &Uscc,
     purpose: Option<Purpose>,
     as_of: Option<Month>,
+    cached_consents: Option<Vec<u8>>,
 ) -> ApiResult<Result<Access, (String, String)>> {
     match who.role {
         Role::Firm | Role::Government | Role::Admin => {
@@ -154,9 +176,11 @@ pub async fn decide(
             })
         }
         Role::Bank | Role::Guarantor => {
+            let key = consent_cache_key(who, uscc, purpose).unwrap_or_default();
             let purpose = purpose.unwrap_or(Purpose::CreditAssessment);
             let inst = who.institution_id.clone().unwrap_or_default();
-            let rows = consents_for(state, &inst, uscc.as_str(), purpose).await?;
+            let rows =
+                consents_for(state, &key, cached_consents, &inst, uscc.as_str(), purpose).await?;
             let at = now();
             let live = rows.iter().find(|c| {
                 consent::status(c.valid_from, c.expires_at, c.revoked_at, at) == "active"
@@ -225,8 +249,9 @@ pub async fn authorize(
     uscc: &Uscc,
     purpose: Option<Purpose>,
     as_of: Option<Month>,
+    cached_consents: Option<Vec<u8>>,
 ) -> ApiResult<Access> {
-    match decide(state, caller.who, uscc, purpose, as_of).await? {
+    match decide(state, caller.who, uscc, purpose, as_of, cached_consents).await? {
         Ok(a) => Ok(a),
         Err((code, why)) => {
             state

@@ -2,7 +2,9 @@
 //! what-if scoring. The firm itself and the government role read them; banks will read them through a
 //! consent (the bank arm of `authorize` is where that check goes).
 
-use super::access::{authorize, decide, parse_purpose, purpose_error, reduce, Access, Caller};
+use super::access::{
+    authorize, consent_cache_key, decide, parse_purpose, purpose_error, reduce, Access, Caller,
+};
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
 use super::extract::{decode_cursor, encode_cursor, page_limit, Json, Query};
@@ -69,8 +71,16 @@ pub struct ProfileParams {
 }
 
 /// The stored profile bytes: the newest, or the one current at `as_of`.
-async fn load(state: &AppState, uscc: &Uscc, as_of: Option<Month>) -> ApiResult<Option<Vec<u8>>> {
+/// The profile as of `as_of` (else the newest); `cached`: what the caller already read from the cache
+/// under the newest profile's key, if it did.
+async fn load(
+    state: &AppState,
+    uscc: &Uscc,
+    as_of: Option<Month>,
+    cached: Option<Vec<u8>>,
+) -> ApiResult<Option<Vec<u8>>> {
     Ok(match as_of {
+        None if cached.is_some() => state.profiles.latest_from(uscc.as_str(), cached).await?,
         None => state.profiles.latest(uscc.as_str()).await?,
         Some(m) => {
             let u = uscc.to_string();
@@ -111,11 +121,20 @@ pub async fn get_profile(
         return Err(ApiError::fields(errors));
     }
     let caller = Caller::new(&who, &req, "GET /v1/firms/{uscc}/profile");
-    // The consent check and the profile read go to the cache at the same time; a refusal still wins, and
-    // nothing read is returned without access.
+    // A bank's consents and the newest profile come from the cache in one round trip; a refusal still
+    // wins, and nothing read is returned without access. What the cache lacks is read from the database,
+    // the consent check and the profile read at the same time.
+    let (consents, profile) = match (consent_cache_key(&who, &uscc, purpose), as_of) {
+        (Some(ck), None) => {
+            let pk = crate::profile::cache_key(uscc.as_str());
+            let mut got = state.cache.get_many(&[&ck, &pk]).await?.into_iter();
+            (got.next().flatten(), got.next().flatten())
+        }
+        _ => (None, None),
+    };
     let (access, body) = futures_util::join!(
-        authorize(&state, &caller, &uscc, purpose, as_of),
-        load(&state, &uscc, as_of)
+        authorize(&state, &caller, &uscc, purpose, as_of, consents),
+        load(&state, &uscc, as_of, profile)
     );
     let access = access?;
     match body? {
@@ -209,7 +228,7 @@ pub async fn bulk_query(
             results.push(json!({"uscc": raw, "status": "withheld", "rule": "uscc.invalid", "reason": format!("'{raw}' is not a valid USCC")}));
             continue;
         };
-        match decide(&state, &who, &uscc, purpose, as_of).await? {
+        match decide(&state, &who, &uscc, purpose, as_of, None).await? {
             Err((rule, why)) => {
                 log.push(caller.log(
                     uscc.as_str(),
@@ -220,7 +239,7 @@ pub async fn bulk_query(
                 ));
                 results.push(json!({"uscc": uscc.to_string(), "status": "withheld", "rule": rule, "reason": why}));
             }
-            Ok(access) => match load(&state, &uscc, as_of).await? {
+            Ok(access) => match load(&state, &uscc, as_of, None).await? {
                 None => {
                     log.push(caller.log(uscc.as_str(), purpose, Some(&access), "not_found", None));
                     results.push(json!({"uscc": uscc.to_string(), "status": "not_found", "rule": "profile.missing", "reason": "no credit profile for this firm"}));

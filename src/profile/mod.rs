@@ -336,12 +336,27 @@ impl Profiles {
 
     /// The newest profile, as served (cache first).
     pub async fn latest(&self, uscc: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let key = cache_key(uscc);
-        match self.cache.get(&key).await {
-            Ok(Some(b)) => return Ok(Some(b)),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "profile cache unavailable; reading the database"),
+        let cached = match self.cache.get(&cache_key(uscc)).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, "profile cache unavailable; reading the database");
+                None
+            }
+        };
+        self.latest_from(uscc, cached).await
+    }
+
+    /// As [`Profiles::latest`], given what the cache held under [`cache_key`] (read by the caller
+    /// together with other keys).
+    pub async fn latest_from(
+        &self,
+        uscc: &str,
+        cached: Option<Vec<u8>>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        if cached.is_some() {
+            return Ok(cached);
         }
+        let key = cache_key(uscc);
         let u = uscc.to_string();
         let row = self.db.run(move |c| profiles::current(c, &u, None)).await?;
         let Some(row) = row else { return Ok(None) };
