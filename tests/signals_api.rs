@@ -362,3 +362,54 @@ async fn a_key_repeated_within_one_batch_keeps_both_values_in_order() {
         .collect();
     assert_eq!(jan, [(1, "10.00"), (2, "12.00")]);
 }
+
+#[tokio::test]
+async fn concurrent_runs_over_the_same_keys_each_supersede_in_turn() {
+    let app = spawn_app().await;
+    let gov = app.gov_key().await;
+    let f = firms(&app, 1).await;
+    let periods: Vec<String> = (1..=24)
+        .map(|m| format!("{}-{:02}", 2024 + (m - 1) / 12, (m - 1) % 12 + 1))
+        .collect();
+    let batch = |value: usize| {
+        let mut csv = String::from("uscc,kind,period,value\n");
+        for p in &periods {
+            csv.push_str(&format!("{},insured_headcount,{p},{}\n", f[0], 10 + value));
+        }
+        csv
+    };
+    // Eight runs with other values for the same 24 keys at once: each reads the current rows and writes
+    // the next version, so they must take turns, never both write version 1 (or both version 2, ...).
+    let runs = futures_util::future::join_all(
+        (0..8).map(|i| import(&app, &gov, "social_insurance", "text/csv", batch(i))),
+    )
+    .await;
+    let (mut accepted, mut superseded) = (0, 0);
+    for (status, run) in &runs {
+        assert_eq!(*status, 201, "{run}");
+        adds_up(run);
+        accepted += run["accepted"].as_i64().unwrap();
+        superseded += run["superseded"].as_i64().unwrap();
+    }
+    assert_eq!((accepted, superseded), (8 * 24, 7 * 24));
+    let (_, history) = app
+        .get(
+            &format!(
+                "/v1/firms/{}/signals?kind=insured_headcount&history=true",
+                f[0]
+            ),
+            Some(&gov),
+        )
+        .await;
+    let history = history.as_array().unwrap();
+    assert_eq!(history.len(), 8 * 24);
+    for p in &periods {
+        let versions: Vec<(i64, bool)> = history
+            .iter()
+            .filter(|s| s["period"] == p.as_str())
+            .map(|s| (s["version"].as_i64().unwrap(), s["superseded_at"].is_null()))
+            .collect();
+        let expected: Vec<(i64, bool)> = (1..=8).map(|v| (v, v == 8)).collect();
+        assert_eq!(versions, expected, "period {p}");
+    }
+}
