@@ -272,37 +272,155 @@ impl Cache for MemoryCache {
     }
 }
 
-/// Redis through a multiplexed, self-reconnecting connection manager.
+/// Redis through a multiplexed, self-reconnecting connection manager, plus one multiplexed connection per
+/// single-threaded runtime thread (each actix-web worker): a command sent from a worker is written and its
+/// reply read on that worker, without handing it to another thread and back. A per-thread connection that
+/// fails (its runtime gone, or Redis restarted) is dropped and the command goes through the manager.
 pub struct RedisCache {
-    conn: redis::aio::ConnectionManager,
+    client: redis::Client,
+    shared: redis::aio::ConnectionManager,
+    /// Tells this cache's per-thread connections from another cache's (tests open several).
+    id: u64,
     namespace: String,
+}
+
+thread_local! {
+    static LOCAL_CONNS: std::cell::RefCell<Vec<(u64, redis::aio::MultiplexedConnection)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn local_conn(id: u64) -> Option<redis::aio::MultiplexedConnection> {
+    LOCAL_CONNS.with_borrow(|v| v.iter().find(|(i, _)| *i == id).map(|(_, c)| c.clone()))
+}
+
+fn set_local_conn(id: u64, conn: Option<redis::aio::MultiplexedConnection>) {
+    LOCAL_CONNS.with_borrow_mut(|v| {
+        v.retain(|(i, _)| *i != id);
+        v.extend(conn.map(|c| (id, c)));
+    });
+}
+
+/// The connection one command goes through.
+enum Conn {
+    Shared(redis::aio::ConnectionManager),
+    /// This thread's connection, and the manager to fall back on if it fails.
+    Local {
+        id: u64,
+        conn: redis::aio::MultiplexedConnection,
+        shared: redis::aio::ConnectionManager,
+    },
+}
+
+impl Conn {
+    fn shared(&mut self) -> &mut redis::aio::ConnectionManager {
+        match self {
+            Conn::Shared(s) | Conn::Local { shared: s, .. } => s,
+        }
+    }
+}
+
+/// A per-thread connection whose error says the connection itself is gone.
+fn connection_gone(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_unrecoverable_error()
+}
+
+impl redis::aio::ConnectionLike for Conn {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        Box::pin(async move {
+            if let Conn::Local { id, conn, .. } = self {
+                match conn.req_packed_command(cmd).await {
+                    Err(e) if connection_gone(&e) => set_local_conn(*id, None),
+                    done => return done,
+                }
+            }
+            self.shared().req_packed_command(cmd).await
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        Box::pin(async move {
+            if let Conn::Local { id, conn, .. } = self {
+                match conn.req_packed_commands(cmd, offset, count).await {
+                    Err(e) if connection_gone(&e) => set_local_conn(*id, None),
+                    done => return done,
+                }
+            }
+            self.shared().req_packed_commands(cmd, offset, count).await
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Shared(s) => s.get_db(),
+            Conn::Local { conn, .. } => conn.get_db(),
+        }
+    }
 }
 
 impl RedisCache {
     pub async fn connect(url: &str, namespace: &str) -> Result<Self, CacheError> {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let client = redis::Client::open(url)?;
-        let conn = redis::aio::ConnectionManager::new(client).await?;
+        let shared = redis::aio::ConnectionManager::new(client.clone()).await?;
         Ok(RedisCache {
-            conn,
+            client,
+            shared,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             namespace: namespace.to_string(),
         })
     }
     fn key(&self, key: &str) -> String {
         format!("{}:{key}", self.namespace)
     }
+    /// On a single-threaded runtime (an actix-web worker), this thread's own connection, opened on first
+    /// use; elsewhere (a multi-threaded runtime, whose tasks move between threads) the shared manager.
+    async fn conn(&self) -> Conn {
+        let shared = self.shared.clone();
+        let single_threaded = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread);
+        if !single_threaded {
+            return Conn::Shared(shared);
+        }
+        let conn = match local_conn(self.id) {
+            Some(c) => c,
+            None => match self.client.get_multiplexed_tokio_connection().await {
+                Ok(c) => {
+                    set_local_conn(self.id, Some(c.clone()));
+                    c
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "no per-thread Redis connection; using the shared one");
+                    return Conn::Shared(shared);
+                }
+            },
+        };
+        Conn::Local {
+            id: self.id,
+            conn,
+            shared,
+        }
+    }
 }
 
 #[async_trait]
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await;
         Ok(redis::cmd("GET")
             .arg(self.key(key))
             .query_async(&mut c)
             .await?)
     }
     async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await;
         let mut cmd = redis::cmd("MGET");
         for k in keys {
             cmd.arg(self.key(k));
@@ -310,7 +428,7 @@ impl Cache for RedisCache {
         Ok(cmd.query_async(&mut c).await?)
     }
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await;
         let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         redis::cmd("SET")
             .arg(self.key(key))
@@ -327,7 +445,7 @@ impl Cache for RedisCache {
         value: &[u8],
         ttl: Duration,
     ) -> Result<bool, CacheError> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await;
         let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let set: Option<String> = redis::cmd("SET")
             .arg(self.key(key))
@@ -340,7 +458,7 @@ impl Cache for RedisCache {
         Ok(set.is_some())
     }
     async fn delete(&self, key: &str) -> Result<(), CacheError> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await;
         redis::cmd("DEL")
             .arg(self.key(key))
             .query_async::<()>(&mut c)
@@ -353,7 +471,7 @@ impl Cache for RedisCache {
         per_sec: u32,
         burst: u32,
     ) -> Result<Option<Duration>, CacheError> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await;
         let wait: i64 = TAKE_TOKEN
             .key(self.key(&format!("rl:{key}")))
             .arg(per_sec.max(1))
@@ -368,7 +486,7 @@ impl Cache for RedisCache {
         per_sec: u32,
         burst: u32,
     ) -> Result<Option<(Vec<u8>, Metered)>, CacheError> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await;
         let got: Option<(Vec<u8>, i64)> = GET_AND_TAKE
             .key(self.key(key))
             .arg(per_sec)
@@ -386,7 +504,7 @@ impl Cache for RedisCache {
         }))
     }
     async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
-        let mut c = self.conn.clone();
+        let mut c = self.conn().await;
         let k = self.key(&format!("n:{key}"));
         let (n,): (i64,) = redis::pipe()
             .atomic()
@@ -453,6 +571,33 @@ mod tests {
         if let Ok(url) = std::env::var("REDIS_URL") {
             let ns = format!("test-{}", uuid::Uuid::new_v4());
             several_keys_and_meter(&RedisCache::connect(&url, &ns).await.unwrap()).await;
+        }
+    }
+
+    /// A worker thread's own Redis connection dies with the runtime it was opened on; the next runtime on
+    /// that thread must not fail on it (the command goes through the shared manager, and a new per-thread
+    /// connection is opened).
+    #[test]
+    fn a_thread_connection_outlived_by_its_thread_is_replaced() {
+        let Ok(url) = std::env::var("REDIS_URL") else {
+            return;
+        };
+        let main = tokio::runtime::Runtime::new().unwrap();
+        let ns = format!("test-{}", uuid::Uuid::new_v4());
+        let cache = main.block_on(RedisCache::connect(&url, &ns)).unwrap();
+        for round in 0..3u8 {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                cache
+                    .set("k", &[round], Duration::from_secs(60))
+                    .await
+                    .unwrap();
+                assert_eq!(cache.get("k").await.unwrap(), Some(vec![round]));
+                assert!(local_conn(cache.id).is_some(), "round {round}");
+            });
         }
     }
 
