@@ -5,6 +5,10 @@
 
 use actix_web::{get, web, App, HttpResponse, HttpServer};
 
+/// The same allocator as the hub, so the comparison is of the work done, not of the allocators.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[get("/v1/firms/{uscc}/profile")]
 async fn profile(body: web::Data<Vec<u8>>, _uscc: web::Path<String>) -> HttpResponse {
     HttpResponse::Ok()

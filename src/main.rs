@@ -11,6 +11,11 @@ use credithub::store::{keys, Db};
 use credithub::{cache, demo};
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// mimalloc: the request path allocates and frees many small buffers on two or more worker threads;
+/// glibc's malloc spent over a tenth of the server's time there under load (perf, profile_bank.sh).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "credithub",

@@ -84,7 +84,6 @@ pub async fn observe(
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let method = req.method().to_string();
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
     let metrics = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.metrics.clone());
@@ -96,6 +95,11 @@ pub async fn observe(
     }
     let mut res = next.call(req).instrument(span.clone()).await?;
     let elapsed = started.elapsed();
+    // After routing the matched route's pattern is a lookup; before it, another walk of every route.
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
     let status = res.status().as_u16();
     if let Some(m) = metrics {
         m.requests
