@@ -63,12 +63,14 @@ pub fn cache_key(hash: &str) -> String {
     format!("apikey:{hash}")
 }
 
-/// The caller's principal, and whether a token was already taken from its bucket (a cached principal
-/// and its token come in one round trip).
+/// The caller's principal, whether a token was already taken from its bucket (a cached principal and its
+/// token come in one round trip), and what that round trip read at `also` (see
+/// [`crate::cache::Cache::get_and_take_token`]; empty when the principal was not cached).
 async fn authenticate(
     state: &AppState,
     header: Option<String>,
-) -> Result<(Principal, Metered), ApiError> {
+    also: &[&str],
+) -> Result<(Principal, Metered, Vec<Option<Vec<u8>>>), ApiError> {
     let header = header
         .ok_or_else(|| ApiError::Unauthorized("send Authorization: Bearer <api key>".into()))?;
     let token = header
@@ -82,11 +84,11 @@ async fn authenticate(
     let ckey = cache_key(&hash);
     let cached = state
         .cache
-        .get_and_take_token(&ckey, state.limits.per_sec, state.limits.burst)
+        .get_and_take_token(&ckey, state.limits.per_sec, state.limits.burst, also)
         .await?;
-    if let Some((bytes, metered)) = cached {
-        if let Ok(p) = serde_json::from_slice::<Principal>(&bytes) {
-            return Ok((p, metered));
+    if let Some(read) = cached {
+        if let Ok(p) = serde_json::from_slice::<Principal>(&read.value) {
+            return Ok((p, read.metered, read.also));
         }
     }
     let h = hash.clone();
@@ -128,7 +130,7 @@ async fn authenticate(
         .cache
         .set(&ckey, &bytes, Duration::from_secs(KEY_CACHE_TTL_SECS))
         .await?;
-    Ok((p, Metered::NotMetered))
+    Ok((p, Metered::NotMetered, Vec::new()))
 }
 
 /// Rate limit and daily quota per key (Redis when configured, so all server instances share them);
@@ -177,18 +179,28 @@ impl FromRequest for Principal {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let header = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
-            let (p, metered) = authenticate(&state, header).await?;
-            meter(&state, &p, metered).await?;
-            Ok(p)
-        })
+        let req = req.clone();
+        Box::pin(async move { Ok(principal_reading(&req, &[]).await?.0) })
     }
+}
+
+/// The caller's principal (authenticated and metered, as the extractor does) and, when its key is
+/// cached, the values at `also` read in the same cache round trip (`None` each where not read; see
+/// [`crate::cache::Cache::get_and_take_token`] for [`crate::cache::INSTITUTION`] in a key).
+pub async fn principal_reading(
+    req: &HttpRequest,
+    also: &[&str],
+) -> Result<(Principal, Vec<Option<Vec<u8>>>), ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (p, metered, mut read) = authenticate(state, header, also).await?;
+    meter(state, &p, metered).await?;
+    read.resize(also.len(), None);
+    Ok((p, read))
 }

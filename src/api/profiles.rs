@@ -1,6 +1,7 @@
 //! Credit profiles over HTTP (Art 26, 58): the newest or as-of snapshot, a firm's snapshot history, and
-//! what-if scoring. The firm itself and the government role read them; banks will read them through a
-//! consent (the bank arm of `authorize` is where that check goes).
+//! what-if scoring. The firm itself and the government role read them; banks and guarantee agencies read
+//! the profile (one or up to 1,000 at once) through a live consent, reduced to its scope, and every such
+//! access is logged.
 
 use super::access::{
     authorize, consent_cache_key, decide, parse_purpose, purpose_error, reduce, Access, Caller,
@@ -10,6 +11,7 @@ use super::error::{ApiError, ApiResult, FieldError};
 use super::extract::{decode_cursor, encode_cursor, page_limit, Json, Query};
 use super::uscc::parse_uscc;
 use super::AppState;
+use crate::domain::consent::Purpose;
 use crate::domain::month::Month;
 use crate::domain::role::Role;
 use crate::domain::signals::TAX_GRADES;
@@ -102,11 +104,17 @@ async fn load(
 #[get("/v1/firms/{uscc}/profile")]
 pub async fn get_profile(
     state: web::Data<AppState>,
-    who: Principal,
     req: HttpRequest,
     uscc: web::Path<String>,
-    q: Query<ProfileParams>,
+    q: Result<Query<ProfileParams>, ApiError>,
 ) -> ApiResult<HttpResponse> {
+    // A cached key's principal, its rate-limit token, a bank's consents and the newest profile come in
+    // one cache round trip. The keys are taken from the request before it is checked: what was read is
+    // used only under the keys the checked request needs.
+    let guessed = prefetch_keys(&uscc, q.as_ref().ok());
+    let also: Vec<&str> = guessed.iter().map(String::as_str).collect();
+    let (who, read) = super::auth::principal_reading(&req, &also).await?;
+    let q = q?;
     let uscc = parse_uscc("uscc", &uscc)?;
     let mut errors = Vec::new();
     let purpose = parse_purpose(&who, q.0.purpose.as_deref())
@@ -121,14 +129,31 @@ pub async fn get_profile(
         return Err(ApiError::fields(errors));
     }
     let caller = Caller::new(&who, &req, "GET /v1/firms/{uscc}/profile");
-    // A bank's consents and the newest profile come from the cache in one round trip; a refusal still
-    // wins, and nothing read is returned without access. What the cache lacks is read from the database,
-    // the consent check and the profile read at the same time.
+    // A refusal still wins, and nothing read is returned without access. What the cache lacks is read
+    // from the database, the consent check and the profile read at the same time.
     let (consents, profile) = match (consent_cache_key(&who, &uscc, purpose), as_of) {
-        (Some(ck), None) => {
+        (ck, None) => {
             let pk = crate::profile::cache_key(uscc.as_str());
-            let mut got = state.cache.get_many(&[&ck, &pk]).await?.into_iter();
-            (got.next().flatten(), got.next().flatten())
+            let mut read = read.into_iter();
+            let mut prefetched = |i: usize, want: &str| {
+                let got = read.next().flatten();
+                guessed
+                    .get(i)
+                    .and_then(|k| crate::cache::with_institution(k, who.institution_id.as_deref()))
+                    .is_some_and(|k| k == want)
+                    .then_some(got)
+            };
+            match (ck, prefetched(0, &pk)) {
+                (None, profile) => (None, profile.flatten()),
+                (Some(ck), profile) => match (prefetched(1, &ck), profile) {
+                    (Some(consents), Some(profile)) => (consents, profile),
+                    // Not read with the key (it was not cached): both in one round trip now.
+                    _ => {
+                        let mut got = state.cache.get_many(&[&ck, &pk]).await?.into_iter();
+                        (got.next().flatten(), got.next().flatten())
+                    }
+                },
+            }
         }
         _ => (None, None),
     };
@@ -179,6 +204,27 @@ pub async fn get_profile(
             Err(e)
         }
     }
+}
+
+/// The cache keys a profile request will read, from the unchecked request: the newest profile, then a
+/// bank's consents for the purpose asked (the institution left for the cache to fill in). None for an
+/// as-of request or a malformed USCC.
+fn prefetch_keys(uscc: &str, q: Option<&Query<ProfileParams>>) -> Vec<String> {
+    let Some(q) = q.filter(|q| q.0.as_of.is_none()) else {
+        return Vec::new();
+    };
+    let Ok(uscc) = parse_uscc("uscc", uscc) else {
+        return Vec::new();
+    };
+    let purpose = q.0.purpose.as_deref().and_then(Purpose::parse);
+    vec![
+        crate::profile::cache_key(uscc.as_str()),
+        super::consents::cache_key(
+            crate::cache::INSTITUTION,
+            uscc.as_str(),
+            purpose.unwrap_or(Purpose::CreditAssessment).as_str(),
+        ),
+    ]
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -39,18 +39,43 @@ pub trait Cache: Send + Sync {
     /// principal), one token taken from that key's bucket ([`Cache::take_token`] with `key_id`), at the
     /// object's `limits.per_sec` / `limits.burst` where set, else at `per_sec` / `burst`. `None`: nothing
     /// is cached under `key`.
+    /// With a metered principal, also the values at `also` (in order), where [`INSTITUTION`] in a key
+    /// stands for the object's `institution_id` (no value if it has none); otherwise `also` reads nothing
+    /// and the list is empty.
     async fn get_and_take_token(
         &self,
         key: &str,
         per_sec: u32,
         burst: u32,
-    ) -> Result<Option<(Vec<u8>, Metered)>, CacheError>;
+        also: &[&str],
+    ) -> Result<Option<KeyRead>, CacheError>;
     /// Add one to the counter `key` (created with `ttl`) and return the new count.
     async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError>;
     fn kind(&self) -> &'static str;
 }
 
 pub type SharedCache = Arc<dyn Cache>;
+
+/// In a key given to [`Cache::get_and_take_token`]'s `also`: the cached principal's institution.
+pub const INSTITUTION: &str = "{institution_id}";
+
+/// What [`Cache::get_and_take_token`] read and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRead {
+    pub value: Vec<u8>,
+    pub metered: Metered,
+    /// The values at the keys asked for besides, in order; empty if the value names no bucket.
+    pub also: Vec<Option<Vec<u8>>>,
+}
+
+/// `key` with [`INSTITUTION`] replaced by `institution`; `None` if it needs one and there is none.
+pub fn with_institution(key: &str, institution: Option<&str>) -> Option<String> {
+    match (key.contains(INSTITUTION), institution) {
+        (false, _) => Some(key.to_string()),
+        (true, Some(i)) => Some(key.replacen(INSTITUTION, i, 1)),
+        (true, None) => None,
+    }
+}
 
 /// What [`Cache::get_and_take_token`] did about the bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,12 +94,14 @@ impl Metered {
     }
 }
 
-/// The part of a cached principal that names its bucket.
+/// The part of a cached principal that names its bucket (and its institution).
 #[derive(serde::Deserialize)]
 struct BucketOf {
     key_id: String,
     #[serde(default)]
     limits: BucketLimits,
+    #[serde(default)]
+    institution_id: Option<String>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -112,8 +139,10 @@ static TAKE_TOKEN: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new
     ))
 });
 
-/// GET a cached principal and take a token from its key's bucket (`ARGV[3]` .. key_id): one round trip.
-/// The bucket's key is built here, so this suits one Redis, not a cluster.
+/// GET a cached principal, take a token from its key's bucket (`ARGV[3]` .. key_id) and GET the keys
+/// `ARGV[5..]` (`ARGV[4]` in one stands for the principal's institution_id): one round trip. Those keys
+/// are built here, so this suits one Redis, not a cluster. Sent as EVALSHA in a pipeline; run (and so
+/// loaded) with EVAL when Redis does not know it.
 static GET_AND_TAKE: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
     redis::Script::new(concat!(
         take_lua!(),
@@ -121,13 +150,27 @@ static GET_AND_TAKE: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::n
         local v = redis.call('GET', KEYS[1])
         if not v then return false end
         local ok, p = pcall(cjson.decode, v)
-        if not ok or type(p) ~= 'table' or type(p.key_id) ~= 'string' then return {v, -1} end
+        if not ok or type(p) ~= 'table' or type(p.key_id) ~= 'string' then return {v, -1, {}} end
         local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
         if type(p.limits) == 'table' then
             if type(p.limits.per_sec) == 'number' then rate = p.limits.per_sec end
             if type(p.limits.burst) == 'number' then burst = p.limits.burst end
         end
-        return {v, take(ARGV[3] .. p.key_id, math.max(rate, 1), math.max(burst, 1))}
+        local wait = take(ARGV[3] .. p.key_id, math.max(rate, 1), math.max(burst, 1))
+        local also = {}
+        for i = 5, #ARGV do
+            local k = ARGV[i]
+            local s, e = string.find(k, ARGV[4], 1, true)
+            if s then
+                if type(p.institution_id) == 'string' then
+                    k = string.sub(k, 1, s - 1) .. p.institution_id .. string.sub(k, e + 1)
+                else
+                    k = nil
+                end
+            end
+            also[i - 4] = k and redis.call('GET', k) or false
+        end
+        return {v, wait, also}
         "
     ))
 });
@@ -239,22 +282,38 @@ impl Cache for MemoryCache {
         key: &str,
         per_sec: u32,
         burst: u32,
-    ) -> Result<Option<(Vec<u8>, Metered)>, CacheError> {
-        let Some(v) = self.get(key).await? else {
+        also: &[&str],
+    ) -> Result<Option<KeyRead>, CacheError> {
+        let Some(value) = self.get(key).await? else {
             return Ok(None);
         };
-        let metered = match serde_json::from_slice::<BucketOf>(&v) {
-            Ok(b) => Metered::of(
-                self.take_token(
-                    &b.key_id,
-                    b.limits.per_sec.unwrap_or(per_sec),
-                    b.limits.burst.unwrap_or(burst).max(1),
-                )
-                .await?,
-            ),
-            Err(_) => Metered::NotMetered,
+        let Ok(b) = serde_json::from_slice::<BucketOf>(&value) else {
+            return Ok(Some(KeyRead {
+                value,
+                metered: Metered::NotMetered,
+                also: Vec::new(),
+            }));
         };
-        Ok(Some((v, metered)))
+        let metered = Metered::of(
+            self.take_token(
+                &b.key_id,
+                b.limits.per_sec.unwrap_or(per_sec),
+                b.limits.burst.unwrap_or(burst).max(1),
+            )
+            .await?,
+        );
+        let mut got = Vec::with_capacity(also.len());
+        for k in also {
+            got.push(match with_institution(k, b.institution_id.as_deref()) {
+                Some(k) => self.get(&k).await?,
+                None => None,
+            });
+        }
+        Ok(Some(KeyRead {
+            value,
+            metered,
+            also: got,
+        }))
     }
     async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
         let now = std::time::Instant::now();
@@ -485,22 +544,84 @@ impl Cache for RedisCache {
         key: &str,
         per_sec: u32,
         burst: u32,
-    ) -> Result<Option<(Vec<u8>, Metered)>, CacheError> {
+        also: &[&str],
+    ) -> Result<Option<KeyRead>, CacheError> {
+        // Keys that name the institution are read by the script; the others (large values such as a
+        // profile, which would only be copied in and out of Lua) by an MGET sent in the same write.
+        let (templated, plain): (Vec<usize>, Vec<usize>) =
+            (0..also.len()).partition(|&i| also[i].contains(INSTITUTION));
+        let script_args = |cmd: &mut redis::Pipeline| {
+            cmd.arg(self.key(key))
+                .arg(per_sec)
+                .arg(burst)
+                .arg(self.key("rl:"))
+                .arg(INSTITUTION);
+            for &i in &templated {
+                cmd.arg(self.key(also[i]));
+            }
+        };
+        let mut pipe = redis::pipe();
+        script_args(pipe.cmd("EVALSHA").arg(GET_AND_TAKE.get_hash()).arg(1));
+        if !plain.is_empty() {
+            let mget = pipe.cmd("MGET");
+            for &i in &plain {
+                mget.arg(self.key(also[i]));
+            }
+        }
         let mut c = self.conn().await;
-        let got: Option<(Vec<u8>, i64)> = GET_AND_TAKE
-            .key(self.key(key))
-            .arg(per_sec)
-            .arg(burst)
-            .arg(self.key("rl:"))
-            .invoke_async(&mut c)
-            .await?;
-        Ok(got.map(|(v, wait)| {
+        type Scripted = Option<(Vec<u8>, i64, Vec<Option<Vec<u8>>>)>;
+        let (scripted, mut mget): (Scripted, Vec<Option<Vec<u8>>>) =
+            match pipe.query_async::<Vec<redis::Value>>(&mut c).await {
+                Ok(replies) => {
+                    let mut replies = replies.into_iter();
+                    let mut next = || replies.next().unwrap_or(redis::Value::Nil);
+                    (
+                        redis::from_redis_value(&next())?,
+                        redis::from_redis_value(&next())?,
+                    )
+                }
+                // Redis does not know the script (restarted, or flushed): load it by running it.
+                Err(e) if e.kind() == redis::ErrorKind::NoScriptError => {
+                    let mut invocation = GET_AND_TAKE.prepare_invoke();
+                    invocation.key(self.key(key)).arg(per_sec).arg(burst);
+                    invocation.arg(self.key("rl:")).arg(INSTITUTION);
+                    for &i in &templated {
+                        invocation.arg(self.key(also[i]));
+                    }
+                    let scripted: Scripted = invocation.invoke_async(&mut c).await?;
+                    let keys: Vec<String> = plain.iter().map(|&i| self.key(also[i])).collect();
+                    let mget = match keys.is_empty() {
+                        true => Vec::new(),
+                        false => redis::cmd("MGET").arg(&keys).query_async(&mut c).await?,
+                    };
+                    (scripted, mget)
+                }
+                Err(e) => return Err(e.into()),
+            };
+        Ok(scripted.map(|(value, wait, from_script)| {
             let metered = match wait {
                 w if w < 0 => Metered::NotMetered,
                 0 => Metered::Taken,
                 w => Metered::Wait(Duration::from_millis(w as u64)),
             };
-            (v, metered)
+            let also = match metered {
+                Metered::NotMetered => Vec::new(),
+                _ => {
+                    let mut out = vec![None; also.len()];
+                    for (&i, v) in templated.iter().zip(from_script) {
+                        out[i] = v;
+                    }
+                    for (&i, v) in plain.iter().zip(mget.drain(..)) {
+                        out[i] = v;
+                    }
+                    out
+                }
+            };
+            KeyRead {
+                value,
+                metered,
+                also,
+            }
         }))
     }
     async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
@@ -570,7 +691,27 @@ mod tests {
         several_keys_and_meter(&MemoryCache::new(10)).await;
         if let Ok(url) = std::env::var("REDIS_URL") {
             let ns = format!("test-{}", uuid::Uuid::new_v4());
-            several_keys_and_meter(&RedisCache::connect(&url, &ns).await.unwrap()).await;
+            let c = RedisCache::connect(&url, &ns).await.unwrap();
+            several_keys_and_meter(&c).await;
+            // A Redis that lost its scripts (restarted, or flushed) gets the script again.
+            let mut conn = c.conn().await;
+            redis::cmd("SCRIPT")
+                .arg("FLUSH")
+                .query_async::<()>(&mut conn)
+                .await
+                .unwrap();
+            let read = c
+                .get_and_take_token(
+                    "apikey:h2",
+                    1000,
+                    1000,
+                    &["a", "consent:{institution_id}:x"],
+                )
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(read.metered, Metered::Taken);
+            assert_eq!(read.also, vec![Some(b"1".to_vec()), None]);
         }
     }
 
@@ -610,42 +751,72 @@ mod tests {
             vec![Some(b"1".to_vec()), None, Some(b"3".to_vec())]
         );
 
-        assert_eq!(c.get_and_take_token("nobody", 1, 1).await.unwrap(), None);
+        assert_eq!(
+            c.get_and_take_token("nobody", 1, 1, &["a"]).await.unwrap(),
+            None
+        );
         // The principal's own limits (a burst of 2, one a second) win over the defaults given.
-        let p =
-            br#"{"key_id":"k1","role":"bank","limits":{"per_sec":1,"burst":2,"daily_quota":null}}"#;
+        let p = br#"{"key_id":"k1","role":"bank","institution_id":"i1","limits":{"per_sec":1,"burst":2,"daily_quota":null}}"#;
         c.set("apikey:h1", p, ttl).await.unwrap();
-        let meter = || async { c.get_and_take_token("apikey:h1", 100, 100).await.unwrap() };
-        assert_eq!(meter().await, Some((p.to_vec(), Metered::Taken)));
-        assert_eq!(meter().await.map(|m| m.1), Some(Metered::Taken));
-        match meter().await.map(|m| m.1) {
+        c.set("consent:i1:x", b"c", ttl).await.unwrap();
+        let also = [
+            "consent:{institution_id}:x",
+            "b",
+            "a",
+            "consent:{institution_id}:y",
+        ];
+        let meter = || async {
+            c.get_and_take_token("apikey:h1", 100, 100, &also)
+                .await
+                .unwrap()
+        };
+        let first = meter().await.unwrap();
+        assert_eq!(
+            (first.value.as_slice(), first.metered),
+            (&p[..], Metered::Taken)
+        );
+        // The institution is the principal's; a key with no value reads as none.
+        assert_eq!(
+            first.also,
+            vec![Some(b"c".to_vec()), None, Some(b"1".to_vec()), None]
+        );
+        assert_eq!(meter().await.map(|m| m.metered), Some(Metered::Taken));
+        match meter().await.map(|m| m.metered) {
             Some(Metered::Wait(w)) => assert!(w > Duration::ZERO && w <= Duration::from_secs(1)),
             other => panic!("third request within a second of a burst of 2: {other:?}"),
         }
         // It is the key's own bucket: take_token with the key id sees it empty as well.
         assert!(c.take_token("k1", 1, 2).await.unwrap().is_some());
-        // Without limits of its own the defaults apply; a value that names no key is not metered.
+        // Without limits of its own the defaults apply; without an institution, keys that need one read
+        // nothing.
         c.set("apikey:h2", br#"{"key_id":"k2"}"#, ttl)
             .await
             .unwrap();
-        assert_eq!(
-            c.get_and_take_token("apikey:h2", 1, 1)
-                .await
-                .unwrap()
-                .map(|m| m.1),
-            Some(Metered::Taken)
-        );
+        let read = c
+            .get_and_take_token("apikey:h2", 1, 1, &["consent:{institution_id}:x", "a"])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(read.metered, Metered::Taken);
+        assert_eq!(read.also, vec![None, Some(b"1".to_vec())]);
         assert!(matches!(
-            c.get_and_take_token("apikey:h2", 1, 1)
+            c.get_and_take_token("apikey:h2", 1, 1, &[])
                 .await
                 .unwrap()
-                .map(|m| m.1),
+                .map(|m| m.metered),
             Some(Metered::Wait(_))
         ));
+        // A value that names no key is not metered, and nothing else is read.
         c.set("apikey:h3", b"not json", ttl).await.unwrap();
         assert_eq!(
-            c.get_and_take_token("apikey:h3", 1, 1).await.unwrap(),
-            Some((b"not json".to_vec(), Metered::NotMetered))
+            c.get_and_take_token("apikey:h3", 1, 1, &["a"])
+                .await
+                .unwrap(),
+            Some(KeyRead {
+                value: b"not json".to_vec(),
+                metered: Metered::NotMetered,
+                also: Vec::new()
+            })
         );
     }
 }
