@@ -700,18 +700,17 @@ mod tests {
                 .query_async::<()>(&mut conn)
                 .await
                 .unwrap();
+            let p = br#"{"key_id":"k4","institution_id":"i1"}"#;
+            c.set("apikey:h4", p, Duration::from_secs(60))
+                .await
+                .unwrap();
             let read = c
-                .get_and_take_token(
-                    "apikey:h2",
-                    1000,
-                    1000,
-                    &["a", "consent:{institution_id}:x"],
-                )
+                .get_and_take_token("apikey:h4", 10, 10, &["a", "consent:{institution_id}:x"])
                 .await
                 .unwrap()
                 .unwrap();
             assert_eq!(read.metered, Metered::Taken);
-            assert_eq!(read.also, vec![Some(b"1".to_vec()), None]);
+            assert_eq!(read.also, vec![Some(b"1".to_vec()), Some(b"c".to_vec())]);
         }
     }
 
