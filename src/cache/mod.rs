@@ -343,16 +343,29 @@ pub struct RedisCache {
     namespace: String,
 }
 
+/// A thread's own connection for one cache, or when opening one last failed.
+#[derive(Clone)]
+enum Local {
+    Open(redis::aio::MultiplexedConnection),
+    FailedAt(std::time::Instant),
+}
+
+/// After a failed attempt, a thread uses the shared manager this long before it tries to open its own
+/// connection again (no connect attempt, and no warning, on every request while Redis is away).
+const LOCAL_RETRY: Duration = Duration::from_secs(1);
+/// How long opening a thread's own connection may take.
+const LOCAL_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
 thread_local! {
-    static LOCAL_CONNS: std::cell::RefCell<Vec<(u64, redis::aio::MultiplexedConnection)>> =
+    static LOCAL_CONNS: std::cell::RefCell<Vec<(u64, Local)>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
-fn local_conn(id: u64) -> Option<redis::aio::MultiplexedConnection> {
+fn local_conn(id: u64) -> Option<Local> {
     LOCAL_CONNS.with_borrow(|v| v.iter().find(|(i, _)| *i == id).map(|(_, c)| c.clone()))
 }
 
-fn set_local_conn(id: u64, conn: Option<redis::aio::MultiplexedConnection>) {
+fn set_local_conn(id: u64, conn: Option<Local>) {
     LOCAL_CONNS.with_borrow_mut(|v| {
         v.retain(|(i, _)| *i != id);
         v.extend(conn.map(|c| (id, c)));
@@ -449,17 +462,27 @@ impl RedisCache {
             return Conn::Shared(shared);
         }
         let conn = match local_conn(self.id) {
-            Some(c) => c,
-            None => match self.client.get_multiplexed_tokio_connection().await {
-                Ok(c) => {
-                    set_local_conn(self.id, Some(c.clone()));
-                    c
+            Some(Local::Open(c)) => c,
+            Some(Local::FailedAt(at)) if at.elapsed() < LOCAL_RETRY => return Conn::Shared(shared),
+            _ => {
+                let config = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(LOCAL_CONNECT_TIMEOUT);
+                match self
+                    .client
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await
+                {
+                    Ok(c) => {
+                        set_local_conn(self.id, Some(Local::Open(c.clone())));
+                        c
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no per-thread Redis connection; using the shared one");
+                        set_local_conn(self.id, Some(Local::FailedAt(std::time::Instant::now())));
+                        return Conn::Shared(shared);
+                    }
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "no per-thread Redis connection; using the shared one");
-                    return Conn::Shared(shared);
-                }
-            },
+            }
         };
         Conn::Local {
             id: self.id,
@@ -736,9 +759,32 @@ mod tests {
                     .await
                     .unwrap();
                 assert_eq!(cache.get("k").await.unwrap(), Some(vec![round]));
-                assert!(local_conn(cache.id).is_some(), "round {round}");
+                assert!(
+                    matches!(local_conn(cache.id), Some(Local::Open(_))),
+                    "round {round}"
+                );
             });
         }
+    }
+
+    /// A worker that cannot open its own connection uses the shared one, and does not try again on every
+    /// command.
+    #[tokio::test]
+    async fn a_thread_that_cannot_connect_uses_the_shared_connection() {
+        let Ok(url) = std::env::var("REDIS_URL") else {
+            return;
+        };
+        let mut c = RedisCache::connect(&url, &format!("test-{}", uuid::Uuid::new_v4()))
+            .await
+            .unwrap();
+        // Nothing listens on port 1: opening a connection of its own fails at once.
+        c.client = redis::Client::open("redis://127.0.0.1:1").unwrap();
+        c.set("k", b"v", Duration::from_secs(60)).await.unwrap();
+        let Some(Local::FailedAt(first)) = local_conn(c.id) else {
+            panic!("the failed attempt is remembered");
+        };
+        assert_eq!(c.get("k").await.unwrap(), Some(b"v".to_vec()));
+        assert!(matches!(local_conn(c.id), Some(Local::FailedAt(at)) if at == first));
     }
 
     async fn several_keys_and_meter(c: &dyn Cache) {
