@@ -206,6 +206,7 @@ fn recompute_chunk(
     }
     let month_keys: Vec<String> = months.iter().map(Month::to_string).collect();
     crate::store::backend::write_transaction(conn, |c| {
+        profiles::lock_firms(c, usccs)?;
         let mut heads = profiles::heads(c, usccs)?;
         let prints = profiles::fingerprints(c, usccs, &month_keys)?;
         let mut out = ChunkOutcome::default();

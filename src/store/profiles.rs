@@ -88,6 +88,28 @@ pub fn history(
         .load(conn)?)
 }
 
+/// Serialize profile writers per firm for the rest of the transaction: a recompute reads each firm's
+/// highest version and then writes the next, so two recomputes of one firm (two ingestion runs finishing
+/// together) must take turns. PostgreSQL: the firms' rows locked `FOR NO KEY UPDATE`, in USCC order so
+/// two writers never wait on each other crosswise (inserts that only reference a firm are not blocked);
+/// SQLite: the write transaction is already the only writer.
+pub fn lock_firms(conn: &mut DbConn, usccs: &[String]) -> Result<()> {
+    if let DbConn::Postgres(c) = conn {
+        let mut sorted = usccs.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        for chunk in sorted.chunks(1_000) {
+            firms::table
+                .filter(firms::uscc.eq_any(chunk))
+                .order(firms::uscc)
+                .select(firms::uscc)
+                .for_no_key_update()
+                .load::<String>(c)?;
+        }
+    }
+    Ok(())
+}
+
 /// Per firm: its highest version and newest as-of month so far.
 pub fn heads(conn: &mut DbConn, usccs: &[String]) -> Result<HashMap<String, (i32, String)>> {
     let rows: Vec<(String, Option<i32>, Option<String>)> = profiles::table
