@@ -17,7 +17,27 @@ type Pending = (Vec<AccessRow>, oneshot::Sender<Result<(), String>>);
 
 #[derive(Clone)]
 pub struct Audit {
-    tx: mpsc::Sender<Pending>,
+    inner: std::sync::Arc<Writer>,
+}
+
+/// The queue into the writer thread, and the thread.
+struct Writer {
+    tx: Option<mpsc::Sender<Pending>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Writer {
+    /// Close the queue and wait for the writer to commit what it holds and let go of its connection, so
+    /// no thread is still closing a database connection while the process exits (libpq's TLS clean-up
+    /// would race with OpenSSL's own at exit).
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            if t.join().is_err() {
+                tracing::error!("the access-log writer panicked");
+            }
+        }
+    }
 }
 
 fn stopped() -> StoreError {
@@ -25,13 +45,18 @@ fn stopped() -> StoreError {
 }
 
 impl Audit {
-    /// Start the writer thread; it ends when the last `Audit` handle is dropped.
+    /// Start the writer thread; it ends, and is waited for, when the last `Audit` handle is dropped.
     pub fn start(db: Db) -> std::io::Result<Audit> {
         let (tx, rx) = mpsc::channel::<Pending>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("access-log".into())
-            .spawn(move || writer(&db, &rx))?;
-        Ok(Audit { tx })
+            .spawn(move || writer(db, &rx))?;
+        Ok(Audit {
+            inner: std::sync::Arc::new(Writer {
+                tx: Some(tx),
+                thread: Some(thread),
+            }),
+        })
     }
 
     /// Append `rows` and wait until they are committed.
@@ -40,7 +65,8 @@ impl Audit {
             return Ok(());
         }
         let (done, wait) = oneshot::channel();
-        self.tx.send((rows, done)).map_err(|_| stopped())?;
+        let tx = self.inner.tx.as_ref().ok_or_else(stopped)?;
+        tx.send((rows, done)).map_err(|_| stopped())?;
         wait.await
             .map_err(|_| stopped())?
             .map_err(StoreError::Config)
@@ -65,7 +91,8 @@ fn next_batch(rx: &mpsc::Receiver<Pending>) -> Option<(Vec<Pending>, usize)> {
     Some((batch, n))
 }
 
-fn writer(db: &Db, rx: &mpsc::Receiver<Pending>) {
+/// Runs until the queue closes; the connection and `db` are let go before it returns.
+fn writer(db: Db, rx: &mpsc::Receiver<Pending>) {
     // The writer keeps one connection (checked out once, not per batch); after an error it takes a fresh one.
     let mut conn = None;
     while let Some((batch, n)) = next_batch(rx) {
