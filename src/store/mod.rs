@@ -112,6 +112,9 @@ impl Db {
     /// Connect (creating the SQLite file's folder if needed) without running migrations.
     pub fn connect(url: &str, max_connections: u32) -> Result<Self> {
         let (backend, url) = resolve_url(url);
+        if backend == Backend::Postgres {
+            openssl_without_exit_cleanup();
+        }
         if backend == Backend::Sqlite {
             if let Some(dir) = std::path::Path::new(&url)
                 .parent()
@@ -184,4 +187,30 @@ pub fn today_cst() -> chrono::NaiveDate {
 pub fn now() -> chrono::NaiveDateTime {
     let n = chrono::Utc::now().naive_utc();
     n - chrono::Duration::nanoseconds(i64::from(n.and_utc().timestamp_subsec_nanos() % 1000))
+}
+
+#[link(name = "crypto")]
+extern "C" {
+    fn OPENSSL_init_crypto(opts: u64, settings: *const std::ffi::c_void) -> std::ffi::c_int;
+}
+
+/// `OPENSSL_INIT_NO_ATEXIT` (openssl/crypto.h).
+const OPENSSL_INIT_NO_ATEXIT: u64 = 0x0008_0000;
+
+/// Keep OpenSSL from freeing its global state in an exit handler. libpq's TLS (PostgreSQL connections
+/// use it whenever the server offers it) runs on pool, writer and server threads; OpenSSL's own exit
+/// handler freed that state while such a thread was still closing a connection, and the process crashed
+/// on its way out (SIGSEGV in `OPENSSL_cleanup`, seen in a few test binaries out of a hundred runs). The
+/// operating system reclaims the memory at exit anyway. Call it before the first PostgreSQL connection;
+/// the first initialisation of OpenSSL decides, later calls change nothing.
+pub fn openssl_without_exit_cleanup() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: OPENSSL_init_crypto is thread-safe and takes a null settings pointer; it only
+        // initialises the library (here: without registering its atexit clean-up).
+        let ok = unsafe { OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, std::ptr::null()) };
+        if ok != 1 {
+            tracing::warn!("OpenSSL would not initialise without its exit clean-up");
+        }
+    });
 }

@@ -147,6 +147,8 @@ fn fresh_database() -> (String, DbGuard) {
         .filter(|u| u.starts_with("postgres"))
     {
         Some(admin_url) => {
+            // Before this process's first PostgreSQL connection (see the function's note).
+            credithub::store::openssl_without_exit_cleanup();
             let template = pg_template(&admin_url);
             let name = format!("credithub_t_{id}");
             let mut admin = PgConnection::establish(&admin_url).expect("connect to DATABASE_URL");
