@@ -184,13 +184,13 @@ impl FromRequest for Principal {
     }
 }
 
-/// The caller's principal (authenticated and metered, as the extractor does) and, when its key is
-/// cached, the values at `also` read in the same cache round trip (`None` each where not read; see
+/// The caller's principal (authenticated and metered, as the extractor does) and, when its key was
+/// cached, the values at `also` read in the same cache round trip (`None` if they were not read; see
 /// [`crate::cache::Cache::get_and_take_token`] for [`crate::cache::INSTITUTION`] in a key).
 pub async fn principal_reading(
     req: &HttpRequest,
     also: &[&str],
-) -> Result<(Principal, Vec<Option<Vec<u8>>>), ApiError> {
+) -> Result<(Principal, Option<Vec<Option<Vec<u8>>>>), ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
@@ -199,8 +199,7 @@ pub async fn principal_reading(
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let (p, metered, mut read) = authenticate(state, header, also).await?;
+    let (p, metered, read) = authenticate(state, header, also).await?;
     meter(state, &p, metered).await?;
-    read.resize(also.len(), None);
-    Ok((p, read))
+    Ok((p, Some(read).filter(|r| r.len() == also.len())))
 }

@@ -134,9 +134,9 @@ pub async fn get_profile(
     let (consents, profile) = match (consent_cache_key(&who, &uscc, purpose), as_of) {
         (ck, None) => {
             let pk = crate::profile::cache_key(uscc.as_str());
-            let mut read = read.into_iter();
+            let mut read = read.map(Vec::into_iter);
             let mut prefetched = |i: usize, want: &str| {
-                let got = read.next().flatten();
+                let got = read.as_mut()?.next().flatten();
                 guessed
                     .get(i)
                     .and_then(|k| crate::cache::with_institution(k, who.institution_id.as_deref()))
@@ -147,7 +147,8 @@ pub async fn get_profile(
                 (None, profile) => (None, profile.flatten()),
                 (Some(ck), profile) => match (prefetched(1, &ck), profile) {
                     (Some(consents), Some(profile)) => (consents, profile),
-                    // Not read with the key (it was not cached): both in one round trip now.
+                    // Not read with the key (it was not cached, or the keys differ): both in one
+                    // round trip now.
                     _ => {
                         let mut got = state.cache.get_many(&[&ck, &pk]).await?.into_iter();
                         (got.next().flatten(), got.next().flatten())
