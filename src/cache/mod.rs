@@ -141,8 +141,8 @@ static TAKE_TOKEN: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new
 
 /// GET a cached principal, take a token from its key's bucket (`ARGV[3]` .. key_id) and GET the keys
 /// `ARGV[5..]` (`ARGV[4]` in one stands for the principal's institution_id): one round trip. Those keys
-/// are built here, so this suits one Redis, not a cluster. Sent as EVALSHA in a pipeline; run (and so
-/// loaded) with EVAL when Redis does not know it.
+/// are built here, so this suits one Redis, not a cluster. Sent as EVALSHA in a pipeline; loaded and sent
+/// again when Redis does not know it.
 static GET_AND_TAKE: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
     redis::Script::new(concat!(
         take_lua!(),
@@ -573,54 +573,38 @@ impl Cache for RedisCache {
         // profile, which would only be copied in and out of Lua) by an MGET sent in the same write.
         let (templated, plain): (Vec<usize>, Vec<usize>) =
             (0..also.len()).partition(|&i| also[i].contains(INSTITUTION));
-        let script_args = |cmd: &mut redis::Pipeline| {
-            cmd.arg(self.key(key))
-                .arg(per_sec)
-                .arg(burst)
-                .arg(self.key("rl:"))
-                .arg(INSTITUTION);
-            for &i in &templated {
-                cmd.arg(self.key(also[i]));
-            }
-        };
         let mut pipe = redis::pipe();
-        script_args(pipe.cmd("EVALSHA").arg(GET_AND_TAKE.get_hash()).arg(1));
+        pipe.cmd("EVALSHA")
+            .arg(GET_AND_TAKE.get_hash())
+            .arg(1)
+            .arg(self.key(key))
+            .arg(per_sec)
+            .arg(burst)
+            .arg(self.key("rl:"))
+            .arg(INSTITUTION);
+        for &i in &templated {
+            pipe.arg(self.key(also[i]));
+        }
         if !plain.is_empty() {
-            let mget = pipe.cmd("MGET");
+            pipe.cmd("MGET");
             for &i in &plain {
-                mget.arg(self.key(also[i]));
+                pipe.arg(self.key(also[i]));
             }
         }
         let mut c = self.conn().await;
-        type Scripted = Option<(Vec<u8>, i64, Vec<Option<Vec<u8>>>)>;
-        let (scripted, mut mget): (Scripted, Vec<Option<Vec<u8>>>) =
-            match pipe.query_async::<Vec<redis::Value>>(&mut c).await {
-                Ok(replies) => {
-                    let mut replies = replies.into_iter();
-                    let mut next = || replies.next().unwrap_or(redis::Value::Nil);
-                    (
-                        redis::from_redis_value(&next())?,
-                        redis::from_redis_value(&next())?,
-                    )
-                }
-                // Redis does not know the script (restarted, or flushed): load it by running it.
-                Err(e) if e.kind() == redis::ErrorKind::NoScriptError => {
-                    let mut invocation = GET_AND_TAKE.prepare_invoke();
-                    invocation.key(self.key(key)).arg(per_sec).arg(burst);
-                    invocation.arg(self.key("rl:")).arg(INSTITUTION);
-                    for &i in &templated {
-                        invocation.arg(self.key(also[i]));
-                    }
-                    let scripted: Scripted = invocation.invoke_async(&mut c).await?;
-                    let keys: Vec<String> = plain.iter().map(|&i| self.key(also[i])).collect();
-                    let mget = match keys.is_empty() {
-                        true => Vec::new(),
-                        false => redis::cmd("MGET").arg(&keys).query_async(&mut c).await?,
-                    };
-                    (scripted, mget)
-                }
-                Err(e) => return Err(e.into()),
-            };
+        let replies = match pipe.query_async::<Vec<redis::Value>>(&mut c).await {
+            // Redis does not know the script (restarted, or flushed): load it and send again.
+            Err(e) if e.kind() == redis::ErrorKind::NoScriptError => {
+                GET_AND_TAKE.load_async(&mut c).await?;
+                pipe.query_async(&mut c).await?
+            }
+            replies => replies?,
+        };
+        let mut replies = replies.into_iter();
+        let mut next = || replies.next().unwrap_or(redis::Value::Nil);
+        let scripted: Option<(Vec<u8>, i64, Vec<Option<Vec<u8>>>)> =
+            redis::from_redis_value(&next())?;
+        let mut mget: Vec<Option<Vec<u8>>> = redis::from_redis_value(&next())?;
         Ok(scripted.map(|(value, wait, from_script)| {
             let metered = match wait {
                 w if w < 0 => Metered::NotMetered,
