@@ -112,29 +112,39 @@ pub fn parse_purpose(who: &Principal, purpose: Option<&str>) -> ApiResult<Option
     }
 }
 
+/// Where `institution`'s consents for `uscc` and `purpose` (credit assessment when none is named) are
+/// cached.
+pub fn consents_key(institution: &str, uscc: &str, purpose: Option<Purpose>) -> String {
+    cache_key(
+        institution,
+        uscc,
+        purpose.unwrap_or(Purpose::CreditAssessment).as_str(),
+    )
+}
+
 /// Where a bank's or guarantor's consents for `uscc` and `purpose` are cached; `None` for callers that need
 /// no consent.
 pub fn consent_cache_key(who: &Principal, uscc: &Uscc, purpose: Option<Purpose>) -> Option<String> {
     match who.role {
-        Role::Bank | Role::Guarantor => Some(cache_key(
+        Role::Bank | Role::Guarantor => Some(consents_key(
             who.institution_id.as_deref().unwrap_or_default(),
             uscc.as_str(),
-            purpose.unwrap_or(Purpose::CreditAssessment).as_str(),
+            purpose,
         )),
         _ => None,
     }
 }
 
-/// The consents under `key`: from `cached` (what the caller already read from the cache under `key`),
-/// else the cache, else the database.
+/// The consents: from `cached` (what the caller already read from the cache under their key), else the
+/// cache, else the database.
 async fn consents_for(
     state: &AppState,
-    key: &str,
     cached: Option<Vec<u8>>,
     institution: &str,
     uscc: &str,
     purpose: Purpose,
 ) -> ApiResult<Vec<ConsentRow>> {
+    let key = &consents_key(institution, uscc, Some(purpose));
     let cached = match cached {
         Some(b) => Some(b),
         None => state.cache.get(key).await?,
@@ -176,11 +186,9 @@ pub async fn decide(
             })
         }
         Role::Bank | Role::Guarantor => {
-            let key = consent_cache_key(who, uscc, purpose).unwrap_or_default();
             let purpose = purpose.unwrap_or(Purpose::CreditAssessment);
             let inst = who.institution_id.clone().unwrap_or_default();
-            let rows =
-                consents_for(state, &key, cached_consents, &inst, uscc.as_str(), purpose).await?;
+            let rows = consents_for(state, cached_consents, &inst, uscc.as_str(), purpose).await?;
             let at = now();
             let live = rows.iter().find(|c| {
                 consent::status(c.valid_from, c.expires_at, c.revoked_at, at) == "active"

@@ -220,11 +220,7 @@ fn prefetch_keys(uscc: &str, q: Option<&Query<ProfileParams>>) -> Vec<String> {
     let purpose = q.0.purpose.as_deref().and_then(Purpose::parse);
     vec![
         crate::profile::cache_key(uscc.as_str()),
-        super::consents::cache_key(
-            crate::cache::INSTITUTION,
-            uscc.as_str(),
-            purpose.unwrap_or(Purpose::CreditAssessment).as_str(),
-        ),
+        super::access::consents_key(crate::cache::INSTITUTION, uscc.as_str(), purpose),
     ]
 }
 
