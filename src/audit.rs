@@ -4,16 +4,36 @@
 //! one. The writer is a plain thread that blocks on its queue and on the database, so a batch costs no
 //! hop through the async executor or its blocking pool. (Three writers committing batches side by side
 //! were slower under the load benchmark: smaller batches, more commits, on a CPU-bound machine.)
+//!
+//! Before a batch is written the writer asks the database which of its keys and consents were revoked
+//! (one query per batch): a row served from a cached key or consent that the database has since revoked
+//! is written as `denied` and its request refused. So a revocation bites on the very next request through
+//! any instance, whatever the cache holds or failed to delete.
 
 use crate::store::access_log::{self, AccessRow};
-use crate::store::{Db, StoreError};
+use crate::store::{Db, DbConn, StoreError};
 use std::sync::mpsc;
 use tokio::sync::oneshot;
 
 /// Most rows in one commit.
 const MAX_BATCH: usize = 2_000;
 
-type Pending = (Vec<AccessRow>, oneshot::Sender<Result<(), String>>);
+/// Why a row the handler would have served was refused by the database's word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// The API key was revoked.
+    Key,
+    /// The consent was revoked at this instant.
+    Consent {
+        id: String,
+        at: chrono::NaiveDateTime,
+    },
+}
+
+/// Per row of a request, in order: `None` where it stands as the handler wrote it.
+pub type Verdicts = Vec<Option<Refused>>;
+
+type Pending = (Vec<AccessRow>, oneshot::Sender<Result<Verdicts, String>>);
 
 #[derive(Clone)]
 pub struct Audit {
@@ -59,18 +79,71 @@ impl Audit {
         })
     }
 
-    /// Append `rows` and wait until they are committed.
-    pub async fn record(&self, rows: Vec<AccessRow>) -> Result<(), StoreError> {
+    /// Append `rows` and wait until they are committed; what the database refused among them.
+    pub async fn record(&self, rows: Vec<AccessRow>) -> Result<Verdicts, StoreError> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let (done, wait) = oneshot::channel();
         let tx = self.inner.tx.as_ref().ok_or_else(stopped)?;
         tx.send((rows, done)).map_err(|_| stopped())?;
         wait.await
             .map_err(|_| stopped())?
-            .map_err(StoreError::Config)
+            .map_err(StoreError::Unavailable)
     }
+
+    /// As [`Audit::record`] for one row: `Some` if the database refused it.
+    pub async fn record_one(&self, row: AccessRow) -> Result<Option<Refused>, StoreError> {
+        Ok(self.record(vec![row]).await?.pop().flatten())
+    }
+}
+
+/// Mark the rows whose key or consent the database says was revoked, and say so per row.
+fn verify(conn: &mut DbConn, rows: &mut [AccessRow]) -> Result<Verdicts, StoreError> {
+    let mut keys: Vec<&str> = rows.iter().map(|r| r.key_id.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut consents: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.result == "ok")
+        .filter_map(|r| r.consent_id.as_deref())
+        .collect();
+    consents.sort_unstable();
+    consents.dedup();
+    let revoked = access_log::revoked(conn, &keys, &consents)?;
+    let mut verdicts = Vec::with_capacity(rows.len());
+    for r in rows.iter_mut() {
+        let refused = if revoked.keys.contains(&r.key_id) {
+            Some(Refused::Key)
+        } else {
+            match (&r.consent_id, r.result.as_str()) {
+                (Some(c), "ok") => revoked.consents.get(c).map(|at| Refused::Consent {
+                    id: c.clone(),
+                    at: *at,
+                }),
+                _ => None,
+            }
+        };
+        if let Some(why) = &refused {
+            r.result = "denied".into();
+            r.reason = Some(match why {
+                Refused::Key => "key.revoked: this API key has been revoked".into(),
+                Refused::Consent { id, at } => format!(
+                    "consent.revoked: consent {id} was revoked by the firm at {}",
+                    crate::domain::rfc3339(*at)
+                ),
+            });
+        }
+        verdicts.push(refused);
+    }
+    Ok(verdicts)
+}
+
+/// Verify and append on `conn`.
+fn write(conn: &mut DbConn, rows: &mut [AccessRow]) -> Result<Verdicts, StoreError> {
+    let verdicts = verify(conn, rows)?;
+    access_log::append(conn, rows)?;
+    Ok(verdicts)
 }
 
 /// Whatever has queued up (at least one request's rows, at most about `MAX_BATCH` rows); `None` once
@@ -97,24 +170,46 @@ fn writer(db: Db, rx: &mpsc::Receiver<Pending>) {
     let mut conn = None;
     while let Some((batch, n)) = next_batch(rx) {
         let (groups, waiting): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        let rows: Vec<AccessRow> = groups.into_iter().flatten().collect();
+        let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
+        let mut rows: Vec<AccessRow> = groups.into_iter().flatten().collect();
         let t = std::time::Instant::now();
-        let result = match conn.take() {
-            Some(c) => Ok(c),
-            None => db.conn(),
+        let kept = conn.take();
+        let fresh = kept.is_none();
+        let first = kept
+            .map(Ok)
+            .unwrap_or_else(|| db.conn())
+            .and_then(|mut c| write(&mut c, &mut rows).map(|v| (v, c)));
+        let result = match first {
+            Ok((v, c)) => {
+                conn = Some(c);
+                Ok(v)
+            }
+            // A kept connection that died (the database restarted, the backend was terminated): the
+            // COPY is one statement, so nothing of the batch committed; once more on a fresh connection.
+            Err(e) if !fresh => {
+                tracing::warn!(error = %e, rows = n, "access log batch failed on the kept connection; retrying once on a fresh one");
+                db.conn()
+                    .and_then(|mut c| write(&mut c, &mut rows).map(|v| (v, c)))
+                    .map(|(v, c)| {
+                        tracing::warn!(rows = n, "access log batch committed on a fresh connection");
+                        conn = Some(c);
+                        v
+                    })
+            }
+            Err(e) => Err(e),
         }
-        .and_then(|mut c| {
-            access_log::append(&mut c, &rows)?;
-            conn = Some(c);
-            Ok(())
-        })
         .map_err(|e| e.to_string());
         tracing::trace!(rows = n, took = ?t.elapsed(), "access log batch committed");
         if let Err(e) = &result {
-            tracing::error!(error = %e, rows = n, "access log not written; the requests fail");
+            tracing::error!(error = %e, rows = n, "access log not written; the requests fail with 503");
         }
-        for done in waiting {
-            let _ = done.send(result.clone());
+        let mut verdicts = result.map(Vec::into_iter);
+        for (done, size) in waiting.into_iter().zip(sizes) {
+            let mine = match &mut verdicts {
+                Ok(all) => Ok(all.by_ref().take(size).collect()),
+                Err(e) => Err(e.clone()),
+            };
+            let _ = done.send(mine);
         }
     }
 }

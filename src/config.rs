@@ -52,9 +52,43 @@ pub struct StoreConfig {
         global = true
     )]
     pub rate_burst: u32,
+    /// Milliseconds to open a Redis connection before giving up (the request is served without the cache).
+    #[arg(
+        long,
+        env = "CREDITHUB_REDIS_CONNECT_TIMEOUT_MS",
+        default_value_t = 250,
+        global = true
+    )]
+    pub redis_connect_timeout_ms: u64,
+    /// Milliseconds to wait for one Redis answer before giving up (as above).
+    #[arg(
+        long,
+        env = "CREDITHUB_REDIS_RESPONSE_TIMEOUT_MS",
+        default_value_t = 500,
+        global = true
+    )]
+    pub redis_response_timeout_ms: u64,
+    /// Seconds a request waits for a database connection before it is answered 503.
+    #[arg(
+        long,
+        env = "CREDITHUB_DB_WAIT_SECS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub db_wait_secs: u64,
 }
 
 impl StoreConfig {
+    /// The Redis deadlines configured.
+    pub fn redis_timeouts(&self) -> crate::cache::Timeouts {
+        let d = crate::cache::Timeouts::default();
+        crate::cache::Timeouts {
+            connect: std::time::Duration::from_millis(self.redis_connect_timeout_ms.max(1)),
+            response: std::time::Duration::from_millis(self.redis_response_timeout_ms.max(1)),
+            retry: d.retry,
+        }
+    }
+
     /// The scorecard in force: the file given, or the shipped one.
     pub fn load_scorecard(&self) -> anyhow::Result<crate::domain::scorecard::Scorecard> {
         use crate::domain::scorecard::Scorecard;
@@ -72,3 +106,27 @@ impl StoreConfig {
 
 /// How long a verified API key stays cached before the database is asked again.
 pub const KEY_CACHE_TTL_SECS: u64 = 30;
+
+/// Request body limits and the cap on uploads in flight.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct BodyLimits {
+    /// Largest JSON body, in bytes (16 MiB: a 10,000-row `POST /v1/signals` fits).
+    #[arg(long, env = "CREDITHUB_JSON_LIMIT", default_value_t = 16 << 20)]
+    pub json_limit: usize,
+    /// Largest upload (signal imports, guarantee ledgers, claim batches), in bytes (256 MiB).
+    #[arg(long, env = "CREDITHUB_UPLOAD_LIMIT", default_value_t = 256 << 20)]
+    pub upload_limit: usize,
+    /// Uploads read at once; one more is answered 503 with Retry-After.
+    #[arg(long, env = "CREDITHUB_MAX_UPLOADS", default_value_t = 4)]
+    pub max_uploads: usize,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        BodyLimits {
+            json_limit: 16 << 20,
+            upload_limit: 256 << 20,
+            max_uploads: 4,
+        }
+    }
+}

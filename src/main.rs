@@ -42,6 +42,8 @@ enum Command {
         /// Demo firms to seed with --demo.
         #[arg(long, default_value_t = 2000)]
         demo_firms: u64,
+        #[command(flatten)]
+        body_limits: credithub::config::BodyLimits,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -220,9 +222,13 @@ async fn pull_sources(
 
 /// The profile service for a command: the configured card, the database and the cache.
 async fn open_profiles(cfg: &StoreConfig, db: &Db, serving: bool) -> anyhow::Result<Profiles> {
-    let cache = cache::open(cfg.redis_url.as_deref(), &cfg.cache_namespace)
-        .await
-        .context("connecting to Redis")?;
+    let cache = cache::open_with(
+        cfg.redis_url.as_deref(),
+        &cfg.cache_namespace,
+        cfg.redis_timeouts(),
+    )
+    .await
+    .context("connecting to Redis")?;
     Ok(Profiles {
         db: db.clone(),
         cache,
@@ -302,8 +308,12 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn open_db(cfg: &StoreConfig) -> anyhow::Result<Db> {
-    Db::open(&cfg.database_url, cfg.db_pool)
-        .with_context(|| format!("opening the database at {}", cfg.database_url))
+    Db::open_with(
+        &cfg.database_url,
+        cfg.db_pool,
+        std::time::Duration::from_secs(cfg.db_wait_secs.max(1)),
+    )
+    .with_context(|| format!("opening the database at {}", cfg.database_url))
 }
 
 fn run_demo(
@@ -625,7 +635,7 @@ fn main() -> anyhow::Result<()> {
                     }
                 }
                 KeysCommand::Revoke { id } => {
-                    let row = keys::revoke(&mut conn, &id).map_err(|e| match e {
+                    let row = keys::revoke(&mut conn, &id, None).map_err(|e| match e {
                         credithub::store::StoreError::NotFound => {
                             anyhow::anyhow!("no key with id or prefix '{id}'")
                         }
@@ -650,6 +660,7 @@ fn main() -> anyhow::Result<()> {
             bind,
             demo,
             demo_firms,
+            body_limits,
         } => {
             let db = open_db(&cli.store)?;
             let rt = runtime()?;
@@ -673,7 +684,7 @@ fn main() -> anyhow::Result<()> {
                 let listener = std::net::TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
                 tracing::info!(%bind, database = db.backend().as_str(), cache = cache.kind(), "credithub serving; docs at /docs/");
                 let limits = api::DefaultLimits { per_sec: cli.store.rate_per_sec.max(1), burst: cli.store.rate_burst.max(1) };
-                let state = AppState::new(db, cache, profiles, limits)?;
+                let state = AppState::new(db, cache, profiles, limits)?.with_body_limits(body_limits);
                 api::serve(listener, state)?.await?;
                 anyhow::Ok(())
             })?;

@@ -256,7 +256,7 @@ async fn expiry_validity_frequency_and_data_range() {
         json!({"valid_from": in_days(2), "expires_at": in_days(20)}),
     );
     let (status, c) = app.post("/v1/consents", Some(&k), &b).await;
-    assert_eq!((status, c["status"].as_str()), (201, Some("pending")));
+    assert_eq!((status, c["status"].as_str()), (201, Some("scheduled")));
     let p1 = format!("/v1/firms/{}/profile?purpose=credit_assessment", f[1].0);
     let (status, e) = app.get(&p1, Some(&bank)).await;
     assert_eq!(status, 403);
@@ -391,21 +391,33 @@ async fn consent_requests_are_checked_field_by_field() {
         (c["granted_by"].as_str(), c["institution_id"].as_str()),
         (Some("institution"), Some(bank_id.as_str()))
     );
-    // The firm sees it and can revoke it.
+    // Art 58: the bank's registration alone is not the firm's consent; it waits, listed first for the firm.
+    assert_eq!(c["status"], "pending", "{c}");
+    let profile = format!("/v1/firms/{u}/profile?purpose=credit_assessment");
+    let (status, e) = app.get(&profile, Some(&bank)).await;
+    assert_eq!(status, 403, "{e}");
+    assert!(
+        e["detail"].as_str().unwrap().contains("consent.pending"),
+        "{e}"
+    );
     let (_, list) = app.get("/v1/consents", Some(firm_key)).await;
     assert_eq!(
-        list["items"][0]["document_ref"],
+        list["pending"][0]["document_ref"],
         "AUTH-2026-00042 (signed, scanned)"
     );
+    // The bank cannot confirm its own registration; the firm can.
+    let confirm = format!("/v1/consents/{}/confirm", c["id"].as_str().unwrap());
+    assert_eq!(app.post(&confirm, Some(&bank), &json!({})).await.0, 403);
+    let (status, done) = app.post(&confirm, Some(firm_key), &json!({})).await;
     assert_eq!(
-        app.get(
-            &format!("/v1/firms/{u}/profile?purpose=credit_assessment"),
-            Some(&bank)
-        )
-        .await
-        .0,
-        200
+        (status, done["status"].as_str()),
+        (200, Some("active")),
+        "{done}"
     );
+    assert_eq!(done["confirmed_by"], "firm");
+    assert_eq!(app.get(&profile, Some(&bank)).await.0, 200);
+    // Confirmed once: a second confirmation is a conflict.
+    assert_eq!(app.post(&confirm, Some(firm_key), &json!({})).await.0, 409);
 }
 
 #[tokio::test]

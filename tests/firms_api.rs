@@ -323,7 +323,7 @@ async fn authentication_and_roles() {
     let db = app.db.clone();
     let prefix = unused[..12].to_string();
     tokio::task::spawn_blocking(move || {
-        credithub::store::keys::revoke(&mut db.conn().unwrap(), &prefix)
+        credithub::store::keys::revoke(&mut db.conn().unwrap(), &prefix, None)
     })
     .await
     .unwrap()
@@ -376,7 +376,10 @@ async fn operations_routes_and_docs() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.headers()["x-request-id"], "abc-123");
+    // The hub makes its own id (a caller could choose or repeat one); the caller's is echoed beside it.
+    let hub_id = r.headers()["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(hub_id).is_ok(), "{hub_id}");
+    assert_eq!(r.headers()["x-client-request-id"], "abc-123");
 
     let metrics = app
         .client

@@ -8,7 +8,8 @@ use super::consents::cache_key;
 use super::error::{ApiError, ApiResult, FieldError};
 use super::middleware::RequestId;
 use super::AppState;
-use crate::domain::consent::{self, Purpose, Refusal, SCOPES};
+use crate::audit::Refused;
+use crate::domain::consent::{self, Purpose, Refusal, Status, SCOPES};
 use crate::domain::month::Month;
 use crate::domain::role::Role;
 use crate::domain::Uscc;
@@ -52,14 +53,17 @@ pub struct Caller<'a> {
     pub who: &'a Principal,
     pub route: &'static str,
     pub request_id: Option<String>,
+    pub client_request_id: Option<String>,
 }
 
 impl<'a> Caller<'a> {
     pub fn new(who: &'a Principal, req: &HttpRequest, route: &'static str) -> Self {
+        let ids = req.extensions().get::<RequestId>().cloned();
         Caller {
             who,
             route,
-            request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+            request_id: ids.as_ref().map(|r| r.0.clone()),
+            client_request_id: ids.and_then(|r| r.1),
         }
     }
 
@@ -85,6 +89,7 @@ impl<'a> Caller<'a> {
             result: result.into(),
             reason,
             request_id: self.request_id.clone(),
+            client_request_id: self.client_request_id.clone(),
         }
     }
 }
@@ -190,9 +195,7 @@ pub async fn decide(
             let inst = who.institution_id.clone().unwrap_or_default();
             let rows = consents_for(state, cached_consents, &inst, uscc.as_str(), purpose).await?;
             let at = now();
-            let live = rows.iter().find(|c| {
-                consent::status(c.valid_from, c.expires_at, c.revoked_at, at) == "active"
-            });
+            let live = rows.iter().find(|c| c.status(at) == Status::Active);
             let refusal = match (live, rows.first()) {
                 (Some(c), _) => {
                     let range_ok = as_of.is_none_or(|m| {
@@ -223,20 +226,25 @@ pub async fn decide(
                     }
                 }
                 (None, None) => Some(Refusal::None { purpose }),
-                (None, Some(c)) => Some(match c.revoked_at {
-                    Some(t) => Refusal::Revoked {
-                        id: c.id.clone(),
-                        at: t,
-                    },
-                    None if c.valid_from > at => Refusal::NotYetValid {
-                        id: c.id.clone(),
-                        from: c.valid_from,
-                    },
-                    None => Refusal::Expired {
-                        id: c.id.clone(),
-                        at: c.expires_at,
-                    },
-                }),
+                (None, Some(c)) => {
+                    let id = c.id.clone();
+                    Some(match c.status(at) {
+                        Status::Revoked => Refusal::Revoked {
+                            id,
+                            at: c.revoked_at.unwrap_or(at),
+                        },
+                        Status::Pending => Refusal::Unconfirmed { id },
+                        Status::Refused => Refusal::RefusedByFirm { id },
+                        Status::Scheduled => Refusal::NotYetValid {
+                            id,
+                            from: c.valid_from,
+                        },
+                        Status::Expired | Status::Active => Refusal::Expired {
+                            id,
+                            at: c.expires_at,
+                        },
+                    })
+                }
             };
             Ok(match (refusal, live) {
                 (None, Some(c)) => Ok(Access::Consent(Box::new(c.clone()))),
@@ -262,17 +270,48 @@ pub async fn authorize(
     match decide(state, caller.who, uscc, purpose, as_of, cached_consents).await? {
         Ok(a) => Ok(a),
         Err((code, why)) => {
-            state
+            let refused = state
                 .audit
-                .record(vec![caller.log(
+                .record_one(caller.log(
                     uscc.as_str(),
                     purpose,
                     None,
                     "denied",
                     Some(format!("{code}: {why}")),
-                )])
+                ))
                 .await?;
-            Err(ApiError::Forbidden(format!("{why} ({code})")))
+            Err(match refused {
+                Some(r) => refusal_error(&r),
+                None => ApiError::Forbidden(format!("{why} ({code})")),
+            })
+        }
+    }
+}
+
+/// The answer to a request the access-log writer refused on the database's word (see [`crate::audit`]).
+pub fn refusal_error(r: &Refused) -> ApiError {
+    match r {
+        Refused::Key => ApiError::Unauthorized("this API key has been revoked".into()),
+        Refused::Consent { id, at } => {
+            let r = Refusal::Revoked {
+                id: id.clone(),
+                at: *at,
+            };
+            ApiError::Forbidden(format!("{r} ({})", r.code()))
+        }
+    }
+}
+
+/// The rule and words for a bulk result the writer refused.
+pub fn refusal_words(r: &Refused) -> (String, String) {
+    match r {
+        Refused::Key => ("key.revoked".into(), "this API key has been revoked".into()),
+        Refused::Consent { id, at } => {
+            let r = Refusal::Revoked {
+                id: id.clone(),
+                at: *at,
+            };
+            (r.code().into(), r.to_string())
         }
     }
 }

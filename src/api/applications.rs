@@ -291,6 +291,12 @@ pub async fn create_application(
         expires_at: at + chrono::Duration::days(days),
         revoked_at: None,
         created_at: at,
+        // The firm's own application grants it.
+        confirmed_at: Some(at),
+        confirmed_by: Some("firm".into()),
+        confirmed_key_id: Some(who.key_id.clone()),
+        refused_at: None,
+        refused_reason: None,
     };
     let app = ApplicationRow {
         id: uuid::Uuid::now_v7().to_string(),

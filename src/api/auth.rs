@@ -66,10 +66,15 @@ pub fn cache_key(hash: &str) -> String {
 /// The caller's principal, whether a token was already taken from its bucket (a cached principal and its
 /// token come in one round trip), and what that round trip read at `also` (see
 /// [`crate::cache::Cache::get_and_take_token`]; empty when the principal was not cached).
+/// `verified_later`: the request's access-log row is checked against the database before the reply
+/// (see [`crate::audit`]), so a cached principal may be used as it is; otherwise a cached principal's key
+/// is checked against the database here, so a revoked key fails on its next request whatever the cache
+/// holds.
 async fn authenticate(
     state: &AppState,
     header: Option<String>,
     also: &[&str],
+    verified_later: bool,
 ) -> Result<(Principal, Metered, Vec<Option<Vec<u8>>>), ApiError> {
     let header = header
         .ok_or_else(|| ApiError::Unauthorized("send Authorization: Bearer <api key>".into()))?;
@@ -88,6 +93,14 @@ async fn authenticate(
         .await?;
     if let Some(read) = cached {
         if let Ok(p) = serde_json::from_slice::<Principal>(&read.value) {
+            if !verified_later {
+                let id = p.key_id.clone();
+                if state.db.run(move |c| keys::is_revoked(c, &id)).await? {
+                    return Err(ApiError::Unauthorized(
+                        "this API key has been revoked".into(),
+                    ));
+                }
+            }
             return Ok((p, read.metered, read.also));
         }
     }
@@ -180,16 +193,26 @@ impl FromRequest for Principal {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { Ok(principal_reading(&req, &[]).await?.0) })
+        Box::pin(async move { Ok(principal_with(&req, &[], false).await?.0) })
     }
 }
 
 /// The caller's principal (authenticated and metered, as the extractor does) and, when its key was
 /// cached, the values at `also` read in the same cache round trip (`None` if they were not read; see
 /// [`crate::cache::Cache::get_and_take_token`] for [`crate::cache::INSTITUTION`] in a key).
+/// For routes whose every answer waits for an access-log row: a cached key is not checked against the
+/// database here, the access-log writer checks it (with the consent) before the reply leaves.
 pub async fn principal_reading(
     req: &HttpRequest,
     also: &[&str],
+) -> Result<(Principal, Option<Vec<Option<Vec<u8>>>>), ApiError> {
+    principal_with(req, also, true).await
+}
+
+async fn principal_with(
+    req: &HttpRequest,
+    also: &[&str],
+    verified_later: bool,
 ) -> Result<(Principal, Option<Vec<Option<Vec<u8>>>>), ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
@@ -199,7 +222,7 @@ pub async fn principal_reading(
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let (p, metered, read) = authenticate(state, header, also).await?;
+    let (p, metered, read) = authenticate(state, header, also, verified_later).await?;
     meter(state, &p, metered).await?;
     Ok((p, Some(read).filter(|r| r.len() == also.len())))
 }

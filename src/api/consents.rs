@@ -1,6 +1,8 @@
 //! Consents over HTTP (Art 58): a firm grants an institution access to its profile for a purpose, within
 //! a scope, for at most a year, and revokes it at any time; an institution may register a consent the
-//! firm signed on paper by citing the signed document. Nobody sees another party's consents.
+//! firm signed on paper by citing the signed document, and such a consent stays `pending` until the firm
+//! confirms it (or a government officer verifies the signed document). Nobody sees another party's
+//! consents.
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
@@ -60,9 +62,16 @@ pub struct ConsentView {
     pub valid_from: String,
     pub expires_at: String,
     pub revoked_at: Option<String>,
-    /// `pending`, `active`, `expired` or `revoked`.
+    /// `pending` (awaiting the firm's confirmation), `refused`, `scheduled` (confirmed, valid later),
+    /// `active`, `expired` or `revoked`.
     pub status: String,
     pub created_at: String,
+    /// When and by whom (`firm`, or `government` for an officer who verified the signed paper) it was
+    /// confirmed.
+    pub confirmed_at: Option<String>,
+    pub confirmed_by: Option<String>,
+    pub refused_at: Option<String>,
+    pub refused_reason: Option<String>,
 }
 
 impl From<&ConsentRow> for ConsentView {
@@ -81,8 +90,12 @@ impl From<&ConsentRow> for ConsentView {
             valid_from: ts(r.valid_from),
             expires_at: ts(r.expires_at),
             revoked_at: r.revoked_at.map(ts),
-            status: consent::status(r.valid_from, r.expires_at, r.revoked_at, now()).into(),
+            status: r.status(now()).as_str().into(),
             created_at: ts(r.created_at),
+            confirmed_at: r.confirmed_at.map(ts),
+            confirmed_by: r.confirmed_by.clone(),
+            refused_at: r.refused_at.map(ts),
+            refused_reason: r.refused_reason.clone(),
         }
     }
 }
@@ -100,8 +113,9 @@ fn instant(field: &str, s: &str, errors: &mut Vec<FieldError>) -> Option<chrono:
         .ok()
 }
 
-/// Grant a consent (firm key for its own USCC), or register one signed on paper (bank or guarantor key,
-/// with `document_ref`).
+/// Grant a consent (firm key for its own USCC: active at once), or register one signed on paper (bank or
+/// guarantor key, with `document_ref`: `pending` until the firm confirms it, or a government officer
+/// verifies the document).
 #[utoipa::path(tag = "consents", security(("bearer" = [])), request_body = ConsentRequest, responses(
     (status = 201, body = ConsentView),
     (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
@@ -291,6 +305,11 @@ pub async fn create_consent(
         expires_at,
         revoked_at: None,
         created_at: at,
+        confirmed_at: (granted_by == "firm").then_some(at),
+        confirmed_by: (granted_by == "firm").then(|| "firm".to_string()),
+        confirmed_key_id: (granted_by == "firm").then(|| who.key_id.clone()),
+        refused_at: None,
+        refused_reason: None,
     };
     let stored = row.clone();
     let result = state
@@ -332,14 +351,7 @@ pub async fn create_consent(
         .await?;
     result.map_err(|e| ApiError::fields(vec![e]))?;
     // A query refused a moment ago may be cached as "no consent": forget it.
-    state
-        .cache
-        .delete(&cache_key(
-            &row.institution_id,
-            &row.firm_uscc,
-            &row.purpose,
-        ))
-        .await?;
+    evict(&state, &row).await;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/consents/{}", row.id)))
         .json(ConsentView::from(&row)))
@@ -356,22 +368,42 @@ fn visible(who: &Principal, c: &ConsentRow) -> bool {
     }
 }
 
+/// Forget the cached consents of `row`'s institution, firm and purpose. A failed delete is retried by the
+/// cache layer; a revocation bites regardless (the access-log writer checks the database).
+async fn evict(state: &AppState, row: &ConsentRow) {
+    let _ = state
+        .cache
+        .delete(&cache_key(
+            &row.institution_id,
+            &row.firm_uscc,
+            &row.purpose,
+        ))
+        .await;
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentListParams {
     /// Government and admin only: one firm's consents.
     pub firm_uscc: Option<String>,
+    /// `pending`: only those awaiting confirmation.
+    pub status: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConsentPage {
+    /// On a firm's first page: every consent awaiting its confirmation (newest first, at most 100),
+    /// before the rest.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<ConsentView>,
     pub items: Vec<ConsentView>,
     pub next_cursor: Option<String>,
 }
 
-/// Consents, newest first: a firm sees its own, an institution those granted to it, the government all.
+/// Consents, newest first: a firm sees its own (those awaiting its confirmation first), an institution
+/// those granted to it, the government all.
 #[utoipa::path(tag = "consents", security(("bearer" = [])), params(ConsentListParams), responses((status = 200, body = ConsentPage)))]
 #[get("/v1/consents")]
 pub async fn list_consents(
@@ -384,11 +416,25 @@ pub async fn list_consents(
         .map_err(|e| errors.push(e))
         .unwrap_or(0);
     let before = cursor_position("consent", q.0.cursor.as_deref(), &mut errors);
+    let awaiting = match q.0.status.as_deref() {
+        None => false,
+        Some("pending") => true,
+        Some(other) => {
+            errors.push(FieldError::new(
+                "status",
+                "status.unknown",
+                format!("'{other}' is not a status to filter by; use pending"),
+            ));
+            false
+        }
+    };
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
+    let first_page = before.is_none() && !awaiting && who.role == Role::Firm;
     let mut f = Filter {
         before,
+        awaiting,
         ..Default::default()
     };
     match who.role {
@@ -400,9 +446,33 @@ pub async fn list_consents(
             }
         }
     }
-    let rows = state.db.run(move |c| store::list(c, &f, limit + 1)).await?;
+    let (rows, pending) = state
+        .db
+        .run(move |c| {
+            let rows = store::list(c, &f, limit + 1)?;
+            let pending = match first_page {
+                true => store::list(
+                    c,
+                    &Filter {
+                        awaiting: true,
+                        before: None,
+                        ..f
+                    },
+                    100,
+                )?,
+                false => Vec::new(),
+            };
+            Ok((rows, pending))
+        })
+        .await?;
     let (rows, next_cursor) = page(rows, limit, "consent", |r| &r.id);
+    let at = now();
     Ok(HttpResponse::Ok().json(ConsentPage {
+        pending: pending
+            .iter()
+            .filter(|c| c.status(at) == consent::Status::Pending)
+            .map(ConsentView::from)
+            .collect(),
         items: rows.iter().map(ConsentView::from).collect(),
         next_cursor,
     }))
@@ -447,13 +517,82 @@ pub async fn revoke_consent(
         .run(move |conn| store::revoke(conn, &i, now()))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no consent {}", c.id)))?;
-    state
-        .cache
-        .delete(&cache_key(
-            &row.institution_id,
-            &row.firm_uscc,
-            &row.purpose,
-        ))
-        .await?;
+    evict(&state, &row).await;
     Ok(HttpResponse::Ok().json(ConsentView::from(&row)))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefuseRequest {
+    /// Why the firm refuses (shown to the institution).
+    pub reason: Option<String>,
+}
+
+/// Confirm a consent an institution registered: the firm's own key (its act makes it live), or a
+/// government key whose officer verified the signed document (recorded as `government`, with the key).
+#[utoipa::path(tag = "consents", security(("bearer" = [])), params(("id" = String, Path)), responses(
+    (status = 200, body = ConsentView),
+    (status = 404, body = super::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "not pending", body = super::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/consents/{id}/confirm")]
+pub async fn confirm_consent(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Firm, Role::Government])?;
+    let c = find_visible(&state, &who, &id).await?;
+    pending_or_conflict(&c)?;
+    let by = match who.role {
+        Role::Firm => "firm",
+        _ => "government",
+    };
+    let (i, key) = (c.id.clone(), who.key_id.clone());
+    let row = state
+        .db
+        .run(move |conn| store::confirm(conn, &i, by, &key, now()))
+        .await?
+        .ok_or_else(|| ApiError::Conflict(format!("consent {} is no longer pending", c.id)))?;
+    evict(&state, &row).await;
+    Ok(HttpResponse::Ok().json(ConsentView::from(&row)))
+}
+
+/// The firm refuses a consent an institution registered in its name.
+#[utoipa::path(tag = "consents", security(("bearer" = [])), params(("id" = String, Path)), request_body = RefuseRequest, responses(
+    (status = 200, body = ConsentView),
+    (status = 404, body = super::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "not pending", body = super::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/consents/{id}/refuse")]
+pub async fn refuse_consent(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Option<Json<RefuseRequest>>,
+) -> ApiResult<HttpResponse> {
+    who.require(&[Role::Firm])?;
+    let c = find_visible(&state, &who, &id).await?;
+    pending_or_conflict(&c)?;
+    let reason = body
+        .and_then(|b| b.0.reason)
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    let i = c.id.clone();
+    let row = state
+        .db
+        .run(move |conn| store::refuse(conn, &i, reason.as_deref(), now()))
+        .await?
+        .ok_or_else(|| ApiError::Conflict(format!("consent {} is no longer pending", c.id)))?;
+    evict(&state, &row).await;
+    Ok(HttpResponse::Ok().json(ConsentView::from(&row)))
+}
+
+fn pending_or_conflict(c: &ConsentRow) -> ApiResult<()> {
+    match c.status(now()) {
+        consent::Status::Pending => Ok(()),
+        other => Err(ApiError::Conflict(format!(
+            "consent {} is {}; only a pending consent can be confirmed or refused",
+            c.id,
+            other.as_str()
+        ))),
+    }
 }

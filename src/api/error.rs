@@ -163,6 +163,9 @@ impl ResponseError for ApiError {
         {
             resp.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
+        if matches!(self, ApiError::Unavailable(_)) {
+            resp.insert_header((header::RETRY_AFTER, "1"));
+        }
         if matches!(self, ApiError::Unauthorized(_)) {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"credithub\""));
         }
@@ -175,15 +178,23 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::NotFound("no such record".into()),
             StoreError::Conflict(m) => ApiError::Conflict(m),
-            StoreError::Pool(p) => ApiError::Unavailable(format!("database unavailable: {p}")),
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable; answered 503");
+                ApiError::Unavailable(
+                    "the database is unavailable for a moment; retry shortly".into(),
+                )
+            }
             other => ApiError::Internal(other.into()),
         }
     }
 }
 
 impl From<crate::cache::CacheError> for ApiError {
+    /// Only a cache without the [`crate::cache::Resilient`] layer fails a call; a cache fault is the
+    /// service's, for a moment.
     fn from(e: crate::cache::CacheError) -> Self {
-        ApiError::Internal(e.into())
+        tracing::warn!(error = %e, "cache fault; answered 503");
+        ApiError::Unavailable("the cache is unavailable for a moment; retry shortly".into())
     }
 }
 

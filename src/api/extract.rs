@@ -6,11 +6,26 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
-/// Largest JSON body accepted by default.
-pub const JSON_LIMIT: usize = 1 << 20;
-
-/// A JSON body; a parse failure names the JSON path and the expected type.
+/// A JSON body; a parse failure names the JSON path and the expected type. At most the configured JSON
+/// limit (`CREDITHUB_JSON_LIMIT`, default 16 MiB): a larger `Content-Length` is refused with 413 before the
+/// body is read, and so is a body that grows past it.
 pub struct Json<T>(pub T);
+
+/// 413 naming the limit and the setting that raises it.
+pub fn too_large(what: &str, limit: usize, setting: &str) -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "{what} is larger than the limit of {limit} bytes ({} MiB; {setting})",
+        limit >> 20
+    ))
+}
+
+/// The request's `Content-Length`, if it sent a valid one.
+pub fn content_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = ApiError;
@@ -29,20 +44,31 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     .eq_ignore_ascii_case("application/json")
             })
             .unwrap_or(false);
-        let body = web::Bytes::from_request(req, payload);
+        let limit = req
+            .app_data::<web::Data<super::AppState>>()
+            .map_or(crate::config::BodyLimits::default().json_limit, |s| {
+                s.body_limits.json_limit
+            });
+        let declared = content_length(req);
+        let mut payload = payload.take();
         Box::pin(async move {
             if !content_type_ok {
                 return Err(ApiError::UnsupportedMediaType(
                     "send the body as Content-Type: application/json".into(),
                 ));
             }
-            let bytes = body
-                .await
-                .map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
-            if bytes.len() > JSON_LIMIT {
-                return Err(ApiError::BadRequest(format!(
-                    "the body is larger than {JSON_LIMIT} bytes"
-                )));
+            let over = || too_large("the JSON body", limit, "CREDITHUB_JSON_LIMIT");
+            if declared.is_some_and(|n| n > limit as u64) {
+                return Err(over());
+            }
+            let mut bytes = web::BytesMut::with_capacity(declared.unwrap_or(0) as usize);
+            while let Some(chunk) = futures_util::StreamExt::next(&mut payload).await {
+                let chunk = chunk
+                    .map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
+                if bytes.len() + chunk.len() > limit {
+                    return Err(over());
+                }
+                bytes.extend_from_slice(&chunk);
             }
             parse_json(&bytes).map(Json)
         })

@@ -19,29 +19,10 @@ use crate::store::guarantees::{self as store, BatchRow, GuaranteeRow, LineRow, P
 use crate::store::{firms, now, DbConn, StoreError};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use futures_util::StreamExt;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-
-/// The largest batch body accepted (CSV, NDJSON or JSON).
-pub const BATCH_LIMIT: usize = 256 * 1024 * 1024;
-
-async fn read_body(mut payload: web::Payload) -> ApiResult<web::BytesMut> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
-        if body.len() + chunk.len() > BATCH_LIMIT {
-            return Err(ApiError::PayloadTooLarge(format!(
-                "the body is larger than {BATCH_LIMIT} bytes"
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
 
 fn content_type(req: &HttpRequest) -> String {
     req.headers()
@@ -255,7 +236,7 @@ pub async fn create_guarantees(
     who.require(&[Role::Guarantor])?;
     let agency = who.institution_id.clone().unwrap_or_default();
     let kind = content_type(&req);
-    let body = read_body(payload).await?;
+    let (_permit, body) = super::upload::read_all(&state, &req, payload).await?;
     let single = kind == "application/json";
     let rows: Vec<(usize, Value)> = if single {
         vec![(0, parse_json::<Value>(&body)?)]
@@ -751,7 +732,7 @@ pub async fn submit_claims(
     who.require(&[Role::Guarantor])?;
     let agency = who.institution_id.clone().unwrap_or_default();
     let kind = content_type(&req);
-    let body = read_body(payload).await?;
+    let (_permit, body) = super::upload::read_all(&state, &req, payload).await?;
     let hash = hex::encode(Sha256::digest(&body));
     let key = req
         .headers()

@@ -51,6 +51,7 @@ pub async fn list_keys(state: web::Data<AppState>, who: Principal) -> ApiResult<
 /// Revoke a key by id or prefix (admin); it fails from the next request on.
 #[utoipa::path(tag = "keys", security(("bearer" = [])), params(("id" = String, Path)), responses(
     (status = 200, body = KeyView),
+    (status = 409, description = "the caller's own key, or the last active admin key", body = super::error::Problem, content_type = "application/problem+json"),
     (status = 404, body = super::error::Problem, content_type = "application/problem+json")))]
 #[delete("/v1/keys/{id}")]
 pub async fn revoke_key(
@@ -63,7 +64,10 @@ pub async fn revoke_key(
     let wanted = id.clone();
     let row = state
         .db
-        .run(move |c| keys::revoke(c, &wanted))
+        .run({
+            let me = who.key_id.clone();
+            move |c| keys::revoke(c, &wanted, Some(&me))
+        })
         .await
         .map_err(|e| match e {
             StoreError::NotFound => ApiError::NotFound(format!("no key with id or prefix '{id}'")),

@@ -1,4 +1,4 @@
-//! Per-request plumbing: a request id (taken from `X-Request-Id` or made), a tracing span carrying it,
+//! Per-request plumbing: a request id (made here; the caller's `X-Request-Id` is kept beside it), a tracing span carrying it,
 //! an access log line, and the Prometheus request metrics.
 
 use super::AppState;
@@ -12,10 +12,14 @@ use std::time::Instant;
 use tracing::Instrument;
 
 pub const REQUEST_ID: &str = "x-request-id";
+/// The caller's own request id, echoed back beside the hub's.
+pub const CLIENT_REQUEST_ID: &str = "x-client-request-id";
 
-/// The request's id, for handlers (the access log records it).
+/// The request's id, made by the hub for every request (the access log records it), and the caller's
+/// own `X-Request-Id` if it sent a well-formed one (recorded beside it, never instead: a caller could
+/// choose or repeat its own).
 #[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+pub struct RequestId(pub String, pub Option<String>);
 
 /// The hub's Prometheus metrics.
 #[derive(Clone)]
@@ -76,22 +80,23 @@ pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let request_id = req
+    let client_id: Option<String> = req
         .headers()
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| valid_request_id(v))
-        .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .map(str::to_string);
+    let request_id = uuid::Uuid::now_v7().to_string();
     let method = req.method().to_string();
     let metrics = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.metrics.clone());
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.path());
+    let span = tracing::info_span!("request", request_id = %request_id, client_request_id = client_id.as_deref().unwrap_or(""), method = %method, path = %req.path());
     let started = Instant::now();
     {
         use actix_web::HttpMessage;
-        req.extensions_mut().insert(RequestId(request_id.clone()));
+        req.extensions_mut()
+            .insert(RequestId(request_id.clone(), client_id.clone()));
     }
     let mut res = next.call(req).instrument(span.clone()).await?;
     let elapsed = started.elapsed();
@@ -115,6 +120,10 @@ pub async fn observe(
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut()
             .insert(HeaderName::from_static(REQUEST_ID), v);
+    }
+    if let Some(v) = client_id.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        res.headers_mut()
+            .insert(HeaderName::from_static(CLIENT_REQUEST_ID), v);
     }
     Ok(res)
 }

@@ -18,6 +18,7 @@ pub mod middleware;
 pub mod products;
 pub mod profiles;
 pub mod signals;
+pub mod upload;
 pub mod uscc;
 
 use crate::audit::Audit;
@@ -41,6 +42,10 @@ pub struct AppState {
     pub limits: DefaultLimits,
     /// The product catalogue matching runs over (refreshed when it changes).
     pub catalogue: crate::financing::Catalogue,
+    /// JSON and upload limits.
+    pub body_limits: crate::config::BodyLimits,
+    /// Places for uploads being read at once.
+    pub uploads: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -65,7 +70,18 @@ impl AppState {
             profiles,
             limits,
             catalogue: Default::default(),
+            body_limits: Default::default(),
+            uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                crate::config::BodyLimits::default().max_uploads,
+            )),
         })
+    }
+
+    /// With these body limits (and as many upload places as they allow).
+    pub fn with_body_limits(mut self, limits: crate::config::BodyLimits) -> Self {
+        self.uploads = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_uploads.max(1)));
+        self.body_limits = limits;
+        self
     }
 }
 
@@ -93,7 +109,7 @@ impl utoipa::Modify for BearerAuth {
         signals::post_signals, signals::import_signals, signals::list_runs, signals::get_run, signals::list_rejects,
         signals::firm_signals,
         profiles::get_profile, profiles::profile_history, profiles::what_if, profiles::bulk_query,
-        consents::create_consent, consents::list_consents, consents::get_consent, consents::revoke_consent,
+        consents::create_consent, consents::list_consents, consents::get_consent, consents::revoke_consent, consents::confirm_consent, consents::refuse_consent,
         access_log::firm_access_log, access_log::access_log,
         institutions::list_institutions, institutions::set_limits,
         products::create_product, products::update_product, products::withdraw_product,
@@ -149,6 +165,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(consents::list_consents)
         .service(consents::get_consent)
         .service(consents::revoke_consent)
+        .service(consents::confirm_consent)
+        .service(consents::refuse_consent)
         .service(access_log::firm_access_log)
         .service(access_log::access_log)
         .service(institutions::list_institutions)
@@ -195,8 +213,39 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::redirect("/docs", "/docs/"));
 }
 
-/// Start serving on an already bound listener (port 0 in tests).
+/// How often, and past what age, runs left `running` by a dead process are marked interrupted.
+const RUN_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+const RUN_STALE_AFTER_HOURS: i64 = 6;
+
+/// Mark runs left `running` by a dead process as failed: now, and every minute while serving.
+fn sweep_interrupted_runs(db: crate::store::Db) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(RUN_SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            let swept = db
+                .run(|c| {
+                    crate::store::ingestion::interrupt_stale(
+                        c,
+                        chrono::Duration::hours(RUN_STALE_AFTER_HOURS),
+                    )
+                })
+                .await;
+            match swept {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
+                    runs = n,
+                    "ingestion runs left running by a stopped process marked interrupted"
+                ),
+                Err(e) => tracing::debug!(error = %e, "could not sweep interrupted ingestion runs"),
+            }
+        }
+    });
+}
+
+/// Start serving on an already bound listener (port 0 in tests). Call from within a tokio runtime.
 pub fn serve(listener: std::net::TcpListener, state: AppState) -> std::io::Result<Server> {
+    sweep_interrupted_runs(state.db.clone());
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()

@@ -4,7 +4,8 @@
 //! access is logged.
 
 use super::access::{
-    authorize, consent_cache_key, decide, parse_purpose, purpose_error, reduce, Access, Caller,
+    authorize, consent_cache_key, decide, parse_purpose, purpose_error, reduce, refusal_error,
+    refusal_words, Access, Caller,
 };
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
@@ -166,17 +167,15 @@ pub async fn get_profile(
     match body? {
         Some(b) => {
             let out = reduce(&b, &access)?;
-            // Durable before the reply leaves.
-            state
+            // Durable before the reply leaves, and refused if the database has revoked the key or the
+            // consent since the cache read them.
+            if let Some(r) = state
                 .audit
-                .record(vec![caller.log(
-                    uscc.as_str(),
-                    purpose,
-                    Some(&access),
-                    "ok",
-                    None,
-                )])
-                .await?;
+                .record_one(caller.log(uscc.as_str(), purpose, Some(&access), "ok", None))
+                .await?
+            {
+                return Err(refusal_error(&r));
+            }
             let mut resp = HttpResponse::Ok();
             if let Access::Consent(c) = &access {
                 resp.insert_header(("x-consent-id", c.id.as_str()));
@@ -192,16 +191,19 @@ pub async fn get_profile(
                 format!("firm {uscc} has no credit profile{when} yet"),
             )
             .await;
-            state
+            if let Some(r) = state
                 .audit
-                .record(vec![caller.log(
+                .record_one(caller.log(
                     uscc.as_str(),
                     purpose,
                     Some(&access),
                     "not_found",
                     Some(e.to_string()),
-                )])
-                .await?;
+                ))
+                .await?
+            {
+                return Err(refusal_error(&r));
+            }
             Err(e)
         }
     }
@@ -296,7 +298,18 @@ pub async fn bulk_query(
             },
         }
     }
-    state.audit.record(log).await?;
+    // `log` and `results` run in step but for malformed USCCs, which have no row.
+    let verdicts = state.audit.record(log).await?;
+    let mut verdicts = verdicts.into_iter();
+    for r in results.iter_mut() {
+        if r["rule"] == "uscc.invalid" {
+            continue;
+        }
+        if let Some(Some(refused)) = verdicts.next() {
+            let (rule, why) = refusal_words(&refused);
+            *r = json!({"uscc": r["uscc"].clone(), "status": "withheld", "rule": rule, "reason": why});
+        }
+    }
     Ok(HttpResponse::Ok().json(json!({ "results": results })))
 }
 

@@ -16,11 +16,9 @@ use crate::store::ingestion::{self as runs, RunRow};
 use crate::store::signals::{self as store, SignalRow};
 use crate::store::{today_cst, StoreError};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 /// Largest file accepted by `POST /v1/signals/import`.
-pub const IMPORT_LIMIT: usize = 256 << 20;
 /// Most rows in one `POST /v1/signals`.
 pub const JSON_ROWS_LIMIT: usize = 10_000;
 
@@ -89,6 +87,14 @@ async fn ingest(
         .db
         .run(move |c| ingest::run(c, source, origin, lines, &|_, _| {}))
         .await?;
+    recompute_and_answer(state, ingested).await
+}
+
+/// The firms a run touched get their profiles recomputed before the reply.
+async fn recompute_and_answer(
+    state: &AppState,
+    ingested: ingest::Ingested,
+) -> ApiResult<HttpResponse> {
     // The firms it touched get their profiles recomputed before the reply, so a profile read after
     // this response already reflects the run.
     let as_of = Month::last_complete(today_cst());
@@ -170,7 +176,7 @@ pub async fn import_signals(
     who: Principal,
     req: HttpRequest,
     q: Query<ImportParams>,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Government, Role::Admin])?;
     let source = parse_source("source", &q.0.source)?;
@@ -184,20 +190,47 @@ pub async fn import_signals(
             "Content-Type '{ct}': send text/csv or application/x-ndjson"
         ))
     })?;
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading the body: {e}")))?;
-        if body.len() + chunk.len() > IMPORT_LIMIT {
-            return Err(ApiError::PayloadTooLarge(format!(
-                "the file is larger than {} MiB; split it",
-                IMPORT_LIMIT >> 20
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let lines = format::parse(fmt, &body)
+    // Written to a temporary file as it arrives, then parsed and merged a chunk at a time inside the
+    // run's one transaction: memory holds one network chunk, then one chunk of rows.
+    let file = super::upload::spool(&state, &req, payload).await?;
+    let ingested = state
+        .db
+        .run(move |c| {
+            let reader = std::io::BufReader::with_capacity(
+                1 << 20,
+                std::fs::File::open(&file.path)
+                    .map_err(|e| StoreError::Config(format!("reading the upload: {e}")))?,
+            );
+            let mut chunks = match format::Chunks::new(fmt, reader) {
+                Ok(c) => c,
+                Err(e) => return Ok(Err(e)),
+            };
+            // A chunk that cannot be read aborts the run (nothing stored) and is the answer.
+            let mut bad = None;
+            let out = ingest::run_chunks(
+                c,
+                source,
+                Origin::Import,
+                0,
+                &mut || {
+                    chunks.next_chunk().map_err(|e| {
+                        let msg = e.to_string();
+                        bad = Some(e);
+                        StoreError::Config(msg)
+                    })
+                },
+                &|_, _| {},
+                &|_| Ok(()),
+            );
+            drop(file);
+            match bad {
+                Some(e) => Ok(Err(e)),
+                None => out.map(Ok),
+            }
+        })
+        .await?
         .map_err(|e| ApiError::field("body", "file.format", e.to_string()))?;
-    ingest(&state, source, Origin::Import, lines).await
+    recompute_and_answer(&state, ingested).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -1,7 +1,10 @@
 //! A small key-value cache: Redis when `REDIS_URL` is set, in-process (moka) otherwise. Values are bytes
 //! with a time to live; keys are namespaced so several hubs (or tests) can share one Redis.
 
+pub mod resilient;
+
 use async_trait::async_trait;
+pub use resilient::{Resilient, Timeouts};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +12,26 @@ use std::time::Duration;
 pub enum CacheError {
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    #[error("redis did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("redis is unreachable; skipped")]
+    Unavailable,
+}
+
+impl CacheError {
+    /// The connection, not the command, failed: Redis is away (refused, dropped, timed out).
+    pub fn is_connection_fault(&self) -> bool {
+        match self {
+            CacheError::Redis(e) => {
+                e.is_io_error()
+                    || e.is_timeout()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal()
+                    || e.is_unrecoverable_error()
+            }
+            CacheError::Timeout(_) | CacheError::Unavailable => true,
+        }
+    }
 }
 
 #[async_trait]
@@ -52,6 +75,10 @@ pub trait Cache: Send + Sync {
     /// Add one to the counter `key` (created with `ttl`) and return the new count.
     async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError>;
     fn kind(&self) -> &'static str;
+    /// `up`, or `unreachable` while calls skip it (see [`Resilient`]).
+    fn state(&self) -> &'static str {
+        "up"
+    }
 }
 
 pub type SharedCache = Arc<dyn Cache>;
@@ -337,6 +364,7 @@ impl Cache for MemoryCache {
 /// fails (its runtime gone, or Redis restarted) is dropped and the command goes through the manager.
 pub struct RedisCache {
     client: redis::Client,
+    timeouts: Timeouts,
     shared: redis::aio::ConnectionManager,
     /// Tells this cache's per-thread connections from another cache's (tests open several).
     id: u64,
@@ -353,8 +381,6 @@ enum Local {
 /// After a failed attempt, a thread uses the shared manager this long before it tries to open its own
 /// connection again (no connect attempt, and no warning, on every request while Redis is away).
 const LOCAL_RETRY: Duration = Duration::from_secs(1);
-/// How long opening a thread's own connection may take.
-const LOCAL_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 thread_local! {
     static LOCAL_CONNS: std::cell::RefCell<Vec<(u64, Local)>> =
@@ -439,11 +465,26 @@ impl redis::aio::ConnectionLike for Conn {
 
 impl RedisCache {
     pub async fn connect(url: &str, namespace: &str) -> Result<Self, CacheError> {
+        Self::connect_with(url, namespace, Timeouts::default()).await
+    }
+    /// Every connection (the shared manager's and each worker's) with `timeouts`' connect and response
+    /// deadlines; the manager reconnects once per attempt instead of backing off for minutes.
+    pub async fn connect_with(
+        url: &str,
+        namespace: &str,
+        timeouts: Timeouts,
+    ) -> Result<Self, CacheError> {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let client = redis::Client::open(url)?;
-        let shared = redis::aio::ConnectionManager::new(client.clone()).await?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(timeouts.connect)
+            .set_response_timeout(timeouts.response)
+            .set_number_of_retries(1)
+            .set_max_delay(100);
+        let shared = redis::aio::ConnectionManager::new_with_config(client.clone(), config).await?;
         Ok(RedisCache {
             client,
+            timeouts,
             shared,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             namespace: namespace.to_string(),
@@ -466,7 +507,8 @@ impl RedisCache {
             Some(Local::FailedAt(at)) if at.elapsed() < LOCAL_RETRY => return Conn::Shared(shared),
             _ => {
                 let config = redis::AsyncConnectionConfig::new()
-                    .set_connection_timeout(LOCAL_CONNECT_TIMEOUT);
+                    .set_connection_timeout(self.timeouts.connect)
+                    .set_response_timeout(self.timeouts.response);
                 match self
                     .client
                     .get_multiplexed_async_connection_with_config(&config)
@@ -652,10 +694,22 @@ impl Cache for RedisCache {
     }
 }
 
-/// Redis if a URL is given, in-process otherwise.
+/// Redis if a URL is given (behind [`Resilient`], with the default deadlines), in-process otherwise.
 pub async fn open(redis_url: Option<&str>, namespace: &str) -> Result<SharedCache, CacheError> {
+    open_with(redis_url, namespace, Timeouts::default()).await
+}
+
+/// As [`open`], with the given Redis deadlines.
+pub async fn open_with(
+    redis_url: Option<&str>,
+    namespace: &str,
+    timeouts: Timeouts,
+) -> Result<SharedCache, CacheError> {
     Ok(match redis_url {
-        Some(url) => Arc::new(RedisCache::connect(url, namespace).await?),
+        Some(url) => Arc::new(Resilient::new(
+            Arc::new(RedisCache::connect_with(url, namespace, timeouts).await?),
+            timeouts,
+        )),
         None => Arc::new(MemoryCache::new(100_000)),
     })
 }

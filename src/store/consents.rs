@@ -25,11 +25,36 @@ pub struct ConsentRow {
     pub expires_at: chrono::NaiveDateTime,
     pub revoked_at: Option<chrono::NaiveDateTime>,
     pub created_at: chrono::NaiveDateTime,
+    /// When the firm (or a government officer, for a paper authorisation) confirmed it; a firm's own
+    /// grant is confirmed as it is made.
+    #[serde(default)]
+    pub confirmed_at: Option<chrono::NaiveDateTime>,
+    /// `firm` or `government`.
+    #[serde(default)]
+    pub confirmed_by: Option<String>,
+    #[serde(default)]
+    pub confirmed_key_id: Option<String>,
+    #[serde(default)]
+    pub refused_at: Option<chrono::NaiveDateTime>,
+    #[serde(default)]
+    pub refused_reason: Option<String>,
 }
 
 impl ConsentRow {
     pub fn scope_items(&self) -> Vec<&str> {
         self.scope.split(',').filter(|s| !s.is_empty()).collect()
+    }
+    pub fn status(&self, now: chrono::NaiveDateTime) -> crate::domain::consent::Status {
+        crate::domain::consent::status(
+            crate::domain::consent::Stamps {
+                confirmed: self.confirmed_at.is_some(),
+                refused: self.refused_at.is_some(),
+                valid_from: self.valid_from,
+                expires_at: self.expires_at,
+                revoked_at: self.revoked_at,
+            },
+            now,
+        )
     }
 }
 
@@ -51,10 +76,18 @@ pub struct Filter {
     pub institution: Option<String>,
     /// Ids below this (newest first paging).
     pub before: Option<String>,
+    /// Only those awaiting confirmation (neither confirmed, refused nor revoked; expiry is the caller's).
+    pub awaiting: bool,
 }
 
 pub fn list(conn: &mut DbConn, f: &Filter, limit: i64) -> Result<Vec<ConsentRow>> {
     let mut q = consents::table.into_boxed();
+    if f.awaiting {
+        q = q
+            .filter(consents::confirmed_at.is_null())
+            .filter(consents::refused_at.is_null())
+            .filter(consents::revoked_at.is_null());
+    }
     if let Some(u) = &f.firm {
         q = q.filter(consents::firm_uscc.eq(u.clone()));
     }
@@ -97,6 +130,58 @@ pub fn revoke(
     )
     .set(consents::revoked_at.eq(Some(at)))
     .execute(conn)?;
+    get(conn, id)
+}
+
+/// Confirm a pending consent (once); `None` if it was not pending.
+pub fn confirm(
+    conn: &mut DbConn,
+    id: &str,
+    by: &str,
+    key_id: &str,
+    at: chrono::NaiveDateTime,
+) -> Result<Option<ConsentRow>> {
+    let n = diesel::update(
+        consents::table
+            .find(id)
+            .filter(consents::confirmed_at.is_null())
+            .filter(consents::refused_at.is_null())
+            .filter(consents::revoked_at.is_null()),
+    )
+    .set((
+        consents::confirmed_at.eq(Some(at)),
+        consents::confirmed_by.eq(Some(by.to_string())),
+        consents::confirmed_key_id.eq(Some(key_id.to_string())),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    get(conn, id)
+}
+
+/// The firm refuses a pending consent (once); `None` if it was not pending.
+pub fn refuse(
+    conn: &mut DbConn,
+    id: &str,
+    reason: Option<&str>,
+    at: chrono::NaiveDateTime,
+) -> Result<Option<ConsentRow>> {
+    let n = diesel::update(
+        consents::table
+            .find(id)
+            .filter(consents::confirmed_at.is_null())
+            .filter(consents::refused_at.is_null())
+            .filter(consents::revoked_at.is_null()),
+    )
+    .set((
+        consents::refused_at.eq(Some(at)),
+        consents::refused_reason.eq(reason.map(str::to_string)),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
     get(conn, id)
 }
 

@@ -19,6 +19,61 @@ pub struct RunRow {
     pub error: Option<String>,
     pub started_at: chrono::NaiveDateTime,
     pub finished_at: Option<chrono::NaiveDateTime>,
+    /// `host:pid` of the process running it.
+    pub runner: Option<String>,
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// This process, as a run's `runner`.
+pub fn this_runner() -> String {
+    format!("{}:{}", host_name(), std::process::id())
+}
+
+/// Whether `runner` names a process of this host that no longer runs (never true for another host's).
+fn runner_is_dead(runner: &str) -> bool {
+    let Some((host, pid)) = runner.rsplit_once(':') else {
+        return false;
+    };
+    host == host_name()
+        && pid.parse::<u32>().is_ok_and(|p| {
+            p != std::process::id() && !std::path::Path::new(&format!("/proc/{p}")).exists()
+        })
+}
+
+/// Mark `failed` ("interrupted") the runs left `running` by a process that died: one of this host whose
+/// process is gone, or any older than `stale`. Returns how many.
+pub fn interrupt_stale(conn: &mut DbConn, stale: chrono::Duration) -> Result<usize> {
+    let running: Vec<RunRow> = ingestion_runs::table
+        .filter(ingestion_runs::status.eq("running"))
+        .load(conn)?;
+    let at = super::now();
+    let mut n = 0;
+    for mut r in running {
+        let dead = r.runner.as_deref().is_some_and(runner_is_dead) || at - r.started_at > stale;
+        if dead {
+            r.status = "failed".into();
+            r.error = Some(format!(
+                "interrupted: the process running it ({}) stopped before it finished; nothing of it was stored",
+                r.runner.as_deref().unwrap_or("unknown")
+            ));
+            r.finished_at = Some(at);
+            diesel::update(
+                ingestion_runs::table
+                    .find(&r.id)
+                    .filter(ingestion_runs::status.eq("running")),
+            )
+            .set(&r)
+            .execute(conn)?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable)]

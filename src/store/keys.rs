@@ -72,6 +72,16 @@ pub fn find_by_hash(conn: &mut DbConn, hash: &str) -> Result<Option<ApiKeyRow>> 
         .optional()?)
 }
 
+/// Whether the key `id` is revoked (or gone): the truth a cached principal is checked against.
+pub fn is_revoked(conn: &mut DbConn, id: &str) -> Result<bool> {
+    let row: Option<Option<chrono::NaiveDateTime>> = api_keys::table
+        .find(id)
+        .select(api_keys::revoked_at)
+        .first(conn)
+        .optional()?;
+    Ok(row.is_none_or(|r| r.is_some()))
+}
+
 /// All keys with their institution's name, newest first.
 pub fn list(conn: &mut DbConn) -> Result<Vec<(ApiKeyRow, Option<String>)>> {
     Ok(api_keys::table
@@ -82,7 +92,17 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<(ApiKeyRow, Option<String>)>> {
 }
 
 /// Revoke by id or by the key's shown prefix; returns the revoked row (with its hash, to evict caches).
-pub fn revoke(conn: &mut DbConn, id_or_prefix: &str) -> Result<ApiKeyRow> {
+/// Refused (conflict) for `acting_key`, the caller's own key, and for the last active admin key (no one
+/// could administer the hub through the API after it).
+pub fn revoke(
+    conn: &mut DbConn,
+    id_or_prefix: &str,
+    acting_key: Option<&str>,
+) -> Result<ApiKeyRow> {
+    super::backend::write_transaction(conn, |conn| revoke_in(conn, id_or_prefix, acting_key))
+}
+
+fn revoke_in(conn: &mut DbConn, id_or_prefix: &str, acting_key: Option<&str>) -> Result<ApiKeyRow> {
     let matches: Vec<ApiKeyRow> = api_keys::table
         .filter(
             api_keys::id
@@ -99,6 +119,23 @@ pub fn revoke(conn: &mut DbConn, id_or_prefix: &str) -> Result<ApiKeyRow> {
             )))
         }
     };
+    if acting_key == Some(row.id.as_str()) {
+        return Err(StoreError::Conflict(
+            "a key cannot revoke itself; revoke it with another admin key".into(),
+        ));
+    }
+    if row.role == Role::Admin.as_str() && row.revoked_at.is_none() {
+        let admins: i64 = api_keys::table
+            .filter(api_keys::role.eq(Role::Admin.as_str()))
+            .filter(api_keys::revoked_at.is_null())
+            .count()
+            .get_result(conn)?;
+        if admins <= 1 {
+            return Err(StoreError::Conflict(
+                "this is the last active admin key; create another admin key first (credithub keys create --role admin)".into(),
+            ));
+        }
+    }
     let at = now();
     diesel::update(api_keys::table.find(&row.id))
         .set(api_keys::revoked_at.eq(Some(at)))

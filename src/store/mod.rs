@@ -19,7 +19,7 @@ pub mod schema;
 pub mod signals;
 
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::result::DatabaseErrorKind;
 use diesel::sqlite::SqliteConnection;
 use std::time::Duration;
@@ -35,6 +35,9 @@ pub enum DbConn {
 pub enum StoreError {
     #[error("database pool: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
+    /// The database cannot be reached now (down, restarting, or the connection died mid-statement).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("query: {0}")]
     Query(#[source] diesel::result::Error),
     #[error("conflict: {0}")]
@@ -56,8 +59,39 @@ impl From<diesel::result::Error> for StoreError {
             diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 StoreError::Conflict(info.message().to_string())
             }
+            diesel::result::Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                StoreError::Unavailable(info.message().to_string())
+            }
+            diesel::result::Error::DatabaseError(_, ref info)
+                if connection_lost(info.message()) =>
+            {
+                StoreError::Unavailable(info.message().to_string())
+            }
             other => StoreError::Query(other),
         }
+    }
+}
+
+/// libpq's words for a connection that died or a server that is going away or not yet up (diesel
+/// reports these as `Unknown`, without the SQLSTATE): 57P01-57P03, 08xxx.
+fn connection_lost(message: &str) -> bool {
+    const SIGNS: [&str; 8] = [
+        "terminating connection",
+        "server closed the connection",
+        "connection to server",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+        "the database system is shutting down",
+        "the database system is starting up",
+    ];
+    SIGNS.iter().any(|s| message.contains(s))
+}
+
+impl StoreError {
+    /// Worth answering 503 with Retry-After: the database, not the request, is at fault.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Pool(_) | StoreError::Unavailable(_))
     }
 }
 
@@ -101,16 +135,53 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for ConnectionSetup {
     }
 }
 
+/// Opens connections of the one backend the URL names. (diesel's generic manager tries every backend of
+/// the `MultiConnection` in turn, so a PostgreSQL that is merely down was logged as "Invalid connection
+/// url for multiconnection" instead of libpq's reason.)
+#[derive(Debug)]
+pub struct Manager {
+    url: String,
+    backend: Backend,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> std::result::Result<DbConn, Self::Error> {
+        use diesel::Connection;
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.url).map(DbConn::Postgres),
+            Backend::Sqlite => SqliteConnection::establish(&self.url).map(DbConn::Sqlite),
+        }
+        .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+    fn is_valid(&self, conn: &mut DbConn) -> std::result::Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
 /// The pool. Cloning is cheap.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool<ConnectionManager<DbConn>>,
+    pool: Pool<Manager>,
     backend: Backend,
 }
+
+/// How long a request waits for a pooled connection by default before it is answered 503.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 
 impl Db {
     /// Connect (creating the SQLite file's folder if needed) without running migrations.
     pub fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        Self::connect_with(url, max_connections, DEFAULT_WAIT)
+    }
+
+    /// As [`Db::connect`]; a caller waits at most `wait` for a connection.
+    pub fn connect_with(url: &str, max_connections: u32, wait: Duration) -> Result<Self> {
         let (backend, url) = resolve_url(url);
         if backend == Backend::Postgres {
             openssl_without_exit_cleanup();
@@ -128,10 +199,10 @@ impl Db {
             // connection (which would contend for the lock it needs while the pool fills).
             backend::enable_wal(&url)?;
         }
-        let manager = ConnectionManager::<DbConn>::new(url);
+        let manager = Manager { url, backend };
         let pool = Pool::builder()
             .max_size(max_connections)
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(wait)
             .connection_customizer(Box::new(ConnectionSetup))
             .build(manager)?;
         Ok(Db { pool, backend })
@@ -139,7 +210,12 @@ impl Db {
 
     /// Connect and bring the schema up to date.
     pub fn open(url: &str, max_connections: u32) -> Result<Self> {
-        let db = Self::connect(url, max_connections)?;
+        Self::open_with(url, max_connections, DEFAULT_WAIT)
+    }
+
+    /// As [`Db::open`], with the wait for a connection.
+    pub fn open_with(url: &str, max_connections: u32, wait: Duration) -> Result<Self> {
+        let db = Self::connect_with(url, max_connections, wait)?;
         db.migrate()?;
         Ok(db)
     }
@@ -158,7 +234,7 @@ impl Db {
     }
 
     /// A pooled connection, for synchronous callers (CLI, benches). Async code uses [`Db::run`].
-    pub fn conn(&self) -> Result<PooledConnection<ConnectionManager<DbConn>>> {
+    pub fn conn(&self) -> Result<PooledConnection<Manager>> {
         Ok(self.pool.get()?)
     }
 

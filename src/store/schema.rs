@@ -84,6 +84,7 @@ diesel::table! {
         error -> Nullable<Text>,
         started_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        runner -> Nullable<Text>,
     }
 }
 
@@ -170,6 +171,11 @@ diesel::table! {
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        confirmed_by -> Nullable<Text>,
+        confirmed_key_id -> Nullable<Text>,
+        refused_at -> Nullable<Timestamp>,
+        refused_reason -> Nullable<Text>,
     }
 }
 
@@ -188,6 +194,7 @@ diesel::table! {
         result -> Text,
         reason -> Nullable<Text>,
         request_id -> Nullable<Text>,
+        client_request_id -> Nullable<Text>,
     }
 }
 
