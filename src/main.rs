@@ -421,6 +421,12 @@ fn ingest_file(
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut conn = db.conn()?;
+    // A run a killed process left `running` is marked interrupted before this one starts.
+    let swept =
+        credithub::store::ingestion::interrupt_stale(&mut conn, chrono::Duration::hours(6))?;
+    if swept > 0 {
+        eprintln!("{swept} ingestion run(s) left running by a stopped process marked failed (interrupted)");
+    }
     let run = credithub::ingest::run(
         &mut conn,
         source,

@@ -3,55 +3,11 @@
 //! isolation between banks; rate limits and quotas with 429 and Retry-After. Both backends, both caches.
 
 mod common;
-use common::{field_rules, spawn_app, TestApp};
+use common::{field_rules, firms_with_profiles, in_days, institution_id, spawn_app, TestApp};
 use credithub::domain::month::Month;
 use credithub::domain::role::Role;
 use credithub::store::today_cst;
 use serde_json::{json, Value};
-
-/// Firms with a stored profile (computed from whatever signals they have), and a key for each.
-async fn firms_with_profiles(app: &TestApp, seed: u64, n: u64) -> Vec<(String, String)> {
-    let usccs = app.register_firms(seed, n).await;
-    let gov = app.gov_key().await;
-    let mut rows = Vec::new();
-    for u in &usccs {
-        for i in 0..24 {
-            let period = Month::last_complete(today_cst()).plus(-i).to_string();
-            rows.push(json!({"uscc": u, "kind": "tax_paid", "period": period, "value": "900.00"}));
-        }
-    }
-    let (status, run) = app
-        .post(
-            "/v1/signals",
-            Some(&gov),
-            &json!({"source": "tax", "rows": rows}),
-        )
-        .await;
-    assert_eq!(status, 201, "{run}");
-    let mut out = Vec::new();
-    for u in usccs {
-        let k = app.key(Role::Firm, None, Some(&u)).await;
-        out.push((u, k));
-    }
-    out
-}
-
-async fn institution_id(app: &TestApp, key: &str, name: &str) -> String {
-    let (status, list) = app.get("/v1/institutions", Some(key)).await;
-    assert_eq!(status, 200, "{list}");
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == name)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-fn in_days(d: i64) -> String {
-    (chrono::Utc::now() + chrono::Duration::days(d)).to_rfc3339()
-}
 
 /// GET with the response headers.
 async fn get_h(app: &TestApp, path: &str, key: &str) -> (u16, reqwest::header::HeaderMap, Value) {

@@ -1,4 +1,5 @@
-//! Operational routes: liveness, readiness (database reachable), Prometheus metrics.
+//! Operational routes: liveness, readiness (database reachable; the cache's state reported), Prometheus
+//! metrics.
 
 use super::error::{ApiError, ApiResult};
 use super::AppState;
@@ -29,6 +30,8 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         "status": "ready",
         "database": state.db.backend().as_str(),
         "cache": state.cache.kind(),
+        // `up`, or `unreachable` while requests are served without it (the database answers them).
+        "cache_state": state.cache.state(),
     })))
 }
 

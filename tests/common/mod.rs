@@ -169,16 +169,41 @@ fn fresh_database() -> (String, DbGuard) {
     }
 }
 
+/// How a test's app differs from the default.
+pub struct Options {
+    /// The Redis to use (default: `REDIS_URL`, else the in-process cache).
+    pub redis_url: Option<String>,
+    /// How long a request waits for a database connection.
+    pub db_wait: std::time::Duration,
+    pub body_limits: credithub::config::BodyLimits,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            redis_url: std::env::var("REDIS_URL").ok(),
+            db_wait: credithub::store::DEFAULT_WAIT,
+            body_limits: Default::default(),
+        }
+    }
+}
+
 /// Start the real app on 127.0.0.1:0 against a fresh database (and Redis when `REDIS_URL` is set).
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+/// As [`spawn_app`], with `opts`.
+pub async fn spawn_app_with(opts: Options) -> TestApp {
     let (url, guard) = fresh_database();
     let db_url = url.clone();
-    let db = tokio::task::spawn_blocking(move || Db::open(&url, 8))
+    let wait = opts.db_wait;
+    let db = tokio::task::spawn_blocking(move || Db::open_with(&url, 8, wait))
         .await
         .expect("join")
         .expect("open database");
     let namespace = format!("credithub-test:{}", uuid::Uuid::new_v4().simple());
-    let cache = credithub::cache::open(std::env::var("REDIS_URL").ok().as_deref(), &namespace)
+    let cache = credithub::cache::open(opts.redis_url.as_deref(), &namespace)
         .await
         .expect("cache");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -201,7 +226,8 @@ pub async fn spawn_app() -> TestApp {
                 burst: 1000,
             },
         )
-        .expect("access-log writer"),
+        .expect("access-log writer")
+        .with_body_limits(opts.body_limits),
     )
     .expect("serve");
     let handle = server.handle();
@@ -246,6 +272,17 @@ impl TestApp {
             cmd.env_remove("REDIS_URL");
         }
         cmd.output().expect("run credithub")
+    }
+
+    /// The database name of a PostgreSQL test app (`None` on SQLite).
+    pub fn pg_database(&self) -> Option<String> {
+        self.db_url
+            .starts_with("postgres")
+            .then(|| {
+                let base = self.db_url.split('?').next().unwrap_or(&self.db_url);
+                base.rsplit('/').next().map(str::to_string)
+            })
+            .flatten()
     }
 
     /// Mint a key the way `credithub keys create` does.
@@ -351,4 +388,138 @@ pub fn field_rules(body: &Value) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A Redis server of the test's own, on a free port, that the test can stop and start again (a fault
+/// injected into a real service). Stopped when dropped.
+pub struct OwnRedis {
+    pub port: u16,
+    child: Option<std::process::Child>,
+    dir: std::path::PathBuf,
+}
+
+impl OwnRedis {
+    /// `None` where no `redis-server` is installed (CI installs it).
+    pub fn start() -> Option<OwnRedis> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let dir = std::env::temp_dir().join(format!("credithub-redis-{port}"));
+        std::fs::create_dir_all(&dir).ok()?;
+        let mut r = OwnRedis {
+            port,
+            child: None,
+            dir,
+        };
+        r.up().then_some(r)
+    }
+
+    /// Start (again) on the same port; whether it answers.
+    pub fn up(&mut self) -> bool {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                &self.dir.display().to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        let Ok(child) = child else { return false };
+        self.child = Some(child);
+        for _ in 0..100 {
+            if self.cli(&["PING"]).is_some_and(|o| o.trim() == "PONG") {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        false
+    }
+
+    /// Stop it (SIGKILL: gone at once, as a crashed or partitioned Redis).
+    pub fn down(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Run `redis-cli` against it as the default user; its output.
+    pub fn cli(&self, args: &[&str]) -> Option<String> {
+        let out = std::process::Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).to_string())
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.down();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Firms with a stored profile (computed from whatever signals they have), and a key for each.
+pub async fn firms_with_profiles(app: &TestApp, seed: u64, n: u64) -> Vec<(String, String)> {
+    let usccs = app.register_firms(seed, n).await;
+    let gov = app.gov_key().await;
+    let mut rows = Vec::new();
+    for u in &usccs {
+        for i in 0..24 {
+            let period =
+                credithub::domain::month::Month::last_complete(credithub::store::today_cst())
+                    .plus(-i)
+                    .to_string();
+            rows.push(serde_json::json!({"uscc": u, "kind": "tax_paid", "period": period, "value": "900.00"}));
+        }
+    }
+    let (status, run) = app
+        .post(
+            "/v1/signals",
+            Some(&gov),
+            &serde_json::json!({"source": "tax", "rows": rows}),
+        )
+        .await;
+    assert_eq!(status, 201, "{run}");
+    let mut out = Vec::new();
+    for u in usccs {
+        let k = app.key(Role::Firm, None, Some(&u)).await;
+        out.push((u, k));
+    }
+    out
+}
+
+pub async fn institution_id(app: &TestApp, key: &str, name: &str) -> String {
+    let (status, list) = app.get("/v1/institutions", Some(key)).await;
+    assert_eq!(status, 200, "{list}");
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == name)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+pub fn in_days(d: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::days(d)).to_rfc3339()
 }
