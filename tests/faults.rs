@@ -282,7 +282,10 @@ async fn terminated_postgres_connections_fail_no_request_and_refused_ones_answer
     assert_eq!(ok, 15, "every 200 has its access-log row");
 
     // The database refuses connections: 503 with Retry-After, never 500.
-    psql(format!("ALTER DATABASE \"{dbname}\" CONNECTION LIMIT 0"));
+    // (ALLOW_CONNECTIONS binds superusers too, unlike CONNECTION LIMIT.)
+    psql(format!(
+        "ALTER DATABASE \"{dbname}\" ALLOW_CONNECTIONS false"
+    ));
     psql(terminate);
     let r = app
         .client
@@ -295,7 +298,9 @@ async fn terminated_postgres_connections_fail_no_request_and_refused_ones_answer
     assert_eq!(r.headers()["retry-after"], "1");
     let (status, _) = common::read(r).await;
     assert_eq!(status, 503);
-    psql(format!("ALTER DATABASE \"{dbname}\" CONNECTION LIMIT -1"));
+    psql(format!(
+        "ALTER DATABASE \"{dbname}\" ALLOW_CONNECTIONS true"
+    ));
     assert_eq!(app.get(&path, Some(&bank)).await.0, 200);
 }
 

@@ -40,34 +40,8 @@ source "$WORK/keys.env"
 PIDS+=($!)
 for _ in $(seq 50); do curl -sf "http://$HUB/readyz" >/dev/null && break; sleep 0.2; done
 
-echo "== the bank's limits raised for the run; consents registered for every firm"
-python3 - "$HUB" "$FIRMS" "$WORK/usccs.txt" <<'PY'
-import http.client, json, os, sys
-from datetime import datetime, timedelta, timezone
-hub, firms, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-c = http.client.HTTPConnection(hub)
-def call(method, path, key, body=None):
-    c.request(method, path, body=json.dumps(body) if body is not None else None,
-              headers={"Authorization": f"Bearer {key}", "content-type": "application/json"})
-    r = c.getresponse(); data = r.read()
-    if r.status >= 300: sys.exit(f"{method} {path}: {r.status} {data[:300]}")
-    return json.loads(data)
-admin, gov, bank = os.environ["ADMIN_KEY"], os.environ["GOV_KEY"], os.environ["BANK_KEY"]
-bank_id = next(i["id"] for i in call("GET", "/v1/institutions", admin) if i["kind"] == "bank" and "Shencheng" in i["name"])
-call("PUT", f"/v1/institutions/{bank_id}/limits", admin, {"rate_per_sec": 1000000, "rate_burst": 1000000, "daily_quota": None})
-usccs, cursor = [], None
-while len(usccs) < firms:
-    page = call("GET", "/v1/firms?limit=500" + (f"&cursor={cursor}" if cursor else ""), gov)
-    usccs += [f["uscc"] for f in page["items"]]
-    cursor = page["next_cursor"]
-    if not cursor: break
-expires = (datetime.now(timezone.utc) + timedelta(days=180)).isoformat()
-for u in usccs:
-    call("POST", "/v1/consents", bank, {"firm_uscc": u, "purpose": "credit_assessment", "expires_at": expires,
-                                        "document_ref": f"BENCH-{u}"})
-open(out, "w").write("\n".join(usccs) + "\n")
-print(f"{len(usccs)} consents")
-PY
+echo "== the bank's limits raised for the run; consents registered by the bank and confirmed for every firm"
+python3 benches/load/bank_consents.py "$HUB" "$FIRMS" "$WORK/usccs.txt"
 U=$(head -1 "$WORK/usccs.txt")
 curl -sf "http://$HUB/v1/firms/$U/profile?purpose=credit_assessment" -H "Authorization: Bearer $BANK_KEY" > "$WORK/profile.json"
 echo "profile: $(wc -c < "$WORK/profile.json") bytes"
