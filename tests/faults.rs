@@ -415,7 +415,7 @@ async fn a_chunked_upload_past_the_limit_is_413_and_the_upload_cap_is_503() {
     let addr = app.base.trim_start_matches("http://").to_string();
     let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
     slow.write_all(format!("POST /v1/signals/import?source=tax HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {gov}\r\nContent-Type: text/csv\r\nContent-Length: 1000\r\n\r\nuscc,kind").as_bytes()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
     let r = app
         .client
         .post(app.url("/v1/signals/import?source=tax"))

@@ -25,7 +25,7 @@ HUB=127.0.0.1:18090
 CLUSTER="$(ls /etc/postgresql | sort -V | tail -n1)"
 
 cargo build --release -q --bin credithub --example fault_load
-BIN="$CARGO_TARGET_DIR/release/credithub"
+BIN="${BIN:-$CARGO_TARGET_DIR/release/credithub}"
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() {

@@ -25,7 +25,7 @@ BARE=127.0.0.1:18081
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 cargo build --release -q --bin credithub --example bare_server
-BIN="$CARGO_TARGET_DIR/release/credithub"
+BIN="${BIN:-$CARGO_TARGET_DIR/release/credithub}"
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
