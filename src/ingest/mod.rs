@@ -220,6 +220,7 @@ pub fn run_chunks(
     // (marked `failed`, interrupted, when the hub next starts or the run is older than the stale limit).
     ingestion::insert_run(conn, &run)?;
     let mut touched = FxHashSet::<String>::default();
+    let turn = crate::store::backend::one_merge_at_a_time(conn);
     let result = write_transaction::<RunRow, StoreError, _>(conn, |c| {
         let mut run = run.clone();
         run.status = "completed".into();
@@ -233,6 +234,7 @@ pub fn run_chunks(
         also(c)?;
         Ok(run)
     });
+    drop(turn);
     let mut firms: Vec<String> = touched.into_iter().collect();
     firms.sort_unstable();
     match result {

@@ -65,6 +65,18 @@ where
     }
 }
 
+/// On SQLite, one ingestion merge at a time in this process: they would otherwise wait for the one write
+/// lock under `busy_timeout` and fail after it while a long import holds it. (PostgreSQL runs take turns
+/// on a transaction-scoped advisory lock instead, `signals::lock_for_merge`.) Hold the guard across the
+/// write transaction.
+pub fn one_merge_at_a_time(conn: &DbConn) -> Option<std::sync::MutexGuard<'static, ()>> {
+    static MERGE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    match conn {
+        DbConn::Sqlite(_) => Some(MERGE.lock().unwrap_or_else(|e| e.into_inner())),
+        DbConn::Postgres(_) => None,
+    }
+}
+
 /// Apply pending migrations; returns the versions applied.
 pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>> {
     let applied = match conn {

@@ -83,10 +83,7 @@ pub struct Filter {
 pub fn list(conn: &mut DbConn, f: &Filter, limit: i64) -> Result<Vec<ConsentRow>> {
     let mut q = consents::table.into_boxed();
     if f.awaiting {
-        q = q
-            .filter(consents::confirmed_at.is_null())
-            .filter(consents::refused_at.is_null())
-            .filter(consents::revoked_at.is_null());
+        q = q.filter(awaiting());
     }
     if let Some(u) = &f.firm {
         q = q.filter(consents::firm_uscc.eq(u.clone()));
@@ -133,6 +130,22 @@ pub fn revoke(
     get(conn, id)
 }
 
+type Awaiting = diesel::dsl::And<
+    diesel::dsl::And<
+        diesel::dsl::IsNull<consents::confirmed_at>,
+        diesel::dsl::IsNull<consents::refused_at>,
+    >,
+    diesel::dsl::IsNull<consents::revoked_at>,
+>;
+
+/// Neither confirmed, refused nor revoked: awaiting the firm (expiry is the caller's to judge).
+fn awaiting() -> Awaiting {
+    consents::confirmed_at
+        .is_null()
+        .and(consents::refused_at.is_null())
+        .and(consents::revoked_at.is_null())
+}
+
 /// Confirm a pending consent (once); `None` if it was not pending.
 pub fn confirm(
     conn: &mut DbConn,
@@ -141,19 +154,13 @@ pub fn confirm(
     key_id: &str,
     at: chrono::NaiveDateTime,
 ) -> Result<Option<ConsentRow>> {
-    let n = diesel::update(
-        consents::table
-            .find(id)
-            .filter(consents::confirmed_at.is_null())
-            .filter(consents::refused_at.is_null())
-            .filter(consents::revoked_at.is_null()),
-    )
-    .set((
-        consents::confirmed_at.eq(Some(at)),
-        consents::confirmed_by.eq(Some(by.to_string())),
-        consents::confirmed_key_id.eq(Some(key_id.to_string())),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(consents::table.find(id).filter(awaiting()))
+        .set((
+            consents::confirmed_at.eq(Some(at)),
+            consents::confirmed_by.eq(Some(by.to_string())),
+            consents::confirmed_key_id.eq(Some(key_id.to_string())),
+        ))
+        .execute(conn)?;
     if n == 0 {
         return Ok(None);
     }
@@ -167,18 +174,12 @@ pub fn refuse(
     reason: Option<&str>,
     at: chrono::NaiveDateTime,
 ) -> Result<Option<ConsentRow>> {
-    let n = diesel::update(
-        consents::table
-            .find(id)
-            .filter(consents::confirmed_at.is_null())
-            .filter(consents::refused_at.is_null())
-            .filter(consents::revoked_at.is_null()),
-    )
-    .set((
-        consents::refused_at.eq(Some(at)),
-        consents::refused_reason.eq(reason.map(str::to_string)),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(consents::table.find(id).filter(awaiting()))
+        .set((
+            consents::refused_at.eq(Some(at)),
+            consents::refused_reason.eq(reason.map(str::to_string)),
+        ))
+        .execute(conn)?;
     if n == 0 {
         return Ok(None);
     }

@@ -73,9 +73,10 @@ impl From<diesel::result::Error> for StoreError {
 }
 
 /// libpq's words for a connection that died or a server that is going away or not yet up (diesel
-/// reports these as `Unknown`, without the SQLSTATE): 57P01-57P03, 08xxx.
+/// reports these as `Unknown`, without the SQLSTATE): 57P01-57P03, 08xxx; and SQLite's for a write lock
+/// that stayed taken past `busy_timeout` (SQLITE_BUSY).
 fn connection_lost(message: &str) -> bool {
-    const SIGNS: [&str; 8] = [
+    const SIGNS: [&str; 10] = [
         "terminating connection",
         "server closed the connection",
         "connection to server",
@@ -84,6 +85,9 @@ fn connection_lost(message: &str) -> bool {
         "could not send data to server",
         "the database system is shutting down",
         "the database system is starting up",
+        // SQLite: the write lock was not free within busy_timeout.
+        "database is locked",
+        "database is busy",
     ];
     SIGNS.iter().any(|s| message.contains(s))
 }
