@@ -37,18 +37,20 @@ async fn main() -> anyhow::Result<()> {
     let end = start + Duration::from_secs(secs);
     let seconds: Arc<Mutex<Vec<Second>>> =
         Arc::new(Mutex::new((0..=secs).map(|_| Second::default()).collect()));
+    let latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .pool_max_idle_per_host(conns)
         .build()?;
     let mut tasks = Vec::new();
     for c in 0..conns {
-        let (client, usccs, seconds, base, key) = (
+        let (client, usccs, seconds, base, key, latencies) = (
             client.clone(),
             usccs.clone(),
             seconds.clone(),
             base.clone(),
             key.clone(),
+            latencies.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut i = c * 7919;
@@ -69,6 +71,9 @@ async fn main() -> anyhow::Result<()> {
                 };
                 let took = t.elapsed();
                 let at = (t - start).as_secs() as usize;
+                if let Ok(mut l) = latencies.lock() {
+                    l.push(took);
+                }
                 if let Ok(mut v) = seconds.lock() {
                     if let Some(s) = v.get_mut(at) {
                         *s.by_status.entry(status).or_default() += 1;
@@ -124,6 +129,22 @@ async fn main() -> anyhow::Result<()> {
         "total {:?}  longest {:.1} ms",
         total,
         longest.as_secs_f64() * 1000.0
+    );
+    let mut all = latencies
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned"))?
+        .clone();
+    all.sort_unstable();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    println!(
+        "latency p50 {:.1} ms  p99 {:.1} ms  p99.9 {:.1} ms over {} answers",
+        pct(0.50),
+        pct(0.99),
+        pct(0.999),
+        all.len()
     );
     println!("ok_200 {}", total.get(&200).copied().unwrap_or(0));
     Ok(())

@@ -139,10 +139,32 @@ fn verify(conn: &mut DbConn, rows: &mut [AccessRow]) -> Result<Verdicts, StoreEr
     Ok(verdicts)
 }
 
-/// Verify and append on `conn`.
-fn write(conn: &mut DbConn, rows: &mut [AccessRow]) -> Result<Verdicts, StoreError> {
-    let verdicts = verify(conn, rows)?;
-    access_log::append(conn, rows)?;
+/// The writer's connections: the access log's, and on SQLite the main file's (for the check), since the
+/// access log has a file of its own there.
+struct Conns {
+    log: crate::store::PooledConn,
+    main: Option<crate::store::PooledConn>,
+}
+
+impl Conns {
+    fn open(db: &Db) -> Result<Conns, StoreError> {
+        Ok(Conns {
+            log: db.log_conn()?,
+            main: match db.backend() {
+                crate::store::Backend::Sqlite => Some(db.conn()?),
+                crate::store::Backend::Postgres => None,
+            },
+        })
+    }
+}
+
+/// Verify (against the main database) and append (to the access log).
+fn write(c: &mut Conns, rows: &mut [AccessRow]) -> Result<Verdicts, StoreError> {
+    let verdicts = match &mut c.main {
+        Some(main) => verify(main, rows)?,
+        None => verify(&mut c.log, rows)?,
+    };
+    access_log::append(&mut c.log, rows)?;
     Ok(verdicts)
 }
 
@@ -177,7 +199,7 @@ fn writer(db: Db, rx: &mpsc::Receiver<Pending>) {
         let fresh = kept.is_none();
         let first = kept
             .map(Ok)
-            .unwrap_or_else(|| db.conn())
+            .unwrap_or_else(|| Conns::open(&db))
             .and_then(|mut c| write(&mut c, &mut rows).map(|v| (v, c)));
         let result = match first {
             Ok((v, c)) => {
@@ -188,7 +210,7 @@ fn writer(db: Db, rx: &mpsc::Receiver<Pending>) {
             // COPY is one statement, so nothing of the batch committed; once more on a fresh connection.
             Err(e) if !fresh => {
                 tracing::warn!(error = %e, rows = n, "access log batch failed on the kept connection; retrying once on a fresh one");
-                db.conn()
+                Conns::open(&db)
                     .and_then(|mut c| write(&mut c, &mut rows).map(|v| (v, c)))
                     .map(|(v, c)| {
                         tracing::warn!(rows = n, "access log batch committed on a fresh connection");

@@ -171,7 +171,7 @@ async fn grant_query_revoke_and_the_firm_sees_every_access() {
     let db = app.db.clone();
     let refused = tokio::task::spawn_blocking(move || {
         use diesel::RunQueryDsl;
-        let mut c = db.conn().unwrap();
+        let mut c = db.log_conn().unwrap();
         let upd = diesel::sql_query("UPDATE access_log SET result = 'ok'").execute(&mut *c);
         let del = diesel::sql_query("DELETE FROM access_log").execute(&mut *c);
         (upd.is_err(), del.is_err())

@@ -502,3 +502,44 @@ async fn an_ingestion_killed_midway_is_recorded_and_marked_interrupted() {
     assert_eq!(signals.as_array().map(Vec::len), Some(0), "{signals}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// On SQLite the access log has a file of its own (its commits never wait behind an import's write
+/// lock); a database from before keeps its rows: they are brought over when it is next opened.
+#[test]
+fn sqlite_access_log_rows_of_an_older_version_are_brought_over() {
+    use diesel::RunQueryDsl;
+    let dir = std::env::temp_dir().join(format!("credithub-log-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let main = dir.join("hub.db").display().to_string();
+    let log = credithub::store::backend::sqlite_access_log_path(&main);
+    assert!(log.ends_with("hub.access.db"), "{log}");
+    {
+        let db = credithub::store::Db::open(&main, 2).unwrap();
+        // As an older version wrote it: into the main file.
+        diesel::sql_query(
+            "INSERT INTO access_log (id, at, key_id, role, firm_uscc, route, result) \
+             VALUES ('01-old', '2026-11-01 00:00:00', 'k', 'bank', '91310115MA1003FYBX', 'GET /', 'ok')",
+        )
+        .execute(&mut *db.conn().unwrap())
+        .unwrap();
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{log}{suffix}"));
+    }
+    let db = credithub::store::Db::open(&main, 2).unwrap();
+    let n: Vec<credithub::store::access_log::AccessRow> =
+        credithub::store::access_log::list(&mut db.log_conn().unwrap(), &Default::default(), 10)
+            .unwrap();
+    assert_eq!(
+        n.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["01-old"]
+    );
+    // Once: opening again brings nothing twice.
+    drop(db);
+    let db = credithub::store::Db::open(&main, 2).unwrap();
+    let n =
+        credithub::store::access_log::list(&mut db.log_conn().unwrap(), &Default::default(), 10)
+            .unwrap();
+    assert_eq!(n.len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

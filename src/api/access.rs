@@ -215,7 +215,7 @@ pub async fn decide(
                         let id = c.id.clone();
                         let used = state
                             .db
-                            .run(move |conn| consents::queries_since(conn, &id, since))
+                            .run_log(move |conn| consents::queries_since(conn, &id, since))
                             .await?;
                         (used >= i64::from(limit)).then(|| Refusal::QuotaUsed {
                             id: c.id.clone(),

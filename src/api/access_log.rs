@@ -83,7 +83,10 @@ async fn page(
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
-    let rows = state.db.run(move |c| store::list(c, &f, limit + 1)).await?;
+    let rows = state
+        .db
+        .run_log(move |c| store::list(c, &f, limit + 1))
+        .await?;
     let (rows, next_cursor) = super::extract::page(rows, limit, "access", |r| &r.id);
     Ok(HttpResponse::Ok().json(AccessPage {
         items: rows.into_iter().map(AccessView::from).collect(),

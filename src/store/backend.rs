@@ -3,6 +3,7 @@
 
 use super::{DbConn, Result, StoreError};
 use diesel::connection::SimpleConnection;
+use diesel::RunQueryDsl;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 /// Run `$body` with `$c` bound to the concrete connection, for statements `MultiConnection` cannot express
@@ -63,6 +64,77 @@ where
         (Ok(_), Err(e)) => Err(e.into()),
         (Err(e), _) => Err(e),
     }
+}
+
+/// On SQLite the access log lives in a database file of its own (`<name>.access.db` beside the main
+/// file): its group commits then never wait for the main file's one write lock, which a long import
+/// holds for the whole run (readers' replies wait for their access-log rows). The same table as the
+/// PostgreSQL migrations make, append-only by triggers; made here, idempotently, when the file is opened.
+const SQLITE_ACCESS_LOG: &str = "
+CREATE TABLE IF NOT EXISTS access_log (
+    id TEXT PRIMARY KEY NOT NULL,
+    at TIMESTAMP NOT NULL,
+    key_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    institution_id TEXT,
+    firm_uscc TEXT NOT NULL,
+    purpose TEXT,
+    consent_id TEXT,
+    scope TEXT,
+    route TEXT NOT NULL,
+    result TEXT NOT NULL CHECK (result IN ('ok', 'denied', 'not_found')),
+    reason TEXT,
+    request_id TEXT,
+    client_request_id TEXT
+);
+CREATE INDEX IF NOT EXISTS access_log_firm_idx ON access_log (firm_uscc, id);
+CREATE INDEX IF NOT EXISTS access_log_institution_idx ON access_log (institution_id, id);
+CREATE INDEX IF NOT EXISTS access_log_consent_idx ON access_log (consent_id, at);
+CREATE TRIGGER IF NOT EXISTS access_log_no_update BEFORE UPDATE ON access_log
+BEGIN
+    SELECT RAISE(ABORT, 'access_log is append-only');
+END;
+CREATE TRIGGER IF NOT EXISTS access_log_no_delete BEFORE DELETE ON access_log
+BEGIN
+    SELECT RAISE(ABORT, 'access_log is append-only');
+END;
+";
+
+/// The access-log file that goes with the SQLite database at `path`.
+pub fn sqlite_access_log_path(path: &str) -> String {
+    match path.strip_suffix(".db") {
+        Some(stem) => format!("{stem}.access.db"),
+        None => format!("{path}.access.db"),
+    }
+}
+
+/// Make the access-log file `log` of a SQLite database (WAL, the table).
+pub fn prepare_sqlite_access_log(log: &str) -> Result<()> {
+    use diesel::Connection;
+    let mut c = diesel::SqliteConnection::establish(log)
+        .map_err(|e| StoreError::Config(format!("opening {log}: {e}")))?;
+    c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")?;
+    c.batch_execute(SQLITE_ACCESS_LOG)?;
+    Ok(())
+}
+
+/// Bring the access-log rows an older version kept in the main file `main` over to `log`, once (when
+/// `log` has none yet); run after the migrations. The main file's table stays, append-only, unused.
+pub fn bring_over_sqlite_access_log(main: &str, log: &str) -> Result<usize> {
+    use diesel::Connection;
+    let mut c = diesel::SqliteConnection::establish(log)
+        .map_err(|e| StoreError::Config(format!("opening {log}: {e}")))?;
+    c.batch_execute("PRAGMA busy_timeout = 10000;")?;
+    let esc = main.replace('\'', "''");
+    c.batch_execute(&format!("ATTACH DATABASE '{esc}' AS hub"))?;
+    let moved = diesel::sql_query(
+        "INSERT INTO main.access_log (id, at, key_id, role, institution_id, firm_uscc, purpose, consent_id, scope, route, result, reason, request_id, client_request_id)
+         SELECT id, at, key_id, role, institution_id, firm_uscc, purpose, consent_id, scope, route, result, reason, request_id, client_request_id
+         FROM hub.access_log WHERE NOT EXISTS (SELECT 1 FROM main.access_log LIMIT 1)",
+    )
+    .execute(&mut c);
+    c.batch_execute("DETACH DATABASE hub")?;
+    Ok(moved?)
 }
 
 /// On SQLite, one ingestion merge at a time in this process: they would otherwise wait for the one write

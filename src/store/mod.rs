@@ -173,7 +173,14 @@ impl ManageConnection for Manager {
 pub struct Db {
     pool: Pool<Manager>,
     backend: Backend,
+    /// SQLite: connections to the access-log file (see `backend::prepare_sqlite_access_log`), and the
+    /// two files' paths; PostgreSQL keeps the access log in the one database.
+    log_pool: Option<Pool<Manager>>,
+    sqlite_files: Option<(String, String)>,
 }
+
+/// A connection checked out of a [`Db`] pool.
+pub type PooledConn = PooledConnection<Manager>;
 
 /// How long a request waits for a pooled connection by default before it is answered 503.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
@@ -203,13 +210,34 @@ impl Db {
             // connection (which would contend for the lock it needs while the pool fills).
             backend::enable_wal(&url)?;
         }
+        let sqlite_files = (backend == Backend::Sqlite)
+            .then(|| (url.clone(), backend::sqlite_access_log_path(&url)));
+        let log_pool = match &sqlite_files {
+            Some((_, log)) => {
+                let log = log.clone();
+                backend::prepare_sqlite_access_log(&log)?;
+                Some(
+                    Pool::builder()
+                        .max_size(max_connections.clamp(1, 4))
+                        .connection_timeout(wait)
+                        .connection_customizer(Box::new(ConnectionSetup))
+                        .build(Manager { url: log, backend })?,
+                )
+            }
+            None => None,
+        };
         let manager = Manager { url, backend };
         let pool = Pool::builder()
             .max_size(max_connections)
             .connection_timeout(wait)
             .connection_customizer(Box::new(ConnectionSetup))
             .build(manager)?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            log_pool,
+            sqlite_files,
+        })
     }
 
     /// Connect and bring the schema up to date.
@@ -234,12 +262,38 @@ impl Db {
 
     pub fn migrate(&self) -> Result<Vec<String>> {
         let mut conn = self.conn()?;
-        backend::run_migrations(&mut conn)
+        let applied = backend::run_migrations(&mut conn)?;
+        if let Some((main, log)) = &self.sqlite_files {
+            let moved = backend::bring_over_sqlite_access_log(main, log)?;
+            if moved > 0 {
+                tracing::info!(rows = moved, file = %log, "access log moved to its own file");
+            }
+        }
+        Ok(applied)
     }
 
     /// A pooled connection, for synchronous callers (CLI, benches). Async code uses [`Db::run`].
     pub fn conn(&self) -> Result<PooledConnection<Manager>> {
         Ok(self.pool.get()?)
+    }
+
+    /// A connection to where the access log is kept (its own file on SQLite, the database on PostgreSQL).
+    pub fn log_conn(&self) -> Result<PooledConnection<Manager>> {
+        Ok(self.log_pool.as_ref().unwrap_or(&self.pool).get()?)
+    }
+
+    /// As [`Db::run`], on a connection to the access log ([`Db::log_conn`]).
+    pub async fn run_log<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.log_conn()?;
+            f(&mut conn)
+        })
+        .await?
     }
 
     /// Run blocking diesel work on tokio's blocking pool, never on the async executor.

@@ -21,8 +21,12 @@ impl Drop for DbGuard {
     fn drop(&mut self) {
         match self {
             DbGuard::Sqlite(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                let log =
+                    credithub::store::backend::sqlite_access_log_path(&path.display().to_string());
+                for file in [path.display().to_string(), log] {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{file}{suffix}"));
+                    }
                 }
             }
             DbGuard::Postgres { admin_url, name } => {
