@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Memory of large uploads (issue: faults and limits): the server's resident memory while it takes a
-# signal import of about 256 MiB (5.2 M tax rows over 4,000 firms, sorted by firm as exports are) through
+# signal import of about 240 MiB (5.2 M tax rows: 48,000 firms x 36 months x 3 kinds, sorted by firm as
+# exports are; then the profiles of the 48,000 firms are recomputed) through
 # `POST /v1/signals/import`, one alone and then UPLOADS at once. Prints the idle RSS, the peak (VmHWM) after
 # each, and the runs' counts. SQLite by default (DATABASE_URL for PostgreSQL: a database
-# `credithub_bench_upload` is re-created there).
+# `credithub_bench_upload` is re-created there; REDIS_URL for Redis). Without Redis the in-process cache
+# holds every recomputed profile (about 5.7 kB each) and is part of the peak.
 #   benches/load/upload_memory.sh
 #   UPLOADS=4 benches/load/upload_memory.sh
 set -euo pipefail
@@ -11,6 +13,7 @@ cd "$(dirname "$0")/../.."
 UPLOADS="${UPLOADS:-4}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target}"
 export RUST_LOG=warn
+export CREDITHUB_CACHE_NAMESPACE="bench-upload-$$"
 HUB=127.0.0.1:18095
 cargo build --release -q --bin credithub
 BIN="${BIN:-$CARGO_TARGET_DIR/release/credithub}"
@@ -25,8 +28,7 @@ if [ -n "${DATABASE_URL:-}" ]; then
 else
   export DATABASE_URL="$WORK/bench.db"
 fi
-unset REDIS_URL
-"$BIN" demo --firms 4000 --skip-signals --keys-file "$WORK/keys.env" >/dev/null
+"$BIN" demo --firms 48000 --skip-signals --keys-file "$WORK/keys.env" >/dev/null
 # shellcheck disable=SC1091
 source "$WORK/keys.env"
 python3 - "$WORK/rows.csv" <<'PY'
@@ -37,7 +39,7 @@ if url.startswith("postgres"):
     usccs = subprocess.check_output(["psql", url, "-Atc", "SELECT uscc FROM firms ORDER BY uscc"], text=True).split()
 else:
     usccs = [r[0] for r in sqlite3.connect(url).execute("SELECT uscc FROM firms ORDER BY uscc")]
-months = [f"{1990 + m // 12}-{m % 12 + 1:02d}" for m in range(430)]
+months = [f"{2023 + m // 12}-{m % 12 + 1:02d}" for m in range(36)]
 with open(out, "w") as f:
     f.write("uscc,kind,period,value\n")
     for u in usccs:

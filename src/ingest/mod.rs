@@ -216,11 +216,13 @@ pub fn run_chunks(
         finished_at: None,
         runner: Some(ingestion::this_runner()),
     };
+    // On SQLite, this process's runs take turns from here (the running row below needs the write lock
+    // too, which another run holds for its whole transaction).
+    let turn = crate::store::backend::one_merge_at_a_time(conn);
     // Committed on its own before the data transaction: a process killed midway leaves a `running` run
     // (marked `failed`, interrupted, when the hub next starts or the run is older than the stale limit).
     ingestion::insert_run(conn, &run)?;
     let mut touched = FxHashSet::<String>::default();
-    let turn = crate::store::backend::one_merge_at_a_time(conn);
     let result = write_transaction::<RunRow, StoreError, _>(conn, |c| {
         let mut run = run.clone();
         run.status = "completed".into();
