@@ -61,6 +61,8 @@ post() {
 echo "one upload: $(post one)"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("  run", r["status"], "received", r["received"], "accepted", r["accepted"], "duplicate", r["duplicate"])' "$WORK/run-one.json"
 echo "peak RSS after one: $(rss VmHWM) MiB (idle ${IDLE} MiB)"
-for i in $(seq "$UPLOADS"); do post "$i" & done; wait
+POSTS=()
+for i in $(seq "$UPLOADS"); do post "$i" & POSTS+=($!); done
+wait "${POSTS[@]}"
 for i in $(seq "$UPLOADS"); do python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("  run", r.get("status"), "received", r.get("received"), "duplicate", r.get("duplicate"))' "$WORK/run-$i.json"; done
 echo "peak RSS after $UPLOADS at once: $(rss VmHWM) MiB (idle ${IDLE} MiB)"
