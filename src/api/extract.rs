@@ -27,6 +27,27 @@ pub fn content_length(req: &HttpRequest) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// The whole body, refused with `over()` as soon as it grows past `limit` bytes (`declared`: its
+/// `Content-Length`, to size the buffer).
+pub async fn read_limited(
+    payload: &mut Payload,
+    limit: usize,
+    declared: Option<u64>,
+    over: impl Fn() -> ApiError,
+) -> Result<web::BytesMut, ApiError> {
+    let mut bytes =
+        web::BytesMut::with_capacity(declared.map_or(0, |n| n.min(limit as u64) as usize));
+    while let Some(chunk) = futures_util::StreamExt::next(payload).await {
+        let chunk =
+            chunk.map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(over());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
@@ -61,15 +82,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if declared.is_some_and(|n| n > limit as u64) {
                 return Err(over());
             }
-            let mut bytes = web::BytesMut::with_capacity(declared.unwrap_or(0) as usize);
-            while let Some(chunk) = futures_util::StreamExt::next(&mut payload).await {
-                let chunk = chunk
-                    .map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
-                if bytes.len() + chunk.len() > limit {
-                    return Err(over());
-                }
-                bytes.extend_from_slice(&chunk);
-            }
+            let bytes = read_limited(&mut payload, limit, declared, over).await?;
             parse_json(&bytes).map(Json)
         })
     }

@@ -1,11 +1,12 @@
 //! Uploads (signal imports, guarantee ledgers, claim batches): at most the configured upload limit
 //! (`CREDITHUB_UPLOAD_LIMIT`, 256 MiB), refused with 413 from `Content-Length` before a byte is read and
 //! again if the body grows past it; at most `CREDITHUB_MAX_UPLOADS` read at once (one more waits up to
-//! a second for a place, then is answered 503 with Retry-After). A large upload is written to a temporary file as it arrives, so what it holds in memory is one
-//! network chunk, and parsed from there chunk by chunk.
+//! a second for a place, then is answered 503 with Retry-After). A signal import is written to a
+//! temporary file as it arrives, so what it holds in memory is about a megabyte, and parsed from there
+//! chunk by chunk.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{content_length, too_large};
+use super::extract::{content_length, read_limited, too_large};
 use super::AppState;
 use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
@@ -39,26 +40,23 @@ pub async fn admit(state: &AppState, req: &HttpRequest) -> ApiResult<Permit> {
 pub async fn read_all(
     state: &AppState,
     req: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> ApiResult<(Permit, web::BytesMut)> {
     let permit = admit(state, req).await?;
     let limit = state.body_limits.upload_limit;
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large("the upload", limit, "CREDITHUB_UPLOAD_LIMIT"));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_limited(
+        &mut payload.into_inner(),
+        limit,
+        content_length(req),
+        || too_large("the upload", limit, "CREDITHUB_UPLOAD_LIMIT"),
+    )
+    .await?;
     Ok((permit, body))
 }
 
 /// An upload written to a temporary file; the file is removed when this is dropped.
 pub struct Spooled {
     pub path: std::path::PathBuf,
-    pub bytes: u64,
 }
 
 impl Drop for Spooled {
@@ -67,63 +65,45 @@ impl Drop for Spooled {
     }
 }
 
-/// Write the body to a temporary file as it arrives (the file writes run on the blocking pool). The place
-/// is let go once the body is on disk: what is parsed from there is bounded by the chunk size.
+/// Write the body to a temporary file as it arrives, a megabyte at a time, each write on the blocking
+/// pool. The place is let go once the body is on disk: what is parsed from there is bounded by the chunk
+/// size.
 pub async fn spool(
     state: &AppState,
     req: &HttpRequest,
     mut payload: web::Payload,
 ) -> ApiResult<Spooled> {
     let permit = admit(state, req).await?;
-    let limit = state.body_limits.upload_limit as u64;
-    let path = std::env::temp_dir().join(format!("credithub-upload-{}", uuid::Uuid::new_v4()));
+    let limit = state.body_limits.upload_limit;
     let spooled = Spooled {
-        path: path.clone(),
-        bytes: 0,
+        path: std::env::temp_dir().join(format!("credithub-upload-{}", uuid::Uuid::new_v4())),
     };
     let internal =
         |e: std::io::Error| ApiError::Internal(anyhow::anyhow!("spooling an upload: {e}"));
-    let file = std::fs::File::create(&path).map_err(internal)?;
-    let mut file = Some(std::io::BufWriter::with_capacity(1 << 20, file));
-    let mut spooled = spooled;
-    let mut pending = web::BytesMut::new();
+    let mut file = std::fs::File::create(&spooled.path).map_err(internal)?;
+    let (mut received, mut pending) = (0usize, web::BytesMut::new());
     loop {
         let next = payload.next().await;
         let done = next.is_none();
         if let Some(chunk) = next {
             let chunk =
                 chunk.map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
-            spooled.bytes += chunk.len() as u64;
-            if spooled.bytes > limit {
-                return Err(too_large(
-                    "the upload",
-                    limit as usize,
-                    "CREDITHUB_UPLOAD_LIMIT",
-                ));
+            received += chunk.len();
+            if received > limit {
+                return Err(too_large("the upload", limit, "CREDITHUB_UPLOAD_LIMIT"));
             }
             pending.extend_from_slice(&chunk);
         }
-        // Hand the file a megabyte at a time (or the rest at the end), off the async threads.
         if pending.len() >= 1 << 20 || (done && !pending.is_empty()) {
             let data = pending.split().freeze();
-            let mut f = file
-                .take()
-                .ok_or_else(|| internal(std::io::Error::other("lost")))?;
-            let f = web::block(move || f.write_all(&data).map(|()| f))
+            file = web::block(move || file.write_all(&data).map(|()| file))
                 .await
                 .map_err(|e| ApiError::Internal(e.into()))?
                 .map_err(internal)?;
-            file = Some(f);
         }
         if done {
             break;
         }
-    }
-    if let Some(mut f) = file {
-        web::block(move || f.flush())
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?
-            .map_err(internal)?;
     }
     drop(permit);
     Ok(spooled)
