@@ -195,12 +195,12 @@ fn writer(db: Db, rx: &mpsc::Receiver<Pending>) {
         let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
         let mut rows: Vec<AccessRow> = groups.into_iter().flatten().collect();
         let t = std::time::Instant::now();
+        let attempt = |c: Result<Conns, StoreError>, rows: &mut Vec<AccessRow>| {
+            c.and_then(|mut c| write(&mut c, rows).map(|v| (v, c)))
+        };
         let kept = conn.take();
         let fresh = kept.is_none();
-        let first = kept
-            .map(Ok)
-            .unwrap_or_else(|| Conns::open(&db))
-            .and_then(|mut c| write(&mut c, &mut rows).map(|v| (v, c)));
+        let first = attempt(kept.map_or_else(|| Conns::open(&db), Ok), &mut rows);
         let result = match first {
             Ok((v, c)) => {
                 conn = Some(c);
@@ -210,13 +210,11 @@ fn writer(db: Db, rx: &mpsc::Receiver<Pending>) {
             // COPY is one statement, so nothing of the batch committed; once more on a fresh connection.
             Err(e) if !fresh => {
                 tracing::warn!(error = %e, rows = n, "access log batch failed on the kept connection; retrying once on a fresh one");
-                Conns::open(&db)
-                    .and_then(|mut c| write(&mut c, &mut rows).map(|v| (v, c)))
-                    .map(|(v, c)| {
-                        tracing::warn!(rows = n, "access log batch committed on a fresh connection");
-                        conn = Some(c);
-                        v
-                    })
+                attempt(Conns::open(&db), &mut rows).map(|(v, c)| {
+                    tracing::warn!(rows = n, "access log batch committed on a fresh connection");
+                    conn = Some(c);
+                    v
+                })
             }
             Err(e) => Err(e),
         }

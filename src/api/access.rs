@@ -290,19 +290,14 @@ pub async fn authorize(
 
 /// The answer to a request the access-log writer refused on the database's word (see [`crate::audit`]).
 pub fn refusal_error(r: &Refused) -> ApiError {
+    let (code, why) = refusal_words(r);
     match r {
-        Refused::Key => ApiError::Unauthorized("this API key has been revoked".into()),
-        Refused::Consent { id, at } => {
-            let r = Refusal::Revoked {
-                id: id.clone(),
-                at: *at,
-            };
-            ApiError::Forbidden(format!("{r} ({})", r.code()))
-        }
+        Refused::Key => ApiError::Unauthorized(why),
+        Refused::Consent { .. } => ApiError::Forbidden(format!("{why} ({code})")),
     }
 }
 
-/// The rule and words for a bulk result the writer refused.
+/// The rule and words for a request (or a bulk result) the writer refused.
 pub fn refusal_words(r: &Refused) -> (String, String) {
     match r {
         Refused::Key => ("key.revoked".into(), "this API key has been revoked".into()),

@@ -151,7 +151,8 @@ impl<R: std::io::BufRead> Chunks<R> {
         }
         let text = std::str::from_utf8(&buf).map_err(|_| FormatError::NotUtf8)?;
         let first = self.next_line;
-        self.next_line += buf.iter().filter(|b| **b == b'\n').count() as i64;
+        // One per line read: only the last line of the file may lack its newline, and nothing follows it.
+        self.next_line += lines as i64;
         let mut rows = match self.format {
             Format::Ndjson => parse_ndjson(text),
             Format::Csv => parse_csv(&format!("{}{text}", self.header))?,

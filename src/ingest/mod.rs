@@ -117,7 +117,8 @@ fn merge_chunk(
         }
     }
     ingestion::insert_rejects(c, &rejects)?;
-    touched.extend(firms_of(&checked));
+    // The firms whose rows are stored: those of the valid rows that the registry knows.
+    touched.extend(usccs.into_iter().filter(|u| known.contains(u.as_str())));
     Ok(())
 }
 
