@@ -289,6 +289,7 @@ pub async fn create_consent(
     else {
         return Err(ApiError::fields(errors));
     };
+    let by_firm = granted_by == "firm";
     let row = ConsentRow {
         id: uuid::Uuid::now_v7().to_string(),
         firm_uscc: firm,
@@ -305,9 +306,10 @@ pub async fn create_consent(
         expires_at,
         revoked_at: None,
         created_at: at,
-        confirmed_at: (granted_by == "firm").then_some(at),
-        confirmed_by: (granted_by == "firm").then(|| "firm".to_string()),
-        confirmed_key_id: (granted_by == "firm").then(|| who.key_id.clone()),
+        // The firm's own grant is its confirmation; an institution's registration waits for one.
+        confirmed_at: by_firm.then_some(at),
+        confirmed_by: by_firm.then(|| "firm".to_string()),
+        confirmed_key_id: by_firm.then(|| who.key_id.clone()),
         refused_at: None,
         refused_reason: None,
     };
