@@ -422,8 +422,10 @@ fn ingest_file(
     );
     let mut conn = db.conn()?;
     // A run a killed process left `running` is marked interrupted before this one starts.
-    let swept =
-        credithub::store::ingestion::interrupt_stale(&mut conn, chrono::Duration::hours(6))?;
+    let swept = credithub::store::ingestion::interrupt_stale(
+        &mut conn,
+        credithub::store::ingestion::STALE_AFTER,
+    )?;
     if swept > 0 {
         eprintln!("{swept} ingestion run(s) left running by a stopped process marked failed (interrupted)");
     }

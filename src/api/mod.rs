@@ -213,9 +213,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::redirect("/docs", "/docs/"));
 }
 
-/// How often, and past what age, runs left `running` by a dead process are marked interrupted.
+/// How often runs left `running` by a dead process are looked for.
 const RUN_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
-const RUN_STALE_AFTER_HOURS: i64 = 6;
 
 /// Mark runs left `running` by a dead process as failed: now, and every minute while serving.
 fn sweep_interrupted_runs(db: crate::store::Db) {
@@ -227,7 +226,7 @@ fn sweep_interrupted_runs(db: crate::store::Db) {
                 .run(|c| {
                     crate::store::ingestion::interrupt_stale(
                         c,
-                        chrono::Duration::hours(RUN_STALE_AFTER_HOURS),
+                        crate::store::ingestion::STALE_AFTER,
                     )
                 })
                 .await;

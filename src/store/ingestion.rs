@@ -46,6 +46,9 @@ fn runner_is_dead(runner: &str) -> bool {
         })
 }
 
+/// A run still `running` after this long is taken as interrupted, whatever its host says.
+pub const STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(6);
+
 /// Mark `failed` ("interrupted") the runs left `running` by a process that died: one of this host whose
 /// process is gone, or any older than `stale`. Returns how many.
 pub fn interrupt_stale(conn: &mut DbConn, stale: chrono::Duration) -> Result<usize> {
