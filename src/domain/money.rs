@@ -43,8 +43,14 @@ impl Money {
         Money(yuan * 100)
     }
     /// Parse a yuan decimal string; no rounding happens here: more than two decimals is an error.
+    /// Only plain decimal notation: an optional `-`, digits, and an optional `.` with digits
+    /// (no exponent, no `+`, no separators; DESIGN.md's API conventions).
     pub fn parse(s: &str) -> Result<Self, MoneyError> {
-        let d: Decimal = s.trim().parse().map_err(|_| MoneyError::NotDecimal)?;
+        let s = s.trim();
+        if !plain_decimal(s) {
+            return Err(MoneyError::NotDecimal);
+        }
+        let d: Decimal = s.parse().map_err(|_| MoneyError::NotDecimal)?;
         Self::from_decimal_exact(d)
     }
     pub fn parse_non_negative(s: &str) -> Result<Self, MoneyError> {
@@ -74,6 +80,17 @@ impl Money {
     pub fn to_decimal(self) -> Decimal {
         Decimal::new(self.0, 2)
     }
+}
+
+/// `-?digits(.digits)?`: what a person writes for an amount, nothing a float parser would add.
+pub fn plain_decimal(s: &str) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && frac.is_none_or(digits)
 }
 
 impl fmt::Display for Money {
@@ -113,6 +130,13 @@ mod tests {
             ("1,000", Err(MoneyError::NotDecimal)),
             ("abc", Err(MoneyError::NotDecimal)),
             ("-1.00", Ok(-100)),
+            ("1e5", Err(MoneyError::NotDecimal)),
+            ("1E2", Err(MoneyError::NotDecimal)),
+            ("+5", Err(MoneyError::NotDecimal)),
+            (".5", Err(MoneyError::NotDecimal)),
+            ("5.", Err(MoneyError::NotDecimal)),
+            ("1_000", Err(MoneyError::NotDecimal)),
+            ("", Err(MoneyError::NotDecimal)),
         ];
         for (s, want) in cases {
             assert_eq!(Money::parse(s).map(Money::fen), *want, "{s}");
