@@ -37,7 +37,7 @@ fn content_type(req: &HttpRequest) -> String {
 }
 
 /// Rows of a CSV (header row) or NDJSON body as JSON objects of strings, with their line numbers.
-fn rows_of(kind: &str, body: &[u8]) -> ApiResult<Vec<(usize, Value)>> {
+fn rows_of(kind: &str, body: &[u8], known: &[&str]) -> ApiResult<Vec<(usize, Value)>> {
     match kind {
         "text/csv" => {
             let mut r = csv::ReaderBuilder::new()
@@ -47,6 +47,7 @@ fn rows_of(kind: &str, body: &[u8]) -> ApiResult<Vec<(usize, Value)>> {
                 .headers()
                 .map_err(|e| ApiError::BadRequest(format!("the CSV header row: {e}")))?
                 .clone();
+            unknown_columns(&headers, known)?;
             let mut out = Vec::new();
             for (i, rec) in r.records().enumerate() {
                 let rec =
@@ -110,6 +111,111 @@ fn date_field(v: &Value, f: &str, at: &str, errors: &mut Vec<FieldError>) -> Opt
     date_value(&format!("{at}{f}"), f, s, errors)
 }
 
+/// One guarantee contract as it is sent (every value a string; `first_loan` may be a boolean).
+/// The names are [`CONTRACT_FIELDS`].
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // the wire shape for the document; rows are read field by field to name every fault
+pub struct ContractInput {
+    /// The agency's own contract number, unique per agency.
+    contract_no: String,
+    /// The borrower's USCC (registered with the hub).
+    #[schema(pattern = r"^[0-9A-HJ-NPQRTUWXY]{18}$")]
+    firm_uscc: String,
+    /// The lending bank, in words.
+    lender: String,
+    /// Yuan, decimal string.
+    loan_amount: String,
+    /// Yuan, decimal string, not above loan_amount.
+    guaranteed: String,
+    /// Yearly fee rate as a decimal fraction from 0 to 0.1.
+    fee_rate: String,
+    /// YYYY-MM-DD.
+    start_on: String,
+    /// YYYY-MM-DD, after start_on (the interval is [start_on, end_on)).
+    end_on: String,
+    /// Whether the loan is the firm's first (首贷).
+    first_loan: Option<bool>,
+}
+
+/// The columns of a guarantee contract (JSON fields, CSV header names, NDJSON keys).
+const CONTRACT_FIELDS: &[&str] = &[
+    "contract_no",
+    "firm_uscc",
+    "lender",
+    "loan_amount",
+    "guaranteed",
+    "fee_rate",
+    "start_on",
+    "end_on",
+    "first_loan",
+];
+/// One claim line as it is sent: [`CLAIM_LINE_FIELDS`].
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // the wire shape for the document; lines are read field by field to name every fault
+pub struct ClaimLineInput {
+    /// The agency's contract number.
+    contract_no: String,
+    /// YYYY-MM-DD: the claimed period is [from, to).
+    from: String,
+    /// YYYY-MM-DD, after from.
+    to: String,
+    /// Yuan, decimal string: the subsidy claimed for the period.
+    claimed: String,
+}
+
+/// A claim batch as JSON.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ClaimBatchInput {
+    /// The fee-subsidy policy claimed under (or `?policy_id=`).
+    policy_id: Option<String>,
+    lines: Vec<ClaimLineInput>,
+}
+
+/// The columns of a claim line.
+const CLAIM_LINE_FIELDS: &[&str] = &["contract_no", "from", "to", "claimed"];
+
+/// Every field of `v` that is not one of `known` (a misspelt column would otherwise be dropped silently).
+fn unknown_fields(v: &Value, known: &[&str], at: &str, errors: &mut Vec<FieldError>) {
+    match v.as_object() {
+        Some(o) => errors.extend(o.keys().filter(|k| !known.contains(&k.as_str())).map(|k| {
+            FieldError::new(
+                format!("{at}{k}"),
+                "field.unknown",
+                format!("unknown field '{k}'; the fields are {}", known.join(", ")),
+            )
+        })),
+        None => errors.push(FieldError::new(
+            match at.trim_end_matches([' ', ':']) {
+                "" => "body",
+                line => line,
+            },
+            "type",
+            format!("expected an object with the fields {}", known.join(", ")),
+        )),
+    }
+}
+
+/// A CSV header row naming a column that is not one of `known`: refused by its name.
+fn unknown_columns(headers: &csv::StringRecord, known: &[&str]) -> ApiResult<()> {
+    let errors: Vec<FieldError> = headers
+        .iter()
+        .filter(|h| !known.contains(h))
+        .map(|h| {
+            FieldError::new(
+                format!("line 1: {h}"),
+                "column.unknown",
+                format!("unknown column '{h}'; the columns are {}", known.join(", ")),
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::fields(errors))
+    }
+}
+
 /// One contract from a JSON object of strings; every fault added to `errors` under `at` (`rows[3].`).
 fn contract_row(
     v: &Value,
@@ -118,6 +224,7 @@ fn contract_row(
     errors: &mut Vec<FieldError>,
 ) -> Option<GuaranteeRow> {
     let before = errors.len();
+    unknown_fields(v, CONTRACT_FIELDS, at, errors);
     let no = need(v, "contract_no", at, errors).map(str::to_string);
     let firm = need(v, "firm_uscc", at, errors).and_then(|u| {
         match parse_uscc(&format!("{at}firm_uscc"), u) {
@@ -223,7 +330,10 @@ pub fn guarantee_view(g: &GuaranteeRow) -> Value {
 /// Register guarantee contracts: one JSON object, or a CSV / NDJSON batch (columns `contract_no,
 /// firm_uscc, lender, loan_amount, guaranteed, fee_rate, start_on, end_on, first_loan`). A batch with any
 /// bad row stores nothing and names every bad row.
-#[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses(
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])),
+    request_body(description = "one contract as JSON, or a batch: CSV with a header row of these names, or NDJSON of such objects",
+        content((ContractInput = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+    responses(
     (status = 201, description = "the contract, or the batch's count"),
     (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/guarantees")]
@@ -241,7 +351,7 @@ pub async fn create_guarantees(
     let rows: Vec<(usize, Value)> = if single {
         vec![(0, parse_json::<Value>(&body)?)]
     } else {
-        rows_of(&kind, &body)?
+        rows_of(&kind, &body, CONTRACT_FIELDS)?
     };
     if rows.is_empty() {
         return Err(ApiError::field(
@@ -582,6 +692,7 @@ fn csv_claim_lines(body: &[u8], errors: &mut Vec<FieldError>) -> ApiResult<Vec<S
         .headers()
         .map_err(|e| ApiError::BadRequest(format!("the CSV header row: {e}")))?
         .clone();
+    unknown_columns(&headers, CLAIM_LINE_FIELDS)?;
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (Some(ci), Some(fi), Some(ti), Some(ki)) =
         (col("contract_no"), col("from"), col("to"), col("claimed"))
@@ -673,6 +784,7 @@ fn parse_lines(rows: &[(usize, Value)], errors: &mut Vec<FieldError>) -> Vec<Sub
     for (n, (line, v)) in rows.iter().enumerate() {
         let at = format!("line {line}: ");
         let before = errors.len();
+        unknown_fields(v, CLAIM_LINE_FIELDS, &at, errors);
         let no = need(v, "contract_no", &at, errors).map(str::to_string);
         let from = date_field(v, "from", &at, errors);
         let to = date_field(v, "to", &at, errors);
@@ -717,7 +829,10 @@ fn parse_lines(rows: &[(usize, Value)], errors: &mut Vec<FieldError>) -> Vec<Sub
 /// Submit a claim batch under a policy: CSV (`contract_no,from,to,claimed`) or NDJSON with `?policy_id=`,
 /// or JSON `{"policy_id", "lines": [...]}`. With `Idempotency-Key`, the same batch again is the same batch
 /// (200); the same key with another body is a 409. Reconciled at once; the report is in the answer.
-#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("policy_id" = Option<String>, Query)), responses(
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("policy_id" = Option<String>, Query)),
+    request_body(description = "JSON with policy_id and lines, or CSV (header row contract_no,from,to,claimed) or NDJSON of lines with ?policy_id=",
+        content((ClaimBatchInput = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+    responses(
     (status = 201, description = "the reconciled batch"),
     (status = 200, description = "the same batch, submitted before with this Idempotency-Key"),
     (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
@@ -761,6 +876,7 @@ pub async fn submit_claims(
     let (policy_id, lines) = match kind.as_str() {
         "application/json" => {
             let v: Value = parse_json(&body)?;
+            unknown_fields(&v, &["policy_id", "lines"], "", &mut errors);
             let pid = text_field(&v, "policy_id")
                 .map(str::to_string)
                 .or(q.0.policy_id.clone());
@@ -778,7 +894,7 @@ pub async fn submit_claims(
         "text/csv" => (q.0.policy_id.clone(), csv_claim_lines(&body, &mut errors)?),
         _ => (
             q.0.policy_id.clone(),
-            parse_lines(&rows_of(&kind, &body)?, &mut errors),
+            parse_lines(&rows_of(&kind, &body, CLAIM_LINE_FIELDS)?, &mut errors),
         ),
     };
     let policy_id = policy_id.ok_or_else(|| {
@@ -1237,7 +1353,7 @@ fn period(p: Period) -> ApiResult<(NaiveDate, NaiveDate)> {
 
 /// An agency's figures over `[from, to)` (Art 28): leverage at the end, compensation rate, small and micro
 /// share, average fee rate, subsidies approved and paid, with flags (leverage < 5, compensation > 5%).
-#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path), ("from" = String, Query), ("to" = String, Query)),
+#[utoipa::path(tag = "guarantees", operation_id = "agency_metrics", security(("bearer" = [])), params(("id" = String, Path), ("from" = String, Query), ("to" = String, Query)),
     responses((status = 200, description = "metrics")))]
 #[get("/v1/guarantors/{id}/metrics")]
 pub async fn metrics(
@@ -1344,4 +1460,45 @@ pub async fn agency_reward(
         "reward": reward.reward,
         "excluded": reward.excluded.iter().map(|(id, why)| json!({"guarantee_id": id, "reason": why})).collect::<Vec<_>>(),
     })))
+}
+
+#[cfg(test)]
+mod contract_tests {
+    use super::*;
+    use utoipa::openapi::{schema::Schema, RefOr};
+
+    fn properties<T: utoipa::PartialSchema>() -> Vec<String> {
+        match T::schema() {
+            RefOr::T(Schema::Object(o)) => o.properties.keys().cloned().collect(),
+            _ => panic!("not an object schema"),
+        }
+    }
+
+    #[test]
+    fn documented_fields_are_the_fields_read() {
+        let mut fields: Vec<String> = CONTRACT_FIELDS.iter().map(|f| f.to_string()).collect();
+        fields.sort();
+        let mut documented = properties::<ContractInput>();
+        documented.sort();
+        assert_eq!(documented, fields);
+        let mut fields: Vec<String> = CLAIM_LINE_FIELDS.iter().map(|f| f.to_string()).collect();
+        fields.sort();
+        let mut documented = properties::<ClaimLineInput>();
+        documented.sort();
+        assert_eq!(documented, fields);
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let mut errors = Vec::new();
+        unknown_fields(
+            &json!({"contract_no": "G-1", "colour": "blue"}),
+            CONTRACT_FIELDS,
+            "line 2: ",
+            &mut errors,
+        );
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "line 2: colour");
+        assert_eq!(errors[0].rule, "field.unknown");
+    }
 }

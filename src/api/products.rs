@@ -45,6 +45,13 @@ pub fn view(row: &ProductRow) -> Value {
 pub fn with_rules<T: serde::de::DeserializeOwned>(
     body: &Value,
 ) -> ApiResult<(T, Vec<Rule>, Vec<FieldError>)> {
+    if !body.is_object() {
+        return Err(ApiError::field(
+            "body",
+            "type",
+            "the body must be a JSON object",
+        ));
+    }
     let mut errors = Vec::new();
     let mut rest = body.clone();
     let raw_rules = rest
