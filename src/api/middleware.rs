@@ -2,7 +2,7 @@
 //! an access log line, and the Prometheus request metrics.
 
 use super::AppState;
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
@@ -78,7 +78,7 @@ fn valid_request_id(v: &str) -> bool {
 
 pub async fn observe(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let client_id: Option<String> = req
         .headers()
@@ -125,5 +125,33 @@ pub async fn observe(
         res.headers_mut()
             .insert(HeaderName::from_static(CLIENT_REQUEST_ID), v);
     }
-    Ok(res)
+    Ok(res.map_body(|head, body| {
+        if !is_json(head.headers.get(actix_web::http::header::CONTENT_TYPE)) {
+            return EitherBody::left(body);
+        }
+        match body.try_into_bytes() {
+            Ok(bytes) => EitherBody::right(ending_in_newline(bytes)),
+            Err(body) => EitherBody::left(body),
+        }
+    }))
+}
+
+/// `application/json` or a `+json` type (problem+json).
+fn is_json(content_type: Option<&HeaderValue>) -> bool {
+    content_type
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim)
+        .is_some_and(|t| t == "application/json" || t.ends_with("+json"))
+}
+
+/// A JSON body ends with one newline, so answers shown in a terminal do not run together.
+fn ending_in_newline(bytes: actix_web::web::Bytes) -> actix_web::web::Bytes {
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return bytes;
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 1);
+    out.extend_from_slice(&bytes);
+    out.push(b'\n');
+    out.into()
 }
