@@ -61,6 +61,7 @@ pub struct AccessPage {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AccessParams {
     /// Government and admin: one institution's queries.

@@ -384,6 +384,7 @@ async fn evict(state: &AppState, row: &ConsentRow) {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentListParams {
     /// Government and admin only: one firm's consents.

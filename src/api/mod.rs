@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod classify;
 pub mod consents;
+pub mod contract;
 pub mod error;
 pub mod extract;
 pub mod firms;
@@ -25,8 +26,8 @@ use crate::audit::Audit;
 use crate::cache::SharedCache;
 use crate::profile::Profiles;
 use crate::store::Db;
-use actix_web::{dev::Server, middleware::from_fn, web, App, HttpResponse, HttpServer};
-use error::ApiError;
+use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
+use contract::Problems;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -126,17 +127,9 @@ impl utoipa::Modify for BearerAuth {
         guarantees::report_net_assets, guarantees::metrics, guarantees::agency_reward,
     ),
     components(schemas(error::Problem, error::FieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Problems),
 )]
 pub struct ApiDoc;
-
-async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!(
-        "no route {} {}",
-        req.method(),
-        req.path()
-    )))
-}
 
 /// Register every route; used by the server and by the tests' in-process app.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -209,7 +202,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(guarantees::report_net_assets)
         .service(guarantees::metrics)
         .service(guarantees::agency_reward)
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", contract::document()))
         .service(web::redirect("/docs", "/docs/"));
 }
 
@@ -251,7 +244,7 @@ pub fn serve(listener: std::net::TcpListener, state: AppState) -> std::io::Resul
             .app_data(state.clone())
             .wrap(from_fn(middleware::observe))
             .configure(configure)
-            .default_service(web::to(not_found))
+            .default_service(web::to(contract::no_route))
     })
     .listen(listener)?
     .run();

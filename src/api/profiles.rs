@@ -64,6 +64,7 @@ async fn not_found(state: &AppState, uscc: &Uscc, what: String) -> ApiError {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileParams {
     /// `YYYY-MM`: the profile that was current then (the newest snapshot whose month is not after it).
@@ -314,6 +315,7 @@ pub async fn bulk_query(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryParams {
     /// 1–500, default 50.

@@ -158,6 +158,7 @@ pub async fn post_signals(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportParams {
     /// `tax`, `social_insurance`, `utility`, `customs` or `public_credit`.
@@ -234,6 +235,7 @@ pub async fn import_signals(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RunListParams {
     pub source: Option<String>,
@@ -319,6 +321,7 @@ pub struct RejectPage {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RejectParams {
     pub limit: Option<i64>,
@@ -408,6 +411,7 @@ impl From<SignalRow> for SignalView {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FirmSignalParams {
     pub kind: Option<String>,
