@@ -10,6 +10,7 @@ use super::AppState;
 use crate::domain::consent::{Purpose, SCOPES};
 use crate::domain::matching::{self, Product, ProductKind, ProductSpec};
 use crate::domain::role::Role;
+use crate::domain::states::{ApplicationAction, ApplicationStatus, LoanStatus};
 use crate::domain::Money;
 use crate::financing;
 use crate::store::applications::{self as store, ApplicationRow, EventRow, Filter, LoanRow};
@@ -305,7 +306,7 @@ pub async fn create_application(
         institution_id: product.institution_id.clone(),
         amount_fen: ask.amount.fen(),
         term_months: ask.term_months,
-        status: "submitted".into(),
+        status: ApplicationStatus::Submitted,
         consent_id: consent.id.clone(),
         first_loan: product.spec.kind.is_lending() && !a.has_bank_loan,
         credit_loan: product.spec.kind == ProductKind::BankLoan
@@ -379,16 +380,6 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-pub const STATUSES: &[&str] = &[
-    "submitted",
-    "approved",
-    "declined",
-    "withdrawn",
-    "disbursed",
-    "repaid",
-    "defaulted",
-];
-
 /// A firm's applications; an institution's inbox; the government sees all. Newest first.
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(("status" = Option<String>, Query),
     ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
@@ -404,21 +395,25 @@ pub async fn list_applications(
     let limit = page_limit(q.limit)
         .map_err(|e| errors.push(e))
         .unwrap_or(50);
-    if let Some(s) = &q.status {
-        if !STATUSES.contains(&s.as_str()) {
+    let status = match q.status.as_deref().map(ApplicationStatus::parse) {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            let all: Vec<&str> = ApplicationStatus::ALL.iter().map(|s| s.as_str()).collect();
             errors.push(FieldError::new(
                 "status",
                 "status.unknown",
-                format!("'{s}' is not a status; use one of {}", STATUSES.join(", ")),
+                format!("{e}; use one of {}", all.join(", ")),
             ));
+            None
         }
-    }
+    };
     let before = cursor_position("applications", q.cursor.as_deref(), &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
     let mut f = Filter {
-        status: q.status,
+        status,
         before,
         ..Default::default()
     };
@@ -490,7 +485,7 @@ where
                         "only the institution the application went to does this".to_string()
                     })));
                 }
-                let before = row.status.clone();
+                let before = row.status;
                 let (new, loan, event) = match f(c, row)? {
                     Ok(step) => step,
                     Err(e) => return Ok(Err(e)),
@@ -501,7 +496,7 @@ where
                         None => store::insert_loan(c, l)?,
                     }
                 }
-                if !store::save_if(c, &new, &before)? {
+                if !store::save_if(c, &new, before)? {
                     return Err(StoreError::Conflict(format!(
                         "application {} changed meanwhile; read it again",
                         new.id
@@ -516,11 +511,14 @@ where
     Ok(HttpResponse::Ok().json(view(&row, Some(&events))))
 }
 
-fn conflict(a: &ApplicationRow, action: &str, needs: &str) -> ApiError {
-    ApiError::Conflict(format!(
-        "application {} is {}; {action} needs it {needs}",
-        a.id, a.status
-    ))
+/// The status `action` leads to, or the 409 that says why it cannot happen now.
+fn next_status(
+    a: &ApplicationRow,
+    action: ApplicationAction,
+) -> Result<ApplicationStatus, ApiError> {
+    a.status
+        .after(action)
+        .map_err(|e| ApiError::Conflict(format!("application {}: {e}", a.id)))
 }
 
 fn event(
@@ -642,9 +640,17 @@ pub async fn decide(
     let products = snap.products.clone();
     let who2 = who.clone();
     transition(&state, &who, &id, false, move |c, mut a| {
-        if a.status != "submitted" {
-            return Ok(Err(conflict(&a, "a decision", "submitted")));
-        }
+        let decided = match next_status(
+            &a,
+            if approve {
+                ApplicationAction::Approve
+            } else {
+                ApplicationAction::Decline
+            },
+        ) {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(e)),
+        };
         let spec = match products.iter().find(|p| p.id == a.product_id) {
             Some(p) => p.spec.clone(),
             None => match crate::store::products::get(c, &a.product_id)?
@@ -697,7 +703,7 @@ pub async fn decide(
             if !errs.is_empty() {
                 return Ok(Err(ApiError::fields(errs)));
             }
-            a.status = "approved".into();
+            a.status = decided;
             a.approved_amount_fen = Some(amount.fen());
             a.approved_rate = Some(rate.normalize().to_string());
             a.approved_term_months = Some(term);
@@ -754,7 +760,7 @@ pub async fn decide(
             );
             Ok(Ok((a, None, e)))
         } else {
-            a.status = "declined".into();
+            a.status = decided;
             a.decline_code = r.code.clone();
             a.decline_reason = r.reason.clone();
             let e = event(
@@ -786,10 +792,10 @@ pub async fn withdraw(
 ) -> ApiResult<HttpResponse> {
     let who2 = who.clone();
     transition(&state, &who, &id, true, move |_, mut a| {
-        if !matches!(a.status.as_str(), "submitted" | "approved") {
-            return Ok(Err(conflict(&a, "withdrawing", "submitted or approved")));
-        }
-        a.status = "withdrawn".into();
+        a.status = match next_status(&a, ApplicationAction::Withdraw) {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(e)),
+        };
         a.updated_at = now();
         let e = event(&a, &who2, "withdrawn", None, Some(today_cst()), None);
         Ok(Ok((a, None, e)))
@@ -846,9 +852,10 @@ pub async fn disburse(
         .collect();
     let who2 = who.clone();
     transition(&state, &who, &id, false, move |c, mut a| {
-        if a.status != "approved" {
-            return Ok(Err(conflict(&a, "disbursement", "approved")));
-        }
+        let disbursed = match next_status(&a, ApplicationAction::Disburse) {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(e)),
+        };
         let kind = match kinds.get(&a.product_id) {
             Some(k) => *k,
             None => crate::store::products::get(c, &a.product_id)?
@@ -885,11 +892,11 @@ pub async fn disburse(
             start_on: on,
             maturity_on: on.checked_add_months(Months::new(term as u32)).unwrap_or(on),
             outstanding_fen: amount,
-            status: "outstanding".into(),
+            status: LoanStatus::Outstanding,
             closed_on: None,
             created_at: at,
         };
-        a.status = "disbursed".into();
+        a.status = disbursed;
         a.loan_id = Some(loan.id.clone());
         a.updated_at = at;
         let e = event(&a, &who2, "disbursed", Some(amount), Some(on), Some(format!("loan {} matures {}", loan.id, loan.maturity_on)));
@@ -933,8 +940,8 @@ pub async fn repay(
     };
     let who2 = who.clone();
     transition(&state, &who, &id, false, move |c, mut a| {
-        if a.status != "disbursed" {
-            return Ok(Err(conflict(&a, "a repayment", "disbursed")));
+        if let Err(e) = next_status(&a, ApplicationAction::Repay { clears: false }) {
+            return Ok(Err(e));
         }
         let mut loan = match loan_of(c, &a)? {
             Ok(l) => l,
@@ -951,10 +958,19 @@ pub async fn repay(
             )));
         }
         loan.outstanding_fen -= amount.fen();
-        if loan.outstanding_fen == 0 {
-            loan.status = "repaid".into();
+        let clears = loan.outstanding_fen == 0;
+        let moved = loan
+            .status
+            .repay(clears)
+            .map_err(|e| ApiError::Conflict(format!("loan {}: {e}", loan.id)))
+            .and_then(|l| Ok((l, next_status(&a, ApplicationAction::Repay { clears })?)));
+        let (loan_status, status) = match moved {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(e)),
+        };
+        (loan.status, a.status) = (loan_status, status);
+        if clears {
             loan.closed_on = Some(on);
-            a.status = "repaid".into();
         }
         a.updated_at = now();
         let e = event(
@@ -987,15 +1003,19 @@ pub async fn default(
     let on = on_date(b.on.as_deref())?;
     let who2 = who.clone();
     transition(&state, &who, &id, false, move |c, mut a| {
-        if a.status != "disbursed" {
-            return Ok(Err(conflict(&a, "a default", "disbursed")));
-        }
+        let defaulted = match next_status(&a, ApplicationAction::Default) {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(e)),
+        };
         let mut loan = match loan_of(c, &a)? {
             Ok(l) => l,
             Err(e) => return Ok(Err(e)),
         };
-        loan.status = "defaulted".into();
-        a.status = "defaulted".into();
+        loan.status = match loan.status.default_now() {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(ApiError::Conflict(format!("loan {}: {e}", loan.id)))),
+        };
+        a.status = defaulted;
         a.updated_at = now();
         let e = event(
             &a,

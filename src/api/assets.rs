@@ -11,6 +11,7 @@ use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::matching::Designation;
 use crate::domain::role::Role;
+use crate::domain::states::{LoanStatus, ReceivableStatus, TransitionError};
 use crate::domain::Money;
 use crate::store::applications::{self as apps, LoanRow};
 use crate::store::receivables::{self as store, IpAssetRow, ReceivableRow};
@@ -119,7 +120,7 @@ pub async fn create_receivable(
         invoice_no: invoice,
         amount_fen: amount.fen(),
         due_on,
-        status: "pending".into(),
+        status: ReceivableStatus::Pending,
         dispute_reason: None,
         registered_at: now(),
         decided_at: None,
@@ -214,7 +215,7 @@ async fn decide(
     state: &AppState,
     who: &Principal,
     id: &str,
-    status: &'static str,
+    step: fn(ReceivableStatus) -> Result<ReceivableStatus, TransitionError>,
     reason: Option<String>,
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Firm])?;
@@ -224,12 +225,8 @@ async fn decide(
     let row = row
         .filter(|r| Some(&r.debtor_uscc) == who.firm_uscc.as_ref())
         .ok_or_else(|| ApiError::NotFound(format!("no receivable {id} owed by this key's firm")))?;
-    if row.status != "pending" {
-        return Err(ApiError::Conflict(format!(
-            "receivable {id} is already {}",
-            row.status
-        )));
-    }
+    let status =
+        step(row.status).map_err(|e| ApiError::Conflict(format!("receivable {id}: {e}")))?;
     let (i, at) = (id.to_string(), now());
     let done = state
         .db
@@ -257,7 +254,7 @@ pub async fn confirm_receivable(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    decide(&state, &who, &id, "confirmed", None).await
+    decide(&state, &who, &id, ReceivableStatus::confirm, None).await
 }
 
 /// The debtor disputes the receivable, with a reason; it cannot be financed.
@@ -278,7 +275,7 @@ pub async fn dispute_receivable(
     let Some(reason) = reason else {
         return Err(ApiError::field("reason", "required", "a dispute says why"));
     };
-    decide(&state, &who, &id, "disputed", Some(reason)).await
+    decide(&state, &who, &id, ReceivableStatus::dispute, Some(reason)).await
 }
 
 /// How quickly a debtor answers (Art 54): receivables decided, still pending, mean hours to answer.
@@ -605,11 +602,10 @@ pub async fn report_loan(
         maturity_on,
         outstanding_fen: outstanding.fen(),
         status: if outstanding == Money::ZERO {
-            "repaid"
+            LoanStatus::Repaid
         } else {
-            "outstanding"
-        }
-        .into(),
+            LoanStatus::Outstanding
+        },
         closed_on: (outstanding == Money::ZERO).then_some(maturity_on),
         created_at: now(),
     };

@@ -12,6 +12,7 @@ use super::extract::{
 use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::role::Role;
+use crate::domain::states::{BatchStatus, TransitionError};
 use crate::domain::Money;
 use crate::financing::claims::{self, Submitted};
 use crate::store::backend::write_transaction;
@@ -950,7 +951,7 @@ pub async fn submit_claims(
                     policy_id: pid.clone(),
                     idempotency_key: k2.clone(),
                     body_hash: hash.clone(),
-                    status: "reconciled".into(),
+                    status: BatchStatus::Reconciled,
                     lines: rows.len() as i32,
                     claimed_fen: 0,
                     computed_fen: 0,
@@ -1193,8 +1194,7 @@ pub fn xlsx(b: &BatchRow, lines: &[LineRow]) -> Result<Vec<u8>, rust_xlsxwriter:
 async fn batch_step<F>(
     state: &AppState,
     id: String,
-    expected: &'static str,
-    action: &'static str,
+    step: fn(BatchStatus) -> Result<BatchStatus, TransitionError>,
     f: F,
 ) -> ApiResult<HttpResponse>
 where
@@ -1207,12 +1207,10 @@ where
                 let Some(mut b) = store::get_batch(c, &id)? else {
                     return Ok(Err(ApiError::NotFound(format!("no claim batch {id}"))));
                 };
-                if b.status != expected {
-                    return Ok(Err(ApiError::Conflict(format!(
-                        "claim batch {id} is {}; {action} needs it {expected}",
-                        b.status
-                    ))));
-                }
+                b.status = match step(b.status) {
+                    Ok(s) => s,
+                    Err(e) => return Ok(Err(ApiError::Conflict(format!("claim batch {id}: {e}")))),
+                };
                 f(c, &mut b)?;
                 store::save_batch(c, &b)?;
                 Ok(Ok(b))
@@ -1232,7 +1230,7 @@ pub async fn approve(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Government, Role::Admin])?;
-    batch_step(&state, id.into_inner(), "reconciled", "approval", |c, b| {
+    batch_step(&state, id.into_inner(), BatchStatus::approve, |c, b| {
         let policy = store::get_policy(c, &b.policy_id)?.ok_or(StoreError::NotFound)?;
         let submitted: Vec<Submitted> = store::lines(c, &b.id)?
             .into_iter()
@@ -1246,7 +1244,6 @@ pub async fn approve(
             .collect();
         let (rows, totals) = claims::reconcile(c, &policy, &b.agency_id, &b.id, &submitted)?;
         let at = now();
-        b.status = "approved".into();
         b.set_totals(&totals);
         b.reconciled_at = at;
         b.approved_at = Some(at);
@@ -1264,8 +1261,7 @@ pub async fn paid(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Government, Role::Admin])?;
-    batch_step(&state, id.into_inner(), "approved", "payment", |_, b| {
-        b.status = "paid".into();
+    batch_step(&state, id.into_inner(), BatchStatus::pay, |_, b| {
         b.paid_at = Some(now());
         Ok(())
     })

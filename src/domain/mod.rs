@@ -12,6 +12,7 @@ pub mod role;
 pub mod scorecard;
 pub mod signals;
 pub mod size_class;
+pub mod states;
 pub mod subsidy;
 pub mod uscc;
 pub mod what_if;

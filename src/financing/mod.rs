@@ -149,7 +149,9 @@ pub fn applicant(
     let loans = applications::firm_loans(conn, uscc)?;
     let days_to_maturity = loans
         .iter()
-        .filter(|l| l.status == "outstanding" && l.maturity_on >= today)
+        .filter(|l| {
+            l.status == crate::domain::states::LoanStatus::Outstanding && l.maturity_on >= today
+        })
         .map(|l| (l.maturity_on - today).num_days())
         .min();
     let confirmed: i64 = receivables::financeable(conn, uscc, today)?

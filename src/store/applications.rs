@@ -3,6 +3,7 @@
 
 use super::schema::{application_events, applications, firm_designations, loans};
 use super::{DbConn, Result};
+use crate::domain::states::{ApplicationStatus, LoanStatus};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
@@ -14,7 +15,7 @@ pub struct ApplicationRow {
     pub institution_id: String,
     pub amount_fen: i64,
     pub term_months: i32,
-    pub status: String,
+    pub status: ApplicationStatus,
     pub consent_id: String,
     pub first_loan: bool,
     pub credit_loan: bool,
@@ -64,8 +65,7 @@ pub struct LoanRow {
     pub start_on: chrono::NaiveDate,
     pub maturity_on: chrono::NaiveDate,
     pub outstanding_fen: i64,
-    /// `outstanding`, `repaid` or `defaulted`.
-    pub status: String,
+    pub status: LoanStatus,
     pub closed_on: Option<chrono::NaiveDate>,
     pub created_at: chrono::NaiveDateTime,
 }
@@ -83,7 +83,11 @@ pub fn get(conn: &mut DbConn, id: &str) -> Result<Option<ApplicationRow>> {
 
 /// Write the application as it now is, but only if its status is still `expected` (a concurrent
 /// decision loses instead of overwriting).
-pub fn save_if(conn: &mut DbConn, row: &ApplicationRow, expected: &str) -> Result<bool> {
+pub fn save_if(
+    conn: &mut DbConn,
+    row: &ApplicationRow,
+    expected: ApplicationStatus,
+) -> Result<bool> {
     let n = diesel::update(
         applications::table
             .find(&row.id)
@@ -107,7 +111,7 @@ pub fn save_if(conn: &mut DbConn, row: &ApplicationRow, expected: &str) -> Resul
 pub struct Filter {
     pub firm: Option<String>,
     pub institution: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ApplicationStatus>,
     pub before: Option<String>,
 }
 
@@ -120,7 +124,7 @@ pub fn list(conn: &mut DbConn, f: &Filter, limit: i64) -> Result<Vec<Application
         q = q.filter(applications::institution_id.eq(i.clone()));
     }
     if let Some(s) = &f.status {
-        q = q.filter(applications::status.eq(s.clone()));
+        q = q.filter(applications::status.eq(*s));
     }
     if let Some(b) = &f.before {
         q = q.filter(applications::id.lt(b.clone()));

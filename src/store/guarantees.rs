@@ -153,7 +153,7 @@ pub struct BatchRow {
     pub policy_id: String,
     pub idempotency_key: Option<String>,
     pub body_hash: String,
-    pub status: String,
+    pub status: crate::domain::states::BatchStatus,
     pub lines: i32,
     pub claimed_fen: i64,
     pub computed_fen: i64,
@@ -272,7 +272,7 @@ pub fn approved_lines(conn: &mut DbConn, policy: &str, except: &str) -> Result<V
     Ok(claim_lines::table
         .inner_join(claim_batches::table.on(claim_batches::id.eq(claim_lines::batch_id)))
         .filter(claim_batches::policy_id.eq(policy))
-        .filter(claim_batches::status.eq_any(["approved", "paid"]))
+        .filter(claim_batches::status.eq_any(crate::domain::states::BatchStatus::COUNTED))
         .filter(claim_batches::id.ne(except))
         .filter(claim_lines::guarantee_id.is_not_null())
         .filter(claim_lines::status.eq_any(["capped", "matched", "over_claimed", "under_claimed"]))
@@ -339,7 +339,7 @@ pub fn subsidies_between(
 ) -> Result<(i64, i64)> {
     let batches: Vec<BatchRow> = claim_batches::table
         .filter(claim_batches::agency_id.eq(agency))
-        .filter(claim_batches::status.eq_any(["approved", "paid"]))
+        .filter(claim_batches::status.eq_any(crate::domain::states::BatchStatus::COUNTED))
         .load(conn)?;
     let within = |t: Option<chrono::NaiveDateTime>| t.is_some_and(|t| from <= t && t < to);
     let approved = batches

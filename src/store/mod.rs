@@ -17,6 +17,7 @@ pub mod profiles;
 pub mod receivables;
 pub mod schema;
 pub mod signals;
+pub mod states;
 
 use diesel::pg::PgConnection;
 use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};

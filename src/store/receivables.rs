@@ -3,6 +3,7 @@
 
 use super::schema::{ip_assets, receivables};
 use super::{DbConn, Result};
+use crate::domain::states::ReceivableStatus;
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
@@ -14,8 +15,7 @@ pub struct ReceivableRow {
     pub invoice_no: String,
     pub amount_fen: i64,
     pub due_on: chrono::NaiveDate,
-    /// `pending`, `confirmed` or `disputed`.
-    pub status: String,
+    pub status: ReceivableStatus,
     pub dispute_reason: Option<String>,
     pub registered_at: chrono::NaiveDateTime,
     pub decided_at: Option<chrono::NaiveDateTime>,
@@ -38,14 +38,14 @@ pub fn get_receivable(conn: &mut DbConn, id: &str) -> Result<Option<ReceivableRo
 pub fn decide_receivable(
     conn: &mut DbConn,
     id: &str,
-    status: &str,
+    status: ReceivableStatus,
     reason: Option<String>,
     at: chrono::NaiveDateTime,
 ) -> Result<bool> {
     let n = diesel::update(
         receivables::table
             .find(id)
-            .filter(receivables::status.eq("pending")),
+            .filter(receivables::status.eq(ReceivableStatus::Pending)),
     )
     .set((
         receivables::status.eq(status),
@@ -86,7 +86,7 @@ pub fn financeable(
 ) -> Result<Vec<ReceivableRow>> {
     Ok(receivables::table
         .filter(receivables::creditor_uscc.eq(creditor.to_string()))
-        .filter(receivables::status.eq("confirmed"))
+        .filter(receivables::status.eq(ReceivableStatus::Confirmed))
         .filter(receivables::financed_application_id.is_null())
         .filter(receivables::due_on.gt(today))
         .order(receivables::id.asc())
@@ -107,7 +107,7 @@ pub fn finance(
         receivables::table
             .filter(receivables::id.eq_any(ids.to_vec()))
             .filter(receivables::creditor_uscc.eq(creditor.to_string()))
-            .filter(receivables::status.eq("confirmed"))
+            .filter(receivables::status.eq(ReceivableStatus::Confirmed))
             .filter(receivables::financed_application_id.is_null())
             .filter(receivables::due_on.gt(today)),
     )
