@@ -5,12 +5,13 @@
 //! misses; the figures are wall-clock for each. `benches/load/match_sql.sh` runs it after a demo.
 //!   DATABASE_URL=postgres://… cargo run --release --example match_vs_sql -- [PRODUCTS] [AMOUNT] [TERM]
 
+use credithub::clock::system::today_cst;
 use credithub::domain::matching::{
     match_products, Applicant, Ask, Product, ProductKind, Rule, GRADES, TAX_GRADES,
 };
 use credithub::domain::Money;
 use credithub::financing::{applicant, synthetic};
-use credithub::store::{profiles, today_cst, Db};
+use credithub::store::{profiles, Db};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use std::time::Instant;

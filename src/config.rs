@@ -78,6 +78,25 @@ pub struct StoreConfig {
     pub db_wait_secs: u64,
 }
 
+impl Default for StoreConfig {
+    /// What the flags default to (with no environment): the embedded SQLite file, the in-process cache.
+    fn default() -> Self {
+        StoreConfig {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            redis_url: None,
+            db_pool: 16,
+            cache_namespace: "credithub".into(),
+            scorecard: None,
+            profile_cache_ttl: 300,
+            rate_per_sec: 50,
+            rate_burst: 100,
+            redis_connect_timeout_ms: 250,
+            redis_response_timeout_ms: 500,
+            db_wait_secs: 5,
+        }
+    }
+}
+
 impl StoreConfig {
     /// The Redis deadlines configured.
     pub fn redis_timeouts(&self) -> crate::cache::Timeouts {

@@ -1,12 +1,13 @@
 //! `credithub demo`: a realistic, deterministic data set of Shanghai firms, the demo institutions, and one
 //! API key per role, so a newcomer can try every route at once. Seeding is idempotent; keys are new each run.
 
+use crate::clock::system::{now, today_cst};
 use crate::domain::district::DISTRICTS;
 use crate::domain::role::Role;
 use crate::domain::size_class::Indicators;
 use crate::domain::{Money, Standard, Uscc};
 use crate::store::firms::{self, FirmRow};
-use crate::store::{keys, now, Db, StoreError};
+use crate::store::{keys, Db, StoreError};
 use chrono::NaiveDate;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -290,7 +291,7 @@ pub fn seed_financing(
     buyer: &str,
     seed: u64,
 ) -> Result<(), StoreError> {
-    use crate::store::{applications as apps, institutions, receivables, today_cst};
+    use crate::store::{applications as apps, institutions, receivables};
     use serde_json::json;
     let mut conn = db.conn()?;
     let bank = institutions::ensure(&mut conn, DEMO_BANK, "bank")?;
@@ -462,7 +463,7 @@ fn seed_guarantees(
     dongfang: &str,
 ) -> Result<(), StoreError> {
     use crate::store::guarantees::{self as g, GuaranteeRow, PolicyRow};
-    let today = crate::store::today_cst();
+    let today = today_cst();
     let firms = report.firms_total.max(1) as u64;
     let at = now();
     let mut rows = Vec::new();

@@ -2,13 +2,13 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use credithub::api::{self, AppState};
 use credithub::config::StoreConfig;
+use credithub::demo;
 use credithub::domain::month::Month;
 use credithub::domain::role::Role;
 use credithub::profile::Profiles;
+use credithub::startup::{open_db, open_profiles, Application, Config};
 use credithub::store::{keys, Db};
-use credithub::{cache, demo};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// mimalloc: the request path allocates and frees many small buffers on two or more worker threads;
@@ -221,25 +221,8 @@ async fn pull_sources(
 }
 
 /// The profile service for a command: the configured card, the database and the cache.
-async fn open_profiles(cfg: &StoreConfig, db: &Db, serving: bool) -> anyhow::Result<Profiles> {
-    let cache = cache::open_with(
-        cfg.redis_url.as_deref(),
-        &cfg.cache_namespace,
-        cfg.redis_timeouts(),
-    )
-    .await
-    .context("connecting to Redis")?;
-    Ok(Profiles {
-        db: db.clone(),
-        cache,
-        card: std::sync::Arc::new(cfg.load_scorecard()?),
-        cache_ttl: std::time::Duration::from_secs(cfg.profile_cache_ttl),
-        cache_writes: serving || cfg.redis_url.is_some(),
-    })
-}
-
 fn default_as_of() -> Month {
-    Month::last_complete(credithub::store::today_cst())
+    Month::last_complete(credithub::clock::system::today_cst())
 }
 
 /// Recompute profiles with a progress bar and print what it did.
@@ -305,15 +288,6 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
-}
-
-fn open_db(cfg: &StoreConfig) -> anyhow::Result<Db> {
-    Db::open_with(
-        &cfg.database_url,
-        cfg.db_pool,
-        std::time::Duration::from_secs(cfg.db_wait_secs.max(1)),
-    )
-    .with_context(|| format!("opening the database at {}", cfg.database_url))
 }
 
 fn run_demo(
@@ -565,7 +539,7 @@ fn main() -> anyhow::Result<()> {
                 Some(s) => Month::parse(&s)
                     .ok_or_else(|| anyhow::anyhow!("--as-of '{s}' is not a month YYYY-MM"))?,
             };
-            if as_of > Month::of(credithub::store::today_cst()) {
+            if as_of > Month::of(credithub::clock::system::today_cst()) {
                 anyhow::bail!("--as-of {as_of} is in the future");
             }
             let db = open_db(&cli.store)?;
@@ -643,23 +617,17 @@ fn main() -> anyhow::Result<()> {
                     }
                 }
                 KeysCommand::Revoke { id } => {
-                    let row = keys::revoke(&mut conn, &id, None).map_err(|e| match e {
-                        credithub::store::StoreError::NotFound => {
-                            anyhow::anyhow!("no key with id or prefix '{id}'")
-                        }
-                        other => other.into(),
+                    // The database refuses the key from now on; a shared Redis cache is evicted at once,
+                    // and a running server checks its in-process copy against the database.
+                    drop(conn);
+                    let row = runtime()?.block_on(async {
+                        let ctx = credithub::service::Context {
+                            cache: open_profiles(&cli.store, &db, false).await?.cache,
+                            db: db.clone(),
+                            clock: Default::default(),
+                        };
+                        anyhow::Ok(credithub::service::keys::revoke(&ctx, None, &id).await?)
                     })?;
-                    // A shared Redis cache is evicted at once; an in-process cache of a running server
-                    // forgets the key within KEY_CACHE_TTL_SECS.
-                    if let Some(url) = &cli.store.redis_url {
-                        let rt = tokio::runtime::Builder::new_current_thread()
-                            .enable_all()
-                            .build()?;
-                        rt.block_on(async {
-                            let c = cache::open(Some(url), &cli.store.cache_namespace).await?;
-                            c.delete(&api::auth::cache_key(&row.key_hash)).await
-                        })?;
-                    }
                     println!("revoked key {} ({})", row.id, row.prefix);
                 }
             }
@@ -670,32 +638,28 @@ fn main() -> anyhow::Result<()> {
             demo_firms,
             body_limits,
         } => {
-            let db = open_db(&cli.store)?;
+            let bind = bind
+                .or_else(|| std::env::var("PORT").ok().map(|p| format!("127.0.0.1:{p}")))
+                .unwrap_or_else(|| "127.0.0.1:8080".to_string());
             let rt = runtime()?;
-            let profiles = rt.block_on(open_profiles(&cli.store, &db, true))?;
+            let config = Config {
+                bind,
+                body_limits,
+                ..Config::new(cli.store.clone())
+            };
+            let app = rt.block_on(Application::build(config))?;
             if demo {
                 run_demo(
-                    &db,
+                    app.db(),
                     demo_firms,
                     2026,
                     std::path::Path::new("./data/demo-keys.env"),
                     &rt,
                     true,
-                    &profiles,
+                    app.profiles(),
                 )?;
             }
-            let bind = bind
-                .or_else(|| std::env::var("PORT").ok().map(|p| format!("127.0.0.1:{p}")))
-                .unwrap_or_else(|| "127.0.0.1:8080".to_string());
-            rt.block_on(async move {
-                let cache = profiles.cache.clone();
-                let listener = std::net::TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
-                tracing::info!(%bind, database = db.backend().as_str(), cache = cache.kind(), "credithub serving; docs at /docs/");
-                let limits = api::DefaultLimits { per_sec: cli.store.rate_per_sec.max(1), burst: cli.store.rate_burst.max(1) };
-                let state = AppState::new(db, cache, profiles, limits)?.with_body_limits(body_limits);
-                api::serve(listener, state)?.await?;
-                anyhow::Ok(())
-            })?;
+            rt.block_on(async move { app.serve()?.await })?;
         }
     }
     Ok(())

@@ -4,9 +4,9 @@
 
 mod common;
 use common::{field_rules, firms_with_profiles, in_days, institution_id, spawn_app, TestApp};
+use credithub::clock::system::today_cst;
 use credithub::domain::month::Month;
 use credithub::domain::role::Role;
-use credithub::store::today_cst;
 use serde_json::{json, Value};
 
 /// GET with the response headers.

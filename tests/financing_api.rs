@@ -6,9 +6,9 @@
 
 mod common;
 use common::{field_rules, spawn_app, TestApp};
+use credithub::clock::system::today_cst;
 use credithub::domain::month::Month;
 use credithub::domain::role::Role;
-use credithub::store::today_cst;
 use serde_json::{json, Value};
 
 const BANK_A: &str = "Bank A";

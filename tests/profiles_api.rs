@@ -4,9 +4,9 @@
 
 mod common;
 use common::{assert_problem, field_rules, spawn_app, TestApp};
+use credithub::clock::system::today_cst;
 use credithub::domain::month::Month;
 use credithub::domain::role::Role;
-use credithub::store::today_cst;
 use serde_json::{json, Value};
 
 fn as_of() -> Month {

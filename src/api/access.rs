@@ -4,7 +4,6 @@
 //! (committed before the reply).
 
 use super::auth::Principal;
-use super::consents::cache_key;
 use super::error::{ApiError, ApiResult, FieldError};
 use super::middleware::RequestId;
 use super::AppState;
@@ -13,9 +12,10 @@ use crate::domain::consent::{self, Purpose, Refusal, Status, SCOPES};
 use crate::domain::month::Month;
 use crate::domain::role::Role;
 use crate::domain::Uscc;
+use crate::service::Actor;
 use crate::store::access_log::AccessRow;
 use crate::store::consents::{self, ConsentRow};
-use crate::store::{now, today_cst};
+
 use actix_web::{HttpMessage, HttpRequest};
 use serde_json::Value;
 use std::time::Duration;
@@ -54,14 +54,20 @@ pub struct Caller<'a> {
     pub route: &'static str,
     pub request_id: Option<String>,
     pub client_request_id: Option<String>,
+    /// When the request was taken (the app's clock).
+    pub at: chrono::NaiveDateTime,
 }
 
 impl<'a> Caller<'a> {
     pub fn new(who: &'a Principal, req: &HttpRequest, route: &'static str) -> Self {
         let ids = req.extensions().get::<RequestId>().cloned();
+        let at = req
+            .app_data::<actix_web::web::Data<super::AppState>>()
+            .map_or_else(crate::clock::system::now, |s| s.clock.now());
         Caller {
             who,
             route,
+            at,
             request_id: ids.as_ref().map(|r| r.0.clone()),
             client_request_id: ids.and_then(|r| r.1),
         }
@@ -77,10 +83,10 @@ impl<'a> Caller<'a> {
     ) -> AccessRow {
         AccessRow {
             id: uuid::Uuid::now_v7().to_string(),
-            at: now(),
+            at: self.at,
             key_id: self.who.key_id.clone(),
-            role: self.who.role.as_str().into(),
-            institution_id: self.who.institution_id.clone(),
+            role: self.who.role().as_str().into(),
+            institution_id: self.who.institution_id(),
             firm_uscc: uscc.to_string(),
             purpose: purpose.map(|p| p.as_str().to_string()),
             consent_id: access.and_then(Access::consent_id),
@@ -96,13 +102,13 @@ impl<'a> Caller<'a> {
 
 /// The `purpose` a bank or guarantor must name; others may leave it out.
 pub fn parse_purpose(who: &Principal, purpose: Option<&str>) -> ApiResult<Option<Purpose>> {
-    match (purpose, who.role) {
+    match (purpose, who.role()) {
         (None, Role::Bank | Role::Guarantor) => Err(ApiError::field(
             "purpose",
             "required",
             format!(
                 "a {} names the purpose of its query: {}",
-                who.role,
+                who.role(),
                 Purpose::keys()
             ),
         )),
@@ -120,7 +126,7 @@ pub fn parse_purpose(who: &Principal, purpose: Option<&str>) -> ApiResult<Option
 /// Where `institution`'s consents for `uscc` and `purpose` (credit assessment when none is named) are
 /// cached.
 pub fn consents_key(institution: &str, uscc: &str, purpose: Option<Purpose>) -> String {
-    cache_key(
+    crate::cache::keys::consent(
         institution,
         uscc,
         purpose.unwrap_or(Purpose::CreditAssessment).as_str(),
@@ -130,12 +136,10 @@ pub fn consents_key(institution: &str, uscc: &str, purpose: Option<Purpose>) -> 
 /// Where a bank's or guarantor's consents for `uscc` and `purpose` are cached; `None` for callers that need
 /// no consent.
 pub fn consent_cache_key(who: &Principal, uscc: &Uscc, purpose: Option<Purpose>) -> Option<String> {
-    match who.role {
-        Role::Bank | Role::Guarantor => Some(consents_key(
-            who.institution_id.as_deref().unwrap_or_default(),
-            uscc.as_str(),
-            purpose,
-        )),
+    match &who.actor {
+        Actor::Bank { institution } | Actor::Agency { institution } => {
+            Some(consents_key(institution, uscc.as_str(), purpose))
+        }
         _ => None,
     }
 }
@@ -183,23 +187,24 @@ pub async fn decide(
     as_of: Option<Month>,
     cached_consents: Option<Vec<u8>>,
 ) -> ApiResult<Result<Access, (String, String)>> {
-    match who.role {
-        Role::Firm | Role::Government | Role::Admin => {
+    let clock = state.clock.clone();
+    match &who.actor {
+        Actor::Firm { .. } | Actor::Government { .. } | Actor::Admin => {
             Ok(match who.require_firm_access(uscc.as_str()) {
                 Ok(()) => Ok(Access::Full),
                 Err(e) => Err(("firm.own".into(), e.to_string())),
             })
         }
-        Role::Bank | Role::Guarantor => {
+        Actor::Bank { institution } | Actor::Agency { institution } => {
             let purpose = purpose.unwrap_or(Purpose::CreditAssessment);
-            let inst = who.institution_id.clone().unwrap_or_default();
-            let rows = consents_for(state, cached_consents, &inst, uscc.as_str(), purpose).await?;
-            let at = now();
+            let rows =
+                consents_for(state, cached_consents, institution, uscc.as_str(), purpose).await?;
+            let at = clock.now();
             let live = rows.iter().find(|c| c.status(at) == Status::Active);
             let refusal = match (live, rows.first()) {
                 (Some(c), _) => {
                     let range_ok = as_of.is_none_or(|m| {
-                        consent::within_range(c.data_months, m.first_day(), today_cst())
+                        consent::within_range(c.data_months, m.first_day(), clock.today())
                     });
                     if !range_ok {
                         Some(Refusal::OutOfRange {
@@ -207,7 +212,7 @@ pub async fn decide(
                             months: c.data_months,
                         })
                     } else if let Some(limit) = c.max_queries_per_month {
-                        let since = Month::of(today_cst())
+                        let since = Month::of(clock.today())
                             .first_day()
                             .and_hms_opt(0, 0, 0)
                             .unwrap_or(at)

@@ -105,7 +105,7 @@ pub async fn firm_access_log(
     q: Query<AccessParams>,
 ) -> ApiResult<HttpResponse> {
     let uscc = parse_uscc("uscc", &uscc)?;
-    match who.role {
+    match who.role() {
         Role::Bank | Role::Guarantor => {
             return Err(ApiError::Forbidden(
                 "a firm's access log is for the firm and the government side; an institution reads its own queries at GET /v1/access-log".into(),
@@ -131,9 +131,9 @@ pub async fn access_log(
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Government, Role::Admin, Role::Bank, Role::Guarantor])?;
     let mut f = Filter::default();
-    match who.role {
+    match who.role() {
         Role::Bank | Role::Guarantor => {
-            f.institution = who.institution_id.clone();
+            f.institution = who.institution_id();
             if let Some(u) = &q.0.firm_uscc {
                 f.firm = Some(parse_uscc("firm_uscc", u)?.to_string());
             }

@@ -2,21 +2,23 @@
 //! the consent it needs to read the firm's profile once the firm confirms it; the institution decides,
 //! disburses, records repayments and default. First loans and credit loans are flagged (Art 21 figures).
 
-use super::auth::Principal;
+use super::auth::{FirmKey, Principal};
 use super::error::{ApiError, ApiResult, FieldError};
 use super::extract::{cursor_position, page, page_limit, rfc3339 as ts, Json, Query};
 use super::products::parse_ask;
 use super::AppState;
-use crate::domain::consent::{Purpose, SCOPES};
+use crate::clock::Clock;
+use crate::domain::consent::{Purpose, MAX_DAYS, SCOPES};
 use crate::domain::matching::{self, Product, ProductKind, ProductSpec};
 use crate::domain::role::Role;
 use crate::domain::states::{ApplicationAction, ApplicationStatus, LoanStatus};
 use crate::domain::Money;
 use crate::financing;
+use crate::service::consents::{evict, Grant};
 use crate::store::applications::{self as store, ApplicationRow, EventRow, Filter, LoanRow};
 use crate::store::backend::write_transaction;
-use crate::store::consents::{self, ConsentRow};
-use crate::store::{institutions, now, receivables, today_cst, DbConn, StoreError};
+use crate::store::consents;
+use crate::store::{institutions, receivables, DbConn, StoreError};
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
@@ -93,7 +95,7 @@ pub struct ApplicationRequest {
     /// The firm agrees that the institution reads its credit profile for this application.
     #[serde(default)]
     pub confirm_consent: bool,
-    /// Days the consent lasts (1-365, default 90).
+    /// Days the consent lasts (1-366: at most a year; default 90).
     pub consent_days: Option<i64>,
 }
 
@@ -156,19 +158,19 @@ fn collateral(
 #[post("/v1/applications")]
 pub async fn create_application(
     state: web::Data<AppState>,
-    who: Principal,
+    firm: FirmKey,
     body: Json<ApplicationRequest>,
 ) -> ApiResult<HttpResponse> {
-    who.require(&[Role::Firm])?;
-    let uscc = who.firm_uscc.clone().unwrap_or_default();
+    let clock = state.clock.clone();
+    let (who, uscc) = (firm.who, firm.uscc.to_string());
     let r = body.0;
-    let ask = parse_ask(&r.amount, r.term_months)?;
+    let ask = parse_ask(&r.amount, r.term_months, clock.today())?;
     let days = r.consent_days.unwrap_or(DEFAULT_CONSENT_DAYS);
-    if !(1..=365).contains(&days) {
+    if !(1..=MAX_DAYS).contains(&days) {
         return Err(ApiError::field(
             "consent_days",
             "range",
-            "consent_days must be 1 to 365",
+            format!("consent_days must be 1 to {MAX_DAYS} (a consent lasts at most a year)"),
         ));
     }
     let snap = state.catalogue.current(&state.db, &state.cache).await?;
@@ -275,30 +277,20 @@ pub async fn create_application(
         _ => Vec::new(),
     };
     let cost = matching::cost(&product.spec, scheme.as_ref(), a.grade.as_deref(), &ask);
-    let at = now();
-    let consent = ConsentRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        firm_uscc: uscc.clone(),
-        institution_id: product.institution_id.clone(),
-        purpose: purpose.as_str().into(),
-        scope: SCOPES.join(","),
+    let at = clock.now();
+    // The firm's own application grants it.
+    let consent = Grant {
+        firm: uscc.clone(),
+        institution: product.institution_id.clone(),
+        purpose,
+        scope: SCOPES.iter().map(|s| s.to_string()).collect(),
         data_months: 24,
         max_queries_per_month: None,
         data_life_days: 365,
-        document_ref: None,
-        granted_by: "firm".into(),
-        granted_key_id: who.key_id.clone(),
         valid_from: at,
         expires_at: at + chrono::Duration::days(days),
-        revoked_at: None,
-        created_at: at,
-        // The firm's own application grants it.
-        confirmed_at: Some(at),
-        confirmed_by: Some("firm".into()),
-        confirmed_key_id: Some(who.key_id.clone()),
-        refused_at: None,
-        refused_reason: None,
-    };
+    }
+    .by_firm(&who.key_id, at);
     let app = ApplicationRow {
         id: uuid::Uuid::now_v7().to_string(),
         firm_uscc: uscc.clone(),
@@ -348,14 +340,7 @@ pub async fn create_application(
         })
         .await?;
     // A new consent: the bank's next profile query must see it.
-    state
-        .cache
-        .delete(&super::consents::cache_key(
-            &consent.institution_id,
-            &uscc,
-            purpose.as_str(),
-        ))
-        .await?;
+    evict(&state.ctx(), &consent).await;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/v1/applications/{}", app.id)))
         .json(view(&app, None)))
@@ -363,12 +348,10 @@ pub async fn create_application(
 
 /// Who sees an application: its firm, its institution, the government side. To anyone else it does not exist.
 fn visible(who: &Principal, a: &ApplicationRow) -> bool {
-    match who.role {
+    match who.role() {
         Role::Government | Role::Admin => true,
-        Role::Firm => who.firm_uscc.as_deref() == Some(a.firm_uscc.as_str()),
-        Role::Bank | Role::Guarantor => {
-            who.institution_id.as_deref() == Some(a.institution_id.as_str())
-        }
+        Role::Firm => who.firm() == Some(a.firm_uscc.as_str()),
+        Role::Bank | Role::Guarantor => who.institution() == Some(a.institution_id.as_str()),
     }
 }
 
@@ -417,9 +400,9 @@ pub async fn list_applications(
         before,
         ..Default::default()
     };
-    match who.role {
-        Role::Firm => f.firm = who.firm_uscc.clone(),
-        Role::Bank | Role::Guarantor => f.institution = who.institution_id.clone(),
+    match who.role() {
+        Role::Firm => f.firm = who.firm_uscc(),
+        Role::Bank | Role::Guarantor => f.institution = who.institution_id(),
         Role::Government | Role::Admin => {}
     }
     let rows = state.db.run(move |c| store::list(c, &f, limit + 1)).await?;
@@ -474,9 +457,9 @@ where
                     return Ok(Err(ApiError::NotFound(format!("no application {i}"))));
                 };
                 let may = if firm_acts {
-                    who2.role == Role::Firm
+                    who2.role() == Role::Firm
                 } else {
-                    matches!(who2.role, Role::Bank | Role::Guarantor)
+                    matches!(who2.role(), Role::Bank | Role::Guarantor)
                 };
                 if !may {
                     return Ok(Err(ApiError::Forbidden(if firm_acts {
@@ -522,6 +505,7 @@ fn next_status(
 }
 
 fn event(
+    clock: &Clock,
     a: &ApplicationRow,
     who: &Principal,
     kind: &str,
@@ -537,7 +521,7 @@ fn event(
         on_date: on,
         detail,
         key_id: who.key_id.clone(),
-        at: now(),
+        at: clock.now(),
     }
 }
 
@@ -567,6 +551,7 @@ pub async fn decide(
     id: web::Path<String>,
     body: Json<DecisionRequest>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     let r = body.0;
     let mut errors = Vec::new();
     let approve = match r.decision.as_str() {
@@ -666,7 +651,7 @@ pub async fn decide(
                 }
             },
         };
-        a.updated_at = now();
+        a.updated_at = clock.now();
         if approve {
             let amount = amount.unwrap_or(Money::from_fen(a.amount_fen));
             let term = r.term_months.unwrap_or(a.term_months);
@@ -714,7 +699,7 @@ pub async fn decide(
                 .as_ref()
                 .and_then(|sid| products.iter().find(|p| &p.id == sid))
             {
-                let start = today_cst();
+                let start = clock.today();
                 let g = crate::store::guarantees::GuaranteeRow {
                     id: uuid::Uuid::now_v7().to_string(),
                     agency_id: scheme.institution_id.clone(),
@@ -742,7 +727,7 @@ pub async fn decide(
                     compensation_fen: None,
                     application_id: Some(a.id.clone()),
                     first_loan: a.first_loan,
-                    created_at: now(),
+                    created_at: clock.now(),
                 };
                 detail.push_str(&format!(
                     "; guarantee contract {} with {}",
@@ -751,11 +736,12 @@ pub async fn decide(
                 crate::store::guarantees::insert(c, &[g])?;
             }
             let e = event(
+                &clock,
                 &a,
                 &who2,
                 "approved",
                 Some(amount.fen()),
-                Some(today_cst()),
+                Some(clock.today()),
                 Some(detail),
             );
             Ok(Ok((a, None, e)))
@@ -764,11 +750,12 @@ pub async fn decide(
             a.decline_code = r.code.clone();
             a.decline_reason = r.reason.clone();
             let e = event(
+                &clock,
                 &a,
                 &who2,
                 "declined",
                 None,
-                Some(today_cst()),
+                Some(clock.today()),
                 Some(format!(
                     "{}: {}",
                     r.code.unwrap_or_default(),
@@ -790,14 +777,23 @@ pub async fn withdraw(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     let who2 = who.clone();
     transition(&state, &who, &id, true, move |_, mut a| {
         a.status = match next_status(&a, ApplicationAction::Withdraw) {
             Ok(s) => s,
             Err(e) => return Ok(Err(e)),
         };
-        a.updated_at = now();
-        let e = event(&a, &who2, "withdrawn", None, Some(today_cst()), None);
+        a.updated_at = clock.now();
+        let e = event(
+            &clock,
+            &a,
+            &who2,
+            "withdrawn",
+            None,
+            Some(clock.today()),
+            None,
+        );
         Ok(Ok((a, None, e)))
     })
     .await
@@ -813,9 +809,9 @@ pub struct DatedAmount {
     pub detail: Option<String>,
 }
 
-fn on_date(s: Option<&str>) -> ApiResult<NaiveDate> {
+fn on_date(s: Option<&str>, clock: &Clock) -> ApiResult<NaiveDate> {
     match s {
-        None => Ok(today_cst()),
+        None => Ok(clock.today()),
         Some(s) => {
             let d = s.parse::<NaiveDate>().map_err(|_| {
                 ApiError::field(
@@ -824,7 +820,7 @@ fn on_date(s: Option<&str>) -> ApiResult<NaiveDate> {
                     format!("on '{s}' is not a date YYYY-MM-DD"),
                 )
             })?;
-            if d > today_cst() {
+            if d > clock.today() {
                 return Err(ApiError::field("on", "date.future", "on is in the future"));
             }
             Ok(d)
@@ -843,7 +839,8 @@ pub async fn disburse(
     id: web::Path<String>,
     body: Option<web::Json<DatedAmount>>,
 ) -> ApiResult<HttpResponse> {
-    let on = on_date(body.as_ref().and_then(|b| b.on.as_deref()))?;
+    let clock = state.clock.clone();
+    let on = on_date(body.as_ref().and_then(|b| b.on.as_deref()), &clock)?;
     let snap = state.catalogue.current(&state.db, &state.cache).await?;
     let kinds: std::collections::HashMap<String, ProductKind> = snap
         .products
@@ -866,7 +863,7 @@ pub async fn disburse(
             return Ok(Err(ApiError::Conflict("a guarantee is not disbursed; the loan it backs is".into())));
         }
         let ids = a.collateral_ids();
-        let at = now();
+        let at = clock.now();
         let ok = match kind {
             ProductKind::ReceivableFinancing => receivables::finance(c, &ids, &a.firm_uscc, &a.id, on, at)?,
             ProductKind::IpPledge => receivables::pledge(c, &ids, &a.firm_uscc, &a.id, at)?,
@@ -899,7 +896,7 @@ pub async fn disburse(
         a.status = disbursed;
         a.loan_id = Some(loan.id.clone());
         a.updated_at = at;
-        let e = event(&a, &who2, "disbursed", Some(amount), Some(on), Some(format!("loan {} matures {}", loan.id, loan.maturity_on)));
+        let e = event(&clock, &a, &who2, "disbursed", Some(amount), Some(on), Some(format!("loan {} matures {}", loan.id, loan.maturity_on)));
         Ok(Ok((a, Some(loan), e)))
     })
     .await
@@ -925,8 +922,9 @@ pub async fn repay(
     id: web::Path<String>,
     body: Json<DatedAmount>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     let b = body.0;
-    let on = on_date(b.on.as_deref())?;
+    let on = on_date(b.on.as_deref(), &clock)?;
     let amount = match b.amount.as_deref().map(Money::parse) {
         Some(Ok(m)) if m > Money::ZERO => m,
         Some(Err(e)) => return Err(ApiError::field("amount", e.rule(), format!("amount {e}"))),
@@ -972,8 +970,9 @@ pub async fn repay(
         if clears {
             loan.closed_on = Some(on);
         }
-        a.updated_at = now();
+        a.updated_at = clock.now();
         let e = event(
+            &clock,
             &a,
             &who2,
             "repayment",
@@ -999,8 +998,9 @@ pub async fn default(
     id: web::Path<String>,
     body: Option<web::Json<DatedAmount>>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     let b = body.map(|b| b.into_inner()).unwrap_or_default();
-    let on = on_date(b.on.as_deref())?;
+    let on = on_date(b.on.as_deref(), &clock)?;
     let who2 = who.clone();
     transition(&state, &who, &id, false, move |c, mut a| {
         let defaulted = match next_status(&a, ApplicationAction::Default) {
@@ -1016,8 +1016,9 @@ pub async fn default(
             Err(e) => return Ok(Err(ApiError::Conflict(format!("loan {}: {e}", loan.id)))),
         };
         a.status = defaulted;
-        a.updated_at = now();
+        a.updated_at = clock.now();
         let e = event(
+            &clock,
             &a,
             &who2,
             "defaulted",

@@ -2,7 +2,7 @@
 //! confirmation latency tracked per debtor), patents and trademarks with their appraisals and pledges,
 //! firms' designations (专精特新, 高新技术), and loans lenders report from outside the hub.
 
-use super::auth::Principal;
+use super::auth::{BankKey, FirmKey, Principal};
 use super::error::{ApiError, ApiResult, FieldError};
 use super::extract::{
     cursor_position, date_value, page, page_limit, positive_money, rfc3339 as ts, Json, Query,
@@ -15,7 +15,7 @@ use crate::domain::states::{LoanStatus, ReceivableStatus, TransitionError};
 use crate::domain::Money;
 use crate::store::applications::{self as apps, LoanRow};
 use crate::store::receivables::{self as store, IpAssetRow, ReceivableRow};
-use crate::store::{firms, now, today_cst, StoreError};
+use crate::store::{firms, StoreError};
 use actix_web::{get, post, put, web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -69,11 +69,11 @@ pub struct ReceivableRequest {
 #[post("/v1/receivables")]
 pub async fn create_receivable(
     state: web::Data<AppState>,
-    who: Principal,
+    firm: FirmKey,
     body: Json<ReceivableRequest>,
 ) -> ApiResult<HttpResponse> {
-    who.require(&[Role::Firm])?;
-    let creditor = who.firm_uscc.clone().unwrap_or_default();
+    let clock = state.clock.clone();
+    let creditor = firm.uscc.to_string();
     let r = body.0;
     let mut errors = Vec::new();
     let debtor = match parse_uscc("debtor_uscc", &r.debtor_uscc) {
@@ -101,7 +101,7 @@ pub async fn create_receivable(
     }
     let amount = positive_money("amount", "amount", &r.amount, &mut errors);
     let due = date_value("due_on", "due_on", &r.due_on, &mut errors);
-    if due.is_some_and(|d| d < today_cst()) {
+    if due.is_some_and(|d| d < clock.today()) {
         errors.push(FieldError::new(
             "due_on",
             "date.past",
@@ -122,7 +122,7 @@ pub async fn create_receivable(
         due_on,
         status: ReceivableStatus::Pending,
         dispute_reason: None,
-        registered_at: now(),
+        registered_at: clock.now(),
         decided_at: None,
         financed_application_id: None,
         financed_at: None,
@@ -171,8 +171,8 @@ pub async fn list_receivables(
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
-    let own = who.firm_uscc.clone();
-    let (creditor, debtor) = match (who.role, q.side.as_deref()) {
+    let own = who.firm_uscc();
+    let (creditor, debtor) = match (who.role(), q.side.as_deref()) {
         (Role::Firm, None | Some("creditor")) => (own, None),
         (Role::Firm, Some("debtor")) => (None, own),
         (_, None) => (None, None),
@@ -218,16 +218,17 @@ async fn decide(
     step: fn(ReceivableStatus) -> Result<ReceivableStatus, TransitionError>,
     reason: Option<String>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     who.require(&[Role::Firm])?;
     let i = id.to_string();
     let row = state.db.run(move |c| store::get_receivable(c, &i)).await?;
     // Only the debtor may answer; to anyone else the receivable does not exist.
     let row = row
-        .filter(|r| Some(&r.debtor_uscc) == who.firm_uscc.as_ref())
+        .filter(|r| Some(r.debtor_uscc.as_str()) == who.firm())
         .ok_or_else(|| ApiError::NotFound(format!("no receivable {id} owed by this key's firm")))?;
     let status =
         step(row.status).map_err(|e| ApiError::Conflict(format!("receivable {id}: {e}")))?;
-    let (i, at) = (id.to_string(), now());
+    let (i, at) = (id.to_string(), clock.now());
     let done = state
         .db
         .run(move |c| {
@@ -336,11 +337,11 @@ pub struct IpRequest {
 #[post("/v1/ip-assets")]
 pub async fn create_ip_asset(
     state: web::Data<AppState>,
-    who: Principal,
+    firm: FirmKey,
     body: Json<IpRequest>,
 ) -> ApiResult<HttpResponse> {
-    who.require(&[Role::Firm])?;
-    let owner = who.firm_uscc.clone().unwrap_or_default();
+    let clock = state.clock.clone();
+    let owner = firm.uscc.to_string();
     let r = body.0;
     let mut errors = Vec::new();
     if !matches!(r.kind.as_str(), "patent" | "trademark") {
@@ -368,7 +369,7 @@ pub async fn create_ip_asset(
         &mut errors,
     );
     let on = date_value("appraised_on", "appraised_on", &r.appraised_on, &mut errors);
-    if on.is_some_and(|d| d > today_cst()) {
+    if on.is_some_and(|d| d > clock.today()) {
         errors.push(FieldError::new(
             "appraised_on",
             "date.future",
@@ -389,7 +390,7 @@ pub async fn create_ip_asset(
         appraised_on: on,
         pledged_application_id: None,
         pledged_at: None,
-        created_at: now(),
+        created_at: clock.now(),
     };
     let stored = row.clone();
     match state.db.run(move |c| store::insert_ip(c, &stored)).await {
@@ -407,7 +408,7 @@ pub async fn create_ip_asset(
 #[get("/v1/ip-assets")]
 pub async fn list_ip_assets(state: web::Data<AppState>, who: Principal) -> ApiResult<HttpResponse> {
     who.require(&[Role::Firm, Role::Government, Role::Admin])?;
-    let owner = who.firm_uscc.clone();
+    let owner = who.firm_uscc();
     let rows = state
         .db
         .run(move |c| store::list_ip(c, owner.as_deref(), 500))
@@ -440,6 +441,7 @@ pub async fn set_designations(
     uscc: web::Path<String>,
     body: Json<DesignationsRequest>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     who.require(&[Role::Government, Role::Admin])?;
     let uscc = parse_uscc("uscc", &uscc)?;
     let mut errors = Vec::new();
@@ -488,7 +490,7 @@ pub async fn set_designations(
         return Err(ApiError::fields(errors));
     }
     firm_exists(&state, uscc.as_str()).await?;
-    let (u, today) = (uscc.to_string(), today_cst());
+    let (u, today) = (uscc.to_string(), clock.today());
     let now_in_force = state
         .db
         .run(move |c| {
@@ -532,10 +534,10 @@ pub struct LoanReport {
 #[post("/v1/loans")]
 pub async fn report_loan(
     state: web::Data<AppState>,
-    who: Principal,
+    bank: BankKey,
     body: Json<LoanReport>,
 ) -> ApiResult<HttpResponse> {
-    who.require(&[Role::Bank])?;
+    let clock = state.clock.clone();
     let r = body.0;
     let mut errors = Vec::new();
     let firm = match parse_uscc("firm_uscc", &r.firm_uscc) {
@@ -595,7 +597,7 @@ pub async fn report_loan(
     let row = LoanRow {
         id: uuid::Uuid::now_v7().to_string(),
         firm_uscc: firm,
-        institution_id: who.institution_id.clone().unwrap_or_default(),
+        institution_id: bank.bank,
         application_id: None,
         amount_fen: amount.fen(),
         start_on,
@@ -607,7 +609,7 @@ pub async fn report_loan(
             LoanStatus::Outstanding
         },
         closed_on: (outstanding == Money::ZERO).then_some(maturity_on),
-        created_at: now(),
+        created_at: clock.now(),
     };
     let stored = row.clone();
     state.db.run(move |c| apps::insert_loan(c, &stored)).await?;

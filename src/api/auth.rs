@@ -6,6 +6,7 @@ use super::AppState;
 use crate::cache::Metered;
 use crate::config::KEY_CACHE_TTL_SECS;
 use crate::domain::role::Role;
+use crate::service::Actor;
 use crate::store::{institutions, keys};
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
@@ -16,9 +17,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Principal {
     pub key_id: String,
-    pub role: Role,
-    pub institution_id: Option<String>,
-    pub firm_uscc: Option<String>,
+    /// Who the key acts as (parsed once, when the key was verified).
+    pub actor: Actor,
     /// The institution's own limits, where it has any (else the configured defaults apply).
     #[serde(default)]
     pub limits: Limits,
@@ -33,34 +33,62 @@ pub struct Limits {
 }
 
 impl Principal {
+    pub fn role(&self) -> Role {
+        self.actor.role()
+    }
+    /// The key's institution (banks, agencies, the government).
+    pub fn institution(&self) -> Option<&str> {
+        self.actor.institution()
+    }
+    pub fn institution_id(&self) -> Option<String> {
+        self.institution().map(str::to_string)
+    }
+    /// The agency of a guarantor key; 403 for any other.
+    pub fn agency(&self) -> Result<String, ApiError> {
+        match &self.actor {
+            Actor::Agency { institution } => Ok(institution.clone()),
+            _ => Err(wrong_role(self, "guarantor")),
+        }
+    }
+    /// The agency whose records a guarantor key is limited to (`None` for the government side).
+    pub fn only_agency(&self) -> Option<String> {
+        match &self.actor {
+            Actor::Agency { institution } => Some(institution.clone()),
+            _ => None,
+        }
+    }
+    /// The key's firm (firm keys).
+    pub fn firm(&self) -> Option<&str> {
+        self.actor.firm().map(|u| u.as_str())
+    }
+    pub fn firm_uscc(&self) -> Option<String> {
+        self.firm().map(str::to_string)
+    }
     /// 403 unless the key has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
+        if roles.contains(&self.role()) {
             return Ok(());
         }
         let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         Err(ApiError::Forbidden(format!(
             "this route needs a key with role {}; this key has role {}",
             allowed.join(" or "),
-            self.role
+            self.role()
         )))
     }
 
     /// Government and admin act for everyone; a firm key only for its own USCC.
     pub fn require_firm_access(&self, uscc: &str) -> Result<(), ApiError> {
-        match self.role {
-            Role::Government | Role::Admin => Ok(()),
-            Role::Firm if self.firm_uscc.as_deref() == Some(uscc) => Ok(()),
-            Role::Firm => Err(ApiError::Forbidden(format!("a firm key acts only for its own firm, not {uscc}"))),
-            other => Err(ApiError::Forbidden(format!(
-                "a {other} key cannot act on the firm registry; banks see firm data through consented profiles"
-            ))),
+        if crate::service::access::may_act_for_firm(&self.actor, uscc) {
+            return Ok(());
         }
+        Err(ApiError::Forbidden(match self.role() {
+            Role::Firm => format!("a firm key acts only for its own firm, not {uscc}"),
+            other => format!(
+                "a {other} key cannot act on the firm registry; banks see firm data through consented profiles"
+            ),
+        }))
     }
-}
-
-pub fn cache_key(hash: &str) -> String {
-    format!("apikey:{hash}")
 }
 
 /// The caller's principal, whether a token was already taken from its bucket (a cached principal and its
@@ -86,7 +114,7 @@ async fn authenticate(
             ApiError::Unauthorized("the Authorization header must be 'Bearer <api key>'".into())
         })?;
     let hash = keys::hash_key(token);
-    let ckey = cache_key(&hash);
+    let ckey = crate::cache::keys::api_key(&hash);
     let cached = state
         .cache
         .get_and_take_token(&ckey, state.limits.per_sec, state.limits.burst, also)
@@ -131,11 +159,15 @@ async fn authenticate(
             }
         }
     };
+    let actor = Actor::of_key(
+        role,
+        row.institution_id.as_deref(),
+        row.firm_uscc.as_deref(),
+    )
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored key {}: {e}", row.id)))?;
     let p = Principal {
         key_id: row.id,
-        role,
-        institution_id: row.institution_id,
-        firm_uscc: row.firm_uscc,
+        actor,
         limits,
     };
     let bytes = serde_json::to_vec(&p).map_err(|e| ApiError::Internal(e.into()))?;
@@ -149,6 +181,7 @@ async fn authenticate(
 /// Rate limit and daily quota per key (Redis when configured, so all server instances share them);
 /// `metered`: what authentication already did about the token.
 async fn meter(state: &AppState, p: &Principal, metered: Metered) -> Result<(), ApiError> {
+    let clock = state.clock.clone();
     let per_sec = p.limits.per_sec.unwrap_or(state.limits.per_sec);
     let burst = p.limits.burst.unwrap_or(state.limits.burst).max(1);
     let wait = match metered {
@@ -165,11 +198,11 @@ async fn meter(state: &AppState, p: &Principal, metered: Metered) -> Result<(), 
         });
     }
     if let Some(quota) = p.limits.daily_quota {
-        let today = crate::store::today_cst();
+        let today = clock.today();
         let n = state
             .cache
             .incr(
-                &format!("quota:{}:{today}", p.key_id),
+                &crate::cache::keys::quota(&p.key_id, today),
                 Duration::from_secs(2 * 86_400),
             )
             .await?;
@@ -226,3 +259,70 @@ async fn principal_with(
     meter(state, &p, metered).await?;
     Ok((p, Some(read).filter(|r| r.len() == also.len())))
 }
+
+/// A firm's key: the handler's signature says only a firm may call it, and gives its USCC.
+pub struct FirmKey {
+    pub who: Principal,
+    pub uscc: crate::domain::Uscc,
+}
+
+/// A guarantee agency's key, with the agency's institution id.
+pub struct AgencyKey {
+    pub who: Principal,
+    pub agency: String,
+}
+
+/// A bank's key, with the bank's institution id.
+pub struct BankKey {
+    pub who: Principal,
+    pub bank: String,
+}
+
+fn wrong_role(who: &Principal, needs: &str) -> ApiError {
+    ApiError::Forbidden(format!(
+        "this route needs a {needs} key; this key has role {}",
+        who.role()
+    ))
+}
+
+macro_rules! role_extractor {
+    ($t:ident, $needs:literal, |$who:ident| $pick:expr) => {
+        impl FromRequest for $t {
+            type Error = ApiError;
+            type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let req = req.clone();
+                Box::pin(async move {
+                    let $who = principal_with(&req, &[], false).await?.0;
+                    match $pick {
+                        Some(v) => Ok(v),
+                        None => Err(wrong_role(&$who, $needs)),
+                    }
+                })
+            }
+        }
+    };
+}
+
+role_extractor!(FirmKey, "firm", |who| match &who.actor {
+    Actor::Firm { uscc } => Some(FirmKey {
+        uscc: uscc.clone(),
+        who: who.clone(),
+    }),
+    _ => None,
+});
+role_extractor!(AgencyKey, "guarantor", |who| match &who.actor {
+    Actor::Agency { institution } => Some(AgencyKey {
+        agency: institution.clone(),
+        who: who.clone(),
+    }),
+    _ => None,
+});
+role_extractor!(BankKey, "bank", |who| match &who.actor {
+    Actor::Bank { institution } => Some(BankKey {
+        bank: institution.clone(),
+        who: who.clone(),
+    }),
+    _ => None,
+});

@@ -100,6 +100,13 @@ impl ApiError {
         };
         ApiError::Validation { detail, errors }
     }
+    /// The field errors of a validation error (none for any other).
+    pub fn field_errors(self) -> Vec<FieldError> {
+        match self {
+            ApiError::Validation { errors, .. } => errors,
+            _ => Vec::new(),
+        }
+    }
     fn slug_title(&self) -> (&'static str, &'static str) {
         match self {
             ApiError::Validation { .. } => ("validation", "Request validation failed"),
@@ -203,3 +210,37 @@ impl From<crate::cache::CacheError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The one mapping of the application layer's errors to HTTP.
+impl From<crate::service::ServiceError> for ApiError {
+    fn from(e: crate::service::ServiceError) -> Self {
+        use crate::service::ServiceError as S;
+        match e {
+            S::Invalid(v) => ApiError::fields(
+                v.into_iter()
+                    .map(|v| FieldError::new(v.field, v.rule, v.message))
+                    .collect(),
+            ),
+            S::NotFound(m) => ApiError::NotFound(m),
+            S::Forbidden(m) => ApiError::Forbidden(m),
+            S::Conflict(m) => ApiError::Conflict(m),
+            S::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Each operation's own error reaches HTTP through [`crate::service::ServiceError`].
+macro_rules! through_service_error {
+    ($($t:ty),+ $(,)?) => {$(
+        impl From<$t> for ApiError {
+            fn from(e: $t) -> Self {
+                crate::service::ServiceError::from(e).into()
+            }
+        }
+    )+};
+}
+
+through_service_error!(
+    crate::service::consents::ConsentError,
+    crate::service::keys::RevokeError,
+);

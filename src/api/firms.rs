@@ -11,7 +11,7 @@ use crate::domain::role::Role;
 use crate::domain::size_class::{Classification, Indicators};
 use crate::domain::{Money, SizeClass, Standard, Uscc};
 use crate::store::firms::{self as store, FirmFilter, FirmRow};
-use crate::store::{now, today_cst};
+
 use actix_web::{get, patch, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -120,7 +120,11 @@ fn input_of(r: &FirmRow) -> FirmInput {
 }
 
 /// Turn input into a row, collecting every field's fault; the size class comes from the current standard.
-pub fn validate(input: &FirmInput, today: chrono::NaiveDate) -> Result<FirmRow, Vec<FieldError>> {
+pub fn validate(
+    input: &FirmInput,
+    today: chrono::NaiveDate,
+    at: chrono::NaiveDateTime,
+) -> Result<FirmRow, Vec<FieldError>> {
     let mut errors = Vec::new();
     let uscc = Uscc::parse(&input.uscc)
         .map_err(|e| errors.push(FieldError::new("uscc", e.rule(), e.to_string())))
@@ -185,7 +189,6 @@ pub fn validate(input: &FirmInput, today: chrono::NaiveDate) -> Result<FirmRow, 
         (Some(uscc), Some(district), Some(established), Some(capital), Some(class))
             if errors.is_empty() =>
         {
-            let at = now();
             Ok(FirmRow {
                 uscc: uscc.to_string(),
                 name: name.to_string(),
@@ -218,8 +221,9 @@ pub async fn create_firm(
     who: Principal,
     body: Json<FirmInput>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     who.require(&[Role::Government, Role::Admin, Role::Firm])?;
-    let row = validate(&body.0, today_cst()).map_err(ApiError::fields)?;
+    let row = validate(&body.0, clock.today(), clock.now()).map_err(ApiError::fields)?;
     who.require_firm_access(&row.uscc)?;
     let r = row.clone();
     state
@@ -278,6 +282,7 @@ pub async fn patch_firm(
     uscc: web::Path<String>,
     body: Json<FirmPatch>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     let uscc = parse_uscc("uscc", &uscc)?;
     who.require_firm_access(uscc.as_str())?;
     let old = load(&state, &uscc).await?;
@@ -296,7 +301,7 @@ pub async fn patch_firm(
     };
     let row = FirmRow {
         created_at: old.created_at,
-        ..validate(&merged, today_cst()).map_err(ApiError::fields)?
+        ..validate(&merged, clock.today(), clock.now()).map_err(ApiError::fields)?
     };
     let r = row.clone();
     state.db.run(move |c| store::update(c, &r)).await?;

@@ -17,7 +17,7 @@ use crate::domain::Money;
 use crate::financing::claims::{self, Submitted};
 use crate::store::backend::write_transaction;
 use crate::store::guarantees::{self as store, BatchRow, GuaranteeRow, LineRow, PolicyRow};
-use crate::store::{firms, now, DbConn, StoreError};
+use crate::store::{firms, DbConn, StoreError};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -219,6 +219,7 @@ fn unknown_columns(headers: &csv::StringRecord, known: &[&str]) -> ApiResult<()>
 
 /// One contract from a JSON object of strings; every fault added to `errors` under `at` (`rows[3].`).
 fn contract_row(
+    at_time: chrono::NaiveDateTime,
     v: &Value,
     agency: &str,
     at: &str,
@@ -303,7 +304,7 @@ fn contract_row(
         compensation_fen: None,
         application_id: None,
         first_loan,
-        created_at: now(),
+        created_at: at_time,
     })
 }
 
@@ -344,8 +345,7 @@ pub async fn create_guarantees(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    who.require(&[Role::Guarantor])?;
-    let agency = who.institution_id.clone().unwrap_or_default();
+    let agency = who.agency()?;
     let kind = content_type(&req);
     let (_permit, body) = super::upload::read_all(&state, &req, payload).await?;
     let single = kind == "application/json";
@@ -369,7 +369,7 @@ pub async fn create_guarantees(
         } else {
             format!("line {line}: ")
         };
-        if let Some(g) = contract_row(v, &agency, &at, &mut errors) {
+        if let Some(g) = contract_row(state.clock.now(), v, &agency, &at, &mut errors) {
             good.push(g);
         }
     }
@@ -445,8 +445,7 @@ pub async fn list_guarantees(
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
-    let agency =
-        (who.role == Role::Guarantor).then(|| who.institution_id.clone().unwrap_or_default());
+    let agency = who.only_agency();
     let rows = state
         .db
         .run(move |c| store::list(c, agency.as_deref(), after.as_deref(), limit + 1))
@@ -503,10 +502,7 @@ async fn end_early(
         return Err(ApiError::fields(errors));
     }
     let on = on.ok_or_else(|| ApiError::fields(vec![]))?;
-    let (i, agency) = (
-        id.to_string(),
-        who.institution_id.clone().unwrap_or_default(),
-    );
+    let (i, agency) = (id.to_string(), who.agency()?);
     let out = state
         .db
         .run(move |c| {
@@ -581,6 +577,7 @@ pub async fn create_policy(
     who: Principal,
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     who.require(&[Role::Government, Role::Admin])?;
     let (mut spec, rules, mut errors) =
         super::products::with_rules::<crate::domain::subsidy::PolicySpec>(&body.0)?;
@@ -597,7 +594,7 @@ pub async fn create_policy(
         id: uuid::Uuid::now_v7().to_string(),
         name: spec.name.trim().to_string(),
         spec: serde_json::to_string(&spec).map_err(|e| ApiError::Internal(e.into()))?,
-        created_at: now(),
+        created_at: clock.now(),
     };
     let stored = row.clone();
     state
@@ -845,8 +842,8 @@ pub async fn submit_claims(
     q: Query<ClaimQuery>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    who.require(&[Role::Guarantor])?;
-    let agency = who.institution_id.clone().unwrap_or_default();
+    let clock = state.clock.clone();
+    let agency = who.agency()?;
     let kind = content_type(&req);
     let (_permit, body) = super::upload::read_all(&state, &req, payload).await?;
     let hash = hex::encode(Sha256::digest(&body));
@@ -915,7 +912,7 @@ pub async fn submit_claims(
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
-    let at = now();
+    let at = clock.now();
     let batch_id = uuid::Uuid::now_v7().to_string();
     let (pid, a2, b2, k2) = (
         policy_id.clone(),
@@ -999,9 +996,7 @@ async fn visible_batch(
         .run(move |c| Ok((store::get_batch(c, &i)?, store::lines(c, &i)?)))
         .await?;
     let b = b
-        .filter(|b| {
-            who.role != Role::Guarantor || Some(&b.agency_id) == who.institution_id.as_ref()
-        })
+        .filter(|b| crate::service::access::may_see_agency(&who.actor, &b.agency_id))
         .ok_or_else(|| ApiError::NotFound(format!("no claim batch {id}")))?;
     Ok((b, lines))
 }
@@ -1011,8 +1006,7 @@ async fn visible_batch(
 #[get("/v1/subsidy-claims")]
 pub async fn list_claims(state: web::Data<AppState>, who: Principal) -> ApiResult<HttpResponse> {
     who.require(&[Role::Guarantor, Role::Government, Role::Admin])?;
-    let agency =
-        (who.role == Role::Guarantor).then(|| who.institution_id.clone().unwrap_or_default());
+    let agency = who.only_agency();
     let rows = state
         .db
         .run(move |c| store::list_batches(c, agency.as_deref(), 500))
@@ -1229,26 +1223,32 @@ pub async fn approve(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     who.require(&[Role::Government, Role::Admin])?;
-    batch_step(&state, id.into_inner(), BatchStatus::approve, |c, b| {
-        let policy = store::get_policy(c, &b.policy_id)?.ok_or(StoreError::NotFound)?;
-        let submitted: Vec<Submitted> = store::lines(c, &b.id)?
-            .into_iter()
-            .map(|l| Submitted {
-                line_no: l.line_no as usize,
-                contract_no: l.contract_no,
-                from: l.from_on,
-                to: l.to_on,
-                claimed: Money::from_fen(l.claimed_fen),
-            })
-            .collect();
-        let (rows, totals) = claims::reconcile(c, &policy, &b.agency_id, &b.id, &submitted)?;
-        let at = now();
-        b.set_totals(&totals);
-        b.reconciled_at = at;
-        b.approved_at = Some(at);
-        store::set_lines(c, &b.id, &rows)
-    })
+    batch_step(
+        &state,
+        id.into_inner(),
+        BatchStatus::approve,
+        move |c, b| {
+            let policy = store::get_policy(c, &b.policy_id)?.ok_or(StoreError::NotFound)?;
+            let submitted: Vec<Submitted> = store::lines(c, &b.id)?
+                .into_iter()
+                .map(|l| Submitted {
+                    line_no: l.line_no as usize,
+                    contract_no: l.contract_no,
+                    from: l.from_on,
+                    to: l.to_on,
+                    claimed: Money::from_fen(l.claimed_fen),
+                })
+                .collect();
+            let (rows, totals) = claims::reconcile(c, &policy, &b.agency_id, &b.id, &submitted)?;
+            let at = clock.now();
+            b.set_totals(&totals);
+            b.reconciled_at = at;
+            b.approved_at = Some(at);
+            store::set_lines(c, &b.id, &rows)
+        },
+    )
     .await
 }
 
@@ -1260,18 +1260,19 @@ pub async fn paid(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     who.require(&[Role::Government, Role::Admin])?;
-    batch_step(&state, id.into_inner(), BatchStatus::pay, |_, b| {
-        b.paid_at = Some(now());
+    batch_step(&state, id.into_inner(), BatchStatus::pay, move |_, b| {
+        b.paid_at = Some(clock.now());
         Ok(())
     })
     .await
 }
 
 fn own_agency(who: &Principal, id: &str) -> ApiResult<()> {
-    match who.role {
+    match who.role() {
         Role::Government | Role::Admin => Ok(()),
-        Role::Guarantor if who.institution_id.as_deref() == Some(id) => Ok(()),
+        Role::Guarantor if who.institution() == Some(id) => Ok(()),
         Role::Guarantor => Err(ApiError::NotFound(format!(
             "no guarantee agency {id} for this key"
         ))),
@@ -1299,6 +1300,7 @@ pub async fn report_net_assets(
     id: web::Path<String>,
     body: Json<NetAssets>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     who.require(&[Role::Guarantor])?;
     own_agency(&who, &id)?;
     let mut errors = Vec::new();
@@ -1312,7 +1314,7 @@ pub async fn report_net_assets(
     let agency = a.clone();
     state
         .db
-        .run(move |c| store::report_net_assets(c, &agency, as_of, amount.fen(), now()))
+        .run(move |c| store::report_net_assets(c, &agency, as_of, amount.fen(), clock.now()))
         .await?;
     Ok(HttpResponse::Created().json(json!({"agency_id": a, "as_of": as_of, "net_assets": amount})))
 }

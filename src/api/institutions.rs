@@ -1,7 +1,7 @@
 //! Institutions: who they are (any key may list them, so a firm can find the bank it consents to) and, for
 //! the administrator, their per-key rate limits and daily quota.
 
-use super::auth::{cache_key, Principal};
+use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
 use super::extract::Json;
 use super::AppState;
@@ -49,7 +49,7 @@ pub async fn list_institutions(
     state: web::Data<AppState>,
     who: Principal,
 ) -> ApiResult<HttpResponse> {
-    let admin = who.role == Role::Admin;
+    let admin = who.role() == Role::Admin;
     let rows = state.db.run(institutions::list).await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(|i| view(i, admin)).collect::<Vec<_>>()))
 }
@@ -102,7 +102,7 @@ pub async fn set_limits(
         })?;
     // Cached keys carry the old limits: forget them.
     for h in hashes {
-        state.cache.delete(&cache_key(&h)).await?;
+        state.cache.delete(&crate::cache::keys::api_key(&h)).await?;
     }
     Ok(HttpResponse::Ok().json(view(inst, true)))
 }

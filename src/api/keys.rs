@@ -1,11 +1,11 @@
 //! API keys over HTTP (admin): list them, revoke one. Revoking here also evicts the serving process's
 //! cache, so the key fails on its very next request with either cache.
 
-use super::auth::{cache_key, Principal};
-use super::error::{ApiError, ApiResult};
+use super::auth::Principal;
+use super::error::ApiResult;
 use super::AppState;
 use crate::domain::role::Role;
-use crate::store::{keys, StoreError};
+use crate::store::keys;
 use actix_web::{delete, get, web, HttpResponse};
 use serde::Serialize;
 
@@ -60,19 +60,6 @@ pub async fn revoke_key(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Admin])?;
-    let id = id.into_inner();
-    let wanted = id.clone();
-    let row = state
-        .db
-        .run({
-            let me = who.key_id.clone();
-            move |c| keys::revoke(c, &wanted, Some(&me))
-        })
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::NotFound(format!("no key with id or prefix '{id}'")),
-            other => other.into(),
-        })?;
-    state.cache.delete(&cache_key(&row.key_hash)).await?;
+    let row = crate::service::keys::revoke(&state.ctx(), Some(&who.key_id), &id).await?;
     Ok(HttpResponse::Ok().json(view(row, None)))
 }

@@ -47,6 +47,8 @@ pub struct AppState {
     pub body_limits: crate::config::BodyLimits,
     /// Places for uploads being read at once.
     pub uploads: std::sync::Arc<tokio::sync::Semaphore>,
+    /// The time every request reads (fixed in tests).
+    pub clock: crate::clock::Clock,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -75,7 +77,23 @@ impl AppState {
             uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(
                 crate::config::BodyLimits::default().max_uploads,
             )),
+            clock: Default::default(),
         })
+    }
+
+    /// What the application layer's operations reach.
+    pub fn ctx(&self) -> crate::service::Context {
+        crate::service::Context {
+            db: self.db.clone(),
+            cache: self.cache.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// Reading this clock.
+    pub fn with_clock(mut self, clock: crate::clock::Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// With these body limits (and as many upload places as they allow).

@@ -12,8 +12,9 @@ use super::AppState;
 use crate::domain::matching::{Ask, Product, ProductKind, ProductSpec, Rule};
 use crate::domain::role::Role;
 use crate::financing::{self, parse_row, Catalogue};
+use crate::service::Actor;
 use crate::store::products::{self as store, Filter, ProductRow};
-use crate::store::{now, today_cst};
+
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -108,11 +109,11 @@ fn parse_spec(body: &Value) -> ApiResult<ProductSpec> {
 /// Who may publish which kind: banks lend, guarantee agencies guarantee.
 fn may_publish(who: &Principal, kind: ProductKind) -> ApiResult<String> {
     who.require(&[Role::Bank, Role::Guarantor])?;
-    match (who.role, kind.is_lending()) {
-        (Role::Bank, true) | (Role::Guarantor, false) => {
-            Ok(who.institution_id.clone().unwrap_or_default())
+    match (&who.actor, kind.is_lending()) {
+        (Actor::Bank { institution }, true) | (Actor::Agency { institution }, false) => {
+            Ok(institution.clone())
         }
-        (Role::Bank, false) => Err(ApiError::field(
+        (Actor::Bank { .. }, false) => Err(ApiError::field(
             "kind",
             "product.publisher",
             "guarantee schemes are published by guarantee agencies, not banks",
@@ -165,10 +166,11 @@ pub async fn create_product(
     who: Principal,
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     let spec = parse_spec(&body.0)?;
     let institution = may_publish(&who, spec.kind)?;
     check_scheme(&state, &spec).await?;
-    let at = now();
+    let at = clock.now();
     let row = ProductRow {
         id: uuid::Uuid::now_v7().to_string(),
         institution_id: institution,
@@ -195,7 +197,7 @@ async fn owned(state: &AppState, who: &Principal, id: &str) -> ApiResult<Product
         .run(move |c| store::get(c, &i))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no product {id}")))?;
-    if Some(&row.institution_id) != who.institution_id.as_ref() {
+    if Some(row.institution_id.as_str()) != who.institution() {
         return Err(ApiError::Forbidden(format!(
             "product {id} belongs to another institution; only its publisher changes it"
         )));
@@ -217,6 +219,7 @@ pub async fn update_product(
     id: web::Path<String>,
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     let row = owned(&state, &who, &id).await?;
     let spec = parse_spec(&body.0)?;
     if spec.kind.as_str() != row.kind {
@@ -238,7 +241,7 @@ pub async fn update_product(
     }
     check_scheme(&state, &spec).await?;
     let text = serde_json::to_string(&spec).map_err(|e| ApiError::Internal(e.into()))?;
-    let (pid, name, at) = (row.id.clone(), spec.name.trim().to_string(), now());
+    let (pid, name, at) = (row.id.clone(), spec.name.trim().to_string(), clock.now());
     let updated = state
         .db
         .run(move |c| {
@@ -260,8 +263,9 @@ pub async fn withdraw_product(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     let row = owned(&state, &who, &id).await?;
-    let (pid, at) = (row.id.clone(), now());
+    let (pid, at) = (row.id.clone(), clock.now());
     let updated = state
         .db
         .run(move |c| {
@@ -358,7 +362,7 @@ pub struct MatchQuery {
     pub term_months: i32,
 }
 
-pub fn parse_ask(amount: &str, term_months: i32) -> ApiResult<Ask> {
+pub fn parse_ask(amount: &str, term_months: i32, today: chrono::NaiveDate) -> ApiResult<Ask> {
     let mut errors = Vec::new();
     let amount = positive_money("amount", "amount", amount, &mut errors);
     if !(1..=360).contains(&term_months) {
@@ -372,7 +376,7 @@ pub fn parse_ask(amount: &str, term_months: i32) -> ApiResult<Ask> {
         Some(amount) if errors.is_empty() => Ok(Ask {
             amount,
             term_months,
-            on: today_cst(),
+            on: today,
         }),
         _ => Err(ApiError::fields(errors)),
     }
@@ -404,7 +408,7 @@ pub async fn firm_matches(
 ) -> ApiResult<HttpResponse> {
     let uscc = parse_uscc("uscc", &uscc)?;
     who.require_firm_access(uscc.as_str())?;
-    let ask = parse_ask(&q.0.amount, q.0.term_months)?;
+    let ask = parse_ask(&q.0.amount, q.0.term_months, state.clock.today())?;
     let snap = state.catalogue.current(&state.db, &state.cache).await?;
     let (u, today) = (uscc.to_string(), ask.on);
     let applicant = state

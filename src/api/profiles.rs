@@ -19,7 +19,7 @@ use crate::domain::signals::TAX_GRADES;
 use crate::domain::what_if::Change;
 use crate::domain::Uscc;
 use crate::store::profiles as store;
-use crate::store::{firms, today_cst, StoreError};
+use crate::store::{firms, StoreError};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -27,16 +27,16 @@ use serde_json::{json, Value};
 /// History and what-if are the firm's own tools (and the government's); banks read the profile itself,
 /// under a consent.
 fn own_or_government(who: &Principal, uscc: &Uscc) -> ApiResult<()> {
-    match who.role {
+    match who.role() {
         Role::Bank | Role::Guarantor => Err(ApiError::Forbidden(format!(
             "a {} reads only the profile itself (GET /v1/firms/{uscc}/profile?purpose=…), under the firm's consent",
-            who.role
+            who.role()
         ))),
         _ => who.require_firm_access(uscc.as_str()),
     }
 }
 
-fn parse_month(field: &str, s: &str) -> Result<Month, FieldError> {
+fn parse_month(field: &str, s: &str, today: chrono::NaiveDate) -> Result<Month, FieldError> {
     let m = Month::parse(s).ok_or_else(|| {
         FieldError::new(
             field,
@@ -44,7 +44,7 @@ fn parse_month(field: &str, s: &str) -> Result<Month, FieldError> {
             format!("{field} '{s}' is not a month YYYY-MM"),
         )
     })?;
-    if m > Month::of(today_cst()) {
+    if m > Month::of(today) {
         return Err(FieldError::new(
             field,
             "month.future",
@@ -125,7 +125,9 @@ pub async fn get_profile(
         .flatten();
     let as_of = match &q.0.as_of {
         None => None,
-        Some(s) => parse_month("as_of", s).map_err(|e| errors.push(e)).ok(),
+        Some(s) => parse_month("as_of", s, state.clock.today())
+            .map_err(|e| errors.push(e))
+            .ok(),
     };
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
@@ -135,13 +137,13 @@ pub async fn get_profile(
     // from the database, the consent check and the profile read at the same time.
     let (consents, profile) = match (consent_cache_key(&who, &uscc, purpose), as_of) {
         (ck, None) => {
-            let pk = crate::profile::cache_key(uscc.as_str());
+            let pk = crate::cache::keys::profile(uscc.as_str());
             let mut read = read.map(Vec::into_iter);
             let mut prefetched = |i: usize, want: &str| {
                 let got = read.as_mut()?.next().flatten();
                 guessed
                     .get(i)
-                    .and_then(|k| crate::cache::with_institution(k, who.institution_id.as_deref()))
+                    .and_then(|k| crate::cache::with_institution(k, who.institution()))
                     .is_some_and(|k| k == want)
                     .then_some(got)
             };
@@ -222,7 +224,7 @@ fn prefetch_keys(uscc: &str, q: Option<&Query<ProfileParams>>) -> Vec<String> {
     };
     let purpose = q.0.purpose.as_deref().and_then(Purpose::parse);
     vec![
-        crate::profile::cache_key(uscc.as_str()),
+        crate::cache::keys::profile(uscc.as_str()),
         super::access::consents_key(crate::cache::INSTITUTION, uscc.as_str(), purpose),
     ]
 }
@@ -261,7 +263,9 @@ pub async fn bulk_query(
     }
     let as_of = match &q.as_of {
         None => None,
-        Some(s) => parse_month("as_of", s).map_err(|e| errors.push(e)).ok(),
+        Some(s) => parse_month("as_of", s, state.clock.today())
+            .map_err(|e| errors.push(e))
+            .ok(),
     };
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
@@ -510,13 +514,16 @@ pub async fn what_if(
     uscc: web::Path<String>,
     body: Json<WhatIfRequest>,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     let uscc = parse_uscc("uscc", &uscc)?;
     own_or_government(&who, &uscc)?;
     let req = body.0;
     let mut errors = Vec::new();
     let as_of = match &req.as_of {
-        None => Some(Month::last_complete(today_cst())),
-        Some(s) => parse_month("as_of", s).map_err(|e| errors.push(e)).ok(),
+        None => Some(Month::last_complete(clock.today())),
+        Some(s) => parse_month("as_of", s, state.clock.today())
+            .map_err(|e| errors.push(e))
+            .ok(),
     };
     let changes = to_changes(&req.changes).map_err(|e| errors.extend(e)).ok();
     let (Some(as_of), Some(changes), true) = (as_of, changes, errors.is_empty()) else {

@@ -14,7 +14,7 @@ use crate::ingest::{self, Origin};
 use crate::profile::RecomputeReport;
 use crate::store::ingestion::{self as runs, RunRow};
 use crate::store::signals::{self as store, SignalRow};
-use crate::store::{today_cst, StoreError};
+use crate::store::StoreError;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -95,9 +95,10 @@ async fn recompute_and_answer(
     state: &AppState,
     ingested: ingest::Ingested,
 ) -> ApiResult<HttpResponse> {
+    let clock = state.clock.clone();
     // The firms it touched get their profiles recomputed before the reply, so a profile read after
     // this response already reflects the run.
-    let as_of = Month::last_complete(today_cst());
+    let as_of = Month::last_complete(clock.today());
     let profiles = state
         .profiles
         .recompute(

@@ -1,6 +1,7 @@
 //! A small key-value cache: Redis when `REDIS_URL` is set, in-process (moka) otherwise. Values are bytes
 //! with a time to live; keys are namespaced so several hubs (or tests) can share one Redis.
 
+pub mod keys;
 pub mod resilient;
 
 use async_trait::async_trait;

@@ -155,6 +155,21 @@ impl std::str::FromStr for Uscc {
     }
 }
 
+/// As its 18 characters.
+impl serde::Serialize for Uscc {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Only a valid USCC deserializes (normalised as [`Uscc::parse`] does).
+impl<'de> serde::Deserialize<'de> for Uscc {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Uscc::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,11 +5,12 @@
 pub mod format;
 pub mod pull;
 
+use crate::clock::system::{now, today_cst};
 use crate::domain::signals::{validate, Reason, Signal, Source};
 use crate::store::backend::write_transaction;
 use crate::store::ingestion::{self, RejectRow, RunRow};
 use crate::store::signals::{self, Merge};
-use crate::store::{now, today_cst, DbConn, StoreError};
+use crate::store::{DbConn, StoreError};
 use format::Line;
 use rustc_hash::FxHashSet;
 

@@ -2,13 +2,14 @@
 //! put in the cache. A recompute that changes nothing stores nothing.
 
 use crate::cache::SharedCache;
+use crate::clock::system::now;
 use crate::domain::features::{self, EventObs, FirmFacts, Indicators, Obs, Section};
 use crate::domain::month::Month;
 use crate::domain::scorecard::{Scorecard, Scored};
 use crate::domain::signals::kind;
 use crate::domain::what_if::{self, Change};
 use crate::store::profiles::{self, ObsRow, ProfileRow};
-use crate::store::{now, Db, DbConn, StoreError};
+use crate::store::{Db, DbConn, StoreError};
 use futures_util::{stream, StreamExt};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -20,9 +21,7 @@ use std::time::Duration;
 /// Firms per unit of recompute work (one read, one write transaction).
 pub const CHUNK: usize = 500;
 
-pub fn cache_key(uscc: &str) -> String {
-    format!("profile:{uscc}")
-}
+use crate::cache::keys::profile as cache_key;
 
 /// Turn stored signal rows into what the indicators read; rows of unknown kinds are skipped.
 pub fn to_obs(row: ObsRow) -> Option<(String, Obs)> {

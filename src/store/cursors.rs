@@ -1,7 +1,8 @@
 //! The persisted `since` cursor of each upstream source, saved in the same transaction as the page it ends.
 
 use super::schema::source_cursors;
-use super::{now, DbConn, Result};
+use super::{DbConn, Result};
+use crate::clock::system::now;
 use diesel::prelude::*;
 
 pub fn get(conn: &mut DbConn, source: &str) -> Result<Option<String>> {

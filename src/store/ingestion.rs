@@ -55,7 +55,7 @@ pub fn interrupt_stale(conn: &mut DbConn, stale: chrono::Duration) -> Result<usi
     let running: Vec<RunRow> = ingestion_runs::table
         .filter(ingestion_runs::status.eq("running"))
         .load(conn)?;
-    let at = super::now();
+    let at = crate::clock::system::now();
     let mut n = 0;
     for mut r in running {
         let dead = r.runner.as_deref().is_some_and(runner_is_dead) || at - r.started_at > stale;

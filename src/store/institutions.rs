@@ -1,7 +1,8 @@
 //! Institutions: banks, guarantee agencies and the government side.
 
 use super::schema::institutions;
-use super::{now, DbConn, Result};
+use super::{DbConn, Result};
+use crate::clock::system::now;
 use diesel::prelude::*;
 use serde::Serialize;
 

@@ -1,7 +1,8 @@
 //! API keys: stored only as SHA-256 hashes of a 256-bit random secret; shown once at creation.
 
 use super::schema::{api_keys, institutions};
-use super::{now, DbConn, Result, StoreError};
+use super::{DbConn, Result, StoreError};
+use crate::clock::system::now;
 use crate::domain::{role::Role, Uscc};
 use base64::Engine;
 use diesel::prelude::*;

@@ -312,18 +312,6 @@ impl Db {
     }
 }
 
-/// Today's calendar date in China Standard Time, UTC+8 (DOMAIN.md §6): what "in the future" is measured
-/// against for firms and signals.
-pub fn today_cst() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
-
-/// Now, as a UTC timestamp truncated to microseconds (what both backends store).
-pub fn now() -> chrono::NaiveDateTime {
-    let n = chrono::Utc::now().naive_utc();
-    n - chrono::Duration::nanoseconds(i64::from(n.and_utc().timestamp_subsec_nanos() % 1000))
-}
-
 #[link(name = "crypto")]
 extern "C" {
     fn OPENSSL_init_crypto(opts: u64, settings: *const std::ffi::c_void) -> std::ffi::c_int;

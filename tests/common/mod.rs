@@ -4,8 +4,8 @@
 //! Redis (`REDIS_URL` set): the real Redis, under a key namespace of the test's own.
 #![allow(dead_code)]
 
-use credithub::api::{self, AppState};
 use credithub::domain::role::Role;
+use credithub::startup::{Application, Config};
 use credithub::store::{keys, Db};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::Value;
@@ -49,6 +49,7 @@ pub struct TestApp {
     pub cache_namespace: String,
     pub cache: credithub::cache::SharedCache,
     pub profiles: credithub::profile::Profiles,
+    pub clock: credithub::clock::Clock,
     pub client: reqwest::Client,
     server: actix_web::dev::ServerHandle,
     _guard: DbGuard,
@@ -180,6 +181,8 @@ pub struct Options {
     /// How long a request waits for a database connection.
     pub db_wait: std::time::Duration,
     pub body_limits: credithub::config::BodyLimits,
+    /// The app's clock (default: the system clock).
+    pub clock: credithub::clock::Clock,
 }
 
 impl Default for Options {
@@ -188,6 +191,7 @@ impl Default for Options {
             redis_url: std::env::var("REDIS_URL").ok(),
             db_wait: credithub::store::DEFAULT_WAIT,
             body_limits: Default::default(),
+            clock: credithub::clock::Clock::system(),
         }
     }
 }
@@ -197,52 +201,46 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
 }
 
-/// As [`spawn_app`], with `opts`.
+/// As [`spawn_app`], with `opts`: the production wiring ([`credithub::startup::Application::build`]),
+/// with a database and a cache namespace of the test's own.
 pub async fn spawn_app_with(opts: Options) -> TestApp {
     let (url, guard) = fresh_database();
-    let db_url = url.clone();
-    let wait = opts.db_wait;
-    let db = tokio::task::spawn_blocking(move || Db::open_with(&url, 8, wait))
-        .await
-        .expect("join")
-        .expect("open database");
     let namespace = format!("credithub-test:{}", uuid::Uuid::new_v4().simple());
-    let cache = credithub::cache::open(opts.redis_url.as_deref(), &namespace)
-        .await
-        .expect("cache");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let profiles = credithub::profile::Profiles {
-        db: db.clone(),
-        cache: cache.clone(),
-        card: std::sync::Arc::new(credithub::domain::scorecard::Scorecard::default_card()),
-        cache_ttl: std::time::Duration::from_secs(300),
-        cache_writes: true,
+    let store = credithub::config::StoreConfig {
+        database_url: url.clone(),
+        redis_url: opts.redis_url,
+        db_pool: 8,
+        cache_namespace: namespace.clone(),
+        rate_per_sec: 1000,
+        rate_burst: 1000,
+        db_wait_secs: opts.db_wait.as_secs(),
+        ..Default::default()
     };
-    let server = api::serve(
-        listener,
-        AppState::new(
-            db.clone(),
-            cache.clone(),
-            profiles.clone(),
-            api::DefaultLimits {
-                per_sec: 1000,
-                burst: 1000,
-            },
-        )
-        .expect("access-log writer")
-        .with_body_limits(opts.body_limits),
-    )
-    .expect("serve");
+    let config = Config {
+        store,
+        bind: "127.0.0.1:0".into(),
+        body_limits: opts.body_limits,
+        clock: opts.clock,
+    };
+    let app = Application::build(config).await.expect("build the app");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let (db, cache, profiles, clock) = (
+        app.db().clone(),
+        app.cache().clone(),
+        app.profiles().clone(),
+        app.clock().clone(),
+    );
+    let server = app.serve().expect("serve");
     let handle = server.handle();
     tokio::spawn(server);
     TestApp {
         base,
         db,
-        db_url,
+        db_url: url,
         cache_namespace: namespace,
         cache,
         profiles,
+        clock,
         client: reqwest::Client::new(),
         server: handle,
         _guard: guard,
@@ -488,10 +486,11 @@ pub async fn firms_with_profiles(app: &TestApp, seed: u64, n: u64) -> Vec<(Strin
     let mut rows = Vec::new();
     for u in &usccs {
         for i in 0..24 {
-            let period =
-                credithub::domain::month::Month::last_complete(credithub::store::today_cst())
-                    .plus(-i)
-                    .to_string();
+            let period = credithub::domain::month::Month::last_complete(
+                credithub::clock::system::today_cst(),
+            )
+            .plus(-i)
+            .to_string();
             rows.push(serde_json::json!({"uscc": u, "kind": "tax_paid", "period": period, "value": "900.00"}));
         }
     }

@@ -1,0 +1,62 @@
+//! The application layer: one module per use-case area. Each operation takes typed input and the
+//! [`Actor`], owns its transaction, cache eviction and tracing span, and returns its own error enum;
+//! every such enum converts into [`ServiceError`], which `api/` maps to HTTP in one place. The API, the
+//! CLI and (later) the pages call the same operations.
+//!
+//! Areas moved here so far: `access` (who may see what), `keys`, `consents`. The other areas' workflows
+//! still live in their `api/` handlers (see the README's "Design").
+
+pub mod access;
+pub mod consents;
+pub mod keys;
+
+pub use access::Actor;
+
+use crate::cache::SharedCache;
+use crate::clock::Clock;
+use crate::store::{Db, StoreError};
+
+/// What an operation reaches: the database, the cache, the clock.
+#[derive(Clone)]
+pub struct Context {
+    pub db: Db,
+    pub cache: SharedCache,
+    pub clock: Clock,
+}
+
+/// One input that breaks a rule: which field, which rule (a stable id), and what is wrong in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub field: String,
+    pub rule: &'static str,
+    pub message: String,
+}
+
+impl Violation {
+    pub fn new(field: impl Into<String>, rule: &'static str, message: impl Into<String>) -> Self {
+        Violation {
+            field: field.into(),
+            rule,
+            message: message.into(),
+        }
+    }
+}
+
+/// What any operation's error comes to, for a front end to show.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The input breaks these rules; nothing was changed.
+    #[error("{} input(s) break a rule", .0.len())]
+    Invalid(Vec<Violation>),
+    /// Absent, or not visible to this actor (the same answer, so nothing leaks).
+    #[error("{0}")]
+    NotFound(String),
+    /// This actor may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The record's state or another record stands in the way.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
