@@ -625,6 +625,7 @@ fn main() -> anyhow::Result<()> {
                             cache: open_profiles(&cli.store, &db, false).await?.cache,
                             db: db.clone(),
                             clock: Default::default(),
+                            catalogue: Default::default(),
                         };
                         anyhow::Ok(credithub::service::keys::revoke(&ctx, None, &id).await?)
                     })?;

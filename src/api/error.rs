@@ -225,6 +225,7 @@ impl From<crate::service::ServiceError> for ApiError {
             S::Forbidden(m) => ApiError::Forbidden(m),
             S::Conflict(m) => ApiError::Conflict(m),
             S::Store(s) => s.into(),
+            S::Cache(c) => c.into(),
         }
     }
 }
@@ -241,6 +242,8 @@ macro_rules! through_service_error {
 }
 
 through_service_error!(
+    crate::financing::CatalogueError,
+    crate::service::applications::ApplicationError,
     crate::service::consents::ConsentError,
     crate::service::keys::RevokeError,
 );

@@ -1383,17 +1383,17 @@ pub async fn metrics(
         .iter()
         .map(|(g, class)| {
             let early = [g.released_on, g.called_on].into_iter().flatten().min();
-            crate::domain::agency::Guarantee {
+            Ok(crate::domain::agency::Guarantee {
                 guaranteed: Money::from_fen(g.guaranteed_fen),
-                fee_rate: g.fee_rate.parse().unwrap_or_default(),
+                fee_rate: g.fee_rate()?.get(),
                 start: g.start_on,
                 active_end: early.map_or(g.end_on, |e| e.min(g.end_on)),
                 called_on: g.called_on,
                 compensation: g.compensation_fen.map(Money::from_fen),
                 size_class: crate::domain::SizeClass::parse(class),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, StoreError>>()?;
     let m = crate::domain::agency::metrics(&gs, net.map(Money::from_fen), from, to);
     let mut v = serde_json::to_value(&m).map_err(|e| ApiError::Internal(e.into()))?;
     if let Some(o) = v.as_object_mut() {

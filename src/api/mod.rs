@@ -42,7 +42,7 @@ pub struct AppState {
     /// Default per-key limits where an institution has none of its own.
     pub limits: DefaultLimits,
     /// The product catalogue matching runs over (refreshed when it changes).
-    pub catalogue: crate::financing::Catalogue,
+    pub catalogue: std::sync::Arc<crate::financing::Catalogue>,
     /// JSON and upload limits.
     pub body_limits: crate::config::BodyLimits,
     /// Places for uploads being read at once.
@@ -87,6 +87,7 @@ impl AppState {
             db: self.db.clone(),
             cache: self.cache.clone(),
             clock: self.clock.clone(),
+            catalogue: self.catalogue.clone(),
         }
     }
 

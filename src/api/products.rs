@@ -4,9 +4,7 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{
-    cursor_position, page, page_limit, parse_json, positive_money, rfc3339 as ts, Json, Query,
-};
+use super::extract::{cursor_position, page, page_limit, parse_json, rfc3339 as ts, Json, Query};
 use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::matching::{Ask, Product, ProductKind, ProductSpec, Rule};
@@ -363,23 +361,8 @@ pub struct MatchQuery {
 }
 
 pub fn parse_ask(amount: &str, term_months: i32, today: chrono::NaiveDate) -> ApiResult<Ask> {
-    let mut errors = Vec::new();
-    let amount = positive_money("amount", "amount", amount, &mut errors);
-    if !(1..=360).contains(&term_months) {
-        errors.push(FieldError::new(
-            "term_months",
-            "term.range",
-            "term_months must be 1-360",
-        ));
-    }
-    match amount {
-        Some(amount) if errors.is_empty() => Ok(Ask {
-            amount,
-            term_months,
-            on: today,
-        }),
-        _ => Err(ApiError::fields(errors)),
-    }
+    crate::service::applications::ask(amount, term_months, today)
+        .map_err(|v| crate::service::ServiceError::Invalid(v).into())
 }
 
 fn product_brief(p: &Product, names: &std::collections::HashMap<String, String>) -> Value {

@@ -8,6 +8,7 @@ pub mod industry;
 pub mod matching;
 pub mod money;
 pub mod month;
+pub mod rate;
 pub mod role;
 pub mod scorecard;
 pub mod signals;

@@ -40,7 +40,7 @@ pub fn contracts_of(
                 .get(&g.firm_uscc)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            Ok((g.id.clone(), contract(g, firm, held)))
+            Ok((g.id.clone(), contract(g, firm, held)?))
         })
         .collect()
 }
@@ -50,7 +50,7 @@ pub fn contract(
     g: &GuaranteeRow,
     firm: &firms::FirmRow,
     designations: &[applications::Held],
-) -> Contract {
+) -> crate::store::Result<Contract> {
     let mut a = subsidy::borrower(
         &g.firm_uscc,
         SizeClass::parse(&firm.size_class),
@@ -67,17 +67,17 @@ pub fn contract(
         (Some(r), Some(c)) => Some(r.min(c)),
         (r, c) => r.or(c),
     };
-    Contract {
+    Ok(Contract {
         id: g.id.clone(),
         agency_id: g.agency_id.clone(),
         firm_uscc: g.firm_uscc.clone(),
         guaranteed: Money::from_fen(g.guaranteed_fen),
-        fee_rate: g.fee_rate.parse().unwrap_or_default(),
+        fee_rate: g.fee_rate()?.get(),
         start: g.start_on,
         end: g.end_on,
         early_end: early,
         firm: a,
-    }
+    })
 }
 
 /// A claim line as submitted: the agency's contract number, the period, the amount.

@@ -27,6 +27,15 @@ pub struct Snapshot {
     pub institution_names: HashMap<String, String>,
 }
 
+/// Why the catalogue could not be read: the database or the cache failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
+}
+
 /// The catalogue snapshot, refreshed when the stamp in the cache changes (a product is published,
 /// changed or withdrawn, here or on another server).
 #[derive(Debug, Default)]
@@ -57,7 +66,7 @@ impl Catalogue {
         &self,
         db: &Db,
         cache: &SharedCache,
-    ) -> Result<Arc<Snapshot>, crate::api::error::ApiError> {
+    ) -> Result<Arc<Snapshot>, CatalogueError> {
         let stamp = match cache.get(STAMP_KEY).await? {
             Some(b) => String::from_utf8_lossy(&b).into_owned(),
             None => {
@@ -91,7 +100,7 @@ impl Catalogue {
     }
 
     /// Call after a product change commits: every server reloads on its next match.
-    pub async fn changed(cache: &SharedCache) -> Result<(), crate::api::error::ApiError> {
+    pub async fn changed(cache: &SharedCache) -> Result<(), CatalogueError> {
         let fresh = uuid::Uuid::now_v7().to_string();
         cache.set(STAMP_KEY, fresh.as_bytes(), STAMP_TTL).await?;
         Ok(())

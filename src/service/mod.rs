@@ -7,6 +7,7 @@
 //! still live in their `api/` handlers (see the README's "Design").
 
 pub mod access;
+pub mod applications;
 pub mod consents;
 pub mod keys;
 
@@ -22,21 +23,27 @@ pub struct Context {
     pub db: Db,
     pub cache: SharedCache,
     pub clock: Clock,
+    /// The product catalogue matching and applications read.
+    pub catalogue: std::sync::Arc<crate::financing::Catalogue>,
 }
 
 /// One input that breaks a rule: which field, which rule (a stable id), and what is wrong in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     pub field: String,
-    pub rule: &'static str,
+    pub rule: std::borrow::Cow<'static, str>,
     pub message: String,
 }
 
 impl Violation {
-    pub fn new(field: impl Into<String>, rule: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        rule: impl Into<std::borrow::Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         Violation {
             field: field.into(),
-            rule,
+            rule: rule.into(),
             message: message.into(),
         }
     }
@@ -59,4 +66,15 @@ pub enum ServiceError {
     Conflict(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
+}
+
+impl From<crate::financing::CatalogueError> for ServiceError {
+    fn from(e: crate::financing::CatalogueError) -> Self {
+        match e {
+            crate::financing::CatalogueError::Store(s) => ServiceError::Store(s),
+            crate::financing::CatalogueError::Cache(c) => ServiceError::Cache(c),
+        }
+    }
 }

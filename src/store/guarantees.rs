@@ -26,6 +26,15 @@ pub struct GuaranteeRow {
     pub created_at: chrono::NaiveDateTime,
 }
 
+impl GuaranteeRow {
+    /// The stored yearly fee rate; a text that is not a rate is an error (never read as 0%).
+    pub fn fee_rate(&self) -> super::Result<crate::domain::rate::Rate> {
+        crate::domain::rate::Rate::parse(&self.fee_rate).map_err(|e| {
+            super::StoreError::Config(format!("guarantee {}: stored fee rate {e}", self.id))
+        })
+    }
+}
+
 /// Insert contracts; a contract number the agency already used is a conflict.
 pub fn insert(conn: &mut DbConn, rows: &[GuaranteeRow]) -> Result<()> {
     match conn {

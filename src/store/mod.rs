@@ -310,6 +310,23 @@ impl Db {
         })
         .await?
     }
+
+    /// As [`Db::run`], for work that fails with an operation's own error (one that a store error
+    /// converts into): a transaction can then end with "refused, because…" without a nested result.
+    pub async fn run_as<T, E, F>(&self, f: F) -> std::result::Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> std::result::Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| E::from(StoreError::from(e)))?
+    }
 }
 
 #[link(name = "crypto")]
