@@ -244,6 +244,7 @@ macro_rules! through_service_error {
 through_service_error!(
     crate::financing::CatalogueError,
     crate::service::applications::ApplicationError,
+    crate::service::claims::ClaimError,
     crate::service::consents::ConsentError,
     crate::service::keys::RevokeError,
 );

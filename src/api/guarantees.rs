@@ -12,12 +12,12 @@ use super::extract::{
 use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::role::Role;
-use crate::domain::states::{BatchStatus, TransitionError};
 use crate::domain::Money;
 use crate::financing::claims::{self, Submitted};
+use crate::service::claims::{self as service, NewBatch};
 use crate::store::backend::write_transaction;
 use crate::store::guarantees::{self as store, BatchRow, GuaranteeRow, LineRow, PolicyRow};
-use crate::store::{firms, DbConn, StoreError};
+use crate::store::{firms, StoreError};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -842,42 +842,48 @@ pub async fn submit_claims(
     q: Query<ClaimQuery>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let clock = state.clock.clone();
     let agency = who.agency()?;
-    let kind = content_type(&req);
     let (_permit, body) = super::upload::read_all(&state, &req, payload).await?;
-    let hash = hex::encode(Sha256::digest(&body));
-    let key = req
+    let idempotency_key = req
         .headers()
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
-    if let Some(k) = key.clone() {
-        let a = agency.clone();
-        if let Some(b) = state
-            .db
-            .run(move |c| store::batch_by_key(c, &a, &k))
-            .await?
-        {
-            if b.body_hash != hash {
-                return Err(ApiError::Conflict(format!(
-                    "Idempotency-Key {} was used for another batch ({}); use a new key for a new batch",
-                    key.unwrap_or_default(),
-                    b.id
-                )));
-            }
-            return Ok(HttpResponse::Ok().json(batch_view(&b)));
-        }
+    let (policy_id, lines) = claim_batch(&content_type(&req), &body, q.0.policy_id)?;
+    let batch = NewBatch {
+        policy_id,
+        lines,
+        idempotency_key,
+        body_hash: hex::encode(Sha256::digest(&body)),
+    };
+    let filed = service::submit(&state.ctx(), &agency, batch).await?;
+    if !filed.created {
+        return Ok(HttpResponse::Ok().json(batch_view(&filed.batch)));
     }
+    Ok(HttpResponse::Created()
+        .insert_header((
+            "location",
+            format!("/v1/reconciliations/{}", filed.batch.id),
+        ))
+        .json(batch_view(&filed.batch)))
+}
+
+/// A claim batch's policy and lines from its body: JSON `{"policy_id", "lines"}`, or CSV / NDJSON lines
+/// with `?policy_id=`; every fault named at once.
+fn claim_batch(
+    kind: &str,
+    body: &[u8],
+    query_policy: Option<String>,
+) -> ApiResult<(String, Vec<Submitted>)> {
     let mut errors = Vec::new();
-    let (policy_id, lines) = match kind.as_str() {
+    let (policy_id, lines) = match kind {
         "application/json" => {
-            let v: Value = parse_json(&body)?;
+            let v: Value = parse_json(body)?;
             unknown_fields(&v, &["policy_id", "lines"], "", &mut errors);
             let pid = text_field(&v, "policy_id")
                 .map(str::to_string)
-                .or(q.0.policy_id.clone());
+                .or(query_policy);
             let rows: Vec<(usize, Value)> = v
                 .get("lines")
                 .and_then(|l| l.as_array())
@@ -889,10 +895,10 @@ pub async fn submit_claims(
             (pid, parse_lines(&rows, &mut errors))
         }
         // The large batches come as CSV: read straight into claim lines.
-        "text/csv" => (q.0.policy_id.clone(), csv_claim_lines(&body, &mut errors)?),
+        "text/csv" => (query_policy, csv_claim_lines(body, &mut errors)?),
         _ => (
-            q.0.policy_id.clone(),
-            parse_lines(&rows_of(&kind, &body, CLAIM_LINE_FIELDS)?, &mut errors),
+            query_policy,
+            parse_lines(&rows_of(kind, body, CLAIM_LINE_FIELDS)?, &mut errors),
         ),
     };
     let policy_id = policy_id.ok_or_else(|| {
@@ -912,76 +918,7 @@ pub async fn submit_claims(
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
-    let at = clock.now();
-    let batch_id = uuid::Uuid::now_v7().to_string();
-    let (pid, a2, b2, k2) = (
-        policy_id.clone(),
-        agency.clone(),
-        batch_id.clone(),
-        key.clone(),
-    );
-    let out = state
-        .db
-        .run(move |c| {
-            write_transaction(c, |c| {
-                let Some(policy) = store::get_policy(c, &pid)? else {
-                    return Ok(Err(ApiError::field(
-                        "policy_id",
-                        "policy.unknown",
-                        format!("no subsidy policy {pid}"),
-                    )));
-                };
-                if matches!(
-                    claims::spec_of(&policy)?.formula,
-                    crate::domain::subsidy::Formula::AgencyReward { .. }
-                ) {
-                    return Ok(Err(ApiError::field(
-                        "policy_id",
-                        "policy.kind",
-                        format!("policy {pid} is an agency reward: it is computed (GET /v1/subsidy-policies/{pid}/rewards/{{agency}}), not claimed"),
-                    )));
-                }
-                let (rows, totals) = claims::reconcile(c, &policy, &a2, &b2, &lines)?;
-                let mut batch = BatchRow {
-                    id: b2.clone(),
-                    agency_id: a2.clone(),
-                    policy_id: pid.clone(),
-                    idempotency_key: k2.clone(),
-                    body_hash: hash.clone(),
-                    status: BatchStatus::Reconciled,
-                    lines: rows.len() as i32,
-                    claimed_fen: 0,
-                    computed_fen: 0,
-                    approved_fen: 0,
-                    difference_fen: 0,
-                    submitted_at: at,
-                    reconciled_at: at,
-                    approved_at: None,
-                    paid_at: None,
-                };
-                batch.set_totals(&totals);
-                store::insert_batch(c, &batch)?;
-                store::set_lines(c, &b2, &rows)?;
-                Ok(Ok(batch))
-            })
-        })
-        .await;
-    let batch = match out {
-        // The same key raced in from another request: answer with that batch.
-        Err(StoreError::Conflict(_)) if key.is_some() => {
-            let k = key.unwrap_or_default();
-            let b = state
-                .db
-                .run(move |c| store::batch_by_key(c, &agency, &k))
-                .await?
-                .ok_or_else(|| ApiError::Conflict("the batch could not be stored".into()))?;
-            return Ok(HttpResponse::Ok().json(batch_view(&b)));
-        }
-        other => other??,
-    };
-    Ok(HttpResponse::Created()
-        .insert_header(("location", format!("/v1/reconciliations/{}", batch.id)))
-        .json(batch_view(&batch)))
+    Ok((policy_id, lines))
 }
 
 async fn visible_batch(
@@ -989,28 +926,14 @@ async fn visible_batch(
     who: &Principal,
     id: &str,
 ) -> ApiResult<(BatchRow, Vec<LineRow>)> {
-    who.require(&[Role::Guarantor, Role::Government, Role::Admin])?;
-    let i = id.to_string();
-    let (b, lines) = state
-        .db
-        .run(move |c| Ok((store::get_batch(c, &i)?, store::lines(c, &i)?)))
-        .await?;
-    let b = b
-        .filter(|b| crate::service::access::may_see_agency(&who.actor, &b.agency_id))
-        .ok_or_else(|| ApiError::NotFound(format!("no claim batch {id}")))?;
-    Ok((b, lines))
+    Ok(service::get(&state.ctx(), &who.actor, id).await?)
 }
 
 /// An agency's claim batches (the government sees all), newest first.
 #[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses((status = 200, description = "batches")))]
 #[get("/v1/subsidy-claims")]
 pub async fn list_claims(state: web::Data<AppState>, who: Principal) -> ApiResult<HttpResponse> {
-    who.require(&[Role::Guarantor, Role::Government, Role::Admin])?;
-    let agency = who.only_agency();
-    let rows = state
-        .db
-        .run(move |c| store::list_batches(c, agency.as_deref(), 500))
-        .await?;
+    let rows = service::list(&state.ctx(), &who.actor).await?;
     Ok(
         HttpResponse::Ok()
             .json(json!({ "items": rows.iter().map(batch_view).collect::<Vec<_>>() })),
@@ -1183,37 +1106,6 @@ pub fn xlsx(b: &BatchRow, lines: &[LineRow]) -> Result<Vec<u8>, rust_xlsxwriter:
     wb.save_to_buffer()
 }
 
-/// A step of the claim workflow, in one write transaction: load the batch, require status `expected`
-/// (else 409 saying what `action` needs), let `f` change it, save it.
-async fn batch_step<F>(
-    state: &AppState,
-    id: String,
-    step: fn(BatchStatus) -> Result<BatchStatus, TransitionError>,
-    f: F,
-) -> ApiResult<HttpResponse>
-where
-    F: FnOnce(&mut DbConn, &mut BatchRow) -> Result<(), StoreError> + Send + 'static,
-{
-    let out = state
-        .db
-        .run(move |c| {
-            write_transaction(c, |c| {
-                let Some(mut b) = store::get_batch(c, &id)? else {
-                    return Ok(Err(ApiError::NotFound(format!("no claim batch {id}"))));
-                };
-                b.status = match step(b.status) {
-                    Ok(s) => s,
-                    Err(e) => return Ok(Err(ApiError::Conflict(format!("claim batch {id}: {e}")))),
-                };
-                f(c, &mut b)?;
-                store::save_batch(c, &b)?;
-                Ok(Ok(b))
-            })
-        })
-        .await??;
-    Ok(HttpResponse::Ok().json(batch_view(&out)))
-}
-
 /// The government approves a reconciled batch: it is reconciled again against everything approved
 /// meanwhile (so caps, budget and duplicates hold), and its approved lines then count for later claims.
 #[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "approved")))]
@@ -1223,33 +1115,8 @@ pub async fn approve(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let clock = state.clock.clone();
-    who.require(&[Role::Government, Role::Admin])?;
-    batch_step(
-        &state,
-        id.into_inner(),
-        BatchStatus::approve,
-        move |c, b| {
-            let policy = store::get_policy(c, &b.policy_id)?.ok_or(StoreError::NotFound)?;
-            let submitted: Vec<Submitted> = store::lines(c, &b.id)?
-                .into_iter()
-                .map(|l| Submitted {
-                    line_no: l.line_no as usize,
-                    contract_no: l.contract_no,
-                    from: l.from_on,
-                    to: l.to_on,
-                    claimed: Money::from_fen(l.claimed_fen),
-                })
-                .collect();
-            let (rows, totals) = claims::reconcile(c, &policy, &b.agency_id, &b.id, &submitted)?;
-            let at = clock.now();
-            b.set_totals(&totals);
-            b.reconciled_at = at;
-            b.approved_at = Some(at);
-            store::set_lines(c, &b.id, &rows)
-        },
-    )
-    .await
+    let b = service::approve(&state.ctx(), &who.actor, &id).await?;
+    Ok(HttpResponse::Ok().json(batch_view(&b)))
 }
 
 /// The government records that an approved batch was paid.
@@ -1260,13 +1127,8 @@ pub async fn paid(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let clock = state.clock.clone();
-    who.require(&[Role::Government, Role::Admin])?;
-    batch_step(&state, id.into_inner(), BatchStatus::pay, move |_, b| {
-        b.paid_at = Some(clock.now());
-        Ok(())
-    })
-    .await
+    let b = service::pay(&state.ctx(), &who.actor, &id).await?;
+    Ok(HttpResponse::Ok().json(batch_view(&b)))
 }
 
 fn own_agency(who: &Principal, id: &str) -> ApiResult<()> {

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod applications;
+pub mod claims;
 pub mod consents;
 pub mod keys;
 

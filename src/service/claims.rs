@@ -1,0 +1,290 @@
+//! Fee-subsidy claims (Art 28): an agency submits a batch of lines under a policy (idempotent by key), it
+//! is reconciled line by line at once; the government approves it (reconciling again against everything
+//! approved meanwhile, so caps, budget and duplicates hold) and records that it was paid. A batch is seen
+//! by its agency and the government side only.
+
+use super::access::{may_see_agency, Actor};
+use super::{Context, ServiceError, Violation};
+use crate::domain::states::{BatchStatus, TransitionError};
+use crate::domain::subsidy::Formula;
+use crate::domain::Money;
+use crate::financing::claims::{self, Submitted};
+use crate::store::backend::write_transaction;
+use crate::store::guarantees::{self as store, BatchRow, LineRow};
+use crate::store::{DbConn, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    #[error("the batch breaks {} rule(s)", .0.len())]
+    Invalid(Vec<Violation>),
+    /// Absent, or another agency's.
+    #[error("no claim batch {0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error(
+        "Idempotency-Key {key} was used for another batch ({batch}); use a new key for a new batch"
+    )]
+    KeyReused { key: String, batch: String },
+    #[error("claim batch {id}: {error}")]
+    Transition { id: String, error: TransitionError },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for ClaimError {
+    fn from(e: diesel::result::Error) -> Self {
+        ClaimError::Store(e.into())
+    }
+}
+
+impl From<ClaimError> for ServiceError {
+    fn from(e: ClaimError) -> Self {
+        match e {
+            ClaimError::Invalid(v) => ServiceError::Invalid(v),
+            ClaimError::NotFound(_) => ServiceError::NotFound(e.to_string()),
+            ClaimError::Forbidden(m) => ServiceError::Forbidden(m.into()),
+            ClaimError::KeyReused { .. } | ClaimError::Transition { .. } => {
+                ServiceError::Conflict(e.to_string())
+            }
+            ClaimError::Store(s) => ServiceError::Store(s),
+        }
+    }
+}
+
+/// A batch as read from the agency's file.
+#[derive(Debug, Clone)]
+pub struct NewBatch {
+    pub policy_id: String,
+    pub lines: Vec<Submitted>,
+    /// The agency's key for this submission: the same key and body again are the same batch.
+    pub idempotency_key: Option<String>,
+    /// A hash of the body as sent (what "the same body" means).
+    pub body_hash: String,
+}
+
+/// The batch, and whether this call created it (`false`: the same batch, submitted before).
+#[derive(Debug, Clone)]
+pub struct Filed {
+    pub batch: BatchRow,
+    pub created: bool,
+}
+
+fn policy_violation(rule: &'static str, message: String) -> ClaimError {
+    ClaimError::Invalid(vec![Violation::new("policy_id", rule, message)])
+}
+
+/// Submit and reconcile a batch of `agency`'s.
+#[tracing::instrument(skip(ctx, batch), fields(agency = %agency, policy = %batch.policy_id, lines = batch.lines.len()))]
+pub async fn submit(ctx: &Context, agency: &str, batch: NewBatch) -> Result<Filed, ClaimError> {
+    if let Some(same) = same_key(ctx, agency, &batch).await? {
+        return Ok(same);
+    }
+    if batch.lines.is_empty() {
+        return Err(ClaimError::Invalid(vec![Violation::new(
+            "lines",
+            "batch.empty",
+            "the batch has no lines",
+        )]));
+    }
+    let at = ctx.clock.now();
+    let (a, b) = (agency.to_string(), batch.clone());
+    let stored = ctx
+        .db
+        .run_as(move |c| write_transaction(c, |c| file(c, &a, &b, at)))
+        .await;
+    match stored {
+        Ok(batch) => Ok(Filed {
+            batch,
+            created: true,
+        }),
+        // The same key raced in from another request: answer with that batch.
+        Err(ClaimError::Store(StoreError::Conflict(_))) if batch.idempotency_key.is_some() => {
+            same_key(ctx, agency, &batch).await?.ok_or_else(|| {
+                ClaimError::Store(StoreError::Conflict("the batch could not be stored".into()))
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The batch an earlier submission with this key stored, if the body is the same (a conflict if not).
+async fn same_key(
+    ctx: &Context,
+    agency: &str,
+    batch: &NewBatch,
+) -> Result<Option<Filed>, ClaimError> {
+    let Some(key) = batch.idempotency_key.clone() else {
+        return Ok(None);
+    };
+    let a = agency.to_string();
+    let k = key.clone();
+    let Some(b) = ctx.db.run(move |c| store::batch_by_key(c, &a, &k)).await? else {
+        return Ok(None);
+    };
+    if b.body_hash != batch.body_hash {
+        return Err(ClaimError::KeyReused { key, batch: b.id });
+    }
+    Ok(Some(Filed {
+        batch: b,
+        created: false,
+    }))
+}
+
+/// Reconcile and store the batch, in the caller's transaction.
+fn file(
+    c: &mut DbConn,
+    agency: &str,
+    batch: &NewBatch,
+    at: chrono::NaiveDateTime,
+) -> Result<BatchRow, ClaimError> {
+    let pid = &batch.policy_id;
+    let Some(policy) = store::get_policy(c, pid)? else {
+        return Err(policy_violation(
+            "policy.unknown",
+            format!("no subsidy policy {pid}"),
+        ));
+    };
+    if matches!(
+        claims::spec_of(&policy)?.formula,
+        Formula::AgencyReward { .. }
+    ) {
+        return Err(policy_violation(
+            "policy.kind",
+            format!("policy {pid} is an agency reward: it is computed (GET /v1/subsidy-policies/{pid}/rewards/{{agency}}), not claimed"),
+        ));
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let (rows, totals) = claims::reconcile(c, &policy, agency, &id, &batch.lines)?;
+    let mut row = BatchRow {
+        id: id.clone(),
+        agency_id: agency.to_string(),
+        policy_id: pid.clone(),
+        idempotency_key: batch.idempotency_key.clone(),
+        body_hash: batch.body_hash.clone(),
+        status: BatchStatus::Reconciled,
+        lines: rows.len() as i32,
+        claimed_fen: 0,
+        computed_fen: 0,
+        approved_fen: 0,
+        difference_fen: 0,
+        submitted_at: at,
+        reconciled_at: at,
+        approved_at: None,
+        paid_at: None,
+    };
+    row.set_totals(&totals);
+    store::insert_batch(c, &row)?;
+    store::set_lines(c, &id, &rows)?;
+    Ok(row)
+}
+
+/// A batch with its lines, to its agency and the government side.
+pub async fn get(
+    ctx: &Context,
+    actor: &Actor,
+    id: &str,
+) -> Result<(BatchRow, Vec<LineRow>), ClaimError> {
+    if !matches!(actor, Actor::Agency { .. }) && !actor.is_government_side() {
+        return Err(ClaimError::Forbidden(
+            "claim batches are seen by their agency and the government",
+        ));
+    }
+    let i = id.to_string();
+    let (b, lines) = ctx
+        .db
+        .run(move |c| Ok((store::get_batch(c, &i)?, store::lines(c, &i)?)))
+        .await?;
+    let b = b
+        .filter(|b| may_see_agency(actor, &b.agency_id))
+        .ok_or_else(|| ClaimError::NotFound(id.to_string()))?;
+    Ok((b, lines))
+}
+
+/// An agency's batches (the government side: all), newest first.
+pub async fn list(ctx: &Context, actor: &Actor) -> Result<Vec<BatchRow>, ClaimError> {
+    let agency = match actor {
+        Actor::Agency { institution } => Some(institution.clone()),
+        _ if actor.is_government_side() => None,
+        _ => {
+            return Err(ClaimError::Forbidden(
+                "claim batches are seen by their agency and the government",
+            ))
+        }
+    };
+    Ok(ctx
+        .db
+        .run(move |c| store::list_batches(c, agency.as_deref(), 500))
+        .await?)
+}
+
+/// Move a batch one step in its transaction: load, check the move, apply `f`, save.
+async fn step<F>(
+    ctx: &Context,
+    actor: &Actor,
+    id: &str,
+    mv: fn(BatchStatus) -> Result<BatchStatus, TransitionError>,
+    f: F,
+) -> Result<BatchRow, ClaimError>
+where
+    F: FnOnce(&mut DbConn, &mut BatchRow) -> Result<(), ClaimError> + Send + 'static,
+{
+    if !actor.is_government_side() {
+        return Err(ClaimError::Forbidden(
+            "the government approves claim batches and records their payment",
+        ));
+    }
+    let id = id.to_string();
+    ctx.db
+        .run_as(move |c| {
+            write_transaction(c, |c| {
+                let mut b =
+                    store::get_batch(c, &id)?.ok_or_else(|| ClaimError::NotFound(id.clone()))?;
+                b.status = mv(b.status).map_err(|error| ClaimError::Transition {
+                    id: id.clone(),
+                    error,
+                })?;
+                f(c, &mut b)?;
+                store::save_batch(c, &b)?;
+                Ok(b)
+            })
+        })
+        .await
+}
+
+/// The government approves a reconciled batch: reconciled again against everything approved meanwhile,
+/// its approved lines then count for later claims.
+#[tracing::instrument(skip(ctx), fields(batch = %id))]
+pub async fn approve(ctx: &Context, actor: &Actor, id: &str) -> Result<BatchRow, ClaimError> {
+    let at = ctx.clock.now();
+    step(ctx, actor, id, BatchStatus::approve, move |c, b| {
+        let policy = store::get_policy(c, &b.policy_id)?.ok_or(StoreError::NotFound)?;
+        let submitted: Vec<Submitted> = store::lines(c, &b.id)?
+            .into_iter()
+            .map(|l| Submitted {
+                line_no: l.line_no as usize,
+                contract_no: l.contract_no,
+                from: l.from_on,
+                to: l.to_on,
+                claimed: Money::from_fen(l.claimed_fen),
+            })
+            .collect();
+        let (rows, totals) = claims::reconcile(c, &policy, &b.agency_id, &b.id, &submitted)?;
+        b.set_totals(&totals);
+        b.reconciled_at = at;
+        b.approved_at = Some(at);
+        Ok(store::set_lines(c, &b.id, &rows)?)
+    })
+    .await
+}
+
+/// The government records that an approved batch was paid.
+#[tracing::instrument(skip(ctx), fields(batch = %id))]
+pub async fn pay(ctx: &Context, actor: &Actor, id: &str) -> Result<BatchRow, ClaimError> {
+    let at = ctx.clock.now();
+    step(ctx, actor, id, BatchStatus::pay, move |_, b| {
+        b.paid_at = Some(at);
+        Ok(())
+    })
+    .await
+}
