@@ -368,7 +368,10 @@ fn ingest_file(
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
     use credithub::domain::signals::Source;
-    use credithub::ingest::format::{self, Format};
+    use credithub::ingest::format::Format;
+    use credithub::service::signals::{self, Progress};
+    use credithub::service::Context;
+    use std::sync::Arc;
     let source = Source::parse(source).ok_or_else(|| {
         anyhow::anyhow!(
             "--source '{source}' is not a source; use one of {}",
@@ -386,33 +389,48 @@ fn ingest_file(
             )
         })?,
     };
-    let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let lines = format::parse(fmt, &body)?;
-    let bar = ProgressBar::new(lines.len() as u64).with_style(
-        ProgressStyle::with_template(
-            "ingesting [{bar:40}] {pos}/{len} rows ({per_sec}, eta {eta})",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
     let mut conn = db.conn()?;
     // A run a killed process left `running` is marked interrupted before this one starts.
     let swept = credithub::store::ingestion::interrupt_stale(
         &mut conn,
         credithub::store::ingestion::STALE_AFTER,
     )?;
+    drop(conn);
     if swept > 0 {
         eprintln!("{swept} ingestion run(s) left running by a stopped process marked failed (interrupted)");
     }
-    let run = credithub::ingest::run(
-        &mut conn,
-        source,
-        credithub::ingest::Origin::Import,
-        lines,
-        &|done, _| bar.set_position(done),
+    let rows = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("ingesting {pos} rows ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
-    bar.finish();
-    let ingested = run?;
-    let run = &ingested.run;
+    let firms = ProgressBar::hidden();
+    let (r, f) = (rows.clone(), firms.clone());
+    let progress = Progress {
+        rows: Some(Arc::new(move |n| r.set_position(n))),
+        firms: Some(Arc::new(move |n| {
+            if f.is_hidden() {
+                f.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                f.set_style(
+                    ProgressStyle::with_template("profiles [{bar:40}] {pos} firms ({per_sec})")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+            }
+            f.set_position(n)
+        })),
+    };
+    let ctx = Context::new(db.clone(), profiles.cache.clone());
+    let imported = rt.block_on(signals::import_file(
+        &ctx,
+        profiles,
+        source,
+        fmt,
+        file.to_path_buf(),
+        progress,
+    ));
+    rows.finish_and_clear();
+    firms.finish_and_clear();
+    let imported = imported?;
+    let run = &imported.run;
     println!(
         "run {}: received {}, accepted {} ({} corrections), duplicate {}, quarantined {}",
         run.id, run.received, run.accepted, run.superseded, run.duplicate, run.quarantined
@@ -423,12 +441,12 @@ fn ingest_file(
             run.id
         );
     }
-    rt.block_on(recompute_with_bar(
-        profiles,
-        ingested.firms.clone(),
-        vec![default_as_of()],
-        &format!("ingestion:{}", run.id),
-    ))
+    let p = &imported.profiles;
+    println!(
+        "profiles: {} firm(s) recomputed as of the last complete month",
+        p.firms
+    );
+    Ok(())
 }
 
 fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
@@ -621,12 +639,8 @@ fn main() -> anyhow::Result<()> {
                     // and a running server checks its in-process copy against the database.
                     drop(conn);
                     let row = runtime()?.block_on(async {
-                        let ctx = credithub::service::Context {
-                            cache: open_profiles(&cli.store, &db, false).await?.cache,
-                            db: db.clone(),
-                            clock: Default::default(),
-                            catalogue: Default::default(),
-                        };
+                        let cache = open_profiles(&cli.store, &db, false).await?.cache;
+                        let ctx = credithub::service::Context::new(db.clone(), cache);
                         anyhow::Ok(credithub::service::keys::revoke(&ctx, None, &id).await?)
                     })?;
                     println!("revoked key {} ({})", row.id, row.prefix);

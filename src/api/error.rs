@@ -247,4 +247,5 @@ through_service_error!(
     crate::service::claims::ClaimError,
     crate::service::consents::ConsentError,
     crate::service::keys::RevokeError,
+    crate::service::signals::SignalError,
 );

@@ -6,12 +6,12 @@ use super::error::{ApiError, ApiResult, FieldError};
 use super::extract::{page_limit, Json, Query};
 use super::uscc::parse_uscc;
 use super::AppState;
-use crate::domain::month::Month;
 use crate::domain::role::Role;
 use crate::domain::signals::{self, RawRow, Source};
-use crate::ingest::format::{self, Format, Line};
-use crate::ingest::{self, Origin};
+use crate::ingest::format::{Format, Line};
+use crate::ingest::Origin;
 use crate::profile::RecomputeReport;
+use crate::service::signals as service;
 use crate::store::ingestion::{self as runs, RunRow};
 use crate::store::signals::{self as store, SignalRow};
 use crate::store::StoreError;
@@ -83,36 +83,18 @@ async fn ingest(
     origin: Origin,
     lines: Vec<Line>,
 ) -> ApiResult<HttpResponse> {
-    let ingested = state
-        .db
-        .run(move |c| ingest::run(c, source, origin, lines, &|_, _| {}))
-        .await?;
-    recompute_and_answer(state, ingested).await
+    let imported =
+        service::ingest_rows(&state.ctx(), &state.profiles, source, origin, lines).await?;
+    Ok(created(imported))
 }
 
-/// The firms a run touched get their profiles recomputed before the reply.
-async fn recompute_and_answer(
-    state: &AppState,
-    ingested: ingest::Ingested,
-) -> ApiResult<HttpResponse> {
-    let clock = state.clock.clone();
-    // The firms it touched get their profiles recomputed before the reply, so a profile read after
-    // this response already reflects the run.
-    let as_of = Month::last_complete(clock.today());
-    let profiles = state
-        .profiles
-        .recompute(
-            ingested.firms,
-            vec![as_of],
-            &format!("ingestion:{}", ingested.run.id),
-            &|_| {},
-        )
-        .await?;
-    let mut view = RunView::from(ingested.run);
-    view.profiles = Some(profiles);
-    Ok(HttpResponse::Created()
+/// The run, with the profiles recomputed after it.
+fn created(imported: service::Imported) -> HttpResponse {
+    let mut view = RunView::from(imported.run);
+    view.profiles = Some(imported.profiles);
+    HttpResponse::Created()
         .insert_header(("Location", format!("/v1/ingestion-runs/{}", view.id)))
-        .json(view))
+        .json(view)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -192,47 +174,20 @@ pub async fn import_signals(
             "Content-Type '{ct}': send text/csv or application/x-ndjson"
         ))
     })?;
-    // Written to a temporary file as it arrives, then parsed and merged a chunk at a time inside the
-    // run's one transaction: memory holds one network chunk, then one chunk of rows.
+    // Written to a temporary file as it arrives, then merged a chunk at a time inside the run's one
+    // transaction: memory holds one network chunk, then one chunk of rows.
     let file = super::upload::spool(&state, &req, payload).await?;
-    let ingested = state
-        .db
-        .run(move |c| {
-            let reader = std::io::BufReader::with_capacity(
-                1 << 20,
-                std::fs::File::open(&file.path)
-                    .map_err(|e| StoreError::Config(format!("reading the upload: {e}")))?,
-            );
-            let mut chunks = match format::Chunks::new(fmt, reader) {
-                Ok(c) => c,
-                Err(e) => return Ok(Err(e)),
-            };
-            // A chunk that cannot be read aborts the run (nothing stored) and is the answer.
-            let mut bad = None;
-            let out = ingest::run_chunks(
-                c,
-                source,
-                Origin::Import,
-                0,
-                &mut || {
-                    chunks.next_chunk().map_err(|e| {
-                        let msg = e.to_string();
-                        bad = Some(e);
-                        StoreError::Config(msg)
-                    })
-                },
-                &|_, _| {},
-                &|_| Ok(()),
-            );
-            drop(file);
-            match bad {
-                Some(e) => Ok(Err(e)),
-                None => out.map(Ok),
-            }
-        })
-        .await?
-        .map_err(|e| ApiError::field("body", "file.format", e.to_string()))?;
-    recompute_and_answer(&state, ingested).await
+    let imported = service::import_file(
+        &state.ctx(),
+        &state.profiles,
+        source,
+        fmt,
+        file.path.clone(),
+        Default::default(),
+    )
+    .await;
+    drop(file);
+    Ok(created(imported?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -11,6 +11,7 @@ pub mod applications;
 pub mod claims;
 pub mod consents;
 pub mod keys;
+pub mod signals;
 
 pub use access::Actor;
 
@@ -26,6 +27,18 @@ pub struct Context {
     pub clock: Clock,
     /// The product catalogue matching and applications read.
     pub catalogue: std::sync::Arc<crate::financing::Catalogue>,
+}
+
+impl Context {
+    /// On the system clock, with a catalogue of its own (the command line's).
+    pub fn new(db: Db, cache: SharedCache) -> Self {
+        Context {
+            db,
+            cache,
+            clock: Clock::system(),
+            catalogue: Default::default(),
+        }
+    }
 }
 
 /// One input that breaks a rule: which field, which rule (a stable id), and what is wrong in words.

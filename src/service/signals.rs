@@ -1,0 +1,138 @@
+//! Signals (Art 26): a batch of rows or a file is ingested in one run (every row ends as a signal or a
+//! quarantined row), then the profiles of the firms it touched are recomputed, so a profile read after the
+//! answer already reflects the run. The API and `credithub ingest` both come here.
+
+use super::{Context, ServiceError, Violation};
+use crate::domain::month::Month;
+use crate::domain::signals::Source;
+use crate::ingest::format::{self, Line};
+use crate::ingest::{self, Origin};
+use crate::profile::{Profiles, RecomputeReport};
+use crate::store::ingestion::RunRow;
+use crate::store::StoreError;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignalError {
+    /// The file could not be read as its format (nothing was stored).
+    #[error("{0}")]
+    Unreadable(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<SignalError> for ServiceError {
+    fn from(e: SignalError) -> Self {
+        match e {
+            SignalError::Unreadable(m) => {
+                ServiceError::Invalid(vec![Violation::new("body", "file.format", m)])
+            }
+            SignalError::Store(s) => ServiceError::Store(s),
+        }
+    }
+}
+
+/// A run and the profiles recomputed after it.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub run: RunRow,
+    pub profiles: RecomputeReport,
+}
+
+/// How far a long import has got: rows read, then firms recomputed.
+#[derive(Clone, Default)]
+pub struct Progress {
+    pub rows: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    pub firms: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+}
+
+async fn recompute(
+    ctx: &Context,
+    profiles: &Profiles,
+    ingested: ingest::Ingested,
+    progress: &Progress,
+) -> Result<Imported, SignalError> {
+    let as_of = Month::last_complete(ctx.clock.today());
+    let on_firm = progress.firms.clone();
+    let report = profiles
+        .recompute(
+            ingested.firms,
+            vec![as_of],
+            &format!("ingestion:{}", ingested.run.id),
+            &move |n| {
+                if let Some(f) = &on_firm {
+                    f(n)
+                }
+            },
+        )
+        .await?;
+    Ok(Imported {
+        run: ingested.run,
+        profiles: report,
+    })
+}
+
+/// Ingest rows already read (a JSON batch, a pull page).
+#[tracing::instrument(skip(ctx, profiles, lines), fields(source = %source.as_str(), rows = lines.len()))]
+pub async fn ingest_rows(
+    ctx: &Context,
+    profiles: &Profiles,
+    source: Source,
+    origin: Origin,
+    lines: Vec<Line>,
+) -> Result<Imported, SignalError> {
+    let ingested = ctx
+        .db
+        .run(move |c| ingest::run(c, source, origin, lines, &|_, _| {}))
+        .await?;
+    recompute(ctx, profiles, ingested, &Progress::default()).await
+}
+
+/// Ingest a file (CSV with a header row, or NDJSON) a chunk at a time inside the run's one transaction:
+/// memory holds one chunk of rows. A chunk that cannot be read aborts the run (nothing stored).
+#[tracing::instrument(skip(ctx, profiles, progress), fields(source = %source.as_str(), file = %path.display()))]
+pub async fn import_file(
+    ctx: &Context,
+    profiles: &Profiles,
+    source: Source,
+    fmt: format::Format,
+    path: std::path::PathBuf,
+    progress: Progress,
+) -> Result<Imported, SignalError> {
+    let on_rows = progress.rows.clone();
+    let ingested = ctx
+        .db
+        .run_as(move |c| {
+            let file = std::fs::File::open(&path)
+                .map_err(|e| SignalError::Unreadable(format!("reading {}: {e}", path.display())))?;
+            let reader = std::io::BufReader::with_capacity(1 << 20, file);
+            let mut chunks = format::Chunks::new(fmt, reader)
+                .map_err(|e| SignalError::Unreadable(e.to_string()))?;
+            let mut bad = None;
+            let out = ingest::run_chunks(
+                c,
+                source,
+                Origin::Import,
+                0,
+                &mut || {
+                    chunks.next_chunk().map_err(|e| {
+                        let msg = e.to_string();
+                        bad = Some(msg.clone());
+                        StoreError::Config(msg)
+                    })
+                },
+                &|done, _| {
+                    if let Some(f) = &on_rows {
+                        f(done)
+                    }
+                },
+                &|_| Ok(()),
+            );
+            match bad {
+                Some(m) => Err(SignalError::Unreadable(m)),
+                None => Ok(out?),
+            }
+        })
+        .await?;
+    recompute(ctx, profiles, ingested, &progress).await
+}
