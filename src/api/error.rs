@@ -246,6 +246,7 @@ through_service_error!(
     crate::service::applications::ApplicationError,
     crate::service::claims::ClaimError,
     crate::service::consents::ConsentError,
+    crate::service::guarantees::GuaranteeError,
     crate::service::keys::RevokeError,
     crate::service::signals::SignalError,
 );

@@ -15,9 +15,9 @@ use crate::domain::role::Role;
 use crate::domain::Money;
 use crate::financing::claims::{self, Submitted};
 use crate::service::claims::{self as service, NewBatch};
-use crate::store::backend::write_transaction;
+use crate::service::guarantees::Ending;
 use crate::store::guarantees::{self as store, BatchRow, GuaranteeRow, LineRow, PolicyRow};
-use crate::store::{firms, StoreError};
+use crate::store::StoreError;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -386,34 +386,7 @@ pub async fn create_guarantees(
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
-    let stored = good.clone();
-    let result = state
-        .db
-        .run(move |c| {
-            write_transaction(c, |c| {
-                let mut usccs: Vec<&str> = stored.iter().map(|g| g.firm_uscc.as_str()).collect();
-                usccs.sort_unstable();
-                usccs.dedup();
-                for u in usccs {
-                    if let Err(StoreError::NotFound) = firms::get(c, u) {
-                        return Err(StoreError::Conflict(format!("firm {u} is not registered")));
-                    }
-                }
-                store::insert(c, &stored)
-            })
-        })
-        .await;
-    match result {
-        Err(StoreError::Conflict(m)) if m.contains("not registered") => {
-            return Err(ApiError::field("firm_uscc", "firm.unknown", m))
-        }
-        Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::Conflict(
-                "a contract_no in this request is already registered by this agency".into(),
-            ))
-        }
-        other => other?,
-    }
+    crate::service::guarantees::register(&state.ctx(), &agency, good.clone()).await?;
     if single {
         Ok(HttpResponse::Created().json(guarantee_view(&good[0])))
     } else {
@@ -501,34 +474,12 @@ async fn end_early(
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
-    let on = on.ok_or_else(|| ApiError::fields(vec![]))?;
-    let (i, agency) = (id.to_string(), who.agency()?);
-    let out = state
-        .db
-        .run(move |c| {
-            write_transaction(c, |c| {
-                let Some(g) = store::get(c, &i)?.filter(|g| g.agency_id == agency) else {
-                    return Ok(Err(ApiError::NotFound(format!(
-                        "no guarantee {i} of this agency"
-                    ))));
-                };
-                if on <= g.start_on || on > g.end_on {
-                    return Ok(Err(ApiError::field(
-                        "on",
-                        "date.range",
-                        format!("on must be after {} and not after {}", g.start_on, g.end_on),
-                    )));
-                }
-                if !store::end_early(c, &i, on, comp.map(Money::fen))? {
-                    return Ok(Err(ApiError::Conflict(format!(
-                        "guarantee {i} was already released or called"
-                    ))));
-                }
-                Ok(Ok(store::get(c, &i)?))
-            })
-        })
-        .await??;
-    let g = out.ok_or_else(|| ApiError::NotFound(format!("no guarantee {id}")))?;
+    let (Some(on), true) = (on, is_call == comp.is_some()) else {
+        return Err(ApiError::fields(errors));
+    };
+    let ending = comp.map_or(Ending::Release, Ending::Call);
+    let g =
+        crate::service::guarantees::end_early(&state.ctx(), &who.agency()?, id, on, ending).await?;
     Ok(HttpResponse::Ok().json(guarantee_view(&g)))
 }
 

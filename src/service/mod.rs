@@ -10,6 +10,7 @@ pub mod access;
 pub mod applications;
 pub mod claims;
 pub mod consents;
+pub mod guarantees;
 pub mod keys;
 pub mod signals;
 

@@ -1,0 +1,127 @@
+//! Guarantee contracts (Art 28): an agency registers its ledger (all rows or none; every borrower must
+//! be registered) and records a release (the loan repaid early) or a call (compensation paid).
+
+use super::{Context, ServiceError, Violation};
+use crate::domain::Money;
+use crate::store::backend::write_transaction;
+use crate::store::guarantees::{self as store, GuaranteeRow};
+use crate::store::{firms, StoreError};
+use chrono::NaiveDate;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GuaranteeError {
+    #[error("the contracts break {} rule(s)", .0.len())]
+    Invalid(Vec<Violation>),
+    #[error("no guarantee {0} of this agency")]
+    NotFound(String),
+    #[error("a contract_no in this request is already registered by this agency")]
+    NumberTaken,
+    #[error("guarantee {0} was already released or called")]
+    AlreadyEnded(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for GuaranteeError {
+    fn from(e: diesel::result::Error) -> Self {
+        GuaranteeError::Store(e.into())
+    }
+}
+
+impl From<GuaranteeError> for ServiceError {
+    fn from(e: GuaranteeError) -> Self {
+        match e {
+            GuaranteeError::Invalid(v) => ServiceError::Invalid(v),
+            GuaranteeError::NotFound(_) => ServiceError::NotFound(e.to_string()),
+            GuaranteeError::NumberTaken | GuaranteeError::AlreadyEnded(_) => {
+                ServiceError::Conflict(e.to_string())
+            }
+            GuaranteeError::Store(s) => ServiceError::Store(s),
+        }
+    }
+}
+
+/// Register `agency`'s contracts (already checked row by row): every borrower must be registered, and a
+/// contract number is used once per agency; nothing is stored unless all hold.
+#[tracing::instrument(skip(ctx, rows), fields(agency = %agency, rows = rows.len()))]
+pub async fn register(
+    ctx: &Context,
+    agency: &str,
+    rows: Vec<GuaranteeRow>,
+) -> Result<(), GuaranteeError> {
+    let agency = agency.to_string();
+    ctx.db
+        .run_as(move |c| {
+            write_transaction(c, |c| {
+                let mut usccs: Vec<&str> = rows.iter().map(|g| g.firm_uscc.as_str()).collect();
+                usccs.sort_unstable();
+                usccs.dedup();
+                let unknown: Vec<Violation> = usccs
+                    .into_iter()
+                    .filter_map(|u| match firms::get(c, u) {
+                        Err(StoreError::NotFound) => Some(Ok(Violation::new(
+                            "firm_uscc",
+                            "firm.unknown",
+                            format!("firm {u} is not registered"),
+                        ))),
+                        Err(e) => Some(Err(e)),
+                        Ok(_) => None,
+                    })
+                    .collect::<Result<_, _>>()?;
+                if !unknown.is_empty() {
+                    return Err(GuaranteeError::Invalid(unknown));
+                }
+                debug_assert!(rows.iter().all(|g| g.agency_id == agency));
+                store::insert(c, &rows).map_err(|e| match e {
+                    StoreError::Conflict(_) => GuaranteeError::NumberTaken,
+                    other => GuaranteeError::Store(other),
+                })
+            })
+        })
+        .await
+}
+
+/// How a guarantee ends early.
+#[derive(Debug, Clone, Copy)]
+pub enum Ending {
+    /// The loan was repaid early.
+    Release,
+    /// The agency paid this compensation.
+    Call(Money),
+}
+
+/// Record that `agency`'s guarantee `id` ended early on `on` (after its start, not after its end).
+#[tracing::instrument(skip(ctx), fields(guarantee = %id))]
+pub async fn end_early(
+    ctx: &Context,
+    agency: &str,
+    id: &str,
+    on: NaiveDate,
+    ending: Ending,
+) -> Result<GuaranteeRow, GuaranteeError> {
+    let (i, agency) = (id.to_string(), agency.to_string());
+    let compensation = match ending {
+        Ending::Release => None,
+        Ending::Call(m) => Some(m.fen()),
+    };
+    ctx.db
+        .run_as(move |c| {
+            write_transaction(c, |c| {
+                let g = store::get(c, &i)?
+                    .filter(|g| g.agency_id == agency)
+                    .ok_or_else(|| GuaranteeError::NotFound(i.clone()))?;
+                if on <= g.start_on || on > g.end_on {
+                    return Err(GuaranteeError::Invalid(vec![Violation::new(
+                        "on",
+                        "date.range",
+                        format!("on must be after {} and not after {}", g.start_on, g.end_on),
+                    )]));
+                }
+                if !store::end_early(c, &i, on, compensation)? {
+                    return Err(GuaranteeError::AlreadyEnded(i.clone()));
+                }
+                store::get(c, &i)?.ok_or_else(|| GuaranteeError::NotFound(i.clone()))
+            })
+        })
+        .await
+}
