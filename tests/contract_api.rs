@@ -41,6 +41,20 @@ impl Agency {
         }
     }
 
+    /// As [`Agency::new`], with contract G-1 registered.
+    async fn with_contract() -> Agency {
+        let a = Agency::new().await;
+        let (status, body) = a
+            .send(
+                "/v1/guarantees",
+                "application/json",
+                a.contract("G-1").to_string(),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        a
+    }
+
     fn contract(&self, no: &str) -> Value {
         json!({"contract_no": no, "firm_uscc": self.firm, "lender": "Bank A", "loan_amount": "1000000",
                "guaranteed": "800000", "fee_rate": "0.01", "start_on": "2026-01-01", "end_on": "2027-01-01"})
@@ -66,6 +80,21 @@ impl Agency {
         list["items"].as_array().unwrap().len()
     }
 
+    /// A contract changed by `change` is refused with exactly this field and rule, and nothing is stored.
+    async fn refuses_contract(&self, change: impl FnOnce(&mut Value), field: &str, rule: &str) {
+        let mut c = self.contract("G-1");
+        change(&mut c);
+        let (status, body) = self
+            .send("/v1/guarantees", "application/json", c.to_string())
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(
+            field_rules(&body),
+            vec![(field.to_string(), rule.to_string())]
+        );
+        assert_eq!(self.contracts().await, 0);
+    }
+
     async fn batches(&self) -> usize {
         let (status, list) = self.app.get("/v1/subsidy-claims", Some(&self.key)).await;
         assert_eq!(status, 200, "{list}");
@@ -76,17 +105,8 @@ impl Agency {
 #[tokio::test]
 async fn a_contract_with_an_unknown_field_is_refused_and_not_stored() {
     let a = Agency::new().await;
-    let mut c = a.contract("G-1");
-    c["colour"] = json!("blue");
-    let (status, body) = a
-        .send("/v1/guarantees", "application/json", c.to_string())
+    a.refuses_contract(|c| c["colour"] = json!("blue"), "colour", "field.unknown")
         .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(
-        field_rules(&body),
-        vec![("colour".to_string(), "field.unknown".to_string())]
-    );
-    assert_eq!(a.contracts().await, 0);
 }
 
 #[tokio::test]
@@ -126,15 +146,7 @@ async fn an_ndjson_ledger_row_with_an_unknown_key_is_named_by_its_line() {
 
 #[tokio::test]
 async fn a_claim_line_with_an_unknown_field_is_refused_and_no_batch_stored() {
-    let a = Agency::new().await;
-    let (status, _) = a
-        .send(
-            "/v1/guarantees",
-            "application/json",
-            a.contract("G-1").to_string(),
-        )
-        .await;
-    assert_eq!(status, 201);
+    let a = Agency::with_contract().await;
     let batch = json!({"policy_id": a.policy, "lines": [
         {"contract_no": "G-1", "from": "2026-01-01", "to": "2026-07-01", "claimd": "100"}]});
     let (status, body) = a
@@ -151,15 +163,7 @@ async fn a_claim_line_with_an_unknown_field_is_refused_and_no_batch_stored() {
 
 #[tokio::test]
 async fn a_claim_batch_with_an_unknown_member_is_refused_and_not_stored() {
-    let a = Agency::new().await;
-    let (status, _) = a
-        .send(
-            "/v1/guarantees",
-            "application/json",
-            a.contract("G-1").to_string(),
-        )
-        .await;
-    assert_eq!(status, 201);
+    let a = Agency::with_contract().await;
     let batch = json!({"policy_id": a.policy, "dry_run": true, "lines": [
         {"contract_no": "G-1", "from": "2026-01-01", "to": "2026-07-01", "claimed": "100"}]});
     let (status, body) = a
@@ -189,17 +193,12 @@ async fn a_claim_batch_with_an_unknown_member_is_refused_and_not_stored() {
 #[tokio::test]
 async fn money_in_exponent_notation_is_refused() {
     let a = Agency::new().await;
-    let mut c = a.contract("G-1");
-    c["loan_amount"] = json!("1e6");
-    let (status, body) = a
-        .send("/v1/guarantees", "application/json", c.to_string())
-        .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(
-        field_rules(&body),
-        vec![("loan_amount".to_string(), "money.format".to_string())]
-    );
-    assert_eq!(a.contracts().await, 0);
+    a.refuses_contract(
+        |c| c["loan_amount"] = json!("1e6"),
+        "loan_amount",
+        "money.format",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -320,36 +320,35 @@ pub async fn create(
         ));
     }
     let amount = ask.amount.to_decimal() * Decimal::ONE_HUNDRED;
-    let chosen = match product.spec.kind {
-        ProductKind::ReceivableFinancing => {
-            let ratio = ratio_of(&product, "advance_ratio", product.spec.advance_ratio)?;
-            let c: Vec<(String, i64)> = financeable
+    // What backs it, and the ratio of its value the product lends against.
+    let backing = match product.spec.kind {
+        ProductKind::ReceivableFinancing => Some((
+            "receivable_ids",
+            r.receivable_ids.as_deref(),
+            financeable
                 .iter()
                 .map(|x| (x.id.clone(), x.amount_fen))
-                .collect();
-            collateral(
-                "receivable_ids",
-                r.receivable_ids.as_deref(),
-                &c,
-                amount / ratio,
-            )
-            .map_err(|e| ApplicationError::Invalid(vec![e]))?
-        }
-        ProductKind::IpPledge => {
-            let ratio = ratio_of(&product, "loan_to_value", product.spec.loan_to_value)?;
-            let c: Vec<(String, i64)> = pledgeable
+                .collect::<Vec<_>>(),
+            ("advance_ratio", product.spec.advance_ratio),
+        )),
+        ProductKind::IpPledge => Some((
+            "ip_asset_ids",
+            r.ip_asset_ids.as_deref(),
+            pledgeable
                 .iter()
                 .map(|x| (x.id.clone(), x.appraised_value_fen))
-                .collect();
-            collateral(
-                "ip_asset_ids",
-                r.ip_asset_ids.as_deref(),
-                &c,
-                amount / ratio,
-            )
-            .map_err(|e| ApplicationError::Invalid(vec![e]))?
+                .collect(),
+            ("loan_to_value", product.spec.loan_to_value),
+        )),
+        _ => None,
+    };
+    let chosen = match backing {
+        Some((field, named, candidates, (ratio_name, ratio))) => {
+            let ratio = ratio_of(&product, ratio_name, ratio)?;
+            collateral(field, named, &candidates, amount / ratio)
+                .map_err(|e| ApplicationError::Invalid(vec![e]))?
         }
-        _ => Vec::new(),
+        None => Vec::new(),
     };
     let cost = matching::cost(&product.spec, scheme.as_ref(), a.grade.as_deref(), &ask);
     let at = ctx.clock.now();
@@ -496,13 +495,21 @@ enum Party {
 async fn transition<F>(
     ctx: &Context,
     actor: &Actor,
+    key_id: &str,
     id: &str,
     party: Party,
     f: F,
 ) -> Result<Detailed, ApplicationError>
 where
-    F: FnOnce(&mut DbConn, ApplicationRow) -> Result<Step, ApplicationError> + Send + 'static,
+    F: FnOnce(&mut DbConn, ApplicationRow, &Event) -> Result<Step, ApplicationError>
+        + Send
+        + 'static,
 {
+    let ev = Event {
+        key_id: key_id.to_string(),
+        at: ctx.clock.now(),
+        today: ctx.clock.today(),
+    };
     let may = match party {
         Party::Firm => matches!(actor, Actor::Firm { .. }),
         Party::Institution => actor.is_institution(),
@@ -523,7 +530,7 @@ where
                     }));
                 }
                 let before = row.status;
-                let step = f(c, row)?;
+                let step = f(c, row, &ev)?;
                 if let Some(l) = &step.loan {
                     match store::get_loan(c, &l.id)? {
                         Some(_) => store::save_loan(c, l)?,
@@ -558,13 +565,14 @@ fn next_status(
         .map_err(|e| ApplicationError::Conflict(format!("application {}: {e}", a.id)))
 }
 
-/// The record of one move.
-struct Event<'a> {
-    key_id: &'a str,
+/// The record of one move: who, when, and the day it happened on (China Standard Time).
+struct Event {
+    key_id: String,
     at: NaiveDateTime,
+    today: NaiveDate,
 }
 
-impl Event<'_> {
+impl Event {
     fn of(
         &self,
         a: &ApplicationRow,
@@ -580,7 +588,7 @@ impl Event<'_> {
             amount_fen: amount,
             on_date: on,
             detail,
-            key_id: self.key_id.to_string(),
+            key_id: self.key_id.clone(),
             at: self.at,
         }
     }
@@ -703,109 +711,111 @@ pub async fn decide(
     let d = decision(input)?;
     let snap = ctx.catalogue.current(&ctx.db, &ctx.cache).await?;
     let products = snap.products.clone();
-    let (clock, key) = (ctx.clock.clone(), key_id.to_string());
-    transition(ctx, actor, id, Party::Institution, move |c, mut a| {
-        let ev = Event {
-            key_id: &key,
-            at: clock.now(),
-        };
-        let today = clock.today();
-        let decided = next_status(
-            &a,
-            match d {
-                Decision::Approve { .. } => ApplicationAction::Approve,
-                Decision::Decline { .. } => ApplicationAction::Decline,
-            },
-        )?;
-        let spec = match products.iter().find(|p| p.id == a.product_id) {
-            Some(p) => p.spec.clone(),
-            None => crate::store::products::get(c, &a.product_id)?
-                .as_ref()
-                .and_then(financing::parse_row)
-                .map(|p| p.spec)
-                .ok_or_else(|| {
-                    ApplicationError::Conflict(format!("product {} is gone", a.product_id))
-                })?,
-        };
-        a.updated_at = ev.at;
-        a.status = decided;
-        let event = match d {
-            Decision::Approve {
-                amount,
-                rate,
-                term_months,
-            } => {
-                let amount = amount.unwrap_or(Money::from_fen(a.amount_fen));
-                let term = term_months.unwrap_or(a.term_months);
-                let mut errs = Vec::new();
-                if amount < spec.amount_min || amount > spec.amount_max {
-                    errs.push(Violation::new(
-                        "amount",
-                        "amount.range",
-                        format!("the product lends {}-{}", spec.amount_min, spec.amount_max),
-                    ));
-                }
-                if term < spec.term_min_months || term > spec.term_max_months {
-                    errs.push(Violation::new(
-                        "term_months",
-                        "term.range",
-                        format!(
-                            "the product runs {}-{} months",
-                            spec.term_min_months, spec.term_max_months
-                        ),
-                    ));
-                }
-                if spec.kind.is_lending() {
-                    let lo = spec.rate_min.unwrap_or_default();
-                    let hi = spec.rate_max.unwrap_or(lo);
-                    if rate < lo || rate > hi {
+    transition(
+        ctx,
+        actor,
+        key_id,
+        id,
+        Party::Institution,
+        move |c, mut a, ev| {
+            let today = ev.today;
+            let decided = next_status(
+                &a,
+                match d {
+                    Decision::Approve { .. } => ApplicationAction::Approve,
+                    Decision::Decline { .. } => ApplicationAction::Decline,
+                },
+            )?;
+            let spec = match products.iter().find(|p| p.id == a.product_id) {
+                Some(p) => p.spec.clone(),
+                None => crate::store::products::get(c, &a.product_id)?
+                    .as_ref()
+                    .and_then(financing::parse_row)
+                    .map(|p| p.spec)
+                    .ok_or_else(|| {
+                        ApplicationError::Conflict(format!("product {} is gone", a.product_id))
+                    })?,
+            };
+            a.updated_at = ev.at;
+            a.status = decided;
+            let event = match d {
+                Decision::Approve {
+                    amount,
+                    rate,
+                    term_months,
+                } => {
+                    let amount = amount.unwrap_or(Money::from_fen(a.amount_fen));
+                    let term = term_months.unwrap_or(a.term_months);
+                    let mut errs = Vec::new();
+                    if amount < spec.amount_min || amount > spec.amount_max {
                         errs.push(Violation::new(
-                            "rate",
-                            "rate.range",
-                            format!("the product's rate is {lo}-{hi}"),
+                            "amount",
+                            "amount.range",
+                            format!("the product lends {}-{}", spec.amount_min, spec.amount_max),
                         ));
                     }
+                    if term < spec.term_min_months || term > spec.term_max_months {
+                        errs.push(Violation::new(
+                            "term_months",
+                            "term.range",
+                            format!(
+                                "the product runs {}-{} months",
+                                spec.term_min_months, spec.term_max_months
+                            ),
+                        ));
+                    }
+                    if spec.kind.is_lending() {
+                        let lo = spec.rate_min.unwrap_or_default();
+                        let hi = spec.rate_max.unwrap_or(lo);
+                        if rate < lo || rate > hi {
+                            errs.push(Violation::new(
+                                "rate",
+                                "rate.range",
+                                format!("the product's rate is {lo}-{hi}"),
+                            ));
+                        }
+                    }
+                    if !errs.is_empty() {
+                        return Err(ApplicationError::Invalid(errs));
+                    }
+                    a.approved_amount_fen = Some(amount.fen());
+                    a.approved_rate = Some(rate.normalize().to_string());
+                    a.approved_term_months = Some(term);
+                    let mut detail = format!("rate {}, {term} months", rate.normalize());
+                    if let Some(scheme) = spec
+                        .guarantee_scheme_id
+                        .as_ref()
+                        .and_then(|sid| products.iter().find(|p| &p.id == sid))
+                    {
+                        let g = scheme_guarantee(c, &a, scheme, amount, term, today, ev.at)?;
+                        detail.push_str(&format!(
+                            "; guarantee contract {} with {}",
+                            g.contract_no, scheme.spec.name
+                        ));
+                        crate::store::guarantees::insert(c, &[g])?;
+                    }
+                    ev.of(
+                        &a,
+                        "approved",
+                        Some(amount.fen()),
+                        Some(today),
+                        Some(detail),
+                    )
                 }
-                if !errs.is_empty() {
-                    return Err(ApplicationError::Invalid(errs));
+                Decision::Decline { code, reason } => {
+                    let detail = format!("{code}: {}", reason.as_deref().unwrap_or(""));
+                    a.decline_code = Some(code);
+                    a.decline_reason = reason;
+                    ev.of(&a, "declined", None, Some(today), Some(detail))
                 }
-                a.approved_amount_fen = Some(amount.fen());
-                a.approved_rate = Some(rate.normalize().to_string());
-                a.approved_term_months = Some(term);
-                let mut detail = format!("rate {}, {term} months", rate.normalize());
-                if let Some(scheme) = spec
-                    .guarantee_scheme_id
-                    .as_ref()
-                    .and_then(|sid| products.iter().find(|p| &p.id == sid))
-                {
-                    let g = scheme_guarantee(c, &a, scheme, amount, term, today, ev.at)?;
-                    detail.push_str(&format!(
-                        "; guarantee contract {} with {}",
-                        g.contract_no, scheme.spec.name
-                    ));
-                    crate::store::guarantees::insert(c, &[g])?;
-                }
-                ev.of(
-                    &a,
-                    "approved",
-                    Some(amount.fen()),
-                    Some(today),
-                    Some(detail),
-                )
-            }
-            Decision::Decline { code, reason } => {
-                let detail = format!("{code}: {}", reason.as_deref().unwrap_or(""));
-                a.decline_code = Some(code);
-                a.decline_reason = reason;
-                ev.of(&a, "declined", None, Some(today), Some(detail))
-            }
-        };
-        Ok(Step {
-            application: a,
-            loan: None,
-            event,
-        })
-    })
+            };
+            Ok(Step {
+                application: a,
+                loan: None,
+                event,
+            })
+        },
+    )
     .await
 }
 
@@ -881,15 +891,10 @@ pub async fn withdraw(
     key_id: &str,
     id: &str,
 ) -> Result<Detailed, ApplicationError> {
-    let (clock, key) = (ctx.clock.clone(), key_id.to_string());
-    transition(ctx, actor, id, Party::Firm, move |_, mut a| {
-        let ev = Event {
-            key_id: &key,
-            at: clock.now(),
-        };
+    transition(ctx, actor, key_id, id, Party::Firm, move |_, mut a, ev| {
         a.status = next_status(&a, ApplicationAction::Withdraw)?;
         a.updated_at = ev.at;
-        let event = ev.of(&a, "withdrawn", None, Some(clock.today()), None);
+        let event = ev.of(&a, "withdrawn", None, Some(ev.today), None);
         Ok(Step {
             application: a,
             loan: None,
@@ -917,12 +922,7 @@ pub async fn disburse(
         .iter()
         .map(|p| (p.id.clone(), p.spec.kind))
         .collect();
-    let (clock, key) = (ctx.clock.clone(), key_id.to_string());
-    transition(ctx, actor, id, Party::Institution, move |c, mut a| {
-        let ev = Event {
-            key_id: &key,
-            at: clock.now(),
-        };
+    transition(ctx, actor, key_id, id, Party::Institution, move |c, mut a, ev| {
         let disbursed = next_status(&a, ApplicationAction::Disburse)?;
         let kind = match kinds.get(&a.product_id) {
             Some(k) => *k,
@@ -1017,43 +1017,45 @@ pub async fn repay(
             ))
         }
     };
-    let (clock, key) = (ctx.clock.clone(), key_id.to_string());
-    transition(ctx, actor, id, Party::Institution, move |c, mut a| {
-        let ev = Event {
-            key_id: &key,
-            at: clock.now(),
-        };
-        next_status(&a, ApplicationAction::Repay { clears: false })?;
-        let mut loan = loan_of(c, &a)?;
-        if amount.fen() > loan.outstanding_fen {
-            return Err(invalid(
-                "amount",
-                "repayment.excess",
-                format!(
-                    "{} yuan is outstanding",
-                    Money::from_fen(loan.outstanding_fen)
-                ),
-            ));
-        }
-        loan.outstanding_fen -= amount.fen();
-        let clears = loan.outstanding_fen == 0;
-        loan.status = loan
-            .status
-            .repay(clears)
-            .map_err(|e| ApplicationError::Conflict(format!("loan {}: {e}", loan.id)))?;
-        a.status = next_status(&a, ApplicationAction::Repay { clears })?;
-        if clears {
-            loan.closed_on = Some(on);
-        }
-        a.updated_at = ev.at;
-        let detail = format!("{} outstanding", Money::from_fen(loan.outstanding_fen));
-        let event = ev.of(&a, "repayment", Some(amount.fen()), Some(on), Some(detail));
-        Ok(Step {
-            application: a,
-            loan: Some(loan),
-            event,
-        })
-    })
+    transition(
+        ctx,
+        actor,
+        key_id,
+        id,
+        Party::Institution,
+        move |c, mut a, ev| {
+            next_status(&a, ApplicationAction::Repay { clears: false })?;
+            let mut loan = loan_of(c, &a)?;
+            if amount.fen() > loan.outstanding_fen {
+                return Err(invalid(
+                    "amount",
+                    "repayment.excess",
+                    format!(
+                        "{} yuan is outstanding",
+                        Money::from_fen(loan.outstanding_fen)
+                    ),
+                ));
+            }
+            loan.outstanding_fen -= amount.fen();
+            let clears = loan.outstanding_fen == 0;
+            loan.status = loan
+                .status
+                .repay(clears)
+                .map_err(|e| ApplicationError::Conflict(format!("loan {}: {e}", loan.id)))?;
+            a.status = next_status(&a, ApplicationAction::Repay { clears })?;
+            if clears {
+                loan.closed_on = Some(on);
+            }
+            a.updated_at = ev.at;
+            let detail = format!("{} outstanding", Money::from_fen(loan.outstanding_fen));
+            let event = ev.of(&a, "repayment", Some(amount.fen()), Some(on), Some(detail));
+            Ok(Step {
+                application: a,
+                loan: Some(loan),
+                event,
+            })
+        },
+    )
     .await
 }
 
@@ -1067,31 +1069,33 @@ pub async fn default(
     input: DatedAmount,
 ) -> Result<Detailed, ApplicationError> {
     let on = on_date(input.on.as_deref(), ctx.clock.today())?;
-    let (clock, key) = (ctx.clock.clone(), key_id.to_string());
-    transition(ctx, actor, id, Party::Institution, move |c, mut a| {
-        let ev = Event {
-            key_id: &key,
-            at: clock.now(),
-        };
-        a.status = next_status(&a, ApplicationAction::Default)?;
-        let mut loan = loan_of(c, &a)?;
-        loan.status = loan
-            .status
-            .default_now()
-            .map_err(|e| ApplicationError::Conflict(format!("loan {}: {e}", loan.id)))?;
-        a.updated_at = ev.at;
-        let event = ev.of(
-            &a,
-            "defaulted",
-            Some(loan.outstanding_fen),
-            Some(on),
-            input.detail.clone(),
-        );
-        Ok(Step {
-            application: a,
-            loan: Some(loan),
-            event,
-        })
-    })
+    transition(
+        ctx,
+        actor,
+        key_id,
+        id,
+        Party::Institution,
+        move |c, mut a, ev| {
+            a.status = next_status(&a, ApplicationAction::Default)?;
+            let mut loan = loan_of(c, &a)?;
+            loan.status = loan
+                .status
+                .default_now()
+                .map_err(|e| ApplicationError::Conflict(format!("loan {}: {e}", loan.id)))?;
+            a.updated_at = ev.at;
+            let event = ev.of(
+                &a,
+                "defaulted",
+                Some(loan.outstanding_fen),
+                Some(on),
+                input.detail.clone(),
+            );
+            Ok(Step {
+                application: a,
+                loan: Some(loan),
+                event,
+            })
+        },
+    )
     .await
 }

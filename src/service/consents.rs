@@ -529,14 +529,18 @@ pub async fn confirm(
     let at = ctx.clock.now();
     pending(&c, at)?;
     let (i, key) = (c.id.clone(), key_id.to_string());
-    let row = ctx
-        .db
-        .run(move |conn| store::confirm(conn, &i, by, &key, at))
-        .await?
-        .ok_or(ConsentError::NotPending {
-            id: c.id,
-            status: "no longer pending",
-        })?;
+    settle(ctx, c, move |conn| store::confirm(conn, &i, by, &key, at)).await
+}
+
+/// Write a pending consent's answer (`None` from `answer`: it was answered meanwhile), then evict.
+async fn settle<F>(ctx: &Context, c: ConsentRow, answer: F) -> Result<ConsentRow, ConsentError>
+where
+    F: FnOnce(&mut crate::store::DbConn) -> Result<Option<ConsentRow>, StoreError> + Send + 'static,
+{
+    let row = ctx.db.run(answer).await?.ok_or(ConsentError::NotPending {
+        id: c.id,
+        status: "no longer pending",
+    })?;
     evict(ctx, &row).await;
     Ok(row)
 }
@@ -561,14 +565,8 @@ pub async fn refuse(
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
     let i = c.id.clone();
-    let row = ctx
-        .db
-        .run(move |conn| store::refuse(conn, &i, reason.as_deref(), at))
-        .await?
-        .ok_or(ConsentError::NotPending {
-            id: c.id,
-            status: "no longer pending",
-        })?;
-    evict(ctx, &row).await;
-    Ok(row)
+    settle(ctx, c, move |conn| {
+        store::refuse(conn, &i, reason.as_deref(), at)
+    })
+    .await
 }
