@@ -3,8 +3,8 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult};
+use super::extract::parse_uscc;
 use super::extract::{cursor_position, page_limit, Query};
-use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::role::Role;
 use crate::store::access_log::{self as store, AccessRow, Filter};

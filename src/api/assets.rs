@@ -4,10 +4,10 @@
 
 use super::auth::{BankKey, FirmKey, Principal};
 use super::error::{ApiError, ApiResult, FieldError};
+use super::extract::parse_uscc;
 use super::extract::{
     cursor_position, date_value, page, page_limit, positive_money, rfc3339 as ts, Json, Query,
 };
-use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::matching::Designation;
 use crate::domain::role::Role;

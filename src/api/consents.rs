@@ -6,8 +6,8 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
+use super::extract::parse_uscc;
 use super::extract::{cursor_position, page, page_limit, rfc3339 as ts, Json, Query};
-use super::uscc::parse_uscc;
 use super::AppState;
 use crate::service::consents::{self, ConsentInput, ListQuery};
 use crate::store::consents::ConsentRow;

@@ -1,7 +1,7 @@
 //! Request extractors whose failures are problem+json naming the field: JSON bodies (with the JSON path of
 //! the field that failed to parse) and query strings.
 
-use super::error::{ApiError, FieldError};
+use super::error::{ApiError, ApiResult, FieldError};
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
@@ -263,4 +263,137 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
                 }),
         )
     }
+}
+
+/// Parse a USCC into a typed value or a 422 naming the field and the exact fault.
+pub fn parse_uscc(field: &str, s: &str) -> ApiResult<crate::domain::Uscc> {
+    crate::domain::Uscc::parse(s).map_err(|e| ApiError::field(field, e.rule(), e.to_string()))
+}
+
+/// A body with a `rules` list: the rules parsed one by one (each fault named `rules[2].type`), the rest
+/// into `T`. Fails with every fault found when the rest does not parse; else the caller adds its checks.
+pub fn with_rules<T: serde::de::DeserializeOwned>(
+    body: &serde_json::Value,
+) -> ApiResult<(T, Vec<crate::domain::matching::Rule>, Vec<FieldError>)> {
+    if !body.is_object() {
+        return Err(ApiError::field(
+            "body",
+            "type",
+            "the body must be a JSON object",
+        ));
+    }
+    let mut errors = Vec::new();
+    let mut rest = body.clone();
+    let raw_rules = rest
+        .as_object_mut()
+        .and_then(|o| o.remove("rules"))
+        .unwrap_or(serde_json::Value::Array(vec![]));
+    let mut rules = Vec::new();
+    match raw_rules {
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                match crate::domain::matching::Rule::from_json(item) {
+                    Ok(r) => rules.push(r),
+                    Err(v) => errors.push(FieldError::new(
+                        if v.field.is_empty() {
+                            format!("rules[{i}]")
+                        } else {
+                            format!("rules[{i}].{}", v.field)
+                        },
+                        v.rule,
+                        v.message,
+                    )),
+                }
+            }
+        }
+        _ => errors.push(FieldError::new("rules", "type", "rules must be a list")),
+    }
+    let bytes = serde_json::to_vec(&rest).map_err(|e| ApiError::Internal(e.into()))?;
+    match parse_json(&bytes) {
+        Ok(t) => Ok((t, rules, errors)),
+        Err(ApiError::Validation { errors: e, .. }) => {
+            errors.extend(e);
+            Err(ApiError::fields(errors))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Turn the indicator fields into typed values, collecting every fault.
+pub fn parse_indicators(
+    employees: Option<i64>,
+    revenue: Option<&str>,
+    total_assets: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> crate::domain::size_class::Indicators {
+    let mut money = |field: &str, v: Option<&str>| {
+        v.and_then(|s| match crate::domain::Money::parse_non_negative(s) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                errors.push(FieldError::new(field, e.rule(), format!("{field} {e}")));
+                None
+            }
+        })
+    };
+    let revenue = money("revenue", revenue);
+    let total_assets = money("total_assets", total_assets);
+    let employees = match employees {
+        Some(n) if n < 0 => {
+            errors.push(FieldError::new(
+                "employees",
+                "non_negative",
+                "employees must not be negative",
+            ));
+            None
+        }
+        other => other.map(|n| n as u64),
+    };
+    crate::domain::size_class::Indicators {
+        employees,
+        revenue,
+        total_assets,
+    }
+}
+
+/// Classify, turning the standard's faults into field errors (industry, or each missing indicator).
+pub fn classify(
+    industry: &str,
+    ind: &crate::domain::size_class::Indicators,
+    errors: &mut Vec<FieldError>,
+) -> Option<crate::domain::size_class::Classification> {
+    let std = crate::domain::Standard::current();
+    let industry = match std.industry(industry) {
+        Ok(i) => i,
+        Err(e) => {
+            errors.push(FieldError::new("industry", e.rule(), e.to_string()));
+            return None;
+        }
+    };
+    let result = match std.classify(&industry, ind) {
+        Ok(c) => Some(c),
+        Err(crate::domain::size_class::ClassifyError::Missing {
+            row,
+            standard,
+            missing,
+        }) => {
+            // An indicator that was given but failed to parse is reported for that fault, not as missing.
+            let given_but_bad: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
+            for m in missing
+                .into_iter()
+                .filter(|m| !given_but_bad.iter().any(|f| f == m))
+            {
+                errors.push(FieldError::new(
+                    m,
+                    "size_standard.required",
+                    format!("the '{row}' row of the {standard} size standard needs {m}"),
+                ));
+            }
+            None
+        }
+        Err(crate::domain::size_class::ClassifyError::Industry(e)) => {
+            errors.push(FieldError::new("industry", e.rule(), e.to_string()));
+            None
+        }
+    };
+    result.filter(|_| errors.is_empty())
 }

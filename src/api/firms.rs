@@ -1,10 +1,10 @@
 //! The firm registry: register, read, list and update firms; every write recomputes the size class.
 
 use super::auth::Principal;
-use super::classify::{classify, parse_indicators};
 use super::error::{ApiError, ApiResult, FieldError};
+use super::extract::parse_uscc;
+use super::extract::{classify, parse_indicators};
 use super::extract::{decode_cursor, encode_cursor, page_limit, Json, Query};
-use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::district::{self, parse_district};
 use crate::domain::role::Role;

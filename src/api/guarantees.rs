@@ -6,10 +6,10 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
+use super::extract::parse_uscc;
 use super::extract::{
     date_value, page, page_limit, parse_json, positive_money, rfc3339 as ts, Json, Query,
 };
-use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::role::Role;
 use crate::domain::Money;
@@ -531,7 +531,7 @@ pub async fn create_policy(
     let clock = state.clock.clone();
     who.require(&[Role::Government, Role::Admin])?;
     let (mut spec, rules, mut errors) =
-        super::products::with_rules::<crate::domain::subsidy::PolicySpec>(&body.0)?;
+        super::extract::with_rules::<crate::domain::subsidy::PolicySpec>(&body.0)?;
     spec.rules = rules;
     errors.extend(
         spec.violations()

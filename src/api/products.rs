@@ -4,10 +4,11 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
-use super::extract::{cursor_position, page, page_limit, parse_json, rfc3339 as ts, Json, Query};
-use super::uscc::parse_uscc;
+use super::extract::{
+    cursor_position, page, page_limit, parse_uscc, rfc3339 as ts, with_rules, Json, Query,
+};
 use super::AppState;
-use crate::domain::matching::{Ask, Product, ProductKind, ProductSpec, Rule};
+use crate::domain::matching::{Ask, Product, ProductKind, ProductSpec};
 use crate::domain::role::Role;
 use crate::financing::{self, parse_row, Catalogue};
 use crate::service::Actor;
@@ -37,55 +38,6 @@ pub fn view(row: &ProductRow) -> Value {
         o.insert("withdrawn_at".into(), json!(row.withdrawn_at.map(ts)));
     }
     v
-}
-
-/// A body with a `rules` list: the rules parsed one by one (each fault named `rules[2].type`), the rest
-/// into `T`. Fails with every fault found when the rest does not parse; else the caller adds its checks.
-pub fn with_rules<T: serde::de::DeserializeOwned>(
-    body: &Value,
-) -> ApiResult<(T, Vec<Rule>, Vec<FieldError>)> {
-    if !body.is_object() {
-        return Err(ApiError::field(
-            "body",
-            "type",
-            "the body must be a JSON object",
-        ));
-    }
-    let mut errors = Vec::new();
-    let mut rest = body.clone();
-    let raw_rules = rest
-        .as_object_mut()
-        .and_then(|o| o.remove("rules"))
-        .unwrap_or(Value::Array(vec![]));
-    let mut rules = Vec::new();
-    match raw_rules {
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                match Rule::from_json(item) {
-                    Ok(r) => rules.push(r),
-                    Err(v) => errors.push(FieldError::new(
-                        if v.field.is_empty() {
-                            format!("rules[{i}]")
-                        } else {
-                            format!("rules[{i}].{}", v.field)
-                        },
-                        v.rule,
-                        v.message,
-                    )),
-                }
-            }
-        }
-        _ => errors.push(FieldError::new("rules", "type", "rules must be a list")),
-    }
-    let bytes = serde_json::to_vec(&rest).map_err(|e| ApiError::Internal(e.into()))?;
-    match parse_json(&bytes) {
-        Ok(t) => Ok((t, rules, errors)),
-        Err(ApiError::Validation { errors: e, .. }) => {
-            errors.extend(e);
-            Err(ApiError::fields(errors))
-        }
-        Err(other) => Err(other),
-    }
 }
 
 /// Parse and check a specification: every broken field at once, rules one by one (`rules[2].type`).

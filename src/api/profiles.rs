@@ -9,8 +9,8 @@ use super::access::{
 };
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
+use super::extract::parse_uscc;
 use super::extract::{decode_cursor, encode_cursor, page_limit, Json, Query};
-use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::consent::Purpose;
 use crate::domain::month::Month;

@@ -3,8 +3,8 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, ApiResult, FieldError};
+use super::extract::parse_uscc;
 use super::extract::{page_limit, Json, Query};
-use super::uscc::parse_uscc;
 use super::AppState;
 use crate::domain::role::Role;
 use crate::domain::signals::{self, RawRow, Source};

@@ -1,6 +1,7 @@
 //! `GET /v1/uscc/{code}`: check a Unified Social Credit Code and show its parts (public: pure computation).
 
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
+use super::extract::parse_uscc;
 use crate::domain::Uscc;
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
@@ -32,11 +33,6 @@ impl From<&Uscc> for UsccInfo {
             check: u.check().to_string(),
         }
     }
-}
-
-/// Parse a USCC into a typed value or a 422 naming the field and the exact fault.
-pub fn parse_uscc(field: &str, s: &str) -> ApiResult<Uscc> {
-    Uscc::parse(s).map_err(|e| ApiError::field(field, e.rule(), e.to_string()))
 }
 
 /// Validate a USCC (GB 32100-2015). Spaces and dashes are ignored, lower case is accepted.
