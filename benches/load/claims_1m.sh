@@ -30,7 +30,9 @@ psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $BENCH_DB" -c "CREATE DATABASE $BENC
 "$BIN" demo --firms "$FIRMS" --skip-signals --keys-file "$WORK/keys.env" | tail -1
 # shellcheck disable=SC1091
 source "$WORK/keys.env"
-AGENCY=$(psql "$DATABASE_URL" -Atc "SELECT id FROM institutions WHERE kind = 'guarantor' ORDER BY name LIMIT 1")
+# The contracts belong to the agency whose key posts the claims (the demo has two agencies).
+KEY_HASH=$(printf %s "$GUARANTOR_KEY" | sha256sum | cut -d' ' -f1)
+AGENCY=$(psql "$DATABASE_URL" -Atc "SELECT institution_id FROM api_keys WHERE key_hash = '$KEY_HASH'")
 echo "== $LINES contracts over $FIRMS firms (SQL)"
 psql "$DATABASE_URL" -q <<SQL
 INSERT INTO guarantees (id, agency_id, contract_no, firm_uscc, lender, loan_amount_fen, guaranteed_fen,

@@ -150,8 +150,8 @@ fn ending_in_newline(bytes: actix_web::web::Bytes) -> actix_web::web::Bytes {
     if bytes.is_empty() || bytes.ends_with(b"\n") {
         return bytes;
     }
-    let mut out = Vec::with_capacity(bytes.len() + 1);
-    out.extend_from_slice(&bytes);
+    // A body the response owns alone gives its buffer back without a copy.
+    let mut out = Vec::from(bytes);
     out.push(b'\n');
     out.into()
 }

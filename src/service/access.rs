@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 
 /// The party behind a request: parsed once, when its key (or later its session) is authenticated, so
 /// that a firm always has its USCC and an institution its id.
+// Externally tagged (`{"bank": {"institution": …}}`): it is read from the cached principal on every bank
+// request, and an internally tagged enum would be buffered first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "as", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Actor {
     Firm { uscc: Uscc },
     Bank { institution: String },
