@@ -204,11 +204,22 @@ async fn money_in_exponent_notation_is_refused() {
 #[tokio::test]
 async fn json_answers_end_with_one_newline() {
     let app = spawn_app().await;
-    for (path, want) in [("/healthz", 200), ("/v1/uscc/91110000600037341M", 422)] {
+    for (path, want) in [
+        ("/healthz", 200),
+        ("/openapi.json", 200),
+        ("/v1/products", 200),
+        ("/v1/uscc/91110000600037341L", 200),
+        ("/v1/uscc/91110000600037341M", 422),
+        ("/v1/nothing-here", 404),
+    ] {
         let resp = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(resp.status().as_u16(), want);
         let text = resp.text().await.unwrap();
-        assert!(text.ends_with("}\n") && !text.ends_with("\n\n"), "{text:?}");
+        assert!(
+            text.ends_with("}\n") && !text.ends_with("\n\n"),
+            "{path}: {:?}",
+            &text[text.len().saturating_sub(40)..]
+        );
         let _: Value = serde_json::from_str(&text).unwrap();
     }
 }

@@ -2,7 +2,7 @@
 //! the queries it made, the government side all. There is no route that changes it.
 
 use super::auth::Principal;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, JsonLine};
 use super::extract::parse_uscc;
 use super::extract::{cursor_position, page_limit, Query};
 use super::AppState;
@@ -89,7 +89,7 @@ async fn page(
         .run_log(move |c| store::list(c, &f, limit + 1))
         .await?;
     let (rows, next_cursor) = super::extract::page(rows, limit, "access", |r| &r.id);
-    Ok(HttpResponse::Ok().json(AccessPage {
+    Ok(HttpResponse::Ok().json_line(AccessPage {
         items: rows.into_iter().map(AccessView::from).collect(),
         next_cursor,
     }))

@@ -1,7 +1,7 @@
 //! Applications over HTTP (Art 21, 27): extract, authorise, call `service::applications`, render.
 
 use super::auth::{FirmKey, Principal};
-use super::error::{ApiError, ApiResult, FieldError};
+use super::error::{ApiError, ApiResult, FieldError, JsonLine};
 use super::extract::{cursor_position, page, page_limit, rfc3339 as ts, Json, Query};
 use super::AppState;
 use crate::domain::states::ApplicationStatus;
@@ -57,7 +57,7 @@ fn view(a: &ApplicationRow, events: Option<&[EventRow]>) -> Value {
 }
 
 fn detailed(d: &Detailed) -> HttpResponse {
-    HttpResponse::Ok().json(view(&d.application, Some(&d.events)))
+    HttpResponse::Ok().json_line(view(&d.application, Some(&d.events)))
 }
 
 /// Apply to a product. The firm must qualify now; the answer lists each failed rule otherwise.
@@ -73,7 +73,7 @@ pub async fn create_application(
     let app = service::create(&state.ctx(), &firm.uscc, &firm.who.key_id, body.0).await?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/v1/applications/{}", app.id)))
-        .json(view(&app, None)))
+        .json_line(view(&app, None)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,7 +123,7 @@ pub async fn list_applications(
     };
     let rows = service::list(&state.ctx(), &who.actor, q).await?;
     let (rows, next_cursor) = page(rows, limit, "applications", |r| &r.id);
-    Ok(HttpResponse::Ok().json(json!({
+    Ok(HttpResponse::Ok().json_line(json!({
         "items": rows.iter().map(|a| view(a, None)).collect::<Vec<_>>(),
         "next_cursor": next_cursor,
     })))

@@ -3,7 +3,7 @@
 //! firms' designations (专精特新, 高新技术), and loans lenders report from outside the hub.
 
 use super::auth::{BankKey, FirmKey, Principal};
-use super::error::{ApiError, ApiResult, FieldError};
+use super::error::{ApiError, ApiResult, FieldError, JsonLine};
 use super::extract::parse_uscc;
 use super::extract::{
     cursor_position, date_value, page, page_limit, positive_money, rfc3339 as ts, Json, Query,
@@ -139,7 +139,7 @@ pub async fn create_receivable(
         ))),
         other => other.map_err(ApiError::from),
     }?;
-    Ok(HttpResponse::Created().json(receivable_view(&row)))
+    Ok(HttpResponse::Created().json_line(receivable_view(&row)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -198,7 +198,7 @@ pub async fn list_receivables(
         })
         .await?;
     let (rows, next_cursor) = page(rows, limit, "receivables", |r| &r.id);
-    Ok(HttpResponse::Ok().json(json!({
+    Ok(HttpResponse::Ok().json_line(json!({
         "items": rows.iter().map(receivable_view).collect::<Vec<_>>(),
         "next_cursor": next_cursor,
     })))
@@ -237,7 +237,7 @@ async fn decide(
         })
         .await?;
     match done {
-        (true, Some(r)) => Ok(HttpResponse::Ok().json(receivable_view(&r))),
+        (true, Some(r)) => Ok(HttpResponse::Ok().json_line(receivable_view(&r))),
         (_, Some(r)) => Err(ApiError::Conflict(format!(
             "receivable {id} is already {}",
             r.status
@@ -292,7 +292,7 @@ pub async fn debtor_latency(
     who.require_firm_access(uscc.as_str())?;
     let u = uscc.to_string();
     let (decided, pending, mean) = state.db.run(move |c| store::debtor_latency(c, &u)).await?;
-    Ok(HttpResponse::Ok().json(json!({
+    Ok(HttpResponse::Ok().json_line(json!({
         "debtor_uscc": uscc.as_str(),
         "decided": decided,
         "pending": pending,
@@ -400,7 +400,7 @@ pub async fn create_ip_asset(
         ))),
         other => other.map_err(ApiError::from),
     }?;
-    Ok(HttpResponse::Created().json(ip_view(&row)))
+    Ok(HttpResponse::Created().json_line(ip_view(&row)))
 }
 
 /// A firm's patents and trademarks (the government sees all).
@@ -413,7 +413,8 @@ pub async fn list_ip_assets(state: web::Data<AppState>, who: Principal) -> ApiRe
         .db
         .run(move |c| store::list_ip(c, owner.as_deref(), 500))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": rows.iter().map(ip_view).collect::<Vec<_>>() })))
+    Ok(HttpResponse::Ok()
+        .json_line(json!({ "items": rows.iter().map(ip_view).collect::<Vec<_>>() })))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -500,7 +501,7 @@ pub async fn set_designations(
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "uscc": uscc.as_str(), "in_force": now_in_force })))
+    Ok(HttpResponse::Ok().json_line(json!({ "uscc": uscc.as_str(), "in_force": now_in_force })))
 }
 
 pub fn loan_view(l: &LoanRow) -> Value {
@@ -613,5 +614,5 @@ pub async fn report_loan(
     };
     let stored = row.clone();
     state.db.run(move |c| apps::insert_loan(c, &stored)).await?;
-    Ok(HttpResponse::Created().json(loan_view(&row)))
+    Ok(HttpResponse::Created().json_line(loan_view(&row)))
 }

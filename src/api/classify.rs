@@ -1,7 +1,7 @@
 //! `POST /v1/classify`: the SME size class of a firm's indicators under the current standard (Art 2).
 //! Public: a pure computation on the caller's own numbers.
 
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, JsonLine};
 use super::extract::{classify, parse_indicators, Json};
 use crate::domain::size_class::Classification;
 use actix_web::{post, HttpResponse};
@@ -35,7 +35,7 @@ pub async fn classify_route(body: Json<ClassifyRequest>) -> ApiResult<HttpRespon
         &mut errors,
     );
     match classify(&r.industry, &ind, &mut errors) {
-        Some(c) if errors.is_empty() => Ok(HttpResponse::Ok().json(c)),
+        Some(c) if errors.is_empty() => Ok(HttpResponse::Ok().json_line(c)),
         _ => Err(ApiError::fields(errors)),
     }
 }

@@ -5,7 +5,7 @@
 //! consents.
 
 use super::auth::Principal;
-use super::error::{ApiError, ApiResult, FieldError};
+use super::error::{ApiError, ApiResult, FieldError, JsonLine};
 use super::extract::parse_uscc;
 use super::extract::{cursor_position, page, page_limit, rfc3339 as ts, Json, Query};
 use super::AppState;
@@ -84,7 +84,7 @@ pub async fn create_consent(
     let row = consents::create(&state.ctx(), &who.actor, &who.key_id, body.0).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/consents/{}", row.id)))
-        .json(ConsentView::of(&row, state.clock.now())))
+        .json_line(ConsentView::of(&row, state.clock.now())))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -153,7 +153,7 @@ pub async fn list_consents(
     let listed = consents::list(&state.ctx(), &who.actor, q).await?;
     let (rows, next_cursor) = page(listed.rows, limit, "consent", |r| &r.id);
     let at = state.clock.now();
-    Ok(HttpResponse::Ok().json(ConsentPage {
+    Ok(HttpResponse::Ok().json_line(ConsentPage {
         pending: listed
             .pending
             .iter()
@@ -173,7 +173,7 @@ pub async fn get_consent(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let c = consents::get(&state.ctx(), &who.actor, &id).await?;
-    Ok(HttpResponse::Ok().json(ConsentView::of(&c, state.clock.now())))
+    Ok(HttpResponse::Ok().json_line(ConsentView::of(&c, state.clock.now())))
 }
 
 /// Revoke a consent (the firm; admin). It bites on the very next query, with either cache.
@@ -185,7 +185,7 @@ pub async fn revoke_consent(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let row = consents::revoke(&state.ctx(), &who.actor, &id).await?;
-    Ok(HttpResponse::Ok().json(ConsentView::of(&row, state.clock.now())))
+    Ok(HttpResponse::Ok().json_line(ConsentView::of(&row, state.clock.now())))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -208,7 +208,7 @@ pub async fn confirm_consent(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let row = consents::confirm(&state.ctx(), &who.actor, &who.key_id, &id).await?;
-    Ok(HttpResponse::Ok().json(ConsentView::of(&row, state.clock.now())))
+    Ok(HttpResponse::Ok().json_line(ConsentView::of(&row, state.clock.now())))
 }
 
 /// The firm refuses a consent an institution registered in its name.
@@ -225,5 +225,5 @@ pub async fn refuse_consent(
 ) -> ApiResult<HttpResponse> {
     let reason = body.and_then(|b| b.0.reason);
     let row = consents::refuse(&state.ctx(), &who.actor, &id, reason).await?;
-    Ok(HttpResponse::Ok().json(ConsentView::of(&row, state.clock.now())))
+    Ok(HttpResponse::Ok().json_line(ConsentView::of(&row, state.clock.now())))
 }

@@ -7,6 +7,25 @@ use serde::Serialize;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// A JSON body ending with one newline, so answers shown in a terminal do not run together.
+pub fn json_line<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    let mut out = serde_json::to_vec(value).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// `HttpResponseBuilder::json`, with the body ending in a newline.
+pub trait JsonLine {
+    fn json_line<T: Serialize>(&mut self, value: T) -> HttpResponse;
+}
+
+impl JsonLine for actix_web::HttpResponseBuilder {
+    fn json_line<T: Serialize>(&mut self, value: T) -> HttpResponse {
+        self.content_type("application/json")
+            .body(json_line(&value))
+    }
+}
+
 /// One field that failed validation: which field, which rule, and what is wrong in words.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
@@ -180,7 +199,7 @@ impl ResponseError for ApiError {
         if matches!(self, ApiError::Unauthorized(_)) {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"credithub\""));
         }
-        resp.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
+        resp.body(json_line(&self.problem()))
     }
 }
 

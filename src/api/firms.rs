@@ -1,7 +1,7 @@
 //! The firm registry: register, read, list and update firms; every write recomputes the size class.
 
 use super::auth::Principal;
-use super::error::{ApiError, ApiResult, FieldError};
+use super::error::{ApiError, ApiResult, FieldError, JsonLine};
 use super::extract::parse_uscc;
 use super::extract::{classify, parse_indicators};
 use super::extract::{decode_cursor, encode_cursor, page_limit, Json, Query};
@@ -238,7 +238,7 @@ pub async fn create_firm(
         })?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/firms/{}", row.uscc)))
-        .json(FirmView::from(&row)))
+        .json_line(FirmView::from(&row)))
 }
 
 async fn load(state: &AppState, uscc: &Uscc) -> ApiResult<FirmRow> {
@@ -268,7 +268,7 @@ pub async fn get_firm(
     let uscc = parse_uscc("uscc", &uscc)?;
     who.require_firm_access(uscc.as_str())?;
     let row = load(&state, &uscc).await?;
-    Ok(HttpResponse::Ok().json(FirmView::from(&row)))
+    Ok(HttpResponse::Ok().json_line(FirmView::from(&row)))
 }
 
 /// Change a firm's registry entry; the size class is recomputed from the result.
@@ -305,7 +305,7 @@ pub async fn patch_firm(
     };
     let r = row.clone();
     state.db.run(move |c| store::update(c, &r)).await?;
-    Ok(HttpResponse::Ok().json(FirmView::from(&row)))
+    Ok(HttpResponse::Ok().json_line(FirmView::from(&row)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -414,7 +414,7 @@ pub async fn list_firms(
     } else {
         None
     };
-    Ok(HttpResponse::Ok().json(FirmPage {
+    Ok(HttpResponse::Ok().json_line(FirmPage {
         items: rows.iter().map(FirmView::from).collect(),
         next_cursor,
     }))

@@ -5,7 +5,7 @@
 //! against everything approved meanwhile) and marks them paid.
 
 use super::auth::Principal;
-use super::error::{ApiError, ApiResult, FieldError};
+use super::error::{ApiError, ApiResult, FieldError, JsonLine};
 use super::extract::parse_uscc;
 use super::extract::{
     date_value, page, page_limit, parse_json, positive_money, rfc3339 as ts, Json, Query,
@@ -388,9 +388,9 @@ pub async fn create_guarantees(
     }
     crate::service::guarantees::register(&state.ctx(), &agency, good.clone()).await?;
     if single {
-        Ok(HttpResponse::Created().json(guarantee_view(&good[0])))
+        Ok(HttpResponse::Created().json_line(guarantee_view(&good[0])))
     } else {
-        Ok(HttpResponse::Created().json(json!({ "created": good.len() })))
+        Ok(HttpResponse::Created().json_line(json!({ "created": good.len() })))
     }
 }
 
@@ -424,7 +424,7 @@ pub async fn list_guarantees(
         .run(move |c| store::list(c, agency.as_deref(), after.as_deref(), limit + 1))
         .await?;
     let (rows, next_cursor) = page(rows, limit, "guarantees", |g| &g.id);
-    Ok(HttpResponse::Ok().json(json!({
+    Ok(HttpResponse::Ok().json_line(json!({
         "items": rows.iter().map(guarantee_view).collect::<Vec<_>>(),
         "next_cursor": next_cursor,
     })))
@@ -480,7 +480,7 @@ async fn end_early(
     let ending = comp.map_or(Ending::Release, Ending::Call);
     let g =
         crate::service::guarantees::end_early(&state.ctx(), &who.agency()?, id, on, ending).await?;
-    Ok(HttpResponse::Ok().json(guarantee_view(&g)))
+    Ok(HttpResponse::Ok().json_line(guarantee_view(&g)))
 }
 
 /// The loan was repaid early: the guarantee is released on `on`.
@@ -552,7 +552,7 @@ pub async fn create_policy(
         .db
         .run(move |c| store::insert_policy(c, &stored))
         .await?;
-    Ok(HttpResponse::Created().json(policy_view(&row)))
+    Ok(HttpResponse::Created().json_line(policy_view(&row)))
 }
 
 /// Every policy (any key: agencies claim under them).
@@ -561,7 +561,7 @@ pub async fn create_policy(
 pub async fn list_policies(state: web::Data<AppState>, _who: Principal) -> ApiResult<HttpResponse> {
     let rows = state.db.run(store::list_policies).await?;
     Ok(HttpResponse::Ok()
-        .json(json!({ "items": rows.iter().map(policy_view).collect::<Vec<_>>() })))
+        .json_line(json!({ "items": rows.iter().map(policy_view).collect::<Vec<_>>() })))
 }
 
 /// One policy.
@@ -580,7 +580,7 @@ pub async fn get_policy(
         .run(move |c| store::get_policy(c, &key))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no subsidy policy {i}")))?;
-    Ok(HttpResponse::Ok().json(policy_view(&row)))
+    Ok(HttpResponse::Ok().json_line(policy_view(&row)))
 }
 
 fn batch_view(b: &BatchRow) -> Value {
@@ -810,14 +810,14 @@ pub async fn submit_claims(
     };
     let filed = service::submit(&state.ctx(), &agency, batch).await?;
     if !filed.created {
-        return Ok(HttpResponse::Ok().json(batch_view(&filed.batch)));
+        return Ok(HttpResponse::Ok().json_line(batch_view(&filed.batch)));
     }
     Ok(HttpResponse::Created()
         .insert_header((
             "location",
             format!("/v1/reconciliations/{}", filed.batch.id),
         ))
-        .json(batch_view(&filed.batch)))
+        .json_line(batch_view(&filed.batch)))
 }
 
 /// A claim batch's policy and lines from its body: JSON `{"policy_id", "lines"}`, or CSV / NDJSON lines
@@ -885,10 +885,8 @@ async fn visible_batch(
 #[get("/v1/subsidy-claims")]
 pub async fn list_claims(state: web::Data<AppState>, who: Principal) -> ApiResult<HttpResponse> {
     let rows = service::list(&state.ctx(), &who.actor).await?;
-    Ok(
-        HttpResponse::Ok()
-            .json(json!({ "items": rows.iter().map(batch_view).collect::<Vec<_>>() })),
-    )
+    Ok(HttpResponse::Ok()
+        .json_line(json!({ "items": rows.iter().map(batch_view).collect::<Vec<_>>() })))
 }
 
 /// The reconciliation report: the batch, its totals (the sums of its lines) and every line; with the path
@@ -965,7 +963,7 @@ pub async fn reconciliation(
     if let Some(o) = v.as_object_mut() {
         o.insert("lines".into(), lines.iter().map(line_view).collect());
     }
-    Ok(HttpResponse::Ok().json(v))
+    Ok(HttpResponse::Ok().json_line(v))
 }
 
 /// The report as a workbook: a `Summary` sheet (batch, status, totals) and a `Lines` sheet, amounts as
@@ -1067,7 +1065,7 @@ pub async fn approve(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let b = service::approve(&state.ctx(), &who.actor, &id).await?;
-    Ok(HttpResponse::Ok().json(batch_view(&b)))
+    Ok(HttpResponse::Ok().json_line(batch_view(&b)))
 }
 
 /// The government records that an approved batch was paid.
@@ -1079,7 +1077,7 @@ pub async fn paid(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let b = service::pay(&state.ctx(), &who.actor, &id).await?;
-    Ok(HttpResponse::Ok().json(batch_view(&b)))
+    Ok(HttpResponse::Ok().json_line(batch_view(&b)))
 }
 
 fn own_agency(who: &Principal, id: &str) -> ApiResult<()> {
@@ -1129,7 +1127,8 @@ pub async fn report_net_assets(
         .db
         .run(move |c| store::report_net_assets(c, &agency, as_of, amount.fen(), clock.now()))
         .await?;
-    Ok(HttpResponse::Created().json(json!({"agency_id": a, "as_of": as_of, "net_assets": amount})))
+    Ok(HttpResponse::Created()
+        .json_line(json!({"agency_id": a, "as_of": as_of, "net_assets": amount})))
 }
 
 #[derive(Debug, Deserialize)]
@@ -1217,7 +1216,7 @@ pub async fn metrics(
         );
         o.insert("subsidies_paid".into(), json!(Money::from_fen(paid_out)));
     }
-    Ok(HttpResponse::Ok().json(v))
+    Ok(HttpResponse::Ok().json_line(v))
 }
 
 /// An agency's reward under an `agency_reward` policy over `[from, to)`: its eligible guarantees' average
@@ -1260,7 +1259,7 @@ pub async fn agency_reward(
                 ),
             )
         })?;
-    Ok(HttpResponse::Ok().json(json!({
+    Ok(HttpResponse::Ok().json_line(json!({
         "policy_id": pid,
         "agency_id": agency,
         "from": reward.from,

@@ -1,7 +1,7 @@
 //! Operational routes: liveness, readiness (database reachable; the cache's state reported), Prometheus
 //! metrics.
 
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, JsonLine};
 use super::AppState;
 use crate::store::backend;
 use actix_web::{get, web, HttpResponse};
@@ -12,7 +12,7 @@ use serde_json::json;
 #[utoipa::path(tag = "operations", responses((status = 200, description = "process is up")))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json_line(json!({"status": "ok"}))
 }
 
 /// The database answers.
@@ -26,7 +26,7 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         .run(backend::ping)
         .await
         .map_err(|e| ApiError::Unavailable(format!("database not reachable: {e}")))?;
-    Ok(HttpResponse::Ok().json(json!({
+    Ok(HttpResponse::Ok().json_line(json!({
         "status": "ready",
         "database": state.db.backend().as_str(),
         "cache": state.cache.kind(),

@@ -2,7 +2,7 @@
 //! the administrator, their per-key rate limits and daily quota.
 
 use super::auth::Principal;
-use super::error::{ApiError, ApiResult, FieldError};
+use super::error::{ApiError, ApiResult, FieldError, JsonLine};
 use super::extract::Json;
 use super::AppState;
 use crate::domain::role::Role;
@@ -51,7 +51,7 @@ pub async fn list_institutions(
 ) -> ApiResult<HttpResponse> {
     let admin = who.role() == Role::Admin;
     let rows = state.db.run(institutions::list).await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(|i| view(i, admin)).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json_line(rows.into_iter().map(|i| view(i, admin)).collect::<Vec<_>>()))
 }
 
 /// Set an institution's per-key limits (admin). Its keys use them from their next request.
@@ -104,5 +104,5 @@ pub async fn set_limits(
     for h in hashes {
         state.cache.delete(&crate::cache::keys::api_key(&h)).await?;
     }
-    Ok(HttpResponse::Ok().json(view(inst, true)))
+    Ok(HttpResponse::Ok().json_line(view(inst, true)))
 }

@@ -2,7 +2,7 @@
 //! cache, so the key fails on its very next request with either cache.
 
 use super::auth::Principal;
-use super::error::ApiResult;
+use super::error::{ApiResult, JsonLine};
 use super::AppState;
 use crate::domain::role::Role;
 use crate::store::keys;
@@ -41,7 +41,7 @@ fn view(k: keys::ApiKeyRow, institution: Option<String>) -> KeyView {
 pub async fn list_keys(state: web::Data<AppState>, who: Principal) -> ApiResult<HttpResponse> {
     who.require(&[Role::Admin])?;
     let rows = state.db.run(keys::list).await?;
-    Ok(HttpResponse::Ok().json(
+    Ok(HttpResponse::Ok().json_line(
         rows.into_iter()
             .map(|(k, i)| view(k, i))
             .collect::<Vec<_>>(),
@@ -61,5 +61,5 @@ pub async fn revoke_key(
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Admin])?;
     let row = crate::service::keys::revoke(&state.ctx(), Some(&who.key_id), &id).await?;
-    Ok(HttpResponse::Ok().json(view(row, None)))
+    Ok(HttpResponse::Ok().json_line(view(row, None)))
 }

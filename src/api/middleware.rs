@@ -125,6 +125,11 @@ pub async fn observe(
         res.headers_mut()
             .insert(HeaderName::from_static(CLIENT_REQUEST_ID), v);
     }
+    // The API's own answers end with a newline where they are made (`error::json_line`); the bodies of
+    // the other routes (the OpenAPI document, the docs page) get theirs here.
+    if res.request().path().starts_with("/v1/") {
+        return Ok(res.map_into_left_body());
+    }
     Ok(res.map_body(|head, body| {
         if !is_json(head.headers.get(actix_web::http::header::CONTENT_TYPE)) {
             return EitherBody::left(body);

@@ -3,7 +3,7 @@
 //! the products it qualifies for, ranked by all-in cost, and the ones it narrowly misses, explained.
 
 use super::auth::Principal;
-use super::error::{ApiError, ApiResult, FieldError};
+use super::error::{ApiError, ApiResult, FieldError, JsonLine};
 use super::extract::{
     cursor_position, page, page_limit, parse_uscc, rfc3339 as ts, with_rules, Json, Query,
 };
@@ -136,7 +136,7 @@ pub async fn create_product(
     Catalogue::changed(&state.cache).await?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/v1/products/{}", row.id)))
-        .json(view(&row)))
+        .json_line(view(&row)))
 }
 
 async fn owned(state: &AppState, who: &Principal, id: &str) -> ApiResult<ProductRow> {
@@ -201,7 +201,7 @@ pub async fn update_product(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no product {}", row.id)))?;
     Catalogue::changed(&state.cache).await?;
-    Ok(HttpResponse::Ok().json(view(&updated)))
+    Ok(HttpResponse::Ok().json_line(view(&updated)))
 }
 
 /// Withdraw a product (its publisher only): it leaves the catalogue; applications keep their history.
@@ -225,7 +225,7 @@ pub async fn withdraw_product(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no product {}", row.id)))?;
     Catalogue::changed(&state.cache).await?;
-    Ok(HttpResponse::Ok().json(view(&updated)))
+    Ok(HttpResponse::Ok().json_line(view(&updated)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -281,7 +281,7 @@ pub async fn list_products(
     };
     let rows = state.db.run(move |c| store::list(c, &f, limit + 1)).await?;
     let (rows, next_cursor) = page(rows, limit, "products", |r| &r.id);
-    Ok(HttpResponse::Ok().json(Page {
+    Ok(HttpResponse::Ok().json_line(Page {
         items: rows.iter().map(view).collect(),
         next_cursor,
     }))
@@ -301,7 +301,7 @@ pub async fn get_product(
         .run(move |c| store::get(c, &key))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no product {i}")))?;
-    Ok(HttpResponse::Ok().json(view(&row)))
+    Ok(HttpResponse::Ok().json_line(view(&row)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -376,7 +376,7 @@ pub async fn firm_matches(
             })
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
+    Ok(HttpResponse::Ok().json_line(json!({
         "uscc": uscc.as_str(),
         "amount": ask.amount,
         "term_months": ask.term_months,

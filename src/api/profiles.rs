@@ -8,7 +8,7 @@ use super::access::{
     refusal_words, Access, Caller,
 };
 use super::auth::Principal;
-use super::error::{ApiError, ApiResult, FieldError};
+use super::error::{ApiError, ApiResult, FieldError, JsonLine};
 use super::extract::parse_uscc;
 use super::extract::{decode_cursor, encode_cursor, page_limit, Json, Query};
 use super::AppState;
@@ -169,7 +169,10 @@ pub async fn get_profile(
     let access = access?;
     match body? {
         Some(b) => {
-            let out = reduce(&b, &access)?;
+            let mut out = reduce(&b, &access)?;
+            if out.last() != Some(&b'\n') {
+                out.push(b'\n');
+            }
             // Durable before the reply leaves, and refused if the database has revoked the key or the
             // consent since the cache read them.
             if let Some(r) = state
@@ -315,7 +318,7 @@ pub async fn bulk_query(
             *r = json!({"uscc": r["uscc"].clone(), "status": "withheld", "rule": rule, "reason": why});
         }
     }
-    Ok(HttpResponse::Ok().json(json!({ "results": results })))
+    Ok(HttpResponse::Ok().json_line(json!({ "results": results })))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -419,7 +422,7 @@ pub async fn profile_history(
             computed_at: crate::domain::rfc3339(r.computed_at),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(HistoryPage { items, next_cursor }))
+    Ok(HttpResponse::Ok().json_line(HistoryPage { items, next_cursor }))
 }
 
 /// One hypothetical change.
@@ -541,7 +544,7 @@ pub async fn what_if(
         .iter()
         .map(|(k, (b, a))| json!({ "indicator": k, "before": b, "after": a }))
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
+    Ok(HttpResponse::Ok().json_line(json!({
         "uscc": uscc.to_string(),
         "as_of": as_of.to_string(),
         "stored": false,

@@ -2,7 +2,7 @@
 //! the runs with their counts and quarantined rows, and a firm's stored signals with their history.
 
 use super::auth::Principal;
-use super::error::{ApiError, ApiResult, FieldError};
+use super::error::{ApiError, ApiResult, FieldError, JsonLine};
 use super::extract::parse_uscc;
 use super::extract::{page_limit, Json, Query};
 use super::AppState;
@@ -94,7 +94,7 @@ fn created(imported: service::Imported) -> HttpResponse {
     view.profiles = Some(imported.profiles);
     HttpResponse::Created()
         .insert_header(("Location", format!("/v1/ingestion-runs/{}", view.id)))
-        .json(view)
+        .json_line(view)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -232,7 +232,7 @@ pub async fn list_runs(
     } else {
         None
     };
-    Ok(HttpResponse::Ok().json(RunPage {
+    Ok(HttpResponse::Ok().json_line(RunPage {
         items: rows.into_iter().map(RunView::from).collect(),
         next_cursor,
     }))
@@ -259,7 +259,7 @@ pub async fn get_run(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Government, Role::Admin])?;
-    Ok(HttpResponse::Ok().json(RunView::from(load_run(&state, id.into_inner()).await?)))
+    Ok(HttpResponse::Ok().json_line(RunView::from(load_run(&state, id.into_inner()).await?)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -324,7 +324,7 @@ pub async fn list_rejects(
             reasons: serde_json::from_str(&r.reasons).unwrap_or_default(),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(RejectPage { items, next_cursor }))
+    Ok(HttpResponse::Ok().json_line(RejectPage { items, next_cursor }))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -400,5 +400,5 @@ pub async fn firm_signals(
         .db
         .run(move |c| store::for_firm(c, uscc.as_str(), kind.as_deref(), history))
         .await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(SignalView::from).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json_line(rows.into_iter().map(SignalView::from).collect::<Vec<_>>()))
 }

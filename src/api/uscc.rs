@@ -1,6 +1,6 @@
 //! `GET /v1/uscc/{code}`: check a Unified Social Credit Code and show its parts (public: pure computation).
 
-use super::error::ApiResult;
+use super::error::{ApiResult, JsonLine};
 use super::extract::parse_uscc;
 use crate::domain::Uscc;
 use actix_web::{get, web, HttpResponse};
@@ -42,5 +42,5 @@ impl From<&Uscc> for UsccInfo {
 #[get("/v1/uscc/{code}")]
 pub async fn check_uscc(code: web::Path<String>) -> ApiResult<HttpResponse> {
     let u = parse_uscc("code", &code)?;
-    Ok(HttpResponse::Ok().json(UsccInfo::from(&u)))
+    Ok(HttpResponse::Ok().json_line(UsccInfo::from(&u)))
 }
