@@ -11,8 +11,9 @@ use super::extract::{
 use super::AppState;
 use crate::domain::matching::Designation;
 use crate::domain::role::Role;
-use crate::domain::states::{LoanStatus, ReceivableStatus, TransitionError};
+use crate::domain::states::LoanStatus;
 use crate::domain::Money;
+use crate::service::receivables::{self, Answer, NewReceivable, Side};
 use crate::store::applications::{self as apps, LoanRow};
 use crate::store::receivables::{self as store, IpAssetRow, ReceivableRow};
 use crate::store::{firms, StoreError};
@@ -72,73 +73,24 @@ pub async fn create_receivable(
     firm: FirmKey,
     body: Json<ReceivableRequest>,
 ) -> ApiResult<HttpResponse> {
-    let clock = state.clock.clone();
-    let creditor = firm.uscc.to_string();
     let r = body.0;
     let mut errors = Vec::new();
-    let debtor = match parse_uscc("debtor_uscc", &r.debtor_uscc) {
-        Ok(u) => Some(u.to_string()),
-        Err(ApiError::Validation { errors: e, .. }) => {
-            errors.extend(e);
-            None
-        }
-        Err(e) => return Err(e),
-    };
-    if debtor.as_deref() == Some(creditor.as_str()) {
-        errors.push(FieldError::new(
-            "debtor_uscc",
-            "receivable.self",
-            "a firm cannot owe itself",
-        ));
-    }
-    let invoice = r.invoice_no.trim().to_string();
-    if invoice.is_empty() || invoice.len() > 64 {
-        errors.push(FieldError::new(
-            "invoice_no",
-            "length",
-            "invoice_no must be 1-64 characters",
-        ));
-    }
+    let debtor = parse_uscc("debtor_uscc", &r.debtor_uscc)
+        .map_err(|e| errors.extend(e.field_errors()))
+        .ok();
     let amount = positive_money("amount", "amount", &r.amount, &mut errors);
     let due = date_value("due_on", "due_on", &r.due_on, &mut errors);
-    if due.is_some_and(|d| d < clock.today()) {
-        errors.push(FieldError::new(
-            "due_on",
-            "date.past",
-            "due_on is in the past: an overdue receivable cannot be financed",
-        ));
-    }
     let (Some(debtor), Some(amount), Some(due_on), true) = (debtor, amount, due, errors.is_empty())
     else {
         return Err(ApiError::fields(errors));
     };
-    firm_exists(&state, &creditor).await?;
-    let row = ReceivableRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        creditor_uscc: creditor,
-        debtor_uscc: debtor,
-        invoice_no: invoice,
-        amount_fen: amount.fen(),
+    let new = NewReceivable {
+        debtor,
+        invoice_no: r.invoice_no,
+        amount,
         due_on,
-        status: ReceivableStatus::Pending,
-        dispute_reason: None,
-        registered_at: clock.now(),
-        decided_at: None,
-        financed_application_id: None,
-        financed_at: None,
     };
-    let stored = row.clone();
-    match state
-        .db
-        .run(move |c| store::insert_receivable(c, &stored))
-        .await
-    {
-        Err(StoreError::Conflict(_)) => Err(ApiError::Conflict(format!(
-            "invoice {} of debtor {} is already registered",
-            row.invoice_no, row.debtor_uscc
-        ))),
-        other => other.map_err(ApiError::from),
-    }?;
+    let row = receivables::register(&state.ctx(), &firm.uscc, new).await?;
     Ok(HttpResponse::Created().json_line(receivable_view(&row)))
 }
 
@@ -161,42 +113,28 @@ pub async fn list_receivables(
     who: Principal,
     q: Query<ReceivableList>,
 ) -> ApiResult<HttpResponse> {
-    who.require(&[Role::Firm, Role::Government, Role::Admin])?;
     let q = q.0;
     let mut errors = Vec::new();
     let limit = page_limit(q.limit)
         .map_err(|e| errors.push(e))
         .unwrap_or(50);
     let before = cursor_position("receivables", q.cursor.as_deref(), &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
-    }
-    let own = who.firm_uscc();
-    let (creditor, debtor) = match (who.role(), q.side.as_deref()) {
-        (Role::Firm, None | Some("creditor")) => (own, None),
-        (Role::Firm, Some("debtor")) => (None, own),
-        (_, None) => (None, None),
-        (_, Some("creditor" | "debtor")) => (None, None),
-        (_, Some(s)) => {
-            return Err(ApiError::field(
+    let side = match q.side.as_deref() {
+        None | Some("creditor") => Side::Creditor,
+        Some("debtor") => Side::Debtor,
+        Some(s) => {
+            errors.push(FieldError::new(
                 "side",
                 "side.unknown",
                 format!("'{s}' is not a side; use creditor or debtor"),
-            ))
+            ));
+            Side::Creditor
         }
     };
-    let rows = state
-        .db
-        .run(move |c| {
-            store::list_receivables(
-                c,
-                creditor.as_deref(),
-                debtor.as_deref(),
-                before.as_deref(),
-                limit + 1,
-            )
-        })
-        .await?;
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
+    let rows = receivables::list(&state.ctx(), &who.actor, side, before, limit).await?;
     let (rows, next_cursor) = page(rows, limit, "receivables", |r| &r.id);
     Ok(HttpResponse::Ok().json_line(json!({
         "items": rows.iter().map(receivable_view).collect::<Vec<_>>(),
@@ -211,41 +149,6 @@ pub struct Decision {
     pub reason: Option<String>,
 }
 
-async fn decide(
-    state: &AppState,
-    who: &Principal,
-    id: &str,
-    step: fn(ReceivableStatus) -> Result<ReceivableStatus, TransitionError>,
-    reason: Option<String>,
-) -> ApiResult<HttpResponse> {
-    let clock = state.clock.clone();
-    who.require(&[Role::Firm])?;
-    let i = id.to_string();
-    let row = state.db.run(move |c| store::get_receivable(c, &i)).await?;
-    // Only the debtor may answer; to anyone else the receivable does not exist.
-    let row = row
-        .filter(|r| Some(r.debtor_uscc.as_str()) == who.firm())
-        .ok_or_else(|| ApiError::NotFound(format!("no receivable {id} owed by this key's firm")))?;
-    let status =
-        step(row.status).map_err(|e| ApiError::Conflict(format!("receivable {id}: {e}")))?;
-    let (i, at) = (id.to_string(), clock.now());
-    let done = state
-        .db
-        .run(move |c| {
-            let ok = store::decide_receivable(c, &i, status, reason, at)?;
-            Ok((ok, store::get_receivable(c, &i)?))
-        })
-        .await?;
-    match done {
-        (true, Some(r)) => Ok(HttpResponse::Ok().json_line(receivable_view(&r))),
-        (_, Some(r)) => Err(ApiError::Conflict(format!(
-            "receivable {id} is already {}",
-            r.status
-        ))),
-        (_, None) => Err(ApiError::NotFound(format!("no receivable {id}"))),
-    }
-}
-
 /// The debtor confirms it owes the receivable: from now on it can be financed (Art 27).
 #[utoipa::path(tag = "receivables", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, description = "confirmed")))]
@@ -255,7 +158,8 @@ pub async fn confirm_receivable(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    decide(&state, &who, &id, ReceivableStatus::confirm, None).await
+    let row = receivables::answer(&state.ctx(), &who.actor, &id, Answer::Confirm).await?;
+    Ok(HttpResponse::Ok().json_line(receivable_view(&row)))
 }
 
 /// The debtor disputes the receivable, with a reason; it cannot be financed.
@@ -276,7 +180,9 @@ pub async fn dispute_receivable(
     let Some(reason) = reason else {
         return Err(ApiError::field("reason", "required", "a dispute says why"));
     };
-    decide(&state, &who, &id, ReceivableStatus::dispute, Some(reason)).await
+    let row =
+        receivables::answer(&state.ctx(), &who.actor, &id, Answer::Dispute { reason }).await?;
+    Ok(HttpResponse::Ok().json_line(receivable_view(&row)))
 }
 
 /// How quickly a debtor answers (Art 54): receivables decided, still pending, mean hours to answer.

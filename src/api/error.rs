@@ -267,5 +267,6 @@ through_service_error!(
     crate::service::consents::ConsentError,
     crate::service::guarantees::GuaranteeError,
     crate::service::keys::RevokeError,
+    crate::service::receivables::ReceivableError,
     crate::service::signals::SignalError,
 );

@@ -924,7 +924,7 @@ pub async fn reconciliation(
                 l.contract_no.clone(),
                 l.from_on.to_string(),
                 l.to_on.to_string(),
-                l.status.clone(),
+                l.status.as_str().to_string(),
                 Money::from_fen(l.claimed_fen).to_string(),
                 Money::from_fen(l.computed_fen).to_string(),
                 Money::from_fen(l.approved_fen).to_string(),

@@ -337,7 +337,20 @@ pub struct Approved {
     pub days_by_year: Vec<(i32, i64)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A claim line's outcome (stored as its text, `store::states`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     UnknownContract,
@@ -361,6 +374,34 @@ impl Status {
             Status::UnderClaimed => "under_claimed",
         }
     }
+
+    pub const ALL: [Status; 7] = [
+        Status::UnknownContract,
+        Status::Duplicate,
+        Status::Ineligible,
+        Status::Capped,
+        Status::Matched,
+        Status::OverClaimed,
+        Status::UnderClaimed,
+    ];
+
+    pub fn parse(s: &str) -> Result<Status, crate::domain::states::UnknownStatus> {
+        Status::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| crate::domain::states::UnknownStatus {
+                what: "claim line",
+                value: s.to_string(),
+            })
+    }
+
+    /// The lines whose approved amount counts against caps, budgets and duplicates once approved.
+    pub const PAYABLE: [Status; 4] = [
+        Status::Capped,
+        Status::Matched,
+        Status::OverClaimed,
+        Status::UnderClaimed,
+    ];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -153,7 +153,7 @@ pub fn reconcile(
                 from_on: s.from,
                 to_on: s.to,
                 claimed_fen: l.claimed.fen(),
-                status: l.status.as_str().into(),
+                status: l.status,
                 computed_fen: l.computed.fen(),
                 approved_fen: l.approved.fen(),
                 difference_fen: l.difference.fen(),

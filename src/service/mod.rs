@@ -3,8 +3,10 @@
 //! every such enum converts into [`ServiceError`], which `api/` maps to HTTP in one place. The API, the
 //! CLI and (later) the pages call the same operations.
 //!
-//! Areas moved here so far: `access` (who may see what), `keys`, `consents`. The other areas' workflows
-//! still live in their `api/` handlers (see the README's "Design").
+//! Areas moved here so far: `access` (who may see what), `keys`, `consents`, `applications` (and loans),
+//! `guarantees`, `claims`, `receivables`, `signals`. The others (profiles and the bank read path,
+//! products and matching, IP assets, designations, reported loans, policies, agency figures, firms)
+//! still run their workflows in their `api/` handlers.
 
 pub mod access;
 pub mod applications;
@@ -12,6 +14,7 @@ pub mod claims;
 pub mod consents;
 pub mod guarantees;
 pub mod keys;
+pub mod receivables;
 pub mod signals;
 
 pub use access::Actor;

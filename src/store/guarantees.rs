@@ -185,7 +185,7 @@ pub struct LineRow {
     pub from_on: chrono::NaiveDate,
     pub to_on: chrono::NaiveDate,
     pub claimed_fen: i64,
-    pub status: String,
+    pub status: crate::domain::subsidy::Status,
     pub computed_fen: i64,
     pub approved_fen: i64,
     pub difference_fen: i64,
@@ -284,7 +284,7 @@ pub fn approved_lines(conn: &mut DbConn, policy: &str, except: &str) -> Result<V
         .filter(claim_batches::status.eq_any(crate::domain::states::BatchStatus::COUNTED))
         .filter(claim_batches::id.ne(except))
         .filter(claim_lines::guarantee_id.is_not_null())
-        .filter(claim_lines::status.eq_any(["capped", "matched", "over_claimed", "under_claimed"]))
+        .filter(claim_lines::status.eq_any(crate::domain::subsidy::Status::PAYABLE))
         .select(LineRow::as_select())
         .load(conn)?)
 }

@@ -2,6 +2,7 @@
 //! none of the enum's is a read error, never a default.
 
 use crate::domain::states::{ApplicationStatus, BatchStatus, LoanStatus, ReceivableStatus};
+use crate::domain::subsidy::Status as LineStatus;
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
@@ -33,4 +34,10 @@ macro_rules! stored_as_text {
     )+};
 }
 
-stored_as_text!(ApplicationStatus, LoanStatus, ReceivableStatus, BatchStatus);
+stored_as_text!(
+    ApplicationStatus,
+    LoanStatus,
+    ReceivableStatus,
+    BatchStatus,
+    LineStatus
+);

@@ -1,0 +1,215 @@
+//! Receivables (Art 27, 54): a firm registers one it is owed; only the debtor answers it, once (confirm,
+//! or dispute with a reason); a confirmed, unfinanced, not-yet-due receivable can back receivable
+//! financing.
+
+use super::access::Actor;
+use super::{Context, ServiceError, Violation};
+use crate::domain::states::{ReceivableStatus, TransitionError};
+use crate::domain::{Money, Uscc};
+use crate::store::receivables::{self as store, ReceivableRow};
+use crate::store::{firms, StoreError};
+use chrono::NaiveDate;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReceivableError {
+    #[error("the receivable breaks {} rule(s)", .0.len())]
+    Invalid(Vec<Violation>),
+    #[error("no firm {0} is registered")]
+    UnknownFirm(String),
+    /// Absent, or not owed by the actor's firm (the same to the caller).
+    #[error("no receivable {0} owed by this key's firm")]
+    NotOwed(String),
+    #[error("invoice {invoice} of debtor {debtor} is already registered")]
+    Registered { invoice: String, debtor: String },
+    #[error("receivable {id}: {error}")]
+    Transition { id: String, error: TransitionError },
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<ReceivableError> for ServiceError {
+    fn from(e: ReceivableError) -> Self {
+        match e {
+            ReceivableError::Invalid(v) => ServiceError::Invalid(v),
+            ReceivableError::UnknownFirm(_) | ReceivableError::NotOwed(_) => {
+                ServiceError::NotFound(e.to_string())
+            }
+            ReceivableError::Registered { .. } | ReceivableError::Transition { .. } => {
+                ServiceError::Conflict(e.to_string())
+            }
+            ReceivableError::Forbidden(m) => ServiceError::Forbidden(m.into()),
+            ReceivableError::Store(s) => ServiceError::Store(s),
+        }
+    }
+}
+
+/// A receivable as the creditor states it, already parsed.
+#[derive(Debug, Clone)]
+pub struct NewReceivable {
+    pub debtor: Uscc,
+    pub invoice_no: String,
+    pub amount: Money,
+    pub due_on: NaiveDate,
+}
+
+/// The creditor registers a receivable it is owed: pending until the debtor answers.
+#[tracing::instrument(skip(ctx, r), fields(creditor = %creditor, invoice = %r.invoice_no))]
+pub async fn register(
+    ctx: &Context,
+    creditor: &Uscc,
+    r: NewReceivable,
+) -> Result<ReceivableRow, ReceivableError> {
+    let mut errors = Vec::new();
+    if r.debtor == *creditor {
+        errors.push(Violation::new(
+            "debtor_uscc",
+            "receivable.self",
+            "a firm cannot owe itself",
+        ));
+    }
+    let invoice = r.invoice_no.trim().to_string();
+    if invoice.is_empty() || invoice.len() > 64 {
+        errors.push(Violation::new(
+            "invoice_no",
+            "length",
+            "invoice_no must be 1-64 characters",
+        ));
+    }
+    if r.due_on < ctx.clock.today() {
+        errors.push(Violation::new(
+            "due_on",
+            "date.past",
+            "due_on is in the past: an overdue receivable cannot be financed",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ReceivableError::Invalid(errors));
+    }
+    let row = ReceivableRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        creditor_uscc: creditor.to_string(),
+        debtor_uscc: r.debtor.to_string(),
+        invoice_no: invoice,
+        amount_fen: r.amount.fen(),
+        due_on: r.due_on,
+        status: ReceivableStatus::Pending,
+        dispute_reason: None,
+        registered_at: ctx.clock.now(),
+        decided_at: None,
+        financed_application_id: None,
+        financed_at: None,
+    };
+    let stored = row.clone();
+    ctx.db
+        .run_as(move |c| {
+            match firms::get(c, &stored.creditor_uscc) {
+                Err(StoreError::NotFound) => {
+                    return Err(ReceivableError::UnknownFirm(stored.creditor_uscc.clone()))
+                }
+                other => other?,
+            };
+            store::insert_receivable(c, &stored).map_err(|e| match e {
+                StoreError::Conflict(_) => ReceivableError::Registered {
+                    invoice: stored.invoice_no.clone(),
+                    debtor: stored.debtor_uscc.clone(),
+                },
+                other => ReceivableError::Store(other),
+            })
+        })
+        .await?;
+    Ok(row)
+}
+
+/// Which receivables to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// What the firm is owed.
+    Creditor,
+    /// What it owes.
+    Debtor,
+}
+
+/// A firm's receivables on one side; the government side sees all. Newest first, up to `limit + 1`.
+pub async fn list(
+    ctx: &Context,
+    actor: &Actor,
+    side: Side,
+    before: Option<String>,
+    limit: i64,
+) -> Result<Vec<ReceivableRow>, ReceivableError> {
+    let (creditor, debtor) = match (actor, side) {
+        (Actor::Firm { uscc }, Side::Creditor) => (Some(uscc.to_string()), None),
+        (Actor::Firm { uscc }, Side::Debtor) => (None, Some(uscc.to_string())),
+        (a, _) if a.is_government_side() => (None, None),
+        _ => {
+            return Err(ReceivableError::Forbidden(
+                "receivables are seen by their firms and the government",
+            ))
+        }
+    };
+    Ok(ctx
+        .db
+        .run(move |c| {
+            store::list_receivables(
+                c,
+                creditor.as_deref(),
+                debtor.as_deref(),
+                before.as_deref(),
+                limit + 1,
+            )
+        })
+        .await?)
+}
+
+/// The debtor's answer.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    Confirm,
+    Dispute { reason: String },
+}
+
+/// The debtor answers a pending receivable, once; to anyone else it does not exist.
+#[tracing::instrument(skip(ctx, answer), fields(receivable = %id))]
+pub async fn answer(
+    ctx: &Context,
+    actor: &Actor,
+    id: &str,
+    answer: Answer,
+) -> Result<ReceivableRow, ReceivableError> {
+    let Actor::Firm { uscc } = actor else {
+        return Err(ReceivableError::Forbidden(
+            "only the debtor's firm answers a receivable",
+        ));
+    };
+    let (i, debtor, at) = (id.to_string(), uscc.to_string(), ctx.clock.now());
+    ctx.db
+        .run_as(move |c| {
+            let row = store::get_receivable(c, &i)?
+                .filter(|r| r.debtor_uscc == debtor)
+                .ok_or_else(|| ReceivableError::NotOwed(i.clone()))?;
+            let (status, reason) = match answer {
+                Answer::Confirm => (row.status.confirm(), None),
+                Answer::Dispute { reason } => (row.status.dispute(), Some(reason)),
+            };
+            let status = status.map_err(|error| ReceivableError::Transition {
+                id: i.clone(),
+                error,
+            })?;
+            // The update is conditional on `pending`: an answer that raced in first wins.
+            if !store::decide_receivable(c, &i, status, reason, at)? {
+                let now = store::get_receivable(c, &i)?.map_or(row.status, |r| r.status);
+                return Err(ReceivableError::Transition {
+                    id: i.clone(),
+                    error: TransitionError {
+                        action: "an answer",
+                        from: now.as_str(),
+                        needs: vec![ReceivableStatus::Pending.as_str()],
+                    },
+                });
+            }
+            store::get_receivable(c, &i)?.ok_or_else(|| ReceivableError::NotOwed(i.clone()))
+        })
+        .await
+}
