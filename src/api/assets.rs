@@ -11,8 +11,8 @@ use super::extract::{
 use super::AppState;
 use crate::domain::matching::Designation;
 use crate::domain::role::Role;
-use crate::domain::states::LoanStatus;
 use crate::domain::Money;
+use crate::service::assets::{self, NewIp, ReportedLoan};
 use crate::service::receivables::{self, Answer, NewReceivable, Side};
 use crate::store::applications::{self as apps, LoanRow};
 use crate::store::receivables::{self as store, IpAssetRow, ReceivableRow};
@@ -247,7 +247,6 @@ pub async fn create_ip_asset(
     body: Json<IpRequest>,
 ) -> ApiResult<HttpResponse> {
     let clock = state.clock.clone();
-    let owner = firm.uscc.to_string();
     let r = body.0;
     let mut errors = Vec::new();
     if !matches!(r.kind.as_str(), "patent" | "trademark") {
@@ -285,27 +284,14 @@ pub async fn create_ip_asset(
     let (Some(value), Some(on), true) = (value, on, errors.is_empty()) else {
         return Err(ApiError::fields(errors));
     };
-    firm_exists(&state, &owner).await?;
-    let row = IpAssetRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        owner_uscc: owner,
+    let ip = NewIp {
         kind: r.kind,
         number,
         title: r.title.trim().to_string(),
-        appraised_value_fen: value.fen(),
+        appraised_value: value,
         appraised_on: on,
-        pledged_application_id: None,
-        pledged_at: None,
-        created_at: clock.now(),
     };
-    let stored = row.clone();
-    match state.db.run(move |c| store::insert_ip(c, &stored)).await {
-        Err(StoreError::Conflict(_)) => Err(ApiError::Conflict(format!(
-            "{} {} is already registered",
-            row.kind, row.number
-        ))),
-        other => other.map_err(ApiError::from),
-    }?;
+    let row = assets::register_ip(&state.ctx(), &firm.uscc, ip).await?;
     Ok(HttpResponse::Created().json_line(ip_view(&row)))
 }
 
@@ -444,17 +430,11 @@ pub async fn report_loan(
     bank: BankKey,
     body: Json<LoanReport>,
 ) -> ApiResult<HttpResponse> {
-    let clock = state.clock.clone();
     let r = body.0;
     let mut errors = Vec::new();
-    let firm = match parse_uscc("firm_uscc", &r.firm_uscc) {
-        Ok(u) => Some(u.to_string()),
-        Err(ApiError::Validation { errors: e, .. }) => {
-            errors.extend(e);
-            None
-        }
-        Err(e) => return Err(e),
-    };
+    let firm = parse_uscc("firm_uscc", &r.firm_uscc)
+        .map_err(|e| errors.extend(e.field_errors()))
+        .ok();
     let amount = positive_money("amount", "amount", &r.amount, &mut errors);
     let start = date_value("start_on", "start_on", &r.start_on, &mut errors);
     let maturity = date_value("maturity_on", "maturity_on", &r.maturity_on, &mut errors);
@@ -500,25 +480,13 @@ pub async fn report_loan(
     ) else {
         return Err(ApiError::fields(errors));
     };
-    firm_exists(&state, &firm).await?;
-    let row = LoanRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        firm_uscc: firm,
-        institution_id: bank.bank,
-        application_id: None,
-        amount_fen: amount.fen(),
+    let loan = ReportedLoan {
+        firm,
+        amount,
         start_on,
         maturity_on,
-        outstanding_fen: outstanding.fen(),
-        status: if outstanding == Money::ZERO {
-            LoanStatus::Repaid
-        } else {
-            LoanStatus::Outstanding
-        },
-        closed_on: (outstanding == Money::ZERO).then_some(maturity_on),
-        created_at: clock.now(),
+        outstanding,
     };
-    let stored = row.clone();
-    state.db.run(move |c| apps::insert_loan(c, &stored)).await?;
+    let row = assets::report_loan(&state.ctx(), &bank.bank, loan).await?;
     Ok(HttpResponse::Created().json_line(loan_view(&row)))
 }

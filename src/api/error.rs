@@ -263,6 +263,7 @@ macro_rules! through_service_error {
 through_service_error!(
     crate::financing::CatalogueError,
     crate::service::applications::ApplicationError,
+    crate::service::assets::AssetError,
     crate::service::claims::ClaimError,
     crate::service::consents::ConsentError,
     crate::service::guarantees::GuaranteeError,

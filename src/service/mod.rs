@@ -4,12 +4,13 @@
 //! CLI and (later) the pages call the same operations.
 //!
 //! Areas moved here so far: `access` (who may see what), `keys`, `consents`, `applications` (and loans),
-//! `guarantees`, `claims`, `receivables`, `signals`. The others (profiles and the bank read path,
-//! products and matching, IP assets, designations, reported loans, policies, agency figures, firms)
-//! still run their workflows in their `api/` handlers.
+//! `guarantees`, `claims`, `receivables`, `assets` (IP assets, reported loans), `signals`. The others
+//! (profiles and the bank read path, products and matching, designations, policies, agency figures,
+//! firms) still run their workflows in their `api/` handlers.
 
 pub mod access;
 pub mod applications;
+pub mod assets;
 pub mod claims;
 pub mod consents;
 pub mod guarantees;
