@@ -268,6 +268,7 @@ through_service_error!(
     crate::service::consents::ConsentError,
     crate::service::guarantees::GuaranteeError,
     crate::service::keys::RevokeError,
+    crate::service::matching::MatchError,
     crate::service::receivables::ReceivableError,
     crate::service::signals::SignalError,
 );

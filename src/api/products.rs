@@ -10,7 +10,7 @@ use super::extract::{
 use super::AppState;
 use crate::domain::matching::{Ask, Product, ProductKind, ProductSpec};
 use crate::domain::role::Role;
-use crate::financing::{self, parse_row, Catalogue};
+use crate::financing::{parse_row, Catalogue};
 use crate::service::Actor;
 use crate::store::products::{self as store, Filter, ProductRow};
 
@@ -342,17 +342,11 @@ pub async fn firm_matches(
     q: Query<MatchQuery>,
 ) -> ApiResult<HttpResponse> {
     let uscc = parse_uscc("uscc", &uscc)?;
-    who.require_firm_access(uscc.as_str())?;
     let ask = parse_ask(&q.0.amount, q.0.term_months, state.clock.today())?;
-    let snap = state.catalogue.current(&state.db, &state.cache).await?;
-    let (u, today) = (uscc.to_string(), ask.on);
-    let applicant = state
-        .db
-        .run(move |c| financing::applicant(c, &u, today))
-        .await?;
-    let names = &snap.institution_names;
-    let a = applicant.ok_or_else(|| ApiError::NotFound(format!("no firm {uscc} is registered")))?;
-    let m = crate::domain::matching::match_products(&snap.products, &a, &ask);
+    let matched = crate::service::matching::for_firm(&state.ctx(), &who.actor, &uscc, ask).await?;
+    let (a, ask) = (&matched.applicant, &matched.ask);
+    let names = &matched.catalogue.institution_names;
+    let m = matched.result();
     let offers: Vec<Value> = m
         .offers
         .iter()

@@ -4,8 +4,8 @@
 //! CLI and (later) the pages call the same operations.
 //!
 //! Areas moved here so far: `access` (who may see what), `keys`, `consents`, `applications` (and loans),
-//! `guarantees`, `claims`, `receivables`, `assets` (IP assets, reported loans), `signals`. The others
-//! (profiles and the bank read path, products and matching, designations, policies, agency figures,
+//! `guarantees`, `claims`, `receivables`, `assets` (IP assets, reported loans), `matching`, `signals`.
+//! The others (profiles and the bank read path, publishing products, designations, policies, agency figures,
 //! firms) still run their workflows in their `api/` handlers.
 
 pub mod access;
@@ -15,6 +15,7 @@ pub mod claims;
 pub mod consents;
 pub mod guarantees;
 pub mod keys;
+pub mod matching;
 pub mod receivables;
 pub mod signals;
 
