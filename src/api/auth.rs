@@ -43,13 +43,6 @@ impl Principal {
     pub fn institution_id(&self) -> Option<String> {
         self.institution().map(str::to_string)
     }
-    /// The agency of a guarantor key; 403 for any other.
-    pub fn agency(&self) -> Result<String, ApiError> {
-        match &self.actor {
-            Actor::Agency { institution } => Ok(institution.clone()),
-            _ => Err(wrong_role(self, "guarantor")),
-        }
-    }
     /// The agency whose records a guarantor key is limited to (`None` for the government side).
     pub fn only_agency(&self) -> Option<String> {
         match &self.actor {
