@@ -15,20 +15,17 @@ use crate::domain::Money;
 use crate::service::assets::{self, NewIp, ReportedLoan};
 use crate::service::receivables::{self, Answer, NewReceivable, Side};
 use crate::store::applications::{self as apps, LoanRow};
+use crate::store::firms;
 use crate::store::receivables::{self as store, IpAssetRow, ReceivableRow};
-use crate::store::{firms, StoreError};
 use actix_web::{get, post, put, web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 async fn firm_exists(state: &AppState, uscc: &str) -> ApiResult<()> {
     let u = uscc.to_string();
-    match state.db.run(move |c| firms::get(c, &u)).await {
-        Ok(_) => Ok(()),
-        Err(StoreError::NotFound) => {
-            Err(ApiError::NotFound(format!("no firm {uscc} is registered")))
-        }
-        Err(e) => Err(e.into()),
+    match state.db.run(move |c| firms::exists(c, &u)).await? {
+        true => Ok(()),
+        false => Err(ApiError::NotFound(format!("no firm {uscc} is registered"))),
     }
 }
 

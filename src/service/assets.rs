@@ -31,9 +31,9 @@ impl From<AssetError> for ServiceError {
 }
 
 fn registered(c: &mut crate::store::DbConn, uscc: &str) -> Result<(), AssetError> {
-    match firms::get(c, uscc) {
-        Err(StoreError::NotFound) => Err(AssetError::UnknownFirm(uscc.to_string())),
-        other => other.map(|_| ()).map_err(AssetError::from),
+    match firms::exists(c, uscc)? {
+        true => Ok(()),
+        false => Err(AssetError::UnknownFirm(uscc.to_string())),
     }
 }
 

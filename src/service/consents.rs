@@ -344,14 +344,13 @@ fn check_parties(
             ),
         )));
     }
-    match firms::get(c, &row.firm_uscc) {
-        Err(StoreError::NotFound) => Ok(Some(Violation::new(
+    Ok((!firms::exists(c, &row.firm_uscc)?).then(|| {
+        Violation::new(
             "firm_uscc",
             "firm.unknown",
             format!("no firm {} is registered", row.firm_uscc),
-        ))),
-        other => other.map(|_| None),
-    }
+        )
+    }))
 }
 
 /// Forget the cached consents of `row`'s institution, firm and purpose (after the commit). A failed

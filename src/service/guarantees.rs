@@ -56,18 +56,16 @@ pub async fn register(
                 let mut usccs: Vec<&str> = rows.iter().map(|g| g.firm_uscc.as_str()).collect();
                 usccs.sort_unstable();
                 usccs.dedup();
-                let unknown: Vec<Violation> = usccs
-                    .into_iter()
-                    .filter_map(|u| match firms::get(c, u) {
-                        Err(StoreError::NotFound) => Some(Ok(Violation::new(
+                let mut unknown = Vec::new();
+                for u in usccs {
+                    if !firms::exists(c, u)? {
+                        unknown.push(Violation::new(
                             "firm_uscc",
                             "firm.unknown",
                             format!("firm {u} is not registered"),
-                        ))),
-                        Err(e) => Some(Err(e)),
-                        Ok(_) => None,
-                    })
-                    .collect::<Result<_, _>>()?;
+                        ));
+                    }
+                }
                 if !unknown.is_empty() {
                     return Err(GuaranteeError::Invalid(unknown));
                 }

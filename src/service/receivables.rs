@@ -104,12 +104,9 @@ pub async fn register(
     let stored = row.clone();
     ctx.db
         .run_as(move |c| {
-            match firms::get(c, &stored.creditor_uscc) {
-                Err(StoreError::NotFound) => {
-                    return Err(ReceivableError::UnknownFirm(stored.creditor_uscc.clone()))
-                }
-                other => other?,
-            };
+            if !firms::exists(c, &stored.creditor_uscc)? {
+                return Err(ReceivableError::UnknownFirm(stored.creditor_uscc.clone()));
+            }
             store::insert_receivable(c, &stored).map_err(|e| match e {
                 StoreError::Conflict(_) => ReceivableError::Registered {
                     invoice: stored.invoice_no.clone(),

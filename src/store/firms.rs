@@ -40,6 +40,11 @@ pub fn get(conn: &mut DbConn, uscc: &str) -> Result<FirmRow> {
     Ok(firms::table.find(uscc).first(conn)?)
 }
 
+/// Whether `uscc` is registered (without reading its row).
+pub fn exists(conn: &mut DbConn, uscc: &str) -> Result<bool> {
+    Ok(diesel::select(diesel::dsl::exists(firms::table.find(uscc))).get_result(conn)?)
+}
+
 pub fn update(conn: &mut DbConn, row: &FirmRow) -> Result<()> {
     let n = diesel::update(firms::table.find(&row.uscc))
         .set(row)
