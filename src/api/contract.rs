@@ -95,6 +95,8 @@ impl utoipa::Modify for Problems {
                         .filter(|s| s.starts_with('4') || s.starts_with('5'))
                         .cloned(),
                 );
+                statuses.sort_unstable();
+                statuses.dedup();
                 for status in statuses {
                     let described = match op.responses.responses.get(&status) {
                         Some(RefOr::T(r)) => r.description.clone(),
@@ -127,10 +129,6 @@ const MONTH_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
 /// hub's parsers enforce them; `None` where the name says nothing.
 fn constraint(name: &str, in_query: bool) -> Option<serde_json::Value> {
     use serde_json::json;
-    let districts: Vec<&str> = crate::domain::district::DISTRICTS
-        .iter()
-        .flat_map(|d| [d.key, d.code, d.name_zh])
-        .collect();
     Some(match name {
         "uscc" | "code" | "firm_uscc" | "debtor_uscc" => json!({"pattern": USCC_PATTERN}),
         "limit" => json!({"minimum": 1, "maximum": 500}),
@@ -154,7 +152,13 @@ fn constraint(name: &str, in_query: bool) -> Option<serde_json::Value> {
         "source" => {
             json!({"enum": ["tax", "social_insurance", "utility", "customs", "public_credit"]})
         }
-        "district" => json!({"enum": districts}),
+        "district" => {
+            let spellings: Vec<&str> = crate::domain::district::DISTRICTS
+                .iter()
+                .flat_map(|d| [d.key, d.code, d.name_zh])
+                .collect();
+            json!({ "enum": spellings })
+        }
         "size_class" => json!({"enum": ["micro", "small", "medium", "large"]}),
         "side" => json!({"enum": ["creditor", "debtor"]}),
         "decision" => json!({"enum": ["approve", "decline"]}),
@@ -278,8 +282,7 @@ fn constrained() -> OpenApi {
 fn routes() -> &'static Vec<(Vec<String>, Vec<&'static str>)> {
     static ROUTES: OnceLock<Vec<(Vec<String>, Vec<&'static str>)>> = OnceLock::new();
     ROUTES.get_or_init(|| {
-        use utoipa::OpenApi as _;
-        super::ApiDoc::openapi()
+        document()
             .paths
             .paths
             .iter()
