@@ -187,22 +187,9 @@ pub fn positive_money(
     s: &str,
     errors: &mut Vec<FieldError>,
 ) -> Option<crate::domain::Money> {
-    use crate::domain::Money;
-    match Money::parse(s) {
-        Ok(m) if m > Money::ZERO => Some(m),
-        Ok(_) => {
-            errors.push(FieldError::new(
-                path,
-                "money.positive",
-                format!("{name} must be above zero"),
-            ));
-            None
-        }
-        Err(e) => {
-            errors.push(FieldError::new(path, e.rule(), format!("{name} '{s}' {e}")));
-            None
-        }
-    }
+    crate::service::positive_money(path, name, s)
+        .map_err(|v| errors.push(FieldError::new(v.field, v.rule, v.message)))
+        .ok()
 }
 
 /// A calendar date `YYYY-MM-DD`; a fault is added to `errors` as for `positive_money`.

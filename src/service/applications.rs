@@ -134,25 +134,9 @@ pub struct Detailed {
 /// Parse an amount and a term into an ask as of `today` (matching and applications).
 pub fn ask(amount: &str, term_months: i32, today: NaiveDate) -> Result<Ask, Vec<Violation>> {
     let mut errors = Vec::new();
-    let amount = match Money::parse(amount) {
-        Ok(m) if m > Money::ZERO => Some(m),
-        Ok(_) => {
-            errors.push(Violation::new(
-                "amount",
-                "money.positive",
-                "amount must be above zero",
-            ));
-            None
-        }
-        Err(e) => {
-            errors.push(Violation::new(
-                "amount",
-                e.rule(),
-                format!("amount '{amount}' {e}"),
-            ));
-            None
-        }
-    };
+    let amount = super::positive_money("amount", "amount", amount)
+        .map_err(|v| errors.push(v))
+        .ok();
     if !(1..=360).contains(&term_months) {
         errors.push(Violation::new(
             "term_months",

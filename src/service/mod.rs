@@ -69,6 +69,20 @@ impl Violation {
     }
 }
 
+/// An amount above zero, or the rule it breaks (`field` names it, `name` says it in words).
+pub fn positive_money(field: &str, name: &str, s: &str) -> Result<crate::domain::Money, Violation> {
+    use crate::domain::Money;
+    match Money::parse(s) {
+        Ok(m) if m > Money::ZERO => Ok(m),
+        Ok(_) => Err(Violation::new(
+            field,
+            "money.positive",
+            format!("{name} must be above zero"),
+        )),
+        Err(e) => Err(Violation::new(field, e.rule(), format!("{name} '{s}' {e}"))),
+    }
+}
+
 /// What any operation's error comes to, for a front end to show.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
