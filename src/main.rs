@@ -418,10 +418,9 @@ fn ingest_file(
             f.set_position(n)
         })),
     };
-    let ctx = Context::new(db.clone(), profiles.cache.clone());
+    let ctx = Context::new(db.clone(), profiles.clone())?;
     let imported = rt.block_on(signals::import_file(
         &ctx,
-        profiles,
         source,
         fmt,
         file.to_path_buf(),
@@ -639,8 +638,8 @@ fn main() -> anyhow::Result<()> {
                     // and a running server checks its in-process copy against the database.
                     drop(conn);
                     let row = runtime()?.block_on(async {
-                        let cache = open_profiles(&cli.store, &db, false).await?.cache;
-                        let ctx = credithub::service::Context::new(db.clone(), cache);
+                        let profiles = open_profiles(&cli.store, &db, false).await?;
+                        let ctx = credithub::service::Context::new(db.clone(), profiles)?;
                         anyhow::Ok(credithub::service::keys::revoke(&ctx, None, &id).await?)
                     })?;
                     println!("revoked key {} ({})", row.id, row.prefix);

@@ -37,6 +37,11 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    /// The same fault, for an operation that collects it with its own.
+    pub fn into_violation(self) -> crate::service::Violation {
+        crate::service::Violation::new(self.field, self.rule, self.message)
+    }
+
     pub fn new(
         field: impl Into<String>,
         rule: impl Into<String>,
@@ -241,6 +246,7 @@ impl From<crate::service::ServiceError> for ApiError {
                     .collect(),
             ),
             S::NotFound(m) => ApiError::NotFound(m),
+            S::Unauthenticated(m) => ApiError::Unauthorized(m),
             S::Forbidden(m) => ApiError::Forbidden(m),
             S::Conflict(m) => ApiError::Conflict(m),
             S::Store(s) => s.into(),
@@ -262,6 +268,7 @@ macro_rules! through_service_error {
 
 through_service_error!(
     crate::financing::CatalogueError,
+    crate::service::agencies::AgencyError,
     crate::service::applications::ApplicationError,
     crate::service::assets::AssetError,
     crate::service::claims::ClaimError,
@@ -269,6 +276,8 @@ through_service_error!(
     crate::service::guarantees::GuaranteeError,
     crate::service::keys::RevokeError,
     crate::service::matching::MatchError,
+    crate::service::policies::PolicyError,
+    crate::service::profiles::ProfileError,
     crate::service::receivables::ReceivableError,
     crate::service::signals::SignalError,
 );

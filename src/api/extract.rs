@@ -199,14 +199,8 @@ pub fn date_value(
     s: &str,
     errors: &mut Vec<FieldError>,
 ) -> Option<chrono::NaiveDate> {
-    s.parse()
-        .map_err(|_| {
-            errors.push(FieldError::new(
-                path,
-                "date.format",
-                format!("{name} '{s}' is not a date YYYY-MM-DD"),
-            ))
-        })
+    crate::service::date(path, name, s)
+        .map_err(|v| errors.push(FieldError::new(v.field, v.rule, v.message)))
         .ok()
 }
 
@@ -221,6 +215,16 @@ pub fn page_limit(limit: Option<i64>) -> Result<i64, FieldError> {
             "range",
             "limit must be between 1 and 500",
         ))
+    }
+}
+
+/// Two checked inputs, or a 422 naming whichever (or both) broke a rule.
+pub fn both<A, B>(a: Result<A, FieldError>, b: Result<B, FieldError>) -> ApiResult<(A, B)> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (a, b) => Err(ApiError::fields(
+            a.err().into_iter().chain(b.err()).collect(),
+        )),
     }
 }
 

@@ -10,14 +10,16 @@ use super::extract::parse_uscc;
 use super::extract::{
     date_value, page, page_limit, parse_json, positive_money, rfc3339 as ts, Json, Query,
 };
-use super::AppState;
+use super::{AppState, Items};
 use crate::domain::role::Role;
 use crate::domain::Money;
-use crate::financing::claims::{self, Submitted};
+use crate::financing::claims::Submitted;
+use crate::service::agencies::{self, AgencyMetrics, NetAssetsView, RewardView};
 use crate::service::claims::{self as service, NewBatch};
 use crate::service::guarantees::Ending;
-use crate::store::guarantees::{self as store, BatchRow, GuaranteeRow, LineRow, PolicyRow};
-use crate::store::StoreError;
+use crate::service::policies::{self, PolicyView};
+use crate::service::reconciliation::{self as report, BatchView, Report};
+use crate::store::guarantees::{self as store, BatchRow, GuaranteeRow, LineRow};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -502,20 +504,11 @@ pub async fn call_guarantee(
     end_early(&state, &caller.agency, &id, body.0, true).await
 }
 
-fn policy_view(p: &PolicyRow) -> Value {
-    let mut v = serde_json::from_str::<Value>(&p.spec).unwrap_or(Value::Null);
-    if let Some(o) = v.as_object_mut() {
-        o.insert("id".into(), json!(p.id));
-        o.insert("created_at".into(), json!(ts(p.created_at)));
-    }
-    v
-}
-
 /// The government publishes a fee-subsidy policy: window (by contract start), eligibility rules (the
 /// matching rule types), `max_fee_rate`, `max_guaranteed`, formula (`share_of_fee` with `share`, or
 /// `rate_points` with `rate`), caps per contract and per firm per year, budget.
 #[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses(
-    (status = 201, description = "the policy"),
+    (status = 201, description = "the policy", body = PolicyView),
     (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/subsidy-policies")]
 pub async fn create_policy(
@@ -523,101 +516,32 @@ pub async fn create_policy(
     who: Principal,
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
-    let clock = state.clock.clone();
-    who.require(&[Role::Government, Role::Admin])?;
-    let (mut spec, rules, mut errors) =
+    let (mut spec, rules, faults) =
         super::extract::with_rules::<crate::domain::subsidy::PolicySpec>(&body.0)?;
     spec.rules = rules;
-    errors.extend(
-        spec.violations()
-            .into_iter()
-            .map(|(f, r, m)| FieldError::new(f, r, m)),
-    );
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
-    }
-    let row = PolicyRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        name: spec.name.trim().to_string(),
-        spec: serde_json::to_string(&spec).map_err(|e| ApiError::Internal(e.into()))?,
-        created_at: clock.now(),
-    };
-    let stored = row.clone();
-    state
-        .db
-        .run(move |c| store::insert_policy(c, &stored))
-        .await?;
-    Ok(HttpResponse::Created().json_line(policy_view(&row)))
+    let faults = faults.into_iter().map(FieldError::into_violation).collect();
+    let view = policies::publish(&state.ctx(), &who.actor, spec, faults).await?;
+    Ok(HttpResponse::Created().json_line(view))
 }
 
 /// Every policy (any key: agencies claim under them).
-#[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses((status = 200, description = "policies")))]
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses((status = 200, description = "policies", body = Items<PolicyView>)))]
 #[get("/v1/subsidy-policies")]
 pub async fn list_policies(state: web::Data<AppState>, _who: Principal) -> ApiResult<HttpResponse> {
-    let rows = state.db.run(store::list_policies).await?;
-    Ok(HttpResponse::Ok()
-        .json_line(json!({ "items": rows.iter().map(policy_view).collect::<Vec<_>>() })))
+    let items = policies::list(&state.ctx()).await?;
+    Ok(HttpResponse::Ok().json_line(Items { items }))
 }
 
 /// One policy.
 #[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, description = "the policy"), (status = 404, body = super::error::Problem)))]
+    responses((status = 200, description = "the policy", body = PolicyView), (status = 404, body = super::error::Problem)))]
 #[get("/v1/subsidy-policies/{id}")]
 pub async fn get_policy(
     state: web::Data<AppState>,
     _who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let i = id.into_inner();
-    let key = i.clone();
-    let row = state
-        .db
-        .run(move |c| store::get_policy(c, &key))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no subsidy policy {i}")))?;
-    Ok(HttpResponse::Ok().json_line(policy_view(&row)))
-}
-
-fn batch_view(b: &BatchRow) -> Value {
-    json!({
-        "id": b.id,
-        "agency_id": b.agency_id,
-        "policy_id": b.policy_id,
-        "idempotency_key": b.idempotency_key,
-        "status": b.status,
-        "lines": b.lines,
-        "totals": {
-            "claimed": Money::from_fen(b.claimed_fen),
-            "computed": Money::from_fen(b.computed_fen),
-            "approved": Money::from_fen(b.approved_fen),
-            "difference": Money::from_fen(b.difference_fen),
-        },
-        "submitted_at": ts(b.submitted_at),
-        "reconciled_at": ts(b.reconciled_at),
-        "approved_at": b.approved_at.map(ts),
-        "paid_at": b.paid_at.map(ts),
-        "report": format!("/v1/reconciliations/{}", b.id),
-    })
-}
-
-fn line_view(l: &LineRow) -> Value {
-    json!({
-        "line_no": l.line_no,
-        "contract_no": l.contract_no,
-        "guarantee_id": l.guarantee_id,
-        "firm_uscc": l.firm_uscc,
-        "from": l.from_on,
-        "to": l.to_on,
-        "status": l.status,
-        "claimed": Money::from_fen(l.claimed_fen),
-        "computed": Money::from_fen(l.computed_fen),
-        "approved": Money::from_fen(l.approved_fen),
-        "difference": Money::from_fen(l.difference_fen),
-        "days": l.days(),
-        "before_caps": Money::from_fen(l.before_caps_fen),
-        "caps": l.caps.split(',').filter(|c| !c.is_empty()).collect::<Vec<_>>(),
-        "reason": l.reason,
-    })
+    Ok(HttpResponse::Ok().json_line(policies::get(&state.ctx(), &id).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -805,14 +729,14 @@ pub async fn submit_claims(
     };
     let filed = service::submit(&state.ctx(), &agency, batch).await?;
     if !filed.created {
-        return Ok(HttpResponse::Ok().json_line(batch_view(&filed.batch)));
+        return Ok(HttpResponse::Ok().json_line(BatchView::of(&filed.batch)));
     }
     Ok(HttpResponse::Created()
         .insert_header((
             "location",
             format!("/v1/reconciliations/{}", filed.batch.id),
         ))
-        .json_line(batch_view(&filed.batch)))
+        .json_line(BatchView::of(&filed.batch)))
 }
 
 /// A claim batch's policy and lines from its body: JSON `{"policy_id", "lines"}`, or CSV / NDJSON lines
@@ -870,183 +794,53 @@ async fn visible_batch(
 }
 
 /// An agency's claim batches (the government sees all), newest first.
-#[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses((status = 200, description = "batches")))]
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses((status = 200, description = "batches", body = Items<BatchView>)))]
 #[get("/v1/subsidy-claims")]
 pub async fn list_claims(state: web::Data<AppState>, who: Principal) -> ApiResult<HttpResponse> {
     let rows = service::list(&state.ctx(), &who.actor).await?;
-    Ok(HttpResponse::Ok()
-        .json_line(json!({ "items": rows.iter().map(batch_view).collect::<Vec<_>>() })))
+    Ok(HttpResponse::Ok().json_line(Items {
+        items: rows.iter().map(BatchView::of).collect(),
+    }))
 }
 
 /// The reconciliation report: the batch, its totals (the sums of its lines) and every line; with the path
 /// ending `.csv`, the lines as CSV.
-#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "the report")))]
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "the report (`.csv`, `.xlsx`: as a file)", body = Report)))]
 #[get("/v1/reconciliations/{id}")]
 pub async fn reconciliation(
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    if let Some(bare) = id.strip_suffix(".csv") {
-        let (_, lines) = visible_batch(&state, &who, bare).await?;
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let io = |e: csv::Error| ApiError::Internal(e.into());
-        w.write_record([
-            "line_no",
-            "contract_no",
-            "from",
-            "to",
-            "status",
-            "claimed",
-            "computed",
-            "approved",
-            "difference",
-            "days",
-            "before_caps",
-            "caps",
-            "reason",
-        ])
-        .map_err(io)?;
-        for l in &lines {
-            w.write_record([
-                l.line_no.to_string(),
-                l.contract_no.clone(),
-                l.from_on.to_string(),
-                l.to_on.to_string(),
-                l.status.as_str().to_string(),
-                Money::from_fen(l.claimed_fen).to_string(),
-                Money::from_fen(l.computed_fen).to_string(),
-                Money::from_fen(l.approved_fen).to_string(),
-                Money::from_fen(l.difference_fen).to_string(),
-                l.days().to_string(),
-                Money::from_fen(l.before_caps_fen).to_string(),
-                l.caps.replace(',', " "),
-                l.reason.clone().unwrap_or_default(),
-            ])
-            .map_err(io)?;
-        }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                "content-disposition",
-                format!("attachment; filename=\"reconciliation-{bare}.csv\""),
-            ))
-            .body(bytes));
-    }
-    if let Some(bare) = id.strip_suffix(".xlsx") {
-        let (b, lines) = visible_batch(&state, &who, bare).await?;
-        let bytes = xlsx(&b, &lines).map_err(|e| ApiError::Internal(e.into()))?;
-        return Ok(HttpResponse::Ok()
-            .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-            .insert_header((
-                "content-disposition",
-                format!("attachment; filename=\"reconciliation-{bare}.xlsx\""),
-            ))
-            .body(bytes));
-    }
-    let (b, lines) = visible_batch(&state, &who, &id).await?;
-    let mut v = batch_view(&b);
-    if let Some(o) = v.as_object_mut() {
-        o.insert("lines".into(), lines.iter().map(line_view).collect());
-    }
-    Ok(HttpResponse::Ok().json_line(v))
-}
-
-/// The report as a workbook: a `Summary` sheet (batch, status, totals) and a `Lines` sheet, amounts as
-/// numbers formatted `#,##0.00` (yuan; exact in storage, a spreadsheet's numbers hold them to the fen).
-pub fn xlsx(b: &BatchRow, lines: &[LineRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let yuan = |fen: i64| fen as f64 / 100.0;
-    let money = Format::new().set_num_format("#,##0.00");
-    let bold = Format::new().set_bold();
-    let mut wb = Workbook::new();
-    let s = wb.add_worksheet();
-    s.set_name("Summary")?;
-    s.set_column_width(0, 22)?;
-    s.set_column_width(1, 40)?;
-    for (r, (k, v)) in [
-        ("batch", b.id.as_str()),
-        ("agency", b.agency_id.as_str()),
-        ("policy", b.policy_id.as_str()),
-        ("status", b.status.as_str()),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        s.write_with_format(r as u32, 0, k, &bold)?;
-        s.write(r as u32, 1, v)?;
-    }
-    s.write_with_format(4, 0, "lines", &bold)?;
-    s.write(4, 1, b.lines)?;
-    for (i, (k, fen)) in [
-        ("claimed", b.claimed_fen),
-        ("computed", b.computed_fen),
-        ("approved", b.approved_fen),
-        ("difference", b.difference_fen),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let r = 5 + i as u32;
-        s.write_with_format(r, 0, k, &bold)?;
-        s.write_with_format(r, 1, yuan(fen), &money)?;
-    }
-    s.write_with_format(9, 0, "reconciled at", &bold)?;
-    s.write(9, 1, ts(b.reconciled_at))?;
-    let l = wb.add_worksheet();
-    l.set_name("Lines")?;
-    let head = [
-        "line",
-        "contract",
-        "from",
-        "to",
-        "status",
-        "claimed",
-        "computed",
-        "approved",
-        "difference",
-        "days",
-        "before caps",
-        "caps",
-        "reason",
-    ];
-    for (c, h) in head.iter().enumerate() {
-        l.write_with_format(0, c as u16, *h, &bold)?;
-    }
-    for (i, x) in lines.iter().enumerate() {
-        let r = i as u32 + 1;
-        l.write(r, 0, x.line_no)?;
-        l.write(r, 1, x.contract_no.as_str())?;
-        l.write(r, 2, x.from_on.to_string())?;
-        l.write(r, 3, x.to_on.to_string())?;
-        l.write(r, 4, x.status.as_str())?;
-        for (c, fen) in [
-            x.claimed_fen,
-            x.computed_fen,
-            x.approved_fen,
-            x.difference_fen,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            l.write_with_format(r, 5 + c as u16, yuan(fen), &money)?;
-        }
-        l.write(r, 9, x.days() as f64)?;
-        l.write_with_format(r, 10, yuan(x.before_caps_fen), &money)?;
-        l.write(r, 11, x.caps.replace(',', " "))?;
-        l.write(r, 12, x.reason.clone().unwrap_or_default())?;
-    }
-    l.set_column_width(1, 16)?;
-    l.set_column_width(12, 60)?;
-    wb.save_to_buffer()
+    let internal = |e: &dyn std::fmt::Display| ApiError::Internal(anyhow::anyhow!("{e}"));
+    let (bare, kind) = match id.rsplit_once('.') {
+        Some((bare, kind @ ("csv" | "xlsx"))) => (bare, kind),
+        _ => (id.as_str(), "json"),
+    };
+    let (b, lines) = visible_batch(&state, &who, bare).await?;
+    let (bytes, content_type) = match kind {
+        "csv" => (
+            report::csv(&lines).map_err(|e| internal(&e))?,
+            "text/csv; charset=utf-8",
+        ),
+        "xlsx" => (
+            report::xlsx(&b, &lines).map_err(|e| internal(&e))?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        _ => return Ok(HttpResponse::Ok().json_line(report::report(&b, &lines))),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            "content-disposition",
+            format!("attachment; filename=\"reconciliation-{bare}.{kind}\""),
+        ))
+        .body(bytes))
 }
 
 /// The government approves a reconciled batch: it is reconciled again against everything approved
 /// meanwhile (so caps, budget and duplicates hold), and its approved lines then count for later claims.
-#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "approved")))]
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "approved", body = BatchView)))]
 #[post("/v1/subsidy-claims/{id}/approve")]
 pub async fn approve(
     state: web::Data<AppState>,
@@ -1054,11 +848,11 @@ pub async fn approve(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let b = service::approve(&state.ctx(), &who.actor, &id).await?;
-    Ok(HttpResponse::Ok().json_line(batch_view(&b)))
+    Ok(HttpResponse::Ok().json_line(BatchView::of(&b)))
 }
 
 /// The government records that an approved batch was paid.
-#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "paid")))]
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "paid", body = BatchView)))]
 #[post("/v1/subsidy-claims/{id}/paid")]
 pub async fn paid(
     state: web::Data<AppState>,
@@ -1066,20 +860,7 @@ pub async fn paid(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let b = service::pay(&state.ctx(), &who.actor, &id).await?;
-    Ok(HttpResponse::Ok().json_line(batch_view(&b)))
-}
-
-fn own_agency(who: &Principal, id: &str) -> ApiResult<()> {
-    match who.role() {
-        Role::Government | Role::Admin => Ok(()),
-        Role::Guarantor if who.institution() == Some(id) => Ok(()),
-        Role::Guarantor => Err(ApiError::NotFound(format!(
-            "no guarantee agency {id} for this key"
-        ))),
-        other => Err(ApiError::Forbidden(format!(
-            "a {other} key does not read agency figures"
-        ))),
-    }
+    Ok(HttpResponse::Ok().json_line(BatchView::of(&b)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -1092,7 +873,7 @@ pub struct NetAssets {
 }
 
 /// The agency reports its net assets on a date (leverage divides by the latest one).
-#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 201, description = "recorded")))]
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 201, description = "recorded", body = NetAssetsView)))]
 #[post("/v1/guarantors/{id}/net-assets")]
 pub async fn report_net_assets(
     state: web::Data<AppState>,
@@ -1100,24 +881,10 @@ pub async fn report_net_assets(
     id: web::Path<String>,
     body: Json<NetAssets>,
 ) -> ApiResult<HttpResponse> {
-    let clock = state.clock.clone();
-    who.require(&[Role::Guarantor])?;
-    own_agency(&who, &id)?;
-    let mut errors = Vec::new();
-    let v = json!({"as_of": body.0.as_of, "net_assets": body.0.net_assets});
-    let as_of = date_field(&v, "as_of", "", &mut errors);
-    let amount = money_field(&v, "net_assets", "", &mut errors);
-    let (Some(as_of), Some(amount), true) = (as_of, amount, errors.is_empty()) else {
-        return Err(ApiError::fields(errors));
-    };
-    let a = id.into_inner();
-    let agency = a.clone();
-    state
-        .db
-        .run(move |c| store::report_net_assets(c, &agency, as_of, amount.fen(), clock.now()))
-        .await?;
-    Ok(HttpResponse::Created()
-        .json_line(json!({"agency_id": a, "as_of": as_of, "net_assets": amount})))
+    let NetAssets { as_of, net_assets } = body.0;
+    let view =
+        agencies::report_net_assets(&state.ctx(), &who.actor, &id, &as_of, &net_assets).await?;
+    Ok(HttpResponse::Created().json_line(view))
 }
 
 #[derive(Debug, Deserialize)]
@@ -1129,31 +896,10 @@ pub struct Period {
     pub to: String,
 }
 
-/// A `[from, to)` period from the query, every fault named.
-fn period(p: Period) -> ApiResult<(NaiveDate, NaiveDate)> {
-    let mut errors = Vec::new();
-    let v = json!({"from": p.from, "to": p.to});
-    let from = date_field(&v, "from", "", &mut errors);
-    let to = date_field(&v, "to", "", &mut errors);
-    if let (Some(f), Some(t)) = (from, to) {
-        if t <= f {
-            errors.push(FieldError::new(
-                "to",
-                "range.order",
-                "to must be after from (the period is [from, to))",
-            ));
-        }
-    }
-    match (from, to) {
-        (Some(f), Some(t)) if errors.is_empty() => Ok((f, t)),
-        _ => Err(ApiError::fields(errors)),
-    }
-}
-
 /// An agency's figures over `[from, to)` (Art 28): leverage at the end, compensation rate, small and micro
 /// share, average fee rate, subsidies approved and paid, with flags (leverage < 5, compensation > 5%).
 #[utoipa::path(tag = "guarantees", operation_id = "agency_metrics", security(("bearer" = [])), params(("id" = String, Path), ("from" = String, Query), ("to" = String, Query)),
-    responses((status = 200, description = "metrics")))]
+    responses((status = 200, description = "metrics", body = AgencyMetrics)))]
 #[get("/v1/guarantors/{id}/metrics")]
 pub async fn metrics(
     state: web::Data<AppState>,
@@ -1161,57 +907,14 @@ pub async fn metrics(
     id: web::Path<String>,
     q: Query<Period>,
 ) -> ApiResult<HttpResponse> {
-    own_agency(&who, &id)?;
-    let (from, to) = period(q.0)?;
-    let agency = id.into_inner();
-    let a = agency.clone();
-    let (rows, net, (approved, paid_out)) = state
-        .db
-        .run(move |c| {
-            let last = to.pred_opt().unwrap_or(to);
-            // Instants in UTC for dates in China Standard Time.
-            let utc = |d: NaiveDate| {
-                d.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::hours(8)
-            };
-            Ok((
-                store::with_size_class(c, &a)?,
-                store::net_assets_on(c, &a, last)?,
-                store::subsidies_between(c, &a, utc(from), utc(to))?,
-            ))
-        })
-        .await?;
-    let gs: Vec<crate::domain::agency::Guarantee> = rows
-        .iter()
-        .map(|(g, class)| {
-            let early = [g.released_on, g.called_on].into_iter().flatten().min();
-            Ok(crate::domain::agency::Guarantee {
-                guaranteed: Money::from_fen(g.guaranteed_fen),
-                fee_rate: g.fee_rate()?.get(),
-                start: g.start_on,
-                active_end: early.map_or(g.end_on, |e| e.min(g.end_on)),
-                called_on: g.called_on,
-                compensation: g.compensation_fen.map(Money::from_fen),
-                size_class: crate::domain::SizeClass::parse(class),
-            })
-        })
-        .collect::<Result<_, StoreError>>()?;
-    let m = crate::domain::agency::metrics(&gs, net.map(Money::from_fen), from, to);
-    let mut v = serde_json::to_value(&m).map_err(|e| ApiError::Internal(e.into()))?;
-    if let Some(o) = v.as_object_mut() {
-        o.insert("agency_id".into(), json!(agency));
-        o.insert(
-            "subsidies_approved".into(),
-            json!(Money::from_fen(approved)),
-        );
-        o.insert("subsidies_paid".into(), json!(Money::from_fen(paid_out)));
-    }
-    Ok(HttpResponse::Ok().json_line(v))
+    let m = agencies::metrics(&state.ctx(), &who.actor, &id, &q.0.from, &q.0.to).await?;
+    Ok(HttpResponse::Ok().json_line(m))
 }
 
 /// An agency's reward under an `agency_reward` policy over `[from, to)`: its eligible guarantees' average
 /// balance and the reward on it, with the contracts left out and why.
 #[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path), ("agency" = String, Path),
-    ("from" = String, Query), ("to" = String, Query)), responses((status = 200, description = "the reward")))]
+    ("from" = String, Query), ("to" = String, Query)), responses((status = 200, description = "the reward", body = RewardView)))]
 #[get("/v1/subsidy-policies/{id}/rewards/{agency}")]
 pub async fn agency_reward(
     state: web::Data<AppState>,
@@ -1219,46 +922,10 @@ pub async fn agency_reward(
     path: web::Path<(String, String)>,
     q: Query<Period>,
 ) -> ApiResult<HttpResponse> {
-    let (pid, agency) = path.into_inner();
-    own_agency(&who, &agency)?;
-    let (from, to) = period(q.0)?;
-    let (p2, a2) = (pid.clone(), agency.clone());
-    let (policy, contracts) = state
-        .db
-        .run(move |c| {
-            let Some(policy) = store::get_policy(c, &p2)? else {
-                return Ok((None, Vec::new()));
-            };
-            let rows = store::list(c, Some(&a2), None, i64::MAX)?;
-            let contracts = claims::contracts_of(c, &rows)?;
-            let mut list: Vec<_> = contracts.into_values().collect();
-            list.sort_by(|x, y| x.id.cmp(&y.id));
-            Ok((Some(policy), list))
-        })
-        .await?;
-    let policy = policy.ok_or_else(|| ApiError::NotFound(format!("no subsidy policy {pid}")))?;
-    let spec = claims::spec_of(&policy)?;
-    let reward = crate::domain::subsidy::agency_reward(&spec.policy(&pid), &contracts, from, to)
-        .ok_or_else(|| {
-            ApiError::field(
-                "id",
-                "policy.kind",
-                format!(
-                    "policy {pid} is a fee subsidy, claimed line by line, not an agency reward"
-                ),
-            )
-        })?;
-    Ok(HttpResponse::Ok().json_line(json!({
-        "policy_id": pid,
-        "agency_id": agency,
-        "from": reward.from,
-        "to": reward.to,
-        "days": reward.days,
-        "eligible_contracts": reward.eligible,
-        "average_balance": reward.average_balance,
-        "reward": reward.reward,
-        "excluded": reward.excluded.iter().map(|(id, why)| json!({"guarantee_id": id, "reason": why})).collect::<Vec<_>>(),
-    })))
+    let (policy, agency) = path.into_inner();
+    let (from, to) = (&q.0.from, &q.0.to);
+    let r = agencies::reward(&state.ctx(), &who.actor, &policy, &agency, from, to).await?;
+    Ok(HttpResponse::Ok().json_line(r))
 }
 
 #[cfg(test)]

@@ -1,6 +1,5 @@
 //! The HTTP API (actix-web): state, routes, the OpenAPI document and the offline docs page.
 
-pub mod access;
 pub mod access_log;
 pub mod applications;
 pub mod assets;
@@ -51,6 +50,12 @@ pub struct AppState {
     pub clock: crate::clock::Clock,
 }
 
+/// A list answer: `{"items": [...]}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct DefaultLimits {
     pub per_sec: u32,
@@ -88,6 +93,8 @@ impl AppState {
             cache: self.cache.clone(),
             clock: self.clock.clone(),
             catalogue: self.catalogue.clone(),
+            profiles: self.profiles.clone(),
+            audit: self.audit.clone(),
         }
     }
 

@@ -83,8 +83,7 @@ async fn ingest(
     origin: Origin,
     lines: Vec<Line>,
 ) -> ApiResult<HttpResponse> {
-    let imported =
-        service::ingest_rows(&state.ctx(), &state.profiles, source, origin, lines).await?;
+    let imported = service::ingest_rows(&state.ctx(), source, origin, lines).await?;
     Ok(created(imported))
 }
 
@@ -179,7 +178,6 @@ pub async fn import_signals(
     let file = super::upload::spool(&state, &req, payload).await?;
     let imported = service::import_file(
         &state.ctx(),
-        &state.profiles,
         source,
         fmt,
         file.path.clone(),

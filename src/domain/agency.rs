@@ -26,7 +26,7 @@ pub struct Guarantee {
     pub size_class: Option<SizeClass>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Metrics {
     pub from: NaiveDate,
     pub to: NaiveDate,

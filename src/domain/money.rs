@@ -115,6 +115,20 @@ impl<'de> serde::Deserialize<'de> for Money {
     }
 }
 
+/// In the API document: a decimal string in yuan, at most two decimals, no exponent.
+impl utoipa::PartialSchema for Money {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^-?[0-9]+(\.[0-9]{1,2})?$"))
+            .description(Some("yuan, a decimal string with at most two decimals"))
+            .examples([serde_json::json!("1234.56")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Money {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

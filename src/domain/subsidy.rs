@@ -347,6 +347,7 @@ pub struct Approved {
     Hash,
     Serialize,
     Deserialize,
+    utoipa::ToSchema,
     diesel::AsExpression,
     diesel::FromSqlRow,
 )]

@@ -9,6 +9,7 @@
 //! firms) still run their workflows in their `api/` handlers.
 
 pub mod access;
+pub mod agencies;
 pub mod applications;
 pub mod assets;
 pub mod claims;
@@ -16,16 +17,22 @@ pub mod consents;
 pub mod guarantees;
 pub mod keys;
 pub mod matching;
+pub mod policies;
+pub mod profiles;
 pub mod receivables;
+pub mod reconciliation;
 pub mod signals;
 
 pub use access::Actor;
 
+use crate::audit::Audit;
 use crate::cache::SharedCache;
 use crate::clock::Clock;
+use crate::profile::Profiles;
 use crate::store::{Db, StoreError};
 
-/// What an operation reaches: the database, the cache, the clock.
+/// What an operation reaches: the database, the cache, the clock, the profile service and the access
+/// log.
 #[derive(Clone)]
 pub struct Context {
     pub db: Db,
@@ -33,17 +40,23 @@ pub struct Context {
     pub clock: Clock,
     /// The product catalogue matching and applications read.
     pub catalogue: std::sync::Arc<crate::financing::Catalogue>,
+    /// The scorecard in force and the profile snapshots.
+    pub profiles: Profiles,
+    /// The durable access log (group commit).
+    pub audit: Audit,
 }
 
 impl Context {
-    /// On the system clock, with a catalogue of its own (the command line's).
-    pub fn new(db: Db, cache: SharedCache) -> Self {
-        Context {
+    /// On the system clock, with a catalogue and an access-log writer of its own (the command line's).
+    pub fn new(db: Db, profiles: Profiles) -> std::io::Result<Self> {
+        Ok(Context {
+            audit: Audit::start(db.clone())?,
+            cache: profiles.cache.clone(),
             db,
-            cache,
             clock: Clock::system(),
             catalogue: Default::default(),
-        }
+            profiles,
+        })
     }
 }
 
@@ -83,6 +96,17 @@ pub fn positive_money(field: &str, name: &str, s: &str) -> Result<crate::domain:
     }
 }
 
+/// A calendar date `YYYY-MM-DD`, or the rule it breaks (`field` names it, `name` says it in words).
+pub fn date(field: &str, name: &str, s: &str) -> Result<chrono::NaiveDate, Violation> {
+    s.trim().parse().map_err(|_| {
+        Violation::new(
+            field,
+            "date.format",
+            format!("{name} '{s}' is not a date YYYY-MM-DD"),
+        )
+    })
+}
+
 /// What any operation's error comes to, for a front end to show.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -92,6 +116,9 @@ pub enum ServiceError {
     /// Absent, or not visible to this actor (the same answer, so nothing leaks).
     #[error("{0}")]
     NotFound(String),
+    /// Who is asking is no longer known (the key was revoked while the request ran).
+    #[error("{0}")]
+    Unauthenticated(String),
     /// This actor may not do this.
     #[error("{0}")]
     Forbidden(String),

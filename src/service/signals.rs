@@ -7,7 +7,7 @@ use crate::domain::month::Month;
 use crate::domain::signals::Source;
 use crate::ingest::format::{self, Line};
 use crate::ingest::{self, Origin};
-use crate::profile::{Profiles, RecomputeReport};
+use crate::profile::RecomputeReport;
 use crate::store::ingestion::RunRow;
 use crate::store::StoreError;
 use std::sync::Arc;
@@ -48,13 +48,13 @@ pub struct Progress {
 
 async fn recompute(
     ctx: &Context,
-    profiles: &Profiles,
     ingested: ingest::Ingested,
     progress: &Progress,
 ) -> Result<Imported, SignalError> {
     let as_of = Month::last_complete(ctx.clock.today());
     let on_firm = progress.firms.clone();
-    let report = profiles
+    let report = ctx
+        .profiles
         .recompute(
             ingested.firms,
             vec![as_of],
@@ -73,10 +73,9 @@ async fn recompute(
 }
 
 /// Ingest rows already read (a JSON batch, a pull page).
-#[tracing::instrument(skip(ctx, profiles, lines), fields(source = %source.as_str(), rows = lines.len()))]
+#[tracing::instrument(skip(ctx, lines), fields(source = %source.as_str(), rows = lines.len()))]
 pub async fn ingest_rows(
     ctx: &Context,
-    profiles: &Profiles,
     source: Source,
     origin: Origin,
     lines: Vec<Line>,
@@ -85,15 +84,14 @@ pub async fn ingest_rows(
         .db
         .run(move |c| ingest::run(c, source, origin, lines, &|_, _| {}))
         .await?;
-    recompute(ctx, profiles, ingested, &Progress::default()).await
+    recompute(ctx, ingested, &Progress::default()).await
 }
 
 /// Ingest a file (CSV with a header row, or NDJSON) a chunk at a time inside the run's one transaction:
 /// memory holds one chunk of rows. A chunk that cannot be read aborts the run (nothing stored).
-#[tracing::instrument(skip(ctx, profiles, progress), fields(source = %source.as_str(), file = %path.display()))]
+#[tracing::instrument(skip(ctx, progress), fields(source = %source.as_str(), file = %path.display()))]
 pub async fn import_file(
     ctx: &Context,
-    profiles: &Profiles,
     source: Source,
     fmt: format::Format,
     path: std::path::PathBuf,
@@ -134,5 +132,5 @@ pub async fn import_file(
             }
         })
         .await?;
-    recompute(ctx, profiles, ingested, &progress).await
+    recompute(ctx, ingested, &progress).await
 }
