@@ -246,6 +246,8 @@ impl From<crate::service::ServiceError> for ApiError {
                     .collect(),
             ),
             S::NotFound(m) => ApiError::NotFound(m),
+            S::Unreadable(m) => ApiError::BadRequest(m),
+            S::Unsupported(m) => ApiError::UnsupportedMediaType(m),
             S::Unauthenticated(m) => ApiError::Unauthorized(m),
             S::Forbidden(m) => ApiError::Forbidden(m),
             S::Conflict(m) => ApiError::Conflict(m),
@@ -280,4 +282,5 @@ through_service_error!(
     crate::service::profiles::ProfileError,
     crate::service::receivables::ReceivableError,
     crate::service::signals::SignalError,
+    crate::service::uploads::UploadError,
 );

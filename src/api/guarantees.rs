@@ -6,25 +6,19 @@
 
 use super::auth::{AgencyKey, Principal};
 use super::error::{ApiError, ApiResult, FieldError, JsonLine};
-use super::extract::parse_uscc;
-use super::extract::{
-    date_value, page, page_limit, parse_json, positive_money, rfc3339 as ts, Json, Query,
-};
-use super::{AppState, Items};
+use super::extract::{date_value, page, page_limit, positive_money, Json, Query};
+use super::{AppState, Items, Page};
 use crate::domain::role::Role;
-use crate::domain::Money;
-use crate::financing::claims::Submitted;
 use crate::service::agencies::{self, AgencyMetrics, NetAssetsView, RewardView};
 use crate::service::claims::{self as service, NewBatch};
-use crate::service::guarantees::Ending;
+use crate::service::guarantees::{Ending, GuaranteeView, Registered};
 use crate::service::policies::{self, PolicyView};
 use crate::service::reconciliation::{self as report, BatchView, Report};
-use crate::store::guarantees::{self as store, BatchRow, GuaranteeRow, LineRow};
+use crate::service::uploads::{self, ClaimBatchInput, ContractInput};
+use crate::store::guarantees::{self as store, BatchRow, LineRow};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 fn content_type(req: &HttpRequest) -> String {
@@ -39,298 +33,6 @@ fn content_type(req: &HttpRequest) -> String {
         .to_ascii_lowercase()
 }
 
-/// Rows of a CSV (header row) or NDJSON body as JSON objects of strings, with their line numbers.
-fn rows_of(kind: &str, body: &[u8], known: &[&str]) -> ApiResult<Vec<(usize, Value)>> {
-    match kind {
-        "text/csv" => {
-            let mut r = csv::ReaderBuilder::new()
-                .trim(csv::Trim::All)
-                .from_reader(body);
-            let headers = r
-                .headers()
-                .map_err(|e| ApiError::BadRequest(format!("the CSV header row: {e}")))?
-                .clone();
-            unknown_columns(&headers, known)?;
-            let mut out = Vec::new();
-            for (i, rec) in r.records().enumerate() {
-                let rec =
-                    rec.map_err(|e| ApiError::BadRequest(format!("CSV line {}: {e}", i + 2)))?;
-                let obj: serde_json::Map<String, Value> = headers
-                    .iter()
-                    .zip(rec.iter())
-                    .filter(|(_, v)| !v.is_empty())
-                    .map(|(h, v)| (h.to_string(), Value::from(v)))
-                    .collect();
-                out.push((i + 2, Value::Object(obj)));
-            }
-            Ok(out)
-        }
-        "application/x-ndjson" => body
-            .split(|b| *b == b'\n')
-            .enumerate()
-            .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-            .map(|(i, l)| {
-                serde_json::from_slice(l)
-                    .map(|v| (i + 1, v))
-                    .map_err(|e| ApiError::BadRequest(format!("NDJSON line {}: {e}", i + 1)))
-            })
-            .collect(),
-        other => Err(ApiError::UnsupportedMediaType(format!(
-            "'{other}': send application/json, text/csv (header row) or application/x-ndjson"
-        ))),
-    }
-}
-
-fn text_field<'a>(v: &'a Value, f: &str) -> Option<&'a str> {
-    v.get(f)
-        .and_then(|x| x.as_str())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
-fn need<'a>(v: &'a Value, f: &str, at: &str, errors: &mut Vec<FieldError>) -> Option<&'a str> {
-    let got = text_field(v, f);
-    if got.is_none() {
-        errors.push(match v.get(f) {
-            // Amounts and dates travel as strings: a JSON number is not exact, so it is refused as such.
-            Some(x) if !x.is_null() && !x.is_string() => FieldError::new(
-                format!("{at}{f}"),
-                "type",
-                format!("{f} must be a string (amounts as decimal strings like \"1234.56\", dates as \"YYYY-MM-DD\"), not {x}"),
-            ),
-            _ => FieldError::new(format!("{at}{f}"), "required", format!("{f} is required")),
-        });
-    }
-    got
-}
-
-fn money_field(v: &Value, f: &str, at: &str, errors: &mut Vec<FieldError>) -> Option<Money> {
-    let s = need(v, f, at, errors)?;
-    positive_money(&format!("{at}{f}"), f, s, errors)
-}
-
-fn date_field(v: &Value, f: &str, at: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
-    let s = need(v, f, at, errors)?;
-    date_value(&format!("{at}{f}"), f, s, errors)
-}
-
-/// One guarantee contract as it is sent (every value a string; `first_loan` may be a boolean).
-/// The names are [`CONTRACT_FIELDS`].
-#[derive(Debug, utoipa::ToSchema)]
-#[allow(dead_code)] // the wire shape for the document; rows are read field by field to name every fault
-pub struct ContractInput {
-    /// The agency's own contract number, unique per agency.
-    contract_no: String,
-    /// The borrower's USCC (registered with the hub).
-    #[schema(pattern = r"^[0-9A-HJ-NPQRTUWXY]{18}$")]
-    firm_uscc: String,
-    /// The lending bank, in words.
-    lender: String,
-    /// Yuan, decimal string.
-    loan_amount: String,
-    /// Yuan, decimal string, not above loan_amount.
-    guaranteed: String,
-    /// Yearly fee rate as a decimal fraction from 0 to 0.1.
-    fee_rate: String,
-    /// YYYY-MM-DD.
-    start_on: String,
-    /// YYYY-MM-DD, after start_on (the interval is [start_on, end_on)).
-    end_on: String,
-    /// Whether the loan is the firm's first (首贷).
-    first_loan: Option<bool>,
-}
-
-/// The columns of a guarantee contract (JSON fields, CSV header names, NDJSON keys).
-const CONTRACT_FIELDS: &[&str] = &[
-    "contract_no",
-    "firm_uscc",
-    "lender",
-    "loan_amount",
-    "guaranteed",
-    "fee_rate",
-    "start_on",
-    "end_on",
-    "first_loan",
-];
-/// One claim line as it is sent: [`CLAIM_LINE_FIELDS`].
-#[derive(Debug, utoipa::ToSchema)]
-#[allow(dead_code)] // the wire shape for the document; lines are read field by field to name every fault
-pub struct ClaimLineInput {
-    /// The agency's contract number.
-    contract_no: String,
-    /// YYYY-MM-DD: the claimed period is [from, to).
-    from: String,
-    /// YYYY-MM-DD, after from.
-    to: String,
-    /// Yuan, decimal string: the subsidy claimed for the period.
-    claimed: String,
-}
-
-/// A claim batch as JSON.
-#[derive(Debug, utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ClaimBatchInput {
-    /// The fee-subsidy policy claimed under (or `?policy_id=`).
-    policy_id: Option<String>,
-    lines: Vec<ClaimLineInput>,
-}
-
-/// The columns of a claim line.
-const CLAIM_LINE_FIELDS: &[&str] = &["contract_no", "from", "to", "claimed"];
-
-/// Every field of `v` that is not one of `known` (a misspelt column would otherwise be dropped silently).
-fn unknown_fields(v: &Value, known: &[&str], at: &str, errors: &mut Vec<FieldError>) {
-    match v.as_object() {
-        Some(o) => errors.extend(o.keys().filter(|k| !known.contains(&k.as_str())).map(|k| {
-            FieldError::new(
-                format!("{at}{k}"),
-                "field.unknown",
-                format!("unknown field '{k}'; the fields are {}", known.join(", ")),
-            )
-        })),
-        None => errors.push(FieldError::new(
-            match at.trim_end_matches([' ', ':']) {
-                "" => "body",
-                line => line,
-            },
-            "type",
-            format!("expected an object with the fields {}", known.join(", ")),
-        )),
-    }
-}
-
-/// A CSV header row naming a column that is not one of `known`: refused by its name.
-fn unknown_columns(headers: &csv::StringRecord, known: &[&str]) -> ApiResult<()> {
-    let errors: Vec<FieldError> = headers
-        .iter()
-        .filter(|h| !known.contains(h))
-        .map(|h| {
-            FieldError::new(
-                format!("line 1: {h}"),
-                "column.unknown",
-                format!("unknown column '{h}'; the columns are {}", known.join(", ")),
-            )
-        })
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::fields(errors))
-    }
-}
-
-/// One contract from a JSON object of strings; every fault added to `errors` under `at` (`rows[3].`).
-fn contract_row(
-    at_time: chrono::NaiveDateTime,
-    v: &Value,
-    agency: &str,
-    at: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<GuaranteeRow> {
-    let before = errors.len();
-    unknown_fields(v, CONTRACT_FIELDS, at, errors);
-    let no = need(v, "contract_no", at, errors).map(str::to_string);
-    let firm = need(v, "firm_uscc", at, errors).and_then(|u| {
-        match parse_uscc(&format!("{at}firm_uscc"), u) {
-            Ok(u) => Some(u.to_string()),
-            Err(ApiError::Validation { errors: e, .. }) => {
-                errors.extend(e);
-                None
-            }
-            Err(_) => None,
-        }
-    });
-    let lender = need(v, "lender", at, errors).map(str::to_string);
-    let loan = money_field(v, "loan_amount", at, errors);
-    let g = money_field(v, "guaranteed", at, errors);
-    let fee = need(v, "fee_rate", at, errors).and_then(|s| match s.parse::<Decimal>() {
-        Ok(d) if d >= Decimal::ZERO && d <= Decimal::new(1, 1) => Some(d),
-        _ => {
-            errors.push(FieldError::new(
-                format!("{at}fee_rate"),
-                "rate.range",
-                format!("fee_rate '{s}' must be a decimal fraction from 0 to 0.1"),
-            ));
-            None
-        }
-    });
-    let start = date_field(v, "start_on", at, errors);
-    let end = date_field(v, "end_on", at, errors);
-    if let (Some(s), Some(e)) = (start, end) {
-        if e <= s {
-            errors.push(FieldError::new(
-                format!("{at}end_on"),
-                "range.order",
-                "end_on must be after start_on (the interval is [start_on, end_on))",
-            ));
-        }
-    }
-    if let (Some(l), Some(g)) = (loan, g) {
-        if g > l {
-            errors.push(FieldError::new(
-                format!("{at}guaranteed"),
-                "range.order",
-                "guaranteed is above loan_amount",
-            ));
-        }
-    }
-    let first_loan = match v.get("first_loan") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) if s == "true" || s == "false" => s == "true",
-        Some(other) => {
-            errors.push(FieldError::new(
-                format!("{at}first_loan"),
-                "type",
-                format!("first_loan must be true or false, not {other}"),
-            ));
-            false
-        }
-    };
-    if errors.len() > before {
-        return None;
-    }
-    Some(GuaranteeRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        agency_id: agency.to_string(),
-        contract_no: no?,
-        firm_uscc: firm?,
-        lender: lender?,
-        loan_amount_fen: loan?.fen(),
-        guaranteed_fen: g?.fen(),
-        fee_rate: fee?.normalize().to_string(),
-        start_on: start?,
-        end_on: end?,
-        released_on: None,
-        called_on: None,
-        compensation_fen: None,
-        application_id: None,
-        first_loan,
-        created_at: at_time,
-    })
-}
-
-pub fn guarantee_view(g: &GuaranteeRow) -> Value {
-    json!({
-        "id": g.id,
-        "agency_id": g.agency_id,
-        "contract_no": g.contract_no,
-        "firm_uscc": g.firm_uscc,
-        "lender": g.lender,
-        "loan_amount": Money::from_fen(g.loan_amount_fen),
-        "guaranteed": Money::from_fen(g.guaranteed_fen),
-        "fee_rate": g.fee_rate,
-        "start_on": g.start_on,
-        "end_on": g.end_on,
-        "released_on": g.released_on,
-        "called_on": g.called_on,
-        "compensation": g.compensation_fen.map(Money::from_fen),
-        "application_id": g.application_id,
-        "first_loan": g.first_loan,
-        "created_at": ts(g.created_at),
-    })
-}
-
 /// Register guarantee contracts: one JSON object, or a CSV / NDJSON batch (columns `contract_no,
 /// firm_uscc, lender, loan_amount, guaranteed, fee_rate, start_on, end_on, first_loan`). A batch with any
 /// bad row stores nothing and names every bad row.
@@ -338,7 +40,7 @@ pub fn guarantee_view(g: &GuaranteeRow) -> Value {
     request_body(description = "one contract as JSON, or a batch: CSV with a header row of these names, or NDJSON of such objects",
         content((ContractInput = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
     responses(
-    (status = 201, description = "the contract, or the batch's count"),
+    (status = 201, description = "the contract (one JSON object), or the batch's count", body = GuaranteeView),
     (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/guarantees")]
 pub async fn create_guarantees(
@@ -347,53 +49,18 @@ pub async fn create_guarantees(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let agency = caller.agency;
     let kind = content_type(&req);
     let (_permit, body) = super::upload::read_all(&state, &req, payload).await?;
-    let single = kind == "application/json";
-    let rows: Vec<(usize, Value)> = if single {
-        vec![(0, parse_json::<Value>(&body)?)]
-    } else {
-        rows_of(&kind, &body, CONTRACT_FIELDS)?
-    };
-    if rows.is_empty() {
-        return Err(ApiError::field(
-            "body",
-            "batch.empty",
-            "the batch has no rows",
-        ));
-    }
-    let mut errors = Vec::new();
-    let mut good = Vec::new();
-    for (line, v) in &rows {
-        let at = if single {
-            String::new()
-        } else {
-            format!("line {line}: ")
-        };
-        if let Some(g) = contract_row(state.clock.now(), v, &agency, &at, &mut errors) {
-            good.push(g);
+    let rows = uploads::contracts(&kind, &body, &caller.agency, state.clock.now())?;
+    crate::service::guarantees::register(&state.ctx(), &caller.agency, rows.clone()).await?;
+    Ok(match rows.as_slice() {
+        [one] if kind == "application/json" => {
+            HttpResponse::Created().json_line(GuaranteeView::of(one))
         }
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (g, (line, _)) in good.iter().zip(&rows) {
-        if !seen.insert(g.contract_no.clone()) {
-            errors.push(FieldError::new(
-                format!("line {line}: contract_no"),
-                "contract.duplicate",
-                format!("contract_no {} appears twice in the batch", g.contract_no),
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
-    }
-    crate::service::guarantees::register(&state.ctx(), &agency, good.clone()).await?;
-    if single {
-        Ok(HttpResponse::Created().json_line(guarantee_view(&good[0])))
-    } else {
-        Ok(HttpResponse::Created().json_line(json!({ "created": good.len() })))
-    }
+        _ => HttpResponse::Created().json_line(Registered {
+            created: rows.len(),
+        }),
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -404,7 +71,7 @@ pub struct ListQuery {
 }
 
 /// An agency's contracts (the government sees all).
-#[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses((status = 200, description = "contracts")))]
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses((status = 200, description = "contracts", body = Page<GuaranteeView>)))]
 #[get("/v1/guarantees")]
 pub async fn list_guarantees(
     state: web::Data<AppState>,
@@ -426,10 +93,8 @@ pub async fn list_guarantees(
         .run(move |c| store::list(c, agency.as_deref(), after.as_deref(), limit + 1))
         .await?;
     let (rows, next_cursor) = page(rows, limit, "guarantees", |g| &g.id);
-    Ok(HttpResponse::Ok().json_line(json!({
-        "items": rows.iter().map(guarantee_view).collect::<Vec<_>>(),
-        "next_cursor": next_cursor,
-    })))
+    let items = rows.iter().map(GuaranteeView::of).collect();
+    Ok(HttpResponse::Ok().json_line(Page { items, next_cursor }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -449,11 +114,9 @@ async fn end_early(
     is_call: bool,
 ) -> ApiResult<HttpResponse> {
     let mut errors = Vec::new();
-    let on = date_field(&json!({"on": r.on}), "on", "", &mut errors);
+    let on = date_value("on", "on", &r.on, &mut errors);
     let comp = match (is_call, r.compensation.as_deref()) {
-        (true, Some(s)) => {
-            money_field(&json!({"compensation": s}), "compensation", "", &mut errors)
-        }
+        (true, Some(s)) => positive_money("compensation", "compensation", s, &mut errors),
         (true, None) => {
             errors.push(FieldError::new(
                 "compensation",
@@ -477,7 +140,7 @@ async fn end_early(
     };
     let ending = comp.map_or(Ending::Release, Ending::Call);
     let g = crate::service::guarantees::end_early(&state.ctx(), agency, id, on, ending).await?;
-    Ok(HttpResponse::Ok().json_line(guarantee_view(&g)))
+    Ok(HttpResponse::Ok().json_line(GuaranteeView::of(&g)))
 }
 
 /// The loan was repaid early: the guarantee is released on `on`.
@@ -551,149 +214,6 @@ pub struct ClaimQuery {
     pub policy_id: Option<String>,
 }
 
-/// Claim lines from CSV (`contract_no,from,to,claimed`, header row), every bad cell named by its line.
-fn csv_claim_lines(body: &[u8], errors: &mut Vec<FieldError>) -> ApiResult<Vec<Submitted>> {
-    let mut r = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(body);
-    let headers = r
-        .headers()
-        .map_err(|e| ApiError::BadRequest(format!("the CSV header row: {e}")))?
-        .clone();
-    unknown_columns(&headers, CLAIM_LINE_FIELDS)?;
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(ci), Some(fi), Some(ti), Some(ki)) =
-        (col("contract_no"), col("from"), col("to"), col("claimed"))
-    else {
-        return Err(ApiError::field(
-            "body",
-            "csv.columns",
-            "the header row needs the columns contract_no, from, to, claimed",
-        ));
-    };
-    let mut rec = csv::StringRecord::new();
-    let mut out = Vec::new();
-    let mut n = 0;
-    loop {
-        match r.read_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(ApiError::BadRequest(format!("CSV: {e}"))),
-        }
-        n += 1;
-        let line = rec.position().map_or(n + 1, |p| p.line() as usize);
-        let get = |i: usize| rec.get(i).unwrap_or("");
-        let before = errors.len();
-        let no = get(ci);
-        if no.is_empty() {
-            errors.push(FieldError::new(
-                format!("line {line}: contract_no"),
-                "required",
-                "contract_no is required",
-            ));
-        }
-        let date = |i: usize, f: &str, errors: &mut Vec<FieldError>| {
-            get(i)
-                .parse::<NaiveDate>()
-                .map_err(|_| {
-                    errors.push(FieldError::new(
-                        format!("line {line}: {f}"),
-                        "date.format",
-                        format!("{f} '{}' is not a date YYYY-MM-DD", get(i)),
-                    ))
-                })
-                .ok()
-        };
-        let from = date(fi, "from", errors);
-        let to = date(ti, "to", errors);
-        let claimed = Money::parse_non_negative(get(ki))
-            .map_err(|e| {
-                errors.push(FieldError::new(
-                    format!("line {line}: claimed"),
-                    e.rule(),
-                    format!("claimed '{}' {e}", get(ki)),
-                ))
-            })
-            .ok();
-        if let (Some(f), Some(t)) = (from, to) {
-            if t <= f {
-                errors.push(FieldError::new(
-                    format!("line {line}: to"),
-                    "range.order",
-                    "to must be after from (the period is [from, to))",
-                ));
-            }
-        }
-        if errors.len() == before {
-            if let (Some(from), Some(to), Some(claimed)) = (from, to, claimed) {
-                out.push(Submitted {
-                    line_no: n,
-                    contract_no: no.to_string(),
-                    from,
-                    to,
-                    claimed,
-                });
-            }
-        }
-        if errors.len() > 1000 {
-            errors.push(FieldError::new(
-                "body",
-                "errors.too_many",
-                "more than 1,000 faults; fix these and send the batch again",
-            ));
-            break;
-        }
-    }
-    Ok(out)
-}
-
-fn parse_lines(rows: &[(usize, Value)], errors: &mut Vec<FieldError>) -> Vec<Submitted> {
-    let mut out = Vec::new();
-    for (n, (line, v)) in rows.iter().enumerate() {
-        let at = format!("line {line}: ");
-        let before = errors.len();
-        unknown_fields(v, CLAIM_LINE_FIELDS, &at, errors);
-        let no = need(v, "contract_no", &at, errors).map(str::to_string);
-        let from = date_field(v, "from", &at, errors);
-        let to = date_field(v, "to", &at, errors);
-        let claimed =
-            need(v, "claimed", &at, errors).and_then(|s| match Money::parse_non_negative(s) {
-                Ok(m) => Some(m),
-                Err(e) => {
-                    errors.push(FieldError::new(
-                        format!("{at}claimed"),
-                        e.rule(),
-                        format!("claimed '{s}' {e}"),
-                    ));
-                    None
-                }
-            });
-        if let (Some(f), Some(t)) = (from, to) {
-            if t <= f {
-                errors.push(FieldError::new(
-                    format!("{at}to"),
-                    "range.order",
-                    "to must be after from (the period is [from, to))",
-                ));
-            }
-        }
-        if errors.len() == before {
-            if let (Some(contract_no), Some(from), Some(to), Some(claimed)) =
-                (no, from, to, claimed)
-            {
-                out.push(Submitted {
-                    line_no: n + 1,
-                    contract_no,
-                    from,
-                    to,
-                    claimed,
-                });
-            }
-        }
-    }
-    out
-}
-
 /// Submit a claim batch under a policy: CSV (`contract_no,from,to,claimed`) or NDJSON with `?policy_id=`,
 /// or JSON `{"policy_id", "lines": [...]}`. With `Idempotency-Key`, the same batch again is the same batch
 /// (200); the same key with another body is a 409. Reconciled at once; the report is in the answer.
@@ -720,7 +240,7 @@ pub async fn submit_claims(
         .and_then(|v| v.to_str().ok())
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
-    let (policy_id, lines) = claim_batch(&content_type(&req), &body, q.0.policy_id)?;
+    let (policy_id, lines) = uploads::claim_batch(&content_type(&req), &body, q.0.policy_id)?;
     let batch = NewBatch {
         policy_id,
         lines,
@@ -737,52 +257,6 @@ pub async fn submit_claims(
             format!("/v1/reconciliations/{}", filed.batch.id),
         ))
         .json_line(BatchView::of(&filed.batch)))
-}
-
-/// A claim batch's policy and lines from its body: JSON `{"policy_id", "lines"}`, or CSV / NDJSON lines
-/// with `?policy_id=`; every fault named at once.
-fn claim_batch(
-    kind: &str,
-    body: &[u8],
-    query_policy: Option<String>,
-) -> ApiResult<(String, Vec<Submitted>)> {
-    let mut errors = Vec::new();
-    let (policy_id, lines) = match kind {
-        "application/json" => {
-            let v: Value = parse_json(body)?;
-            unknown_fields(&v, &["policy_id", "lines"], "", &mut errors);
-            let pid = text_field(&v, "policy_id")
-                .map(str::to_string)
-                .or(query_policy);
-            let rows: Vec<(usize, Value)> = v
-                .get("lines")
-                .and_then(|l| l.as_array())
-                .ok_or_else(|| ApiError::field("lines", "required", "lines: the claim lines"))?
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (i + 1, l.clone()))
-                .collect();
-            (pid, parse_lines(&rows, &mut errors))
-        }
-        // The large batches come as CSV: read straight into claim lines.
-        "text/csv" => (query_policy, csv_claim_lines(body, &mut errors)?),
-        _ => (
-            query_policy,
-            parse_lines(&rows_of(kind, body, CLAIM_LINE_FIELDS)?, &mut errors),
-        ),
-    };
-    let policy_id = policy_id.ok_or_else(|| {
-        ApiError::field(
-            "policy_id",
-            "required",
-            "policy_id: the policy claimed under",
-        )
-    })?;
-    // An empty batch is refused by `service::claims::submit`.
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
-    }
-    Ok((policy_id, lines))
 }
 
 async fn visible_batch(
@@ -926,45 +400,4 @@ pub async fn agency_reward(
     let (from, to) = (&q.0.from, &q.0.to);
     let r = agencies::reward(&state.ctx(), &who.actor, &policy, &agency, from, to).await?;
     Ok(HttpResponse::Ok().json_line(r))
-}
-
-#[cfg(test)]
-mod contract_tests {
-    use super::*;
-    use utoipa::openapi::{schema::Schema, RefOr};
-
-    fn properties<T: utoipa::PartialSchema>() -> Vec<String> {
-        match T::schema() {
-            RefOr::T(Schema::Object(o)) => o.properties.keys().cloned().collect(),
-            _ => panic!("not an object schema"),
-        }
-    }
-
-    #[test]
-    fn documented_fields_are_the_fields_read() {
-        let mut fields: Vec<String> = CONTRACT_FIELDS.iter().map(|f| f.to_string()).collect();
-        fields.sort();
-        let mut documented = properties::<ContractInput>();
-        documented.sort();
-        assert_eq!(documented, fields);
-        let mut fields: Vec<String> = CLAIM_LINE_FIELDS.iter().map(|f| f.to_string()).collect();
-        fields.sort();
-        let mut documented = properties::<ClaimLineInput>();
-        documented.sort();
-        assert_eq!(documented, fields);
-    }
-
-    #[test]
-    fn unknown_fields_are_named() {
-        let mut errors = Vec::new();
-        unknown_fields(
-            &json!({"contract_no": "G-1", "colour": "blue"}),
-            CONTRACT_FIELDS,
-            "line 2: ",
-            &mut errors,
-        );
-        assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].field, "line 2: colour");
-        assert_eq!(errors[0].rule, "field.unknown");
-    }
 }

@@ -56,6 +56,13 @@ pub struct Items<T> {
     pub items: Vec<T>,
 }
 
+/// A page of a list: its items and the cursor to the next page (none on the last).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct DefaultLimits {
     pub per_sec: u32,

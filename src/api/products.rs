@@ -8,7 +8,7 @@ use super::extract::{
     cursor_position, page, page_limit, parse_uscc, rfc3339 as ts, with_rules, Json, Query,
 };
 use super::AppState;
-use crate::domain::matching::{Ask, Product, ProductKind, ProductSpec};
+use crate::domain::matching::{Ask, ProductKind, ProductSpec};
 use crate::domain::role::Role;
 use crate::financing::{parse_row, Catalogue};
 use crate::service::Actor;
@@ -317,22 +317,11 @@ pub fn parse_ask(amount: &str, term_months: i32, today: chrono::NaiveDate) -> Ap
         .map_err(|v| crate::service::ServiceError::Invalid(v).into())
 }
 
-fn product_brief(p: &Product, names: &std::collections::HashMap<String, String>) -> Value {
-    let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
-    if let Some(o) = v.as_object_mut() {
-        o.insert(
-            "institution_name".into(),
-            json!(names.get(&p.institution_id)),
-        );
-    }
-    v
-}
-
 /// The firm's matches: eligible products ranked by all-in annual cost (interest + fees + guarantee fee −
 /// subsidies, each component shown), and near misses with each failed rule said plainly.
 #[utoipa::path(tag = "products", security(("bearer" = [])), params(("uscc" = String, Path),
     ("amount" = String, Query), ("term_months" = i32, Query)), responses(
-    (status = 200, description = "offers and near misses"),
+    (status = 200, description = "offers and near misses", body = crate::service::matching::MatchesView),
     (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
 #[get("/v1/firms/{uscc}/matches")]
 pub async fn firm_matches(
@@ -344,57 +333,6 @@ pub async fn firm_matches(
     let uscc = parse_uscc("uscc", &uscc)?;
     let ask = parse_ask(&q.0.amount, q.0.term_months, state.clock.today())?;
     let matched = crate::service::matching::for_firm(&state.ctx(), &who.actor, &uscc, ask).await?;
-    let (a, ask) = (&matched.applicant, &matched.ask);
-    let names = &matched.catalogue.institution_names;
     let m = matched.result();
-    let offers: Vec<Value> = m
-        .offers
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            json!({
-                "rank": i + 1,
-                "product": product_brief(o.product, names),
-                "cost": o.cost,
-            })
-        })
-        .collect();
-    let near: Vec<Value> = m
-        .near_misses
-        .iter()
-        .map(|n| {
-            json!({
-                "product": product_brief(n.product, names),
-                "failed": n.failed,
-                "cost_if_eligible": n.cost,
-            })
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json_line(json!({
-        "uscc": uscc.as_str(),
-        "amount": ask.amount,
-        "term_months": ask.term_months,
-        "on": ask.on,
-        "facts": {
-            "size_class": a.size_class.map(|c| c.as_str()),
-            "industry_code": a.industry_code,
-            "district": a.district,
-            "years_in_operation": a.years_in_operation,
-            "score": a.score,
-            "grade": a.grade,
-            "tax_grade": a.tax_grade,
-            "active_dishonesty_listings": a.active_dishonesty,
-            "tax_arrears": a.tax_arrears,
-            "si_arrears_months": a.si_arrears_months,
-            "has_had_bank_loan": a.has_bank_loan,
-            "days_to_nearest_maturity": a.days_to_maturity,
-            "confirmed_receivables": a.confirmed_receivables,
-            "unpledged_ip_value": a.appraised_ip,
-            "designations": a.designations,
-        },
-        "offers": offers,
-        "near_misses": near,
-        "not_eligible": m.not_eligible,
-        "products_checked": m.checked,
-    })))
+    Ok(HttpResponse::Ok().json_line(matched.view(&m)))
 }

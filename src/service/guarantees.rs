@@ -123,3 +123,54 @@ pub async fn end_early(
         })
         .await
 }
+
+/// A guarantee contract.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct GuaranteeView {
+    pub id: String,
+    pub agency_id: String,
+    pub contract_no: String,
+    pub firm_uscc: String,
+    pub lender: String,
+    pub loan_amount: Money,
+    pub guaranteed: Money,
+    /// Yearly, a decimal fraction.
+    pub fee_rate: String,
+    pub start_on: chrono::NaiveDate,
+    pub end_on: chrono::NaiveDate,
+    pub released_on: Option<chrono::NaiveDate>,
+    pub called_on: Option<chrono::NaiveDate>,
+    pub compensation: Option<Money>,
+    pub application_id: Option<String>,
+    pub first_loan: bool,
+    pub created_at: String,
+}
+
+impl GuaranteeView {
+    pub fn of(g: &GuaranteeRow) -> Self {
+        GuaranteeView {
+            id: g.id.clone(),
+            agency_id: g.agency_id.clone(),
+            contract_no: g.contract_no.clone(),
+            firm_uscc: g.firm_uscc.clone(),
+            lender: g.lender.clone(),
+            loan_amount: Money::from_fen(g.loan_amount_fen),
+            guaranteed: Money::from_fen(g.guaranteed_fen),
+            fee_rate: g.fee_rate.clone(),
+            start_on: g.start_on,
+            end_on: g.end_on,
+            released_on: g.released_on,
+            called_on: g.called_on,
+            compensation: g.compensation_fen.map(Money::from_fen),
+            application_id: g.application_id.clone(),
+            first_loan: g.first_loan,
+            created_at: crate::domain::rfc3339(g.created_at),
+        }
+    }
+}
+
+/// How many contracts a batch registered.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Registered {
+    pub created: usize,
+}

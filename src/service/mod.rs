@@ -22,6 +22,7 @@ pub mod profiles;
 pub mod receivables;
 pub mod reconciliation;
 pub mod signals;
+pub mod uploads;
 
 pub use access::Actor;
 
@@ -107,6 +108,39 @@ pub fn date(field: &str, name: &str, s: &str) -> Result<chrono::NaiveDate, Viola
     })
 }
 
+/// A USCC, or the rule it breaks (GB 32100-2015).
+pub fn uscc(field: &str, s: &str) -> Result<crate::domain::Uscc, Violation> {
+    crate::domain::Uscc::parse(s).map_err(|e| Violation::new(field, e.rule(), e.to_string()))
+}
+
+/// The faults of one input, collected so that every one is answered at once.
+#[derive(Debug, Default)]
+pub struct Faults(pub Vec<Violation>);
+
+impl Faults {
+    /// The value, or `None` with its fault kept.
+    pub fn check<T>(&mut self, r: Result<T, Violation>) -> Option<T> {
+        r.map_err(|v| self.0.push(v)).ok()
+    }
+
+    pub fn push(
+        &mut self,
+        field: impl Into<String>,
+        rule: impl Into<std::borrow::Cow<'static, str>>,
+        message: impl Into<String>,
+    ) {
+        self.0.push(Violation::new(field, rule, message));
+    }
+
+    /// `value` when nothing broke a rule (then every part of it is `Some`).
+    pub fn done<T>(self, value: Option<T>) -> Result<T, Vec<Violation>> {
+        match value {
+            Some(v) if self.0.is_empty() => Ok(v),
+            _ => Err(self.0),
+        }
+    }
+}
+
 /// What any operation's error comes to, for a front end to show.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -116,6 +150,12 @@ pub enum ServiceError {
     /// Absent, or not visible to this actor (the same answer, so nothing leaks).
     #[error("{0}")]
     NotFound(String),
+    /// The input cannot be read as the format it claims (broken CSV or JSON).
+    #[error("{0}")]
+    Unreadable(String),
+    /// A format the operation does not take.
+    #[error("{0}")]
+    Unsupported(String),
     /// Who is asking is no longer known (the key was revoked while the request ran).
     #[error("{0}")]
     Unauthenticated(String),
