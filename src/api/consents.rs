@@ -5,9 +5,8 @@
 //! consents.
 
 use super::auth::Principal;
-use super::error::{ApiError, ApiResult, FieldError, JsonLine};
-use super::extract::parse_uscc;
-use super::extract::{cursor_position, page, page_limit, rfc3339 as ts, Json, Query};
+use super::error::{ApiResult, JsonLine};
+use super::extract::{both, decode_cursor, page, page_limit, rfc3339 as ts, Json, Query};
 use super::AppState;
 use crate::service::consents::{self, ConsentInput, ListQuery};
 use crate::store::consents::ConsentRow;
@@ -118,38 +117,15 @@ pub async fn list_consents(
     who: Principal,
     q: Query<ConsentListParams>,
 ) -> ApiResult<HttpResponse> {
-    let mut errors = Vec::new();
-    let limit = page_limit(q.0.limit)
-        .map_err(|e| errors.push(e))
-        .unwrap_or(0);
-    let before = cursor_position("consent", q.0.cursor.as_deref(), &mut errors);
-    let awaiting = match q.0.status.as_deref() {
-        None => false,
-        Some("pending") => true,
-        Some(other) => {
-            errors.push(FieldError::new(
-                "status",
-                "status.unknown",
-                format!("'{other}' is not a status to filter by; use pending"),
-            ));
-            false
-        }
-    };
-    let firm = match (who.actor.is_government_side(), q.0.firm_uscc.as_deref()) {
-        (true, Some(u)) => parse_uscc("firm_uscc", u)
-            .map_err(|e| errors.extend(e.field_errors()))
-            .ok(),
-        _ => None,
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
-    }
-    let q = ListQuery {
-        firm,
-        awaiting,
-        before,
-        limit,
-    };
+    let (limit, before) = both(
+        page_limit(q.0.limit),
+        q.0.cursor
+            .as_deref()
+            .map(|c| decode_cursor("consent", c))
+            .transpose(),
+    )?;
+    let (firm, status) = (q.0.firm_uscc.as_deref(), q.0.status.as_deref());
+    let q = ListQuery::parse(&who.actor, firm, status, before, limit)?;
     let listed = consents::list(&state.ctx(), &who.actor, q).await?;
     let (rows, next_cursor) = page(listed.rows, limit, "consent", |r| &r.id);
     let at = state.clock.now();

@@ -276,6 +276,7 @@ through_service_error!(
     crate::service::claims::ClaimError,
     crate::service::consents::ConsentError,
     crate::service::guarantees::GuaranteeError,
+    crate::service::institutions::InstitutionError,
     crate::service::keys::RevokeError,
     crate::service::matching::MatchError,
     crate::service::policies::PolicyError,

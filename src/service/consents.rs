@@ -414,6 +414,42 @@ pub struct ListQuery {
     pub limit: i64,
 }
 
+impl ListQuery {
+    /// From the raw filters: `firm` (heeded for the government side only) and `status` (`pending`).
+    pub fn parse(
+        actor: &Actor,
+        firm: Option<&str>,
+        status: Option<&str>,
+        before: Option<String>,
+        limit: i64,
+    ) -> Result<ListQuery, ConsentError> {
+        let mut f = super::Faults::default();
+        let awaiting = match status {
+            None => false,
+            Some("pending") => true,
+            Some(other) => {
+                f.push(
+                    "status",
+                    "status.unknown",
+                    format!("'{other}' is not a status to filter by; use pending"),
+                );
+                false
+            }
+        };
+        let firm = match (actor.is_government_side(), firm) {
+            (true, Some(u)) => f.check(super::uscc("firm_uscc", u)),
+            _ => None,
+        };
+        let q = ListQuery {
+            firm,
+            awaiting,
+            before,
+            limit,
+        };
+        f.done(Some(q)).map_err(ConsentError::Invalid)
+    }
+}
+
 /// A page of consents, and on a firm's first page those awaiting its confirmation.
 #[derive(Debug, Clone)]
 pub struct Listed {

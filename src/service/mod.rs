@@ -3,10 +3,11 @@
 //! every such enum converts into [`ServiceError`], which `api/` maps to HTTP in one place. The API, the
 //! CLI and (later) the pages call the same operations.
 //!
-//! Areas moved here so far: `access` (who may see what), `keys`, `consents`, `applications` (and loans),
-//! `guarantees`, `claims`, `receivables`, `assets` (IP assets, reported loans), `matching`, `signals`.
-//! The others (profiles and the bank read path, publishing products, designations, policies, agency figures,
-//! firms) still run their workflows in their `api/` handlers.
+//! Areas: `access` (who may see what), `keys`, `consents`, `profiles` (the read path banks use, history,
+//! what-if), `applications` (and loans), `matching`, `guarantees`, `uploads` (contract and claim files),
+//! `claims`, `reconciliation` (its report and exports), `policies`, `agencies` (their figures),
+//! `receivables`, `assets` (IP, reported loans, designations), `institutions`, `signals`.
+//! Still in their `api/` handlers: publishing products and the firm registry.
 
 pub mod access;
 pub mod agencies;
@@ -15,6 +16,7 @@ pub mod assets;
 pub mod claims;
 pub mod consents;
 pub mod guarantees;
+pub mod institutions;
 pub mod keys;
 pub mod matching;
 pub mod policies;
