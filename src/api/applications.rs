@@ -2,67 +2,23 @@
 
 use super::auth::{FirmKey, Principal};
 use super::error::{ApiError, ApiResult, FieldError, JsonLine};
-use super::extract::{cursor_position, page, page_limit, rfc3339 as ts, Json, Query};
-use super::AppState;
+use super::extract::{cursor_position, page, page_limit, Json, Query};
+use super::{AppState, Page};
 use crate::domain::states::ApplicationStatus;
-use crate::domain::Money;
 use crate::service::applications::{
-    self as service, ApplicationInput, DatedAmount, DecisionInput, Detailed, ListQuery,
+    self as service, ApplicationInput, ApplicationView, DatedAmount, DecisionInput, Detailed,
+    ListQuery,
 };
-use crate::store::applications::{ApplicationRow, EventRow};
 use actix_web::{get, post, web, HttpResponse};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
-fn view(a: &ApplicationRow, events: Option<&[EventRow]>) -> Value {
-    let mut v = json!({
-        "id": a.id,
-        "firm_uscc": a.firm_uscc,
-        "product_id": a.product_id,
-        "institution_id": a.institution_id,
-        "amount": Money::from_fen(a.amount_fen),
-        "term_months": a.term_months,
-        "status": a.status,
-        "consent_id": a.consent_id,
-        "first_loan": a.first_loan,
-        "credit_loan": a.credit_loan,
-        "collateral": a.collateral_ids(),
-        "quoted_cost": serde_json::from_str::<Value>(&a.quoted_cost).unwrap_or(Value::Null),
-        "approved_amount": a.approved_amount_fen.map(Money::from_fen),
-        "approved_rate": a.approved_rate,
-        "approved_term_months": a.approved_term_months,
-        "decline_code": a.decline_code,
-        "decline_reason": a.decline_reason,
-        "loan_id": a.loan_id,
-        "created_at": ts(a.created_at),
-        "updated_at": ts(a.updated_at),
-    });
-    if let (Some(evs), Some(o)) = (events, v.as_object_mut()) {
-        o.insert(
-            "events".into(),
-            evs.iter()
-                .map(|e| {
-                    json!({
-                        "kind": e.kind,
-                        "amount": e.amount_fen.map(Money::from_fen),
-                        "on": e.on_date,
-                        "detail": e.detail,
-                        "at": ts(e.at),
-                    })
-                })
-                .collect(),
-        );
-    }
-    v
-}
-
-fn detailed(d: &Detailed) -> HttpResponse {
-    HttpResponse::Ok().json_line(view(&d.application, Some(&d.events)))
+fn detailed(d: &Detailed) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json_line(d.view()?))
 }
 
 /// Apply to a product. The firm must qualify now; the answer lists each failed rule otherwise.
 #[utoipa::path(tag = "applications", security(("bearer" = [])), request_body = ApplicationInput, responses(
-    (status = 201, description = "the application, with the consent it created"),
+    (status = 201, description = "the application, with the consent it created", body = ApplicationView),
     (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/applications")]
 pub async fn create_application(
@@ -73,7 +29,7 @@ pub async fn create_application(
     let app = service::create(&state.ctx(), &firm.uscc, &firm.who.key_id, body.0).await?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/v1/applications/{}", app.id)))
-        .json_line(view(&app, None)))
+        .json_line(ApplicationView::of(&app, None)?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,7 +43,7 @@ pub struct ListParams {
 /// A firm's applications; an institution's inbox; the government sees all. Newest first.
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(("status" = Option<String>, Query),
     ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, description = "applications")))]
+    responses((status = 200, description = "applications", body = Page<ApplicationView>)))]
 #[get("/v1/applications")]
 pub async fn list_applications(
     state: web::Data<AppState>,
@@ -123,28 +79,27 @@ pub async fn list_applications(
     };
     let rows = service::list(&state.ctx(), &who.actor, q).await?;
     let (rows, next_cursor) = page(rows, limit, "applications", |r| &r.id);
-    Ok(HttpResponse::Ok().json_line(json!({
-        "items": rows.iter().map(|a| view(a, None)).collect::<Vec<_>>(),
-        "next_cursor": next_cursor,
-    })))
+    let items = rows
+        .iter()
+        .map(|a| ApplicationView::of(a, None))
+        .collect::<Result<_, _>>()?;
+    Ok(HttpResponse::Ok().json_line(Page { items, next_cursor }))
 }
 
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, description = "the application with its events")))]
+    responses((status = 200, description = "the application with its events", body = ApplicationView)))]
 #[get("/v1/applications/{id}")]
 pub async fn get_application(
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    Ok(detailed(
-        &service::get(&state.ctx(), &who.actor, &id).await?,
-    ))
+    detailed(&service::get(&state.ctx(), &who.actor, &id).await?)
 }
 
 /// The institution approves (amount, rate, term) or declines (a code and a reason).
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = DecisionInput, responses((status = 200, description = "the decided application")))]
+    request_body = DecisionInput, responses((status = 200, description = "the decided application", body = ApplicationView)))]
 #[post("/v1/applications/{id}/decision")]
 pub async fn decide(
     state: web::Data<AppState>,
@@ -153,12 +108,12 @@ pub async fn decide(
     body: Json<DecisionInput>,
 ) -> ApiResult<HttpResponse> {
     let d = service::decide(&state.ctx(), &who.actor, &who.key_id, &id, body.0).await?;
-    Ok(detailed(&d))
+    detailed(&d)
 }
 
 /// The firm withdraws an application not yet disbursed.
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, description = "withdrawn")))]
+    responses((status = 200, description = "withdrawn", body = ApplicationView)))]
 #[post("/v1/applications/{id}/withdraw")]
 pub async fn withdraw(
     state: web::Data<AppState>,
@@ -166,13 +121,13 @@ pub async fn withdraw(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let d = service::withdraw(&state.ctx(), &who.actor, &who.key_id, &id).await?;
-    Ok(detailed(&d))
+    detailed(&d)
 }
 
 /// The institution records the disbursement: the loan starts, and the receivables it finances or the
 /// assets pledged for it are marked so that they cannot back anything else (409 if one already does).
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body(content = Option<DatedAmount>), responses((status = 200, description = "disbursed")))]
+    request_body(content = Option<DatedAmount>), responses((status = 200, description = "disbursed", body = ApplicationView)))]
 #[post("/v1/applications/{id}/disbursement")]
 pub async fn disburse(
     state: web::Data<AppState>,
@@ -182,12 +137,12 @@ pub async fn disburse(
 ) -> ApiResult<HttpResponse> {
     let input = body.map(|b| b.0).unwrap_or_default();
     let d = service::disburse(&state.ctx(), &who.actor, &who.key_id, &id, input).await?;
-    Ok(detailed(&d))
+    detailed(&d)
 }
 
 /// The institution records a repayment; the loan is repaid when nothing is outstanding.
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = DatedAmount, responses((status = 200, description = "the application and its events")))]
+    request_body = DatedAmount, responses((status = 200, description = "the application and its events", body = ApplicationView)))]
 #[post("/v1/applications/{id}/repayments")]
 pub async fn repay(
     state: web::Data<AppState>,
@@ -196,12 +151,12 @@ pub async fn repay(
     body: Json<DatedAmount>,
 ) -> ApiResult<HttpResponse> {
     let d = service::repay(&state.ctx(), &who.actor, &who.key_id, &id, body.0).await?;
-    Ok(detailed(&d))
+    detailed(&d)
 }
 
 /// The institution records a default on a disbursed loan.
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body(content = Option<DatedAmount>), responses((status = 200, description = "defaulted")))]
+    request_body(content = Option<DatedAmount>), responses((status = 200, description = "defaulted", body = ApplicationView)))]
 #[post("/v1/applications/{id}/default")]
 pub async fn default(
     state: web::Data<AppState>,
@@ -211,5 +166,5 @@ pub async fn default(
 ) -> ApiResult<HttpResponse> {
     let input = body.map(|b| b.0).unwrap_or_default();
     let d = service::default(&state.ctx(), &who.actor, &who.key_id, &id, input).await?;
-    Ok(detailed(&d))
+    detailed(&d)
 }

@@ -5,38 +5,16 @@
 use super::auth::{BankKey, FirmKey, Principal};
 use super::error::{ApiError, ApiResult, FieldError, JsonLine};
 use super::extract::parse_uscc;
-use super::extract::{
-    cursor_position, date_value, page, page_limit, positive_money, rfc3339 as ts, Json, Query,
-};
-use super::{AppState, Items};
+use super::extract::{cursor_position, date_value, page, page_limit, positive_money, Json, Query};
+use super::{AppState, Items, Page};
 use crate::domain::role::Role;
-use crate::domain::Money;
 use crate::service::assets::{
     self, DesignationItem, DesignationsView, IpRequest, IpView, LoanReport, LoanView,
 };
-use crate::service::receivables::{self, Answer, NewReceivable, Side};
-use crate::store::receivables::{self as store, ReceivableRow};
+use crate::service::receivables::{self, Answer, Latency, NewReceivable, ReceivableView, Side};
+use crate::store::receivables as store;
 use actix_web::{get, post, put, web, HttpResponse};
 use serde::Deserialize;
-use serde_json::{json, Value};
-
-fn receivable_view(r: &ReceivableRow) -> Value {
-    json!({
-        "id": r.id,
-        "creditor_uscc": r.creditor_uscc,
-        "debtor_uscc": r.debtor_uscc,
-        "invoice_no": r.invoice_no,
-        "amount": Money::from_fen(r.amount_fen),
-        "due_on": r.due_on,
-        "status": r.status,
-        "dispute_reason": r.dispute_reason,
-        "registered_at": ts(r.registered_at),
-        "decided_at": r.decided_at.map(ts),
-        "confirmation_hours": r.decided_at.map(|d| ((d - r.registered_at).num_seconds() as f64 / 36.0).round() / 100.0),
-        "financed_application_id": r.financed_application_id,
-        "financed_at": r.financed_at.map(ts),
-    })
-}
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -52,7 +30,7 @@ pub struct ReceivableRequest {
 
 /// A firm registers a receivable it is owed; the debtor then confirms or disputes it.
 #[utoipa::path(tag = "receivables", security(("bearer" = [])), responses(
-    (status = 201, description = "the receivable, pending the debtor's confirmation"),
+    (status = 201, description = "the receivable, pending the debtor's confirmation", body = ReceivableView),
     (status = 409, body = super::error::Problem, content_type = "application/problem+json"),
     (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/receivables")]
@@ -79,7 +57,7 @@ pub async fn create_receivable(
         due_on,
     };
     let row = receivables::register(&state.ctx(), &firm.uscc, new).await?;
-    Ok(HttpResponse::Created().json_line(receivable_view(&row)))
+    Ok(HttpResponse::Created().json_line(ReceivableView::of(&row)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,7 +72,7 @@ pub struct ReceivableList {
 /// A firm's receivables (`side=creditor`) or those it owes (`side=debtor`); the government sees all.
 #[utoipa::path(tag = "receivables", security(("bearer" = [])), params(("side" = Option<String>, Query),
     ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, description = "newest first")))]
+    responses((status = 200, description = "newest first", body = Page<ReceivableView>)))]
 #[get("/v1/receivables")]
 pub async fn list_receivables(
     state: web::Data<AppState>,
@@ -124,10 +102,8 @@ pub async fn list_receivables(
     }
     let rows = receivables::list(&state.ctx(), &who.actor, side, before, limit).await?;
     let (rows, next_cursor) = page(rows, limit, "receivables", |r| &r.id);
-    Ok(HttpResponse::Ok().json_line(json!({
-        "items": rows.iter().map(receivable_view).collect::<Vec<_>>(),
-        "next_cursor": next_cursor,
-    })))
+    let items = rows.iter().map(ReceivableView::of).collect();
+    Ok(HttpResponse::Ok().json_line(Page { items, next_cursor }))
 }
 
 #[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
@@ -139,7 +115,7 @@ pub struct Decision {
 
 /// The debtor confirms it owes the receivable: from now on it can be financed (Art 27).
 #[utoipa::path(tag = "receivables", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, description = "confirmed")))]
+    responses((status = 200, description = "confirmed", body = ReceivableView)))]
 #[post("/v1/receivables/{id}/confirm")]
 pub async fn confirm_receivable(
     state: web::Data<AppState>,
@@ -147,12 +123,12 @@ pub async fn confirm_receivable(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let row = receivables::answer(&state.ctx(), &who.actor, &id, Answer::Confirm).await?;
-    Ok(HttpResponse::Ok().json_line(receivable_view(&row)))
+    Ok(HttpResponse::Ok().json_line(ReceivableView::of(&row)))
 }
 
 /// The debtor disputes the receivable, with a reason; it cannot be financed.
 #[utoipa::path(tag = "receivables", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, description = "disputed")))]
+    responses((status = 200, description = "disputed", body = ReceivableView)))]
 #[post("/v1/receivables/{id}/dispute")]
 pub async fn dispute_receivable(
     state: web::Data<AppState>,
@@ -170,12 +146,12 @@ pub async fn dispute_receivable(
     };
     let row =
         receivables::answer(&state.ctx(), &who.actor, &id, Answer::Dispute { reason }).await?;
-    Ok(HttpResponse::Ok().json_line(receivable_view(&row)))
+    Ok(HttpResponse::Ok().json_line(ReceivableView::of(&row)))
 }
 
 /// How quickly a debtor answers (Art 54): receivables decided, still pending, mean hours to answer.
 #[utoipa::path(tag = "receivables", security(("bearer" = [])), params(("uscc" = String, Path)),
-    responses((status = 200, description = "latency")))]
+    responses((status = 200, description = "latency", body = Latency)))]
 #[get("/v1/debtors/{uscc}/confirmation-latency")]
 pub async fn debtor_latency(
     state: web::Data<AppState>,
@@ -183,15 +159,7 @@ pub async fn debtor_latency(
     uscc: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let uscc = parse_uscc("uscc", &uscc)?;
-    who.require_firm_access(uscc.as_str())?;
-    let u = uscc.to_string();
-    let (decided, pending, mean) = state.db.run(move |c| store::debtor_latency(c, &u)).await?;
-    Ok(HttpResponse::Ok().json_line(json!({
-        "debtor_uscc": uscc.as_str(),
-        "decided": decided,
-        "pending": pending,
-        "mean_hours_to_answer": mean.map(|h| (h * 100.0).round() / 100.0),
-    })))
+    Ok(HttpResponse::Ok().json_line(receivables::latency(&state.ctx(), &who.actor, &uscc).await?))
 }
 
 /// A firm registers a patent or trademark it owns, with its appraisal.

@@ -280,6 +280,7 @@ through_service_error!(
     crate::service::keys::RevokeError,
     crate::service::matching::MatchError,
     crate::service::policies::PolicyError,
+    crate::service::products::ProductError,
     crate::service::profiles::ProfileError,
     crate::service::receivables::ReceivableError,
     crate::service::signals::SignalError,

@@ -144,7 +144,7 @@ async fn end_early(
 }
 
 /// The loan was repaid early: the guarantee is released on `on`.
-#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "released")))]
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "released", body = GuaranteeView)))]
 #[post("/v1/guarantees/{id}/release")]
 pub async fn release(
     state: web::Data<AppState>,
@@ -156,7 +156,7 @@ pub async fn release(
 }
 
 /// The guarantee was called: the agency paid `compensation` on `on`.
-#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "called")))]
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses((status = 200, description = "called", body = GuaranteeView)))]
 #[post("/v1/guarantees/{id}/call")]
 pub async fn call_guarantee(
     state: web::Data<AppState>,
@@ -221,8 +221,8 @@ pub struct ClaimQuery {
     request_body(description = "JSON with policy_id and lines, or CSV (header row contract_no,from,to,claimed) or NDJSON of lines with ?policy_id=",
         content((ClaimBatchInput = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
     responses(
-    (status = 201, description = "the reconciled batch"),
-    (status = 200, description = "the same batch, submitted before with this Idempotency-Key"),
+    (status = 201, description = "the reconciled batch", body = BatchView),
+    (status = 200, description = "the same batch, submitted before with this Idempotency-Key", body = BatchView),
     (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/subsidy-claims")]
 pub async fn submit_claims(

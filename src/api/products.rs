@@ -3,112 +3,31 @@
 //! the products it qualifies for, ranked by all-in cost, and the ones it narrowly misses, explained.
 
 use super::auth::Principal;
-use super::error::{ApiError, ApiResult, FieldError, JsonLine};
-use super::extract::{
-    cursor_position, page, page_limit, parse_uscc, rfc3339 as ts, with_rules, Json, Query,
-};
-use super::AppState;
-use crate::domain::matching::{Ask, ProductKind, ProductSpec};
-use crate::domain::role::Role;
-use crate::financing::{parse_row, Catalogue};
-use crate::service::Actor;
-use crate::store::products::{self as store, Filter, ProductRow};
+use super::error::{ApiResult, FieldError, JsonLine};
+use super::extract::{both, decode_cursor, page, page_limit, parse_uscc, with_rules, Json, Query};
+use super::{AppState, Page};
+use crate::domain::matching::{Ask, ProductSpec};
+use crate::service::products::{self, Browse, ProductView};
+use crate::service::Violation;
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde::Deserialize;
+use serde_json::Value;
 
-/// A product as served: its specification, who publishes it, whether it is live.
-pub fn view(row: &ProductRow) -> Value {
-    let mut v = match parse_row(row) {
-        Some(p) => serde_json::to_value(&p).unwrap_or(Value::Null),
-        None => json!({ "id": row.id, "institution_id": row.institution_id }),
-    };
-    if let Some(o) = v.as_object_mut() {
-        o.insert(
-            "status".into(),
-            json!(if row.withdrawn_at.is_some() {
-                "withdrawn"
-            } else {
-                "active"
-            }),
-        );
-        o.insert("created_at".into(), json!(ts(row.created_at)));
-        o.insert("updated_at".into(), json!(ts(row.updated_at)));
-        o.insert("withdrawn_at".into(), json!(row.withdrawn_at.map(ts)));
-    }
-    v
-}
-
-/// Parse and check a specification: every broken field at once, rules one by one (`rules[2].type`).
-fn parse_spec(body: &Value) -> ApiResult<ProductSpec> {
-    let (mut spec, rules, mut errors) = with_rules::<ProductSpec>(body)?;
+/// A specification from its JSON, and the faults reading it found (its rules, one by one).
+fn read_spec(body: &Value) -> ApiResult<(ProductSpec, Vec<Violation>)> {
+    let (mut spec, rules, faults) = with_rules::<ProductSpec>(body)?;
     spec.rules = rules;
-    errors.extend(
-        spec.violations()
-            .into_iter()
-            .map(|v| FieldError::new(v.field, v.rule, v.message)),
-    );
-    if errors.is_empty() {
-        Ok(spec)
-    } else {
-        Err(ApiError::fields(errors))
-    }
-}
-
-/// Who may publish which kind: banks lend, guarantee agencies guarantee.
-fn may_publish(who: &Principal, kind: ProductKind) -> ApiResult<String> {
-    who.require(&[Role::Bank, Role::Guarantor])?;
-    match (&who.actor, kind.is_lending()) {
-        (Actor::Bank { institution }, true) | (Actor::Agency { institution }, false) => {
-            Ok(institution.clone())
-        }
-        (Actor::Bank { .. }, false) => Err(ApiError::field(
-            "kind",
-            "product.publisher",
-            "guarantee schemes are published by guarantee agencies, not banks",
-        )),
-        _ => Err(ApiError::field(
-            "kind",
-            "product.publisher",
-            format!(
-                "a guarantee agency publishes guarantee_scheme products, not {}",
-                kind.as_str()
-            ),
-        )),
-    }
-}
-
-/// A loan may rely on a live guarantee scheme only.
-async fn check_scheme(state: &AppState, spec: &ProductSpec) -> ApiResult<()> {
-    let Some(id) = spec.guarantee_scheme_id.clone() else {
-        return Ok(());
-    };
-    let row = state.db.run(move |c| store::get(c, &id)).await?;
-    match row {
-        Some(r) if r.kind == "guarantee_scheme" && r.withdrawn_at.is_none() => Ok(()),
-        Some(r) if r.kind != "guarantee_scheme" => Err(ApiError::field(
-            "guarantee_scheme_id",
-            "scheme.kind",
-            format!("product {} is a {}, not a guarantee scheme", r.id, r.kind),
-        )),
-        Some(r) => Err(ApiError::field(
-            "guarantee_scheme_id",
-            "scheme.withdrawn",
-            format!("guarantee scheme {} is withdrawn", r.id),
-        )),
-        None => Err(ApiError::field(
-            "guarantee_scheme_id",
-            "scheme.unknown",
-            "no such guarantee scheme",
-        )),
-    }
+    Ok((
+        spec,
+        faults.into_iter().map(FieldError::into_violation).collect(),
+    ))
 }
 
 /// Publish a product (bank: `bank_loan`, `receivable_financing`, `ip_pledge`; guarantee agency:
 /// `guarantee_scheme`). Eligibility rules are typed data; unknown rule types are refused.
 #[utoipa::path(tag = "products", security(("bearer" = [])), responses(
-    (status = 201, description = "the product"),
+    (status = 201, description = "the product", body = ProductView),
     (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/products")]
 pub async fn create_product(
@@ -116,51 +35,16 @@ pub async fn create_product(
     who: Principal,
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
-    let clock = state.clock.clone();
-    let spec = parse_spec(&body.0)?;
-    let institution = may_publish(&who, spec.kind)?;
-    check_scheme(&state, &spec).await?;
-    let at = clock.now();
-    let row = ProductRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        institution_id: institution,
-        kind: spec.kind.as_str().into(),
-        name: spec.name.trim().to_string(),
-        spec: serde_json::to_string(&spec).map_err(|e| ApiError::Internal(e.into()))?,
-        created_at: at,
-        updated_at: at,
-        withdrawn_at: None,
-    };
-    let stored = row.clone();
-    state.db.run(move |c| store::insert(c, &stored)).await?;
-    Catalogue::changed(&state.cache).await?;
+    let (spec, faults) = read_spec(&body.0)?;
+    let view = products::publish(&state.ctx(), &who.actor, spec, faults).await?;
     Ok(HttpResponse::Created()
-        .insert_header(("location", format!("/v1/products/{}", row.id)))
-        .json_line(view(&row)))
-}
-
-async fn owned(state: &AppState, who: &Principal, id: &str) -> ApiResult<ProductRow> {
-    who.require(&[Role::Bank, Role::Guarantor])?;
-    let i = id.to_string();
-    let row = state
-        .db
-        .run(move |c| store::get(c, &i))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no product {id}")))?;
-    if Some(row.institution_id.as_str()) != who.institution() {
-        return Err(ApiError::Forbidden(format!(
-            "product {id} belongs to another institution; only its publisher changes it"
-        )));
-    }
-    if row.withdrawn_at.is_some() {
-        return Err(ApiError::Conflict(format!("product {id} is withdrawn")));
-    }
-    Ok(row)
+        .insert_header(("location", format!("/v1/products/{}", view.id)))
+        .json_line(view))
 }
 
 /// Replace a product's specification (its publisher only). The kind cannot change.
 #[utoipa::path(tag = "products", security(("bearer" = [])), params(("id" = String, Path)), responses(
-    (status = 200, description = "the product"),
+    (status = 200, description = "the product", body = ProductView),
     (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
 #[put("/v1/products/{id}")]
 pub async fn update_product(
@@ -169,63 +53,22 @@ pub async fn update_product(
     id: web::Path<String>,
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
-    let clock = state.clock.clone();
-    let row = owned(&state, &who, &id).await?;
-    let spec = parse_spec(&body.0)?;
-    if spec.kind.as_str() != row.kind {
-        return Err(ApiError::field(
-            "kind",
-            "product.kind_fixed",
-            format!(
-                "product {} is a {}; publish a new product for another kind",
-                row.id, row.kind
-            ),
-        ));
-    }
-    if spec.guarantee_scheme_id.as_deref() == Some(row.id.as_str()) {
-        return Err(ApiError::field(
-            "guarantee_scheme_id",
-            "scheme.self",
-            "a product cannot rely on itself",
-        ));
-    }
-    check_scheme(&state, &spec).await?;
-    let text = serde_json::to_string(&spec).map_err(|e| ApiError::Internal(e.into()))?;
-    let (pid, name, at) = (row.id.clone(), spec.name.trim().to_string(), clock.now());
-    let updated = state
-        .db
-        .run(move |c| {
-            store::update(c, &pid, &name, &text, at)?;
-            store::get(c, &pid)
-        })
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no product {}", row.id)))?;
-    Catalogue::changed(&state.cache).await?;
-    Ok(HttpResponse::Ok().json_line(view(&updated)))
+    let (spec, faults) = read_spec(&body.0)?;
+    let view = products::update(&state.ctx(), &who.actor, &id, spec, faults).await?;
+    Ok(HttpResponse::Ok().json_line(view))
 }
 
 /// Withdraw a product (its publisher only): it leaves the catalogue; applications keep their history.
 #[utoipa::path(tag = "products", security(("bearer" = [])), params(("id" = String, Path)), responses(
-    (status = 200, description = "the withdrawn product")))]
+    (status = 200, description = "the withdrawn product", body = ProductView)))]
 #[delete("/v1/products/{id}")]
 pub async fn withdraw_product(
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let clock = state.clock.clone();
-    let row = owned(&state, &who, &id).await?;
-    let (pid, at) = (row.id.clone(), clock.now());
-    let updated = state
-        .db
-        .run(move |c| {
-            store::withdraw(c, &pid, at)?;
-            store::get(c, &pid)
-        })
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no product {}", row.id)))?;
-    Catalogue::changed(&state.cache).await?;
-    Ok(HttpResponse::Ok().json_line(view(&updated)))
+    let view = products::withdraw(&state.ctx(), &who.actor, &id).await?;
+    Ok(HttpResponse::Ok().json_line(view))
 }
 
 #[derive(Debug, Deserialize)]
@@ -239,69 +82,39 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct Page {
-    items: Vec<Value>,
-    next_cursor: Option<String>,
-}
-
 /// The public catalogue, oldest first (`kind`, `institution_id`, `all=true` for withdrawn ones too).
 #[utoipa::path(tag = "products", params(
     ("kind" = Option<String>, Query), ("institution_id" = Option<String>, Query),
     ("all" = Option<bool>, Query), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, description = "a page of products")))]
+    responses((status = 200, description = "a page of products", body = Page<ProductView>)))]
 #[get("/v1/products")]
 pub async fn list_products(
     state: web::Data<AppState>,
     q: Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.0;
-    let mut errors = Vec::new();
-    let limit = page_limit(q.limit)
-        .map_err(|e| errors.push(e))
-        .unwrap_or(50);
-    if let Some(k) = &q.kind {
-        if ProductKind::parse(k).is_none() {
-            errors.push(FieldError::new(
-                "kind",
-                "product.kind",
-                format!("'{k}' is not a product kind; use bank_loan, guarantee_scheme, receivable_financing or ip_pledge"),
-            ));
-        }
-    }
-    let after = cursor_position("products", q.cursor.as_deref(), &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::fields(errors));
-    }
-    let f = Filter {
-        institution: q.institution_id,
-        kind: q.kind,
-        include_withdrawn: q.all.unwrap_or(false),
-        after,
-    };
-    let rows = state.db.run(move |c| store::list(c, &f, limit + 1)).await?;
-    let (rows, next_cursor) = page(rows, limit, "products", |r| &r.id);
-    Ok(HttpResponse::Ok().json_line(Page {
-        items: rows.iter().map(view).collect(),
-        next_cursor,
-    }))
+    let (limit, after) = both(
+        page_limit(q.limit),
+        q.cursor
+            .as_deref()
+            .map(|c| decode_cursor("products", c))
+            .transpose(),
+    )?;
+    let all = q.all.unwrap_or(false);
+    let b = Browse::parse(q.kind.as_deref(), q.institution_id, all, after, limit)?;
+    let rows = products::browse(&state.ctx(), b).await?;
+    let (items, next_cursor) = page(rows, limit, "products", |r| &r.id);
+    Ok(HttpResponse::Ok().json_line(Page { items, next_cursor }))
 }
 
 #[utoipa::path(tag = "products", params(("id" = String, Path)), responses(
-    (status = 200, description = "the product"), (status = 404, body = super::error::Problem)))]
+    (status = 200, description = "the product", body = ProductView), (status = 404, body = super::error::Problem)))]
 #[get("/v1/products/{id}")]
 pub async fn get_product(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let i = id.into_inner();
-    let key = i.clone();
-    let row = state
-        .db
-        .run(move |c| store::get(c, &key))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no product {i}")))?;
-    Ok(HttpResponse::Ok().json_line(view(&row)))
+    Ok(HttpResponse::Ok().json_line(products::get(&state.ctx(), &id).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -16,7 +16,7 @@ use crate::store::backend::write_transaction;
 use crate::store::{consents, institutions, receivables, DbConn, StoreError};
 use chrono::{Months, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Why an institution declines: stable codes, so outcomes can be counted and later used for refitting.
 pub const DECLINE_CODES: &[&str] = &[
@@ -1082,4 +1082,94 @@ pub async fn default(
         },
     )
     .await
+}
+
+/// One event in an application's life.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    /// `applied`, `approved`, `declined`, `withdrawn`, `disbursed`, `repaid`, `defaulted`, ….
+    pub kind: String,
+    pub amount: Option<Money>,
+    pub on: Option<NaiveDate>,
+    pub detail: Option<String>,
+    pub at: String,
+}
+
+/// An application (with its events when read one at a time).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApplicationView {
+    pub id: String,
+    pub firm_uscc: String,
+    pub product_id: String,
+    pub institution_id: String,
+    pub amount: Money,
+    pub term_months: i32,
+    pub status: ApplicationStatus,
+    /// The consent the application granted the institution.
+    pub consent_id: String,
+    pub first_loan: bool,
+    pub credit_loan: bool,
+    /// Receivables financed or assets pledged.
+    pub collateral: Vec<String>,
+    /// The cost quoted when the firm applied.
+    #[schema(value_type = Object)]
+    pub quoted_cost: serde_json::Value,
+    pub approved_amount: Option<Money>,
+    pub approved_rate: Option<String>,
+    pub approved_term_months: Option<i32>,
+    pub decline_code: Option<String>,
+    pub decline_reason: Option<String>,
+    pub loan_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventView>>,
+}
+
+impl ApplicationView {
+    /// The application as stored; a quote that is not JSON is a read error, not an empty quote.
+    pub fn of(a: &ApplicationRow, events: Option<&[EventRow]>) -> Result<Self, StoreError> {
+        use crate::domain::rfc3339 as ts;
+        Ok(ApplicationView {
+            id: a.id.clone(),
+            firm_uscc: a.firm_uscc.clone(),
+            product_id: a.product_id.clone(),
+            institution_id: a.institution_id.clone(),
+            amount: Money::from_fen(a.amount_fen),
+            term_months: a.term_months,
+            status: a.status,
+            consent_id: a.consent_id.clone(),
+            first_loan: a.first_loan,
+            credit_loan: a.credit_loan,
+            collateral: a.collateral_ids(),
+            quoted_cost: serde_json::from_str(&a.quoted_cost).map_err(|e| {
+                StoreError::Config(format!("application {}: stored quote: {e}", a.id))
+            })?,
+            approved_amount: a.approved_amount_fen.map(Money::from_fen),
+            approved_rate: a.approved_rate.clone(),
+            approved_term_months: a.approved_term_months,
+            decline_code: a.decline_code.clone(),
+            decline_reason: a.decline_reason.clone(),
+            loan_id: a.loan_id.clone(),
+            created_at: ts(a.created_at),
+            updated_at: ts(a.updated_at),
+            events: events.map(|evs| {
+                evs.iter()
+                    .map(|e| EventView {
+                        kind: e.kind.clone(),
+                        amount: e.amount_fen.map(Money::from_fen),
+                        on: e.on_date,
+                        detail: e.detail.clone(),
+                        at: ts(e.at),
+                    })
+                    .collect()
+            }),
+        })
+    }
+}
+
+impl Detailed {
+    pub fn view(&self) -> Result<ApplicationView, StoreError> {
+        ApplicationView::of(&self.application, Some(&self.events))
+    }
 }

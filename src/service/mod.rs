@@ -6,8 +6,8 @@
 //! Areas: `access` (who may see what), `keys`, `consents`, `profiles` (the read path banks use, history,
 //! what-if), `applications` (and loans), `matching`, `guarantees`, `uploads` (contract and claim files),
 //! `claims`, `reconciliation` (its report and exports), `policies`, `agencies` (their figures),
-//! `receivables`, `assets` (IP, reported loans, designations), `institutions`, `signals`.
-//! Still in their `api/` handlers: publishing products and the firm registry.
+//! `receivables`, `assets` (IP, reported loans, designations), `institutions`, `signals`,
+//! `products` (publishing the catalogue). Still in its `api/` handlers: the firm registry.
 
 pub mod access;
 pub mod agencies;
@@ -20,6 +20,7 @@ pub mod institutions;
 pub mod keys;
 pub mod matching;
 pub mod policies;
+pub mod products;
 pub mod profiles;
 pub mod receivables;
 pub mod reconciliation;

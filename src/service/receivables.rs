@@ -210,3 +210,76 @@ pub async fn answer(
         })
         .await
 }
+
+/// A receivable and where it stands.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ReceivableView {
+    pub id: String,
+    pub creditor_uscc: String,
+    pub debtor_uscc: String,
+    pub invoice_no: String,
+    pub amount: Money,
+    pub due_on: NaiveDate,
+    pub status: ReceivableStatus,
+    pub dispute_reason: Option<String>,
+    pub registered_at: String,
+    pub decided_at: Option<String>,
+    /// Hours from registration to the debtor's answer, to the hundredth.
+    pub confirmation_hours: Option<f64>,
+    pub financed_application_id: Option<String>,
+    pub financed_at: Option<String>,
+}
+
+impl ReceivableView {
+    pub fn of(r: &ReceivableRow) -> Self {
+        use crate::domain::rfc3339 as ts;
+        ReceivableView {
+            id: r.id.clone(),
+            creditor_uscc: r.creditor_uscc.clone(),
+            debtor_uscc: r.debtor_uscc.clone(),
+            invoice_no: r.invoice_no.clone(),
+            amount: Money::from_fen(r.amount_fen),
+            due_on: r.due_on,
+            status: r.status,
+            dispute_reason: r.dispute_reason.clone(),
+            registered_at: ts(r.registered_at),
+            decided_at: r.decided_at.map(ts),
+            confirmation_hours: r
+                .decided_at
+                .map(|d| ((d - r.registered_at).num_seconds() as f64 / 36.0).round() / 100.0),
+            financed_application_id: r.financed_application_id.clone(),
+            financed_at: r.financed_at.map(ts),
+        }
+    }
+}
+
+/// How quickly a debtor answers (Art 54).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Latency {
+    pub debtor_uscc: String,
+    pub decided: i64,
+    pub pending: i64,
+    pub mean_hours_to_answer: Option<f64>,
+}
+
+/// `debtor`'s receivables decided, still pending, and the mean hours to answer: the firm itself or the
+/// government side.
+pub async fn latency(
+    ctx: &Context,
+    actor: &Actor,
+    debtor: &Uscc,
+) -> Result<Latency, ReceivableError> {
+    if !super::access::may_act_for_firm(actor, debtor.as_str()) {
+        return Err(ReceivableError::Forbidden(
+            "a debtor's answering record is its own and the government's",
+        ));
+    }
+    let u = debtor.to_string();
+    let (decided, pending, mean) = ctx.db.run(move |c| store::debtor_latency(c, &u)).await?;
+    Ok(Latency {
+        debtor_uscc: debtor.to_string(),
+        decided,
+        pending,
+        mean_hours_to_answer: mean.map(|h| (h * 100.0).round() / 100.0),
+    })
+}
