@@ -150,10 +150,9 @@ impl Conns {
     fn open(db: &Db) -> Result<Conns, StoreError> {
         Ok(Conns {
             log: db.log_conn()?,
-            main: match db.backend() {
-                crate::store::Backend::Sqlite => Some(db.conn()?),
-                crate::store::Backend::Postgres => None,
-            },
+            main: crate::store::backend::separate_access_log(db.backend())
+                .then(|| db.conn())
+                .transpose()?,
         })
     }
 }

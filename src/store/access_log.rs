@@ -1,7 +1,6 @@
 //! The access log: one row per profile access (who, with which key, which firm, purpose, consent, the scope
 //! returned, when, the result). Append-only: nothing here updates or deletes, and the database refuses it.
 
-use super::backend::write_transaction;
 use super::schema::{access_log, api_keys, consents};
 use super::{DbConn, Result};
 use diesel::prelude::*;
@@ -77,22 +76,9 @@ pub fn revoked(conn: &mut DbConn, keys: &[&str], consents: &[&str]) -> Result<Re
 /// Append rows all or nothing, durable when this returns: on PostgreSQL one `COPY` (a single statement,
 /// atomic on its own, so no BEGIN/COMMIT round trips); on SQLite multi-row inserts in one transaction.
 pub fn append(conn: &mut DbConn, rows: &[AccessRow]) -> Result<()> {
-    match conn {
-        DbConn::Postgres(c) => {
-            diesel::copy_from(access_log::table)
-                .from_insertable(rows)
-                .execute(c)?;
-            Ok(())
-        }
-        DbConn::Sqlite(_) => write_transaction(conn, |conn| {
-            for chunk in rows.chunks(500) {
-                crate::on_backend!(&mut *conn, |c| diesel::insert_into(access_log::table)
-                    .values(chunk)
-                    .execute(c))?;
-            }
-            Ok(())
-        }),
-    }
+    super::backend::atomic_bulk(conn, |conn| {
+        Ok(crate::bulk_insert!(conn, access_log::table, rows, 500)?)
+    })
 }
 
 #[derive(Debug, Clone, Default)]

@@ -1,5 +1,7 @@
-//! The one place that dispatches on the concrete backend: migrations, connection settings, and (later)
-//! upserts and PostgreSQL COPY, which diesel's `MultiConnection` cannot express.
+//! The one place that dispatches on the concrete backend: migrations, connection settings, write
+//! transactions, and the generic helpers for what diesel's `MultiConnection` cannot express (bulk inserts
+//! with PostgreSQL's COPY, inserts that skip conflicts, row locks, staging tables). It names no aggregate;
+//! the aggregates call these helpers and never match on the backend themselves.
 
 use super::{DbConn, Result, StoreError};
 use diesel::connection::SimpleConnection;
@@ -16,6 +18,197 @@ macro_rules! on_backend {
             $crate::store::DbConn::Sqlite($c) => $body,
         }
     };
+}
+
+/// Insert `$rows` (a slice of `Insertable` rows) into `$table`: one `COPY` on PostgreSQL, multi-row
+/// `INSERT`s of `$chunk` rows on SQLite. Not a transaction of its own: call it inside one (or through
+/// [`atomic_bulk`]). A `diesel::QueryResult<()>`.
+#[macro_export]
+macro_rules! bulk_insert {
+    ($conn:expr, $table:expr, $rows:expr, $chunk:expr) => {{
+        use diesel::RunQueryDsl as _;
+        match $conn {
+            $crate::store::DbConn::Postgres(c) => diesel::copy_from($table)
+                .from_insertable($rows)
+                .execute(c)
+                .map(|_| ()),
+            $crate::store::DbConn::Sqlite(c) => $rows.chunks($chunk).try_for_each(|chunk| {
+                diesel::insert_into($table)
+                    .values(chunk)
+                    .execute(c)
+                    .map(|_| ())
+            }),
+        }
+    }};
+}
+
+/// Insert `$rows` into `$table`, skipping rows whose key exists, in one transaction: multi-row
+/// `INSERT … ON CONFLICT DO NOTHING` per 1,000 rows on PostgreSQL, `INSERT OR IGNORE` per row on SQLite
+/// (diesel has no batched upsert there; a row inside a transaction costs little). How many were new, as a
+/// `diesel::QueryResult<usize>`.
+#[macro_export]
+macro_rules! insert_ignoring_conflicts {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        use diesel::{Connection as _, RunQueryDsl as _};
+        match $conn {
+            $crate::store::DbConn::Postgres(c) => c.transaction(|c| {
+                $rows.chunks(1000).try_fold(0, |n, chunk| {
+                    diesel::insert_into($table)
+                        .values(chunk)
+                        .on_conflict_do_nothing()
+                        .execute(c)
+                        .map(|k| n + k)
+                })
+            }),
+            $crate::store::DbConn::Sqlite(c) => c.transaction(|c| {
+                $rows.iter().try_fold(0, |n, row| {
+                    diesel::insert_or_ignore_into($table)
+                        .values(row)
+                        .execute(c)
+                        .map(|k| n + k)
+                })
+            }),
+        }
+    }};
+}
+
+/// Lock the rows `$query` selects (a select of one column of type `$t`) for the rest of the transaction
+/// where other writers can run at once: `FOR NO KEY UPDATE` on PostgreSQL (inserts that only reference
+/// the rows are not blocked); nothing on SQLite, whose write transaction is already the only writer.
+/// A `diesel::QueryResult<()>`.
+#[macro_export]
+macro_rules! lock_rows {
+    ($conn:expr, $query:expr, $t:ty) => {{
+        use diesel::RunQueryDsl as _;
+        match $conn {
+            $crate::store::DbConn::Postgres(c) => {
+                $query.for_no_key_update().load::<$t>(c).map(|_| ())
+            }
+            $crate::store::DbConn::Sqlite(_) => Ok(()),
+        }
+    }};
+}
+
+/// Serialize writers of one kind for the rest of the transaction: a transaction-scoped advisory lock on
+/// `key` on PostgreSQL; nothing on SQLite, whose write transaction (BEGIN IMMEDIATE) is already the only
+/// writer.
+pub fn writers_take_turns(conn: &mut DbConn, key: i64) -> Result<()> {
+    if let DbConn::Postgres(c) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({key})")).execute(c)?;
+    }
+    Ok(())
+}
+
+/// Run `f`, a bulk write, all or nothing: on SQLite in a write transaction; on PostgreSQL as it is, a
+/// `COPY` being one atomic statement (no BEGIN/COMMIT round trips).
+pub fn atomic_bulk<T, F>(conn: &mut DbConn, f: F) -> Result<T>
+where
+    F: FnOnce(&mut DbConn) -> Result<T>,
+{
+    match conn {
+        DbConn::Postgres(_) => f(conn),
+        DbConn::Sqlite(_) => write_transaction(conn, f),
+    }
+}
+
+/// Create an empty temporary table `name` with `columns`, for the rest of the transaction (PostgreSQL
+/// drops it at commit; on SQLite call [`drop_staging`] when done).
+pub fn create_staging(conn: &mut DbConn, name: &str, columns: &str) -> Result<()> {
+    match conn {
+        DbConn::Postgres(c) => c.batch_execute(&format!(
+            "DROP TABLE IF EXISTS {name}; CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP"
+        ))?,
+        DbConn::Sqlite(c) => c.batch_execute(&format!(
+            "DROP TABLE IF EXISTS temp.{name}; CREATE TEMP TABLE {name} ({columns})"
+        ))?,
+    }
+    Ok(())
+}
+
+/// After filling a staging table: planner statistics where the planner needs them (PostgreSQL).
+pub fn analyze_staging(conn: &mut DbConn, name: &str) -> Result<()> {
+    if let DbConn::Postgres(c) = conn {
+        c.batch_execute(&format!("ANALYZE {name}"))?;
+    }
+    Ok(())
+}
+
+/// Drop a staging table where the commit does not (SQLite).
+pub fn drop_staging(conn: &mut DbConn, name: &str) -> Result<()> {
+    if let DbConn::Sqlite(c) = conn {
+        c.batch_execute(&format!("DROP TABLE temp.{name}"))?;
+    }
+    Ok(())
+}
+
+/// Whether the access log lives in a database file of its own (SQLite: the writer then needs a
+/// connection to the main file as well, to check keys and consents).
+pub fn separate_access_log(backend: super::Backend) -> bool {
+    backend == super::Backend::Sqlite
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// Which backend a `DATABASE_URL` names, and the URL diesel wants for it.
+pub fn resolve_url(url: &str) -> (Backend, String) {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        (Backend::Postgres, url.to_string())
+    } else {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        (Backend::Sqlite, path.to_string())
+    }
+}
+
+/// Open one connection of `backend` at `url`.
+pub fn establish(backend: Backend, url: &str) -> diesel::ConnectionResult<DbConn> {
+    use diesel::Connection;
+    match backend {
+        Backend::Postgres => diesel::PgConnection::establish(url).map(DbConn::Postgres),
+        Backend::Sqlite => diesel::SqliteConnection::establish(url).map(DbConn::Sqlite),
+    }
+}
+
+/// What a pool needs before its first connection: on PostgreSQL, OpenSSL set up without its exit
+/// clean-up; on SQLite the file's folder, WAL mode (a property of the file: set once, here, rather than
+/// from every pooled connection, which would contend for the lock it needs while the pool fills), and the
+/// access log's own file. SQLite answers with the two files' paths (main, access log).
+pub fn prepare(backend: Backend, url: &str) -> Result<Option<(String, String)>> {
+    match backend {
+        Backend::Postgres => {
+            super::openssl_without_exit_cleanup();
+            Ok(None)
+        }
+        Backend::Sqlite => {
+            if let Some(dir) = std::path::Path::new(url)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Config(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+            enable_wal(url)?;
+            let log = sqlite_access_log_path(url);
+            prepare_sqlite_access_log(&log)?;
+            Ok(Some((url.to_string(), log)))
+        }
+    }
 }
 
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -157,38 +350,6 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>> {
     }
     .map_err(|e| StoreError::Migration(e.to_string()))?;
     Ok(applied.into_iter().map(|v| v.to_string()).collect())
-}
-
-/// Insert firm rows, skipping those whose key exists: one multi-row `INSERT … ON CONFLICT DO NOTHING` per
-/// chunk on PostgreSQL; `INSERT OR IGNORE` per row inside one transaction on SQLite (diesel has no
-/// batched upsert there, and SQLite's per-row cost inside a transaction is small).
-pub fn insert_ignoring_conflicts(
-    conn: &mut DbConn,
-    rows: &[super::firms::FirmRow],
-) -> Result<usize> {
-    use super::schema::firms;
-    use diesel::prelude::*;
-    match conn {
-        DbConn::Postgres(c) => c.transaction(|c| {
-            let mut n = 0;
-            for chunk in rows.chunks(1000) {
-                n += diesel::insert_into(firms::table)
-                    .values(chunk)
-                    .on_conflict_do_nothing()
-                    .execute(c)?;
-            }
-            Ok(n)
-        }),
-        DbConn::Sqlite(c) => c.transaction(|c| {
-            let mut n = 0;
-            for row in rows {
-                n += diesel::insert_or_ignore_into(firms::table)
-                    .values(row)
-                    .execute(c)?;
-            }
-            Ok(n)
-        }),
-    }
 }
 
 /// Cheap liveness query for `/readyz`.

@@ -9,9 +9,8 @@
 
 use super::schema::{signals, signals_stage};
 use super::signals::StoredValue;
-use super::{DbConn, Result};
+use super::{backend, DbConn, Result};
 use crate::domain::signals::Signal;
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use rustc_hash::FxHashMap;
 
@@ -218,20 +217,7 @@ pub fn merge(
     let classified = t.elapsed();
     supersede(conn, &superseded, at)?;
     let marked = t.elapsed();
-    match conn {
-        DbConn::Postgres(c) => {
-            diesel::copy_from(signals::table)
-                .from_insertable(&rows)
-                .execute(c)?;
-        }
-        DbConn::Sqlite(c) => {
-            for chunk in rows.chunks(2000) {
-                diesel::insert_into(signals::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-        }
-    }
+    crate::bulk_insert!(conn, signals::table, &rows, 2000)?;
     tracing::debug!(current = current.len(), ?loaded, ?classified, ?marked, written = ?t.elapsed(), ?out, "bulk merge");
     Ok(out)
 }
@@ -244,27 +230,9 @@ fn supersede(conn: &mut DbConn, keys: &[StageKey<'_>], at: chrono::NaiveDateTime
     }
     const COLUMNS: &str =
         "uscc TEXT NOT NULL, source TEXT NOT NULL, kind TEXT NOT NULL, period TEXT NOT NULL, event_key TEXT NOT NULL";
-    match conn {
-        DbConn::Postgres(c) => {
-            c.batch_execute(&format!(
-                "DROP TABLE IF EXISTS signals_stage; CREATE TEMP TABLE signals_stage ({COLUMNS}) ON COMMIT DROP"
-            ))?;
-            diesel::copy_from(signals_stage::table)
-                .from_insertable(keys)
-                .execute(c)?;
-            c.batch_execute("ANALYZE signals_stage")?;
-        }
-        DbConn::Sqlite(c) => {
-            c.batch_execute(&format!(
-                "DROP TABLE IF EXISTS temp.signals_stage; CREATE TEMP TABLE signals_stage ({COLUMNS})"
-            ))?;
-            for chunk in keys.chunks(5000) {
-                diesel::insert_into(signals_stage::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-        }
-    }
+    backend::create_staging(conn, "signals_stage", COLUMNS)?;
+    crate::bulk_insert!(conn, signals_stage::table, keys, 5000)?;
+    backend::analyze_staging(conn, "signals_stage")?;
     // `at` is a timestamp generated here, never caller text.
     let at = at.format("%Y-%m-%d %H:%M:%S%.6f");
     diesel::sql_query(format!(
@@ -273,8 +241,5 @@ fn supersede(conn: &mut DbConn, keys: &[StageKey<'_>], at: chrono::NaiveDateTime
          (SELECT uscc, source, kind, period, event_key FROM signals_stage)"
     ))
     .execute(conn)?;
-    if let DbConn::Sqlite(c) = conn {
-        c.batch_execute("DROP TABLE temp.signals_stage")?;
-    }
-    Ok(())
+    backend::drop_staging(conn, "signals_stage")
 }

@@ -33,7 +33,7 @@ pub fn insert(conn: &mut DbConn, row: &FirmRow) -> Result<()> {
 /// Insert many rows in one transaction, skipping USCCs already registered (demo seeding, bulk
 /// registration). Returns how many were new.
 pub fn insert_many_new(conn: &mut DbConn, rows: &[FirmRow]) -> Result<usize> {
-    super::backend::insert_ignoring_conflicts(conn, rows)
+    Ok(crate::insert_ignoring_conflicts!(conn, firms::table, rows)?)
 }
 
 pub fn get(conn: &mut DbConn, uscc: &str) -> Result<FirmRow> {

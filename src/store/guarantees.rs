@@ -37,21 +37,7 @@ impl GuaranteeRow {
 
 /// Insert contracts; a contract number the agency already used is a conflict.
 pub fn insert(conn: &mut DbConn, rows: &[GuaranteeRow]) -> Result<()> {
-    match conn {
-        DbConn::Postgres(c) => {
-            diesel::copy_from(guarantees::table)
-                .from_insertable(rows)
-                .execute(c)?;
-        }
-        DbConn::Sqlite(c) => {
-            for chunk in rows.chunks(1_000) {
-                diesel::insert_into(guarantees::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-        }
-    }
-    Ok(())
+    Ok(crate::bulk_insert!(conn, guarantees::table, rows, 1_000)?)
 }
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<Option<GuaranteeRow>> {
@@ -252,21 +238,7 @@ pub fn list_batches(conn: &mut DbConn, agency: Option<&str>, limit: i64) -> Resu
 /// Replace a batch's lines (a reconciliation is redone when the batch is approved).
 pub fn set_lines(conn: &mut DbConn, batch: &str, rows: &[LineRow]) -> Result<()> {
     diesel::delete(claim_lines::table.filter(claim_lines::batch_id.eq(batch))).execute(conn)?;
-    match conn {
-        DbConn::Postgres(c) => {
-            diesel::copy_from(claim_lines::table)
-                .from_insertable(rows)
-                .execute(c)?;
-        }
-        DbConn::Sqlite(c) => {
-            for chunk in rows.chunks(1_000) {
-                diesel::insert_into(claim_lines::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-        }
-    }
-    Ok(())
+    Ok(crate::bulk_insert!(conn, claim_lines::table, rows, 1_000)?)
 }
 
 pub fn lines(conn: &mut DbConn, batch: &str) -> Result<Vec<LineRow>> {

@@ -19,17 +19,15 @@ pub mod schema;
 pub mod signals;
 pub mod states;
 
-use diesel::pg::PgConnection;
 use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::result::DatabaseErrorKind;
-use diesel::sqlite::SqliteConnection;
 use std::time::Duration;
 
 /// One connection type over both backends; the URL decides which one is used.
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {
-    Postgres(PgConnection),
-    Sqlite(SqliteConnection),
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,33 +100,7 @@ impl StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Postgres,
-    Sqlite,
-}
-
-impl Backend {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Backend::Postgres => "postgres",
-            Backend::Sqlite => "sqlite",
-        }
-    }
-}
-
-/// Which backend a `DATABASE_URL` names, and the URL diesel wants for it.
-pub fn resolve_url(url: &str) -> (Backend, String) {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        (Backend::Postgres, url.to_string())
-    } else {
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url);
-        (Backend::Sqlite, path.to_string())
-    }
-}
+pub use backend::{resolve_url, Backend};
 
 /// SQLite settings at connect (as vaultwarden does): wait on locks, WAL, NORMAL sync, enforced foreign keys.
 #[derive(Debug)]
@@ -154,12 +126,7 @@ impl ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> std::result::Result<DbConn, Self::Error> {
-        use diesel::Connection;
-        match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.url).map(DbConn::Postgres),
-            Backend::Sqlite => SqliteConnection::establish(&self.url).map(DbConn::Sqlite),
-        }
-        .map_err(diesel::r2d2::Error::ConnectionError)
+        backend::establish(self.backend, &self.url).map_err(diesel::r2d2::Error::ConnectionError)
     }
     fn is_valid(&self, conn: &mut DbConn) -> std::result::Result<(), Self::Error> {
         conn.ping().map_err(diesel::r2d2::Error::QueryError)
@@ -195,28 +162,10 @@ impl Db {
     /// As [`Db::connect`]; a caller waits at most `wait` for a connection.
     pub fn connect_with(url: &str, max_connections: u32, wait: Duration) -> Result<Self> {
         let (backend, url) = resolve_url(url);
-        if backend == Backend::Postgres {
-            openssl_without_exit_cleanup();
-        }
-        if backend == Backend::Sqlite {
-            if let Some(dir) = std::path::Path::new(&url)
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Config(format!("cannot create {}: {e}", dir.display()))
-                })?;
-            }
-            // WAL is a property of the file: set it once, here, rather than from every pooled
-            // connection (which would contend for the lock it needs while the pool fills).
-            backend::enable_wal(&url)?;
-        }
-        let sqlite_files = (backend == Backend::Sqlite)
-            .then(|| (url.clone(), backend::sqlite_access_log_path(&url)));
+        let sqlite_files = backend::prepare(backend, &url)?;
         let log_pool = match &sqlite_files {
             Some((_, log)) => {
                 let log = log.clone();
-                backend::prepare_sqlite_access_log(&log)?;
                 Some(
                     Pool::builder()
                         .max_size(max_connections.clamp(1, 4))

@@ -94,18 +94,15 @@ pub fn history(
 /// two writers never wait on each other crosswise (inserts that only reference a firm are not blocked);
 /// SQLite: the write transaction is already the only writer.
 pub fn lock_firms(conn: &mut DbConn, usccs: &[String]) -> Result<()> {
-    if let DbConn::Postgres(c) = conn {
-        let mut sorted = usccs.to_vec();
-        sorted.sort_unstable();
-        sorted.dedup();
-        for chunk in sorted.chunks(1_000) {
-            firms::table
-                .filter(firms::uscc.eq_any(chunk))
-                .order(firms::uscc)
-                .select(firms::uscc)
-                .for_no_key_update()
-                .load::<String>(c)?;
-        }
+    let mut sorted = usccs.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    for chunk in sorted.chunks(1_000) {
+        let q = firms::table
+            .filter(firms::uscc.eq_any(chunk))
+            .order(firms::uscc)
+            .select(firms::uscc);
+        crate::lock_rows!(&mut *conn, q, String)?;
     }
     Ok(())
 }

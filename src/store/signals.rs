@@ -187,10 +187,7 @@ pub fn merge(
 /// writes, so no other ingestion may add a current row in between (PostgreSQL: a transaction-scoped
 /// advisory lock; SQLite: the transaction is already the only writer, begun with BEGIN IMMEDIATE).
 pub fn lock_for_merge(conn: &mut DbConn) -> Result<()> {
-    if let DbConn::Postgres(c) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(7262840176152025)").execute(c)?;
-    }
-    Ok(())
+    super::backend::writers_take_turns(conn, 7262840176152025)
 }
 
 /// Which of these USCCs are registered firms.
