@@ -1,9 +1,10 @@
 //! `POST /v1/classify`: the SME size class of a firm's indicators under the current standard (Art 2).
 //! Public: a pure computation on the caller's own numbers.
 
-use super::error::{ApiError, ApiResult, JsonLine};
-use super::extract::{classify, parse_indicators, Json};
+use super::error::{ApiResult, JsonLine};
+use super::extract::Json;
 use crate::domain::size_class::Classification;
+use crate::service::firms::{classify, parse_indicators};
 use actix_web::{post, HttpResponse};
 use serde::Deserialize;
 
@@ -36,6 +37,6 @@ pub async fn classify_route(body: Json<ClassifyRequest>) -> ApiResult<HttpRespon
     );
     match classify(&r.industry, &ind, &mut errors) {
         Some(c) if errors.is_empty() => Ok(HttpResponse::Ok().json_line(c)),
-        _ => Err(ApiError::fields(errors)),
+        _ => Err(crate::service::ServiceError::Invalid(errors).into()),
     }
 }

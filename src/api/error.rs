@@ -275,6 +275,7 @@ through_service_error!(
     crate::service::assets::AssetError,
     crate::service::claims::ClaimError,
     crate::service::consents::ConsentError,
+    crate::service::firms::FirmError,
     crate::service::guarantees::GuaranteeError,
     crate::service::institutions::InstitutionError,
     crate::service::keys::RevokeError,

@@ -7,7 +7,7 @@
 //! what-if), `applications` (and loans), `matching`, `guarantees`, `uploads` (contract and claim files),
 //! `claims`, `reconciliation` (its report and exports), `policies`, `agencies` (their figures),
 //! `receivables`, `assets` (IP, reported loans, designations), `institutions`, `signals`,
-//! `products` (publishing the catalogue). Still in its `api/` handlers: the firm registry.
+//! `products` (publishing the catalogue), `firms` (the registry and the size class).
 
 pub mod access;
 pub mod agencies;
@@ -15,6 +15,7 @@ pub mod applications;
 pub mod assets;
 pub mod claims;
 pub mod consents;
+pub mod firms;
 pub mod guarantees;
 pub mod institutions;
 pub mod keys;

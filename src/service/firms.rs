@@ -1,0 +1,478 @@
+//! The firm registry (Art 2, 7): register, read, list and update firms; every write recomputes the size
+//! class under the current standard. A firm acts for itself; the government side for every firm.
+
+use super::access::{may_act_for_firm, Actor};
+use super::Context;
+use super::{ServiceError, Violation};
+use crate::domain::district::{self, parse_district};
+use crate::domain::size_class::{Classification, Indicators};
+use crate::domain::{Money, SizeClass, Standard, Uscc};
+use crate::store::firms::{self as store, FirmFilter, FirmRow};
+use crate::store::StoreError;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FirmError {
+    #[error("{} input(s) break a rule", .0.len())]
+    Invalid(Vec<Violation>),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("no firm {0} is registered")]
+    NotFound(String),
+    #[error("firm {0} is already registered")]
+    Registered(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<FirmError> for ServiceError {
+    fn from(e: FirmError) -> Self {
+        match e {
+            FirmError::Invalid(v) => ServiceError::Invalid(v),
+            FirmError::Forbidden(m) => ServiceError::Forbidden(m),
+            FirmError::NotFound(_) => ServiceError::NotFound(e.to_string()),
+            FirmError::Registered(_) => ServiceError::Conflict(e.to_string()),
+            FirmError::Store(s) => ServiceError::Store(s),
+        }
+    }
+}
+
+/// The firm itself, or the government side on its behalf.
+fn acts_for(actor: &Actor, uscc: &str) -> Result<(), FirmError> {
+    if may_act_for_firm(actor, uscc) {
+        return Ok(());
+    }
+    Err(FirmError::Forbidden(match actor {
+        Actor::Firm { .. } => format!("a firm key acts only for its own firm, not {uscc}"),
+        other => format!(
+            "a {} key cannot act on the firm registry; banks see firm data through consented profiles",
+            other.role()
+        ),
+    }))
+}
+
+/// A firm to register. Money in yuan as decimal strings; the indicators the industry's row needs are required.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FirmInput {
+    #[schema(example = "91310115MA1K4LXK3D")]
+    pub uscc: String,
+    pub name: String,
+    /// Row key or GB/T 4754 code (`C1310`).
+    pub industry: String,
+    /// District key (`pudong`), code (`310115`) or name (`浦东新区`).
+    pub district: String,
+    /// `YYYY-MM-DD`.
+    pub established_on: String,
+    pub registered_capital: String,
+    pub employees: Option<i64>,
+    pub revenue: Option<String>,
+    pub total_assets: Option<String>,
+}
+
+/// Fields to change; absent fields stay as they are. The size class is recomputed.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FirmPatch {
+    pub name: Option<String>,
+    pub industry: Option<String>,
+    pub district: Option<String>,
+    pub established_on: Option<String>,
+    pub registered_capital: Option<String>,
+    pub employees: Option<i64>,
+    pub revenue: Option<String>,
+    pub total_assets: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FirmView {
+    pub uscc: String,
+    pub name: String,
+    pub industry: String,
+    pub industry_row: String,
+    pub district: String,
+    /// The district's administrative code (null only for a stored district the hub no longer knows).
+    pub district_code: Option<String>,
+    pub established_on: String,
+    pub registered_capital: String,
+    pub employees: Option<i64>,
+    pub revenue: Option<String>,
+    pub total_assets: Option<String>,
+    pub size_class: String,
+    pub size_standard: String,
+    /// The classification with the indicators that decided it.
+    pub classification: Option<Classification>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&FirmRow> for FirmView {
+    fn from(r: &FirmRow) -> Self {
+        let money = |f: Option<i64>| f.map(|v| Money::from_fen(v).to_string());
+        let indicators = Indicators {
+            employees: r.employees.map(|e| e.max(0) as u64),
+            revenue: r.revenue_fen.map(Money::from_fen),
+            total_assets: r.total_assets_fen.map(Money::from_fen),
+        };
+        let std = Standard::current();
+        FirmView {
+            uscc: r.uscc.clone(),
+            name: r.name.clone(),
+            industry: r.industry_code.clone(),
+            industry_row: r.industry_row.clone(),
+            district: r.district.clone(),
+            district_code: parse_district(&r.district).map(|d| d.code.to_string()),
+            established_on: r.established_on.to_string(),
+            registered_capital: Money::from_fen(r.registered_capital_fen).to_string(),
+            employees: r.employees,
+            revenue: money(r.revenue_fen),
+            total_assets: money(r.total_assets_fen),
+            size_class: r.size_class.clone(),
+            size_standard: r.size_standard.clone(),
+            classification: std
+                .industry(&r.industry_code)
+                .ok()
+                .and_then(|i| std.classify(&i, &indicators).ok()),
+            created_at: r.created_at.and_utc().to_rfc3339(),
+            updated_at: r.updated_at.and_utc().to_rfc3339(),
+        }
+    }
+}
+
+pub fn input_of(r: &FirmRow) -> FirmInput {
+    let money = |f: Option<i64>| f.map(|v| Money::from_fen(v).to_string());
+    FirmInput {
+        uscc: r.uscc.clone(),
+        name: r.name.clone(),
+        industry: r.industry_code.clone(),
+        district: r.district.clone(),
+        established_on: r.established_on.to_string(),
+        registered_capital: Money::from_fen(r.registered_capital_fen).to_string(),
+        employees: r.employees,
+        revenue: money(r.revenue_fen),
+        total_assets: money(r.total_assets_fen),
+    }
+}
+
+/// Turn input into a row, collecting every field's fault; the size class comes from the current standard.
+pub fn validate(
+    input: &FirmInput,
+    today: chrono::NaiveDate,
+    at: chrono::NaiveDateTime,
+) -> Result<FirmRow, Vec<Violation>> {
+    let mut errors = Vec::new();
+    let uscc = Uscc::parse(&input.uscc)
+        .map_err(|e| errors.push(Violation::new("uscc", e.rule(), e.to_string())))
+        .ok();
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        errors.push(Violation::new(
+            "name",
+            "length",
+            "name must have 1 to 200 characters",
+        ));
+    }
+    let district = parse_district(&input.district);
+    if district.is_none() {
+        errors.push(Violation::new(
+            "district",
+            "district.unknown",
+            format!(
+                "'{}' is not a Shanghai district; use one of {}",
+                input.district,
+                district::keys()
+            ),
+        ));
+    }
+    let established =
+        match chrono::NaiveDate::parse_from_str(input.established_on.trim(), "%Y-%m-%d") {
+            Ok(d) if d > today => {
+                errors.push(Violation::new(
+                    "established_on",
+                    "date.not_future",
+                    "established_on is in the future",
+                ));
+                None
+            }
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.push(Violation::new(
+                    "established_on",
+                    "date.format",
+                    "established_on must be a date YYYY-MM-DD",
+                ));
+                None
+            }
+        };
+    let capital = Money::parse_non_negative(&input.registered_capital)
+        .map_err(|e| {
+            errors.push(Violation::new(
+                "registered_capital",
+                e.rule(),
+                format!("registered_capital {e}"),
+            ))
+        })
+        .ok();
+    let ind = parse_indicators(
+        input.employees,
+        input.revenue.as_deref(),
+        input.total_assets.as_deref(),
+        &mut errors,
+    );
+    let class = classify(&input.industry, &ind, &mut errors);
+    match (uscc, district, established, capital, class) {
+        (Some(uscc), Some(district), Some(established), Some(capital), Some(class))
+            if errors.is_empty() =>
+        {
+            Ok(FirmRow {
+                uscc: uscc.to_string(),
+                name: name.to_string(),
+                industry_code: class.industry_code.clone(),
+                industry_row: class.row.clone(),
+                district: district.key.to_string(),
+                established_on: established,
+                registered_capital_fen: capital.fen(),
+                employees: ind.employees.map(|e| e as i64),
+                revenue_fen: ind.revenue.map(Money::fen),
+                total_assets_fen: ind.total_assets.map(Money::fen),
+                size_class: class.size_class.as_str().to_string(),
+                size_standard: class.standard.clone(),
+                created_at: at,
+                updated_at: at,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// Turn the indicator fields into typed values, collecting every fault.
+pub fn parse_indicators(
+    employees: Option<i64>,
+    revenue: Option<&str>,
+    total_assets: Option<&str>,
+    errors: &mut Vec<Violation>,
+) -> crate::domain::size_class::Indicators {
+    let mut money = |field: &str, v: Option<&str>| {
+        v.and_then(|s| match crate::domain::Money::parse_non_negative(s) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                errors.push(Violation::new(field, e.rule(), format!("{field} {e}")));
+                None
+            }
+        })
+    };
+    let revenue = money("revenue", revenue);
+    let total_assets = money("total_assets", total_assets);
+    let employees = match employees {
+        Some(n) if n < 0 => {
+            errors.push(Violation::new(
+                "employees",
+                "non_negative",
+                "employees must not be negative",
+            ));
+            None
+        }
+        other => other.map(|n| n as u64),
+    };
+    crate::domain::size_class::Indicators {
+        employees,
+        revenue,
+        total_assets,
+    }
+}
+
+/// Classify, turning the standard's faults into field errors (industry, or each missing indicator).
+pub fn classify(
+    industry: &str,
+    ind: &crate::domain::size_class::Indicators,
+    errors: &mut Vec<Violation>,
+) -> Option<crate::domain::size_class::Classification> {
+    let std = crate::domain::Standard::current();
+    let industry = match std.industry(industry) {
+        Ok(i) => i,
+        Err(e) => {
+            errors.push(Violation::new("industry", e.rule(), e.to_string()));
+            return None;
+        }
+    };
+    let result = match std.classify(&industry, ind) {
+        Ok(c) => Some(c),
+        Err(crate::domain::size_class::ClassifyError::Missing {
+            row,
+            standard,
+            missing,
+        }) => {
+            // An indicator that was given but failed to parse is reported for that fault, not as missing.
+            let given_but_bad: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
+            for m in missing
+                .into_iter()
+                .filter(|m| !given_but_bad.iter().any(|f| f == m))
+            {
+                errors.push(Violation::new(
+                    m,
+                    "size_standard.required",
+                    format!("the '{row}' row of the {standard} size standard needs {m}"),
+                ));
+            }
+            None
+        }
+        Err(crate::domain::size_class::ClassifyError::Industry(e)) => {
+            errors.push(Violation::new("industry", e.rule(), e.to_string()));
+            None
+        }
+    };
+    result.filter(|_| errors.is_empty())
+}
+
+/// What the registry is filtered by.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter<'a> {
+    pub district: Option<&'a str>,
+    pub industry: Option<&'a str>,
+    pub size_class: Option<&'a str>,
+}
+
+/// A store filter from the raw filters, every fault named (`after`: where the page starts).
+pub fn filter(p: &ListFilter<'_>, after: Option<String>) -> Result<FirmFilter, Vec<Violation>> {
+    let mut errors = Vec::new();
+    let mut f = FirmFilter::default();
+    if let Some(d) = p.district {
+        match parse_district(d) {
+            Some(d) => f.district = Some(d.key.to_string()),
+            None => errors.push(Violation::new(
+                "district",
+                "district.unknown",
+                format!(
+                    "'{d}' is not a Shanghai district; use one of {}",
+                    district::keys()
+                ),
+            )),
+        }
+    }
+    if let Some(i) = p.industry {
+        let std = Standard::current();
+        if std.row(i).is_some() {
+            f.industry_row = Some(i.to_string());
+        } else if !i.is_empty()
+            && i.len() <= 5
+            && i.as_bytes()[0].is_ascii_alphabetic()
+            && i.bytes().skip(1).all(|b| b.is_ascii_digit())
+        {
+            f.industry_code_prefix = Some(i.to_ascii_uppercase());
+        } else {
+            errors.push(Violation::new(
+                "industry",
+                "industry.format",
+                format!(
+                    "'{i}' is neither a row key ({}) nor a GB/T 4754 code prefix",
+                    std.row_keys().join(", ")
+                ),
+            ));
+        }
+    }
+    if let Some(c) = p.size_class {
+        match SizeClass::parse(c) {
+            Some(c) => f.size_class = Some(c.as_str().to_string()),
+            None => errors.push(Violation::new(
+                "size_class",
+                "size_class.unknown",
+                "size_class must be micro, small, medium or large",
+            )),
+        }
+    }
+    f.after = after;
+    if errors.is_empty() {
+        Ok(f)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Register a firm: the government side registers any firm, a firm only its own USCC.
+#[tracing::instrument(skip(ctx, actor, input), fields(firm = %input.uscc))]
+pub async fn register(
+    ctx: &Context,
+    actor: &Actor,
+    input: &FirmInput,
+) -> Result<FirmRow, FirmError> {
+    if !matches!(actor, Actor::Firm { .. }) && !actor.is_government_side() {
+        return Err(FirmError::Forbidden(format!(
+            "a {} key cannot register firms",
+            actor.role()
+        )));
+    }
+    let row = validate(input, ctx.clock.today(), ctx.clock.now()).map_err(FirmError::Invalid)?;
+    acts_for(actor, &row.uscc)?;
+    let r = row.clone();
+    ctx.db
+        .run(move |c| store::insert(c, &r))
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => FirmError::Registered(row.uscc.clone()),
+            other => other.into(),
+        })?;
+    Ok(row)
+}
+
+/// One firm's registry entry.
+pub async fn get(ctx: &Context, actor: &Actor, uscc: &Uscc) -> Result<FirmRow, FirmError> {
+    acts_for(actor, uscc.as_str())?;
+    let u = uscc.to_string();
+    ctx.db
+        .run(move |c| store::get(c, &u))
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => FirmError::NotFound(uscc.to_string()),
+            other => other.into(),
+        })
+}
+
+/// Change a firm's registry entry; absent fields stay, and the size class is recomputed from the result.
+#[tracing::instrument(skip(ctx, actor, p), fields(firm = %uscc))]
+pub async fn update(
+    ctx: &Context,
+    actor: &Actor,
+    uscc: &Uscc,
+    p: FirmPatch,
+) -> Result<FirmRow, FirmError> {
+    let old = get(ctx, actor, uscc).await?;
+    let base = input_of(&old);
+    let merged = FirmInput {
+        uscc: base.uscc,
+        name: p.name.unwrap_or(base.name),
+        industry: p.industry.unwrap_or(base.industry),
+        district: p.district.unwrap_or(base.district),
+        established_on: p.established_on.unwrap_or(base.established_on),
+        registered_capital: p.registered_capital.unwrap_or(base.registered_capital),
+        employees: p.employees.or(base.employees),
+        revenue: p.revenue.or(base.revenue),
+        total_assets: p.total_assets.or(base.total_assets),
+    };
+    let row = FirmRow {
+        created_at: old.created_at,
+        ..validate(&merged, ctx.clock.today(), ctx.clock.now()).map_err(FirmError::Invalid)?
+    };
+    let r = row.clone();
+    ctx.db.run(move |c| store::update(c, &r)).await?;
+    Ok(row)
+}
+
+/// The registry in USCC order (the government side): up to `limit + 1` rows (the extra one says there is
+/// a next page).
+pub async fn list(
+    ctx: &Context,
+    actor: &Actor,
+    filter: FirmFilter,
+    limit: i64,
+) -> Result<Vec<FirmRow>, FirmError> {
+    if !actor.is_government_side() {
+        return Err(FirmError::Forbidden(format!(
+            "a {} key cannot list the registry; the government can",
+            actor.role()
+        )));
+    }
+    Ok(ctx
+        .db
+        .run(move |c| store::list(c, &filter, limit + 1))
+        .await?)
+}
