@@ -433,26 +433,8 @@ fn csv_claim_lines(
                 ))
             })
             .ok();
-        if let (Some(f), Some(t)) = (from, to) {
-            if t <= f {
-                errors.push(Violation::new(
-                    format!("line {line}: to"),
-                    "range.order",
-                    "to must be after from (the period is [from, to))",
-                ));
-            }
-        }
-        if errors.len() == before {
-            if let (Some(from), Some(to), Some(claimed)) = (from, to, claimed) {
-                out.push(Submitted {
-                    line_no: n,
-                    contract_no: no.to_string(),
-                    from,
-                    to,
-                    claimed,
-                });
-            }
-        }
+        let no = (!no.is_empty()).then(|| no.to_string());
+        out.extend(claim_line(line, n, (no, from, to, claimed), before, errors));
         if errors.len() > 1000 {
             errors.push(Violation::new(
                 "body",
@@ -463,6 +445,40 @@ fn csv_claim_lines(
         }
     }
     Ok(out)
+}
+
+/// A claim line's parts as read from file line `line` (`None` where a fault was noted), its period
+/// checked ([from, to) in order): the line when no fault was added since `before`.
+fn claim_line(
+    line: usize,
+    line_no: usize,
+    parts: (
+        Option<String>,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        Option<Money>,
+    ),
+    before: usize,
+    errors: &mut Vec<Violation>,
+) -> Option<Submitted> {
+    let (no, from, to, claimed) = parts;
+    if from.zip(to).is_some_and(|(f, t)| t <= f) {
+        errors.push(Violation::new(
+            format!("line {line}: to"),
+            "range.order",
+            "to must be after from (the period is [from, to))",
+        ));
+    }
+    if errors.len() > before {
+        return None;
+    }
+    Some(Submitted {
+        line_no,
+        contract_no: no?,
+        from: from?,
+        to: to?,
+        claimed: claimed?,
+    })
 }
 
 fn parse_lines(rows: &[(usize, Value)], errors: &mut Vec<Violation>) -> Vec<Submitted> {
@@ -486,28 +502,13 @@ fn parse_lines(rows: &[(usize, Value)], errors: &mut Vec<Violation>) -> Vec<Subm
                     None
                 }
             });
-        if let (Some(f), Some(t)) = (from, to) {
-            if t <= f {
-                errors.push(Violation::new(
-                    format!("{at}to"),
-                    "range.order",
-                    "to must be after from (the period is [from, to))",
-                ));
-            }
-        }
-        if errors.len() == before {
-            if let (Some(contract_no), Some(from), Some(to), Some(claimed)) =
-                (no, from, to, claimed)
-            {
-                out.push(Submitted {
-                    line_no: n + 1,
-                    contract_no,
-                    from,
-                    to,
-                    claimed,
-                });
-            }
-        }
+        out.extend(claim_line(
+            *line,
+            n + 1,
+            (no, from, to, claimed),
+            before,
+            errors,
+        ));
     }
     out
 }
