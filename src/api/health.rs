@@ -6,18 +6,37 @@ use super::AppState;
 use crate::store::backend;
 use actix_web::{get, web, HttpResponse};
 use prometheus::Encoder;
-use serde_json::json;
+
+/// Liveness.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+}
+
+/// Readiness.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Ready {
+    /// `ready`.
+    pub status: &'static str,
+    /// `postgres` or `sqlite`.
+    pub database: &'static str,
+    /// `redis` or `memory`.
+    pub cache: &'static str,
+    /// `up`, or `unreachable` while requests are served without it (the database answers them).
+    pub cache_state: &'static str,
+}
 
 /// The process is up.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "process is up")))]
+#[utoipa::path(tag = "operations", responses((status = 200, description = "process is up", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json_line(json!({"status": "ok"}))
+    HttpResponse::Ok().json_line(Health { status: "ok" })
 }
 
 /// The database answers.
 #[utoipa::path(tag = "operations", responses(
-    (status = 200, description = "database reachable"),
+    (status = 200, description = "database reachable", body = Ready),
     (status = 503, description = "database unreachable", body = super::error::Problem, content_type = "application/problem+json")))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
@@ -26,13 +45,12 @@ pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         .run(backend::ping)
         .await
         .map_err(|e| ApiError::Unavailable(format!("database not reachable: {e}")))?;
-    Ok(HttpResponse::Ok().json_line(json!({
-        "status": "ready",
-        "database": state.db.backend().as_str(),
-        "cache": state.cache.kind(),
-        // `up`, or `unreachable` while requests are served without it (the database answers them).
-        "cache_state": state.cache.state(),
-    })))
+    Ok(HttpResponse::Ok().json_line(Ready {
+        status: "ready",
+        database: state.db.backend().as_str(),
+        cache: state.cache.kind(),
+        cache_state: state.cache.state(),
+    }))
 }
 
 /// Prometheus text exposition.
