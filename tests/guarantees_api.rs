@@ -1,7 +1,8 @@
-//! Guarantees and fee subsidies over HTTP: contracts registered singly or in batches that store nothing
-//! unless every row is good; releases and calls; a policy; claim batches reconciled line by line with
-//! totals equal to the sums of lines, idempotent by key, private to their agency; approval makes later
-//! overlapping claims duplicates. Both backends, both caches.
+//! Guarantees and fee subsidies over HTTP, one behaviour per test: contracts registered singly or in
+//! batches that store nothing unless every row is good; releases and calls; a policy; claim batches
+//! reconciled line by line with totals equal to the sums of lines, idempotent by key, private to their
+//! agency; approval makes later overlapping claims duplicates; the agency's figures and reward. Both
+//! backends, both caches.
 
 mod common;
 use common::{field_rules, spawn_app, TestApp};
@@ -39,28 +40,166 @@ async fn get_text(app: &TestApp, path: &str, key: &str) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-#[tokio::test]
-async fn contracts_policy_claims_reconciled_approved_and_paid() {
+const HEADER: &str =
+    "contract_no,firm_uscc,lender,loan_amount,guaranteed,fee_rate,start_on,end_on\n";
+
+/// Batch 1: G-1's first half-year, G-2 over its cap, G-3 under-claimed, an unknown contract, and G-1
+/// again overlapping the first line.
+const CLAIM: &str = "contract_no,from,to,claimed\n\
+                     G-1,2026-01-01,2026-07-01,2479.45\n\
+                     G-2,2026-03-01,2027-03-01,9000\n\
+                     G-3,2026-01-01,2027-01-01,500\n\
+                     G-9,2026-01-01,2026-02-01,10\n\
+                     G-1,2026-06-01,2026-08-01,100\n";
+
+/// Agency A's ledger, Agency B beside it, the government.
+struct Ledger {
+    app: TestApp,
+    agency: String,
+    other: String,
+    gov: String,
+    firms: Vec<String>,
+}
+
+/// G-1 for firm 0 (one JSON contract), G-2 and G-3 for firms 1 and 2 (a CSV batch); G-3 released on
+/// 2026-04-01, after 90 active days.
+async fn ledger() -> Ledger {
     let app = spawn_app().await;
     let agency = app.key(Role::Guarantor, Some("Agency A"), None).await;
     let other = app.key(Role::Guarantor, Some("Agency B"), None).await;
     let gov = app.gov_key().await;
     let firms = app.register_firms(5, 3).await;
-
-    // One contract as JSON.
-    let (status, g) = app
-        .post("/v1/guarantees", Some(&agency), &json!({
-            "contract_no": "G-1", "firm_uscc": firms[0], "lender": "Bank A", "loan_amount": "1000000",
-            "guaranteed": "1000000", "fee_rate": "0.01", "start_on": "2026-01-01", "end_on": "2027-01-01"}))
-        .await;
+    let l = Ledger {
+        app,
+        agency,
+        other,
+        gov,
+        firms,
+    };
+    let (status, g) = l.contract("G-1", 0, "1000000", "1000000", "0.01").await;
     assert_eq!(status, 201, "{g}");
-    // A batch with two bad rows stores nothing and names both.
-    let header = "contract_no,firm_uscc,lender,loan_amount,guaranteed,fee_rate,start_on,end_on\n";
-    let bad = format!(
-        "{header}G-2,{f1},Bank A,2000000,1600000,0.012,2026-03-01,2027-03-01\nG-3,{f1},Bank A,100,200,0.01,2026-01-01,2025-01-01\nG-4,NOT-A-USCC,Bank A,1,1,0.01,2026-01-01,2026-02-01\n",
-        f1 = firms[1]
+    let good = format!(
+        "{HEADER}G-2,{f1},Bank A,2000000,1600000,0.012,2026-03-01,2027-03-01\nG-3,{f2},Bank B,500000,400000,0.015,2026-01-01,2027-01-01\n",
+        f1 = l.firms[1],
+        f2 = l.firms[2]
     );
-    let (status, p) = send(&app, "/v1/guarantees", &agency, "text/csv", bad, None).await;
+    let (status, r) = send(&l.app, "/v1/guarantees", &l.agency, "text/csv", good, None).await;
+    assert_eq!((status, &r["created"]), (201, &json!(2)), "{r}");
+    let g3 = l.id_of("G-3").await;
+    let (status, rel) = l
+        .app
+        .post(
+            &format!("/v1/guarantees/{g3}/release"),
+            Some(&l.agency),
+            &json!({"on": "2026-04-01"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{rel}");
+    l
+}
+
+impl Ledger {
+    /// Agency A registers contract `no` for firm `firm` over 2026, as one JSON object.
+    async fn contract(
+        &self,
+        no: &str,
+        firm: usize,
+        loan: &str,
+        guaranteed: &str,
+        fee: &str,
+    ) -> (u16, Value) {
+        self.app
+            .post("/v1/guarantees", Some(&self.agency), &json!({
+                "contract_no": no, "firm_uscc": self.firms[firm], "lender": "Bank A", "loan_amount": loan,
+                "guaranteed": guaranteed, "fee_rate": fee, "start_on": "2026-01-01", "end_on": "2027-01-01"}))
+            .await
+    }
+
+    async fn id_of(&self, no: &str) -> String {
+        list_id(&self.app, &self.agency, no).await
+    }
+
+    /// The policy: half the fee, fee rate at most 1.5%, 6,000 a contract.
+    async fn policy(&self) -> String {
+        let (status, p) = self
+            .app
+            .post("/v1/subsidy-policies", Some(&self.gov), &json!({
+                "name": "test", "window_from": "2025-01-01", "window_to": "2026-12-31",
+                "formula": {"kind": "share_of_fee", "share": "0.5"}, "max_fee_rate": "0.015", "cap_per_contract": "6000"}))
+            .await;
+        assert_eq!(status, 201, "{p}");
+        p["id"].as_str().unwrap().to_string()
+    }
+
+    /// Agency A claims `csv` under `policy`.
+    async fn claim(&self, policy: &str, csv: &str, key: Option<&str>) -> (u16, Value) {
+        let path = format!("/v1/subsidy-claims?policy_id={policy}");
+        send(
+            &self.app,
+            &path,
+            &self.agency,
+            "text/csv",
+            csv.to_string(),
+            key,
+        )
+        .await
+    }
+
+    /// The policy and batch 1, submitted under the key `batch-1`.
+    async fn batch(&self) -> (String, String) {
+        let policy = self.policy().await;
+        let (status, b) = self.claim(&policy, CLAIM, Some("batch-1")).await;
+        assert_eq!(status, 201, "{b}");
+        (policy, b["id"].as_str().unwrap().to_string())
+    }
+
+    async fn report(&self, id: &str) -> Value {
+        let (status, rep) = self
+            .app
+            .get(&format!("/v1/reconciliations/{id}"), Some(&self.agency))
+            .await;
+        assert_eq!(status, 200, "{rep}");
+        rep
+    }
+
+    /// The government acts on batch `id` (`approve`, `paid`).
+    async fn decide(&self, id: &str, step: &str, key: &str) -> (u16, Value) {
+        self.app
+            .post(
+                &format!("/v1/subsidy-claims/{id}/{step}"),
+                Some(key),
+                &json!({}),
+            )
+            .await
+    }
+
+    async fn count(&self, key: &str) -> usize {
+        let (_, list) = self.app.get("/v1/guarantees", Some(key)).await;
+        list["items"].as_array().unwrap().len()
+    }
+}
+
+fn statuses(report: &Value) -> Vec<String> {
+    report["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn fen(v: &Value) -> i64 {
+    (v.as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64
+}
+
+#[tokio::test]
+async fn a_batch_with_bad_rows_stores_nothing_and_names_each_fault() {
+    let l = ledger().await;
+    let bad = format!(
+        "{HEADER}G-4,{f1},Bank A,2000000,1600000,0.012,2026-03-01,2027-03-01\nG-5,{f1},Bank A,100,200,0.01,2026-01-01,2025-01-01\nG-6,NOT-A-USCC,Bank A,1,1,0.01,2026-01-01,2026-02-01\n",
+        f1 = l.firms[1]
+    );
+    let (status, p) = send(&l.app, "/v1/guarantees", &l.agency, "text/csv", bad, None).await;
     assert_eq!(status, 422, "{p}");
     let rules = field_rules(&p);
     for want in [
@@ -75,60 +214,50 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
             "{want:?} in {rules:?}"
         );
     }
-    let (_, list) = app.get("/v1/guarantees", Some(&agency)).await;
     assert_eq!(
-        list["items"].as_array().unwrap().len(),
-        1,
+        l.count(&l.agency).await,
+        3,
         "nothing of the bad batch was stored"
     );
-    let good = format!(
-        "{header}G-2,{f1},Bank A,2000000,1600000,0.012,2026-03-01,2027-03-01\nG-3,{f2},Bank B,500000,400000,0.015,2026-01-01,2027-01-01\n",
-        f1 = firms[1],
-        f2 = firms[2]
-    );
-    let (status, r) = send(&app, "/v1/guarantees", &agency, "text/csv", good, None).await;
-    assert_eq!(status, 201, "{r}");
-    assert_eq!(r["created"], 2);
-    let (status, _) = app
-        .post("/v1/guarantees", Some(&agency), &json!({
-            "contract_no": "G-1", "firm_uscc": firms[0], "lender": "Bank A", "loan_amount": "1",
-            "guaranteed": "1", "fee_rate": "0.01", "start_on": "2026-01-01", "end_on": "2027-01-01"}))
+}
+
+#[tokio::test]
+async fn a_contract_number_is_used_once_per_agency() {
+    let l = ledger().await;
+    let (status, _) = l.contract("G-1", 0, "1", "1", "0.01").await;
+    assert_eq!(status, 409);
+}
+
+#[tokio::test]
+async fn a_released_contract_cannot_be_called_and_is_the_agencys_alone() {
+    let l = ledger().await;
+    let g3 = l.id_of("G-3").await;
+    let (status, _) = l
+        .app
+        .post(
+            &format!("/v1/guarantees/{g3}/call"),
+            Some(&l.agency),
+            &json!({"on": "2026-05-01", "compensation": "1"}),
+        )
         .await;
-    assert_eq!(status, 409, "a contract number is used once per agency");
-    // G-3 is released early on 2026-04-01: 90 active days.
-    let g3 = list_id(&app, &agency, "G-3").await;
-    let (status, rel) = app
+    assert_eq!(status, 409);
+    let (status, _) = l
+        .app
         .post(
             &format!("/v1/guarantees/{g3}/release"),
-            Some(&agency),
+            Some(&l.other),
             &json!({"on": "2026-04-01"}),
         )
         .await;
-    assert_eq!(status, 200, "{rel}");
-    assert_eq!(
-        app.post(
-            &format!("/v1/guarantees/{g3}/call"),
-            Some(&agency),
-            &json!({"on": "2026-05-01", "compensation": "1"})
-        )
-        .await
-        .0,
-        409
-    );
-    assert_eq!(
-        app.post(
-            &format!("/v1/guarantees/{g3}/release"),
-            Some(&other),
-            &json!({"on": "2026-04-01"})
-        )
-        .await
-        .0,
-        404
-    );
+    assert_eq!(status, 404);
+}
 
-    // The policy: half the fee, fee rate at most 1.5%, 6,000 a contract.
-    let (status, p) = app
-        .post("/v1/subsidy-policies", Some(&gov), &json!({
+#[tokio::test]
+async fn a_policy_with_an_unknown_rule_is_refused_and_every_key_reads_policies() {
+    let l = ledger().await;
+    let (status, p) = l
+        .app
+        .post("/v1/subsidy-policies", Some(&l.gov), &json!({
             "name": "test", "window_from": "2025-01-01", "window_to": "2026-12-31",
             "rules": [{"type": "size_class", "any_of": ["micro", "small", "medium"]}, {"type": "bogus"}],
             "formula": {"kind": "share_of_fee", "share": "0.5"}, "max_fee_rate": "0.015", "cap_per_contract": "6000"}))
@@ -138,39 +267,33 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
         field_rules(&p),
         vec![("rules[1].type".to_string(), "rule.unknown_type".to_string())]
     );
-    let (status, p) = app
-        .post("/v1/subsidy-policies", Some(&gov), &json!({
-            "name": "test", "window_from": "2025-01-01", "window_to": "2026-12-31",
-            "formula": {"kind": "share_of_fee", "share": "0.5"}, "max_fee_rate": "0.015", "cap_per_contract": "6000"}))
-        .await;
-    assert_eq!(status, 201, "{p}");
-    let policy = p["id"].as_str().unwrap().to_string();
-    let (status, got) = app
-        .get(&format!("/v1/subsidy-policies/{policy}"), Some(&other))
+    let policy = l.policy().await;
+    let (status, got) = l
+        .app
+        .get(&format!("/v1/subsidy-policies/{policy}"), Some(&l.other))
         .await;
     assert_eq!(
         (status, &got["formula"]["kind"]),
         (200, &json!("share_of_fee"))
     );
+}
 
-    let claim = "contract_no,from,to,claimed\n\
-                 G-1,2026-01-01,2026-07-01,2479.45\n\
-                 G-2,2026-03-01,2027-03-01,9000\n\
-                 G-3,2026-01-01,2027-01-01,500\n\
-                 G-9,2026-01-01,2026-02-01,10\n\
-                 G-1,2026-06-01,2026-08-01,100\n"
-        .to_string();
+#[tokio::test]
+async fn claim_lines_with_faults_are_named_by_line() {
+    let l = ledger().await;
+    let policy = l.policy().await;
     let path = format!("/v1/subsidy-claims?policy_id={policy}");
-    let (status, p) = app
-        .post(&path, Some(&agency), &json!({"lines": [{"contract_no": "G-1", "from": "2026-01-01", "to": "2026-02-01", "claimed": 12.5}]}))
+    let (status, p) = l
+        .app
+        .post(&path, Some(&l.agency), &json!({"lines": [{"contract_no": "G-1", "from": "2026-01-01", "to": "2026-02-01", "claimed": 12.5}]}))
         .await;
     assert_eq!(status, 422, "{p}");
     assert_eq!(
         field_rules(&p),
         vec![("line 1: claimed".to_string(), "type".to_string())]
     );
-    let bad = "contract_no,from,to,claimed\nG-1,2026-13-01,2026-07-01,1.001\n".to_string();
-    let (status, p) = send(&app, &path, &agency, "text/csv", bad, None).await;
+    let bad = "contract_no,from,to,claimed\nG-1,2026-13-01,2026-07-01,1.001\n";
+    let (status, p) = l.claim(&policy, bad, None).await;
     assert_eq!(status, 422, "{p}");
     let rules = field_rules(&p);
     assert!(
@@ -181,52 +304,18 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
         rules.contains(&("line 2: claimed".into(), "money.precision".into())),
         "{rules:?}"
     );
-    let (status, b) = send(
-        &app,
-        &path,
-        &agency,
-        "text/csv",
-        claim.clone(),
-        Some("batch-1"),
-    )
-    .await;
-    assert_eq!(status, 201, "{b}");
-    let id = b["id"].as_str().unwrap().to_string();
-    // The same batch again is the same batch; the key with another body is refused.
-    let (status, again) = send(
-        &app,
-        &path,
-        &agency,
-        "text/csv",
-        claim.clone(),
-        Some("batch-1"),
-    )
-    .await;
-    assert_eq!((status, again["id"].as_str()), (200, Some(id.as_str())));
-    let (status, _) = send(
-        &app,
-        &path,
-        &agency,
-        "text/csv",
-        claim.replace("500", "501"),
-        Some("batch-1"),
-    )
-    .await;
-    assert_eq!(status, 409);
+}
 
-    let (status, rep) = app
-        .get(&format!("/v1/reconciliations/{id}"), Some(&agency))
-        .await;
-    assert_eq!(status, 200, "{rep}");
+#[tokio::test]
+async fn a_batch_is_reconciled_line_by_line_and_its_totals_are_the_sums() {
+    let l = ledger().await;
+    let (_, id) = l.batch().await;
+    let rep = l.report(&id).await;
     let lines = rep["lines"].as_array().unwrap();
-    let st: Vec<&str> = lines
-        .iter()
-        .map(|l| l["status"].as_str().unwrap())
-        .collect();
     // G-1: 181 days of 10,000 × 1% × 0.5 = 2,479.45 matched; G-2: 1,600,000 × 1.2% × 0.5 = 9,600 cut
     // to 6,000; G-3: 400,000 × 1.5% × 0.5 × 90/365 = 739.73, claimed 500; G-9 unknown; G-1 again overlaps.
     assert_eq!(
-        st,
+        statuses(&rep),
         [
             "matched",
             "capped",
@@ -239,19 +328,31 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
     assert_eq!(lines[1]["caps"], json!(["per_contract"]));
     assert_eq!(lines[2]["computed"], "739.73");
     assert_eq!(lines[2]["days"], 90);
-    let sum = |k: &str| -> i64 {
-        lines
-            .iter()
-            .map(|l| (l[k].as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64)
-            .sum()
-    };
     for k in ["claimed", "computed", "approved", "difference"] {
-        let total =
-            (rep["totals"][k].as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64;
-        assert_eq!(total, sum(k), "{k}");
+        let sum: i64 = lines.iter().map(|l| fen(&l[k])).sum();
+        assert_eq!(fen(&rep["totals"][k]), sum, "{k}");
     }
     assert_eq!(rep["totals"]["approved"], "8979.45");
-    let (status, csv) = get_text(&app, &format!("/v1/reconciliations/{id}.csv"), &agency).await;
+}
+
+#[tokio::test]
+async fn the_same_key_is_the_same_batch_and_another_body_under_it_is_refused() {
+    let l = ledger().await;
+    let (policy, id) = l.batch().await;
+    let (status, again) = l.claim(&policy, CLAIM, Some("batch-1")).await;
+    assert_eq!((status, again["id"].as_str()), (200, Some(id.as_str())));
+    let (status, _) = l
+        .claim(&policy, &CLAIM.replace("500", "501"), Some("batch-1"))
+        .await;
+    assert_eq!(status, 409);
+}
+
+#[tokio::test]
+async fn the_report_downloads_as_csv_and_as_a_workbook_with_the_same_totals() {
+    let l = ledger().await;
+    let (_, id) = l.batch().await;
+    let rep = l.report(&id).await;
+    let (status, csv) = get_text(&l.app, &format!("/v1/reconciliations/{id}.csv"), &l.agency).await;
     assert_eq!(status, 200);
     assert!(
         csv.lines()
@@ -261,10 +362,11 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
         "{csv}"
     );
     // The workbook opens, its amounts are numbers, and its totals match the JSON report.
-    let r = app
+    let r = l
+        .app
         .client
-        .get(app.url(&format!("/v1/reconciliations/{id}.xlsx")))
-        .bearer_auth(&agency)
+        .get(l.app.url(&format!("/v1/reconciliations/{id}.xlsx")))
+        .bearer_auth(&l.agency)
         .send()
         .await
         .unwrap();
@@ -275,7 +377,7 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
     use calamine::{Data, Reader};
     let summary = wb.worksheet_range("Summary").unwrap();
     let lines_sheet = wb.worksheet_range("Lines").unwrap();
-    let fen = |d: &Data| match d {
+    let cell = |d: &Data| match d {
         Data::Float(f) => (f * 100.0).round() as i64,
         other => panic!("not a number: {other:?}"),
     };
@@ -288,107 +390,87 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
         (7, "approved", 7),
         (8, "difference", 8),
     ] {
-        let sheet_sum: i64 = rows.iter().map(|r| fen(&r[col])).sum();
-        let json_total =
-            (rep["totals"][key].as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64;
+        let sheet_sum: i64 = rows.iter().map(|r| cell(&r[col])).sum();
+        let json_total = fen(&rep["totals"][key]);
         assert_eq!(sheet_sum, json_total, "{key}");
         assert_eq!(
-            fen(summary.get((summary_row, 1)).unwrap()),
+            cell(summary.get((summary_row, 1)).unwrap()),
             json_total,
             "{key}"
         );
     }
-    // Another agency sees nothing of it.
-    assert_eq!(
-        app.get(&format!("/v1/reconciliations/{id}"), Some(&other))
-            .await
-            .0,
-        404
-    );
-    assert_eq!(
-        app.get("/v1/subsidy-claims", Some(&other)).await.1["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
+}
 
-    // Approved, its lines count: a later claim overlapping G-1's approved half-year is a duplicate, and
-    // G-2's cap is used up.
-    assert_eq!(
-        app.post(
-            &format!("/v1/subsidy-claims/{id}/paid"),
-            Some(&gov),
-            &json!({})
-        )
-        .await
-        .0,
-        409
-    );
-    assert_eq!(
-        app.post(
-            &format!("/v1/subsidy-claims/{id}/approve"),
-            Some(&agency),
-            &json!({})
-        )
-        .await
-        .0,
-        403
-    );
-    let (status, a) = app
-        .post(
-            &format!("/v1/subsidy-claims/{id}/approve"),
-            Some(&gov),
-            &json!({}),
-        )
+#[tokio::test]
+async fn another_agency_sees_nothing_of_a_batch() {
+    let l = ledger().await;
+    let (_, id) = l.batch().await;
+    let (status, _) = l
+        .app
+        .get(&format!("/v1/reconciliations/{id}"), Some(&l.other))
         .await;
-    assert_eq!(status, 200, "{a}");
-    assert_eq!(a["status"], "approved");
+    assert_eq!(status, 404);
+    let (_, list) = l.app.get("/v1/subsidy-claims", Some(&l.other)).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn approved_lines_count_against_later_claims_and_payment_follows_approval() {
+    let l = ledger().await;
+    let (policy, id) = l.batch().await;
+    assert_eq!(
+        l.decide(&id, "paid", &l.gov).await.0,
+        409,
+        "paid before approval"
+    );
+    assert_eq!(
+        l.decide(&id, "approve", &l.agency).await.0,
+        403,
+        "the agency approves nothing"
+    );
+    let (status, a) = l.decide(&id, "approve", &l.gov).await;
+    assert_eq!((status, &a["status"]), (200, &json!("approved")), "{a}");
+    // A later claim overlapping G-1's approved half-year is a duplicate, and G-2's cap is used up.
     let later =
-        "contract_no,from,to,claimed\nG-1,2026-03-01,2026-09-01,1\nG-2,2026-03-01,2026-04-01,1\n"
-            .to_string();
-    let (_, b2) = send(&app, &path, &agency, "text/csv", later, Some("batch-2")).await;
-    let (_, rep2) = app
-        .get(
-            &format!("/v1/reconciliations/{}", b2["id"].as_str().unwrap()),
-            Some(&agency),
-        )
-        .await;
-    let st: Vec<&str> = rep2["lines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["status"].as_str().unwrap())
-        .collect();
-    assert_eq!(st, ["duplicate", "duplicate"], "{rep2}");
-    let (status, paid) = app
-        .post(
-            &format!("/v1/subsidy-claims/{id}/paid"),
-            Some(&gov),
-            &json!({}),
-        )
-        .await;
+        "contract_no,from,to,claimed\nG-1,2026-03-01,2026-09-01,1\nG-2,2026-03-01,2026-04-01,1\n";
+    let (_, b2) = l.claim(&policy, later, Some("batch-2")).await;
+    let rep2 = l.report(b2["id"].as_str().unwrap()).await;
+    assert_eq!(statuses(&rep2), ["duplicate", "duplicate"], "{rep2}");
+    let (status, paid) = l.decide(&id, "paid", &l.gov).await;
     assert_eq!((status, paid["status"].as_str()), (200, Some("paid")));
+}
 
-    // Monitoring: a called contract, net assets, and the flags they raise.
-    let (status, g5) = app
-        .post("/v1/guarantees", Some(&agency), &json!({
-            "contract_no": "G-5", "firm_uscc": firms[0], "lender": "Bank A", "loan_amount": "500000",
+/// Batch 1 approved and paid; G-5 (fee 2%) called on 2026-06-01 with 300,000 paid. The agency's id.
+async fn monitored(l: &Ledger) -> String {
+    let (_, id) = l.batch().await;
+    assert_eq!(l.decide(&id, "approve", &l.gov).await.0, 200);
+    assert_eq!(l.decide(&id, "paid", &l.gov).await.0, 200);
+    let (status, g5) = l
+        .app
+        .post("/v1/guarantees", Some(&l.agency), &json!({
+            "contract_no": "G-5", "firm_uscc": l.firms[0], "lender": "Bank A", "loan_amount": "500000",
             "guaranteed": "500000", "fee_rate": "0.02", "start_on": "2026-01-15", "end_on": "2027-01-15"}))
         .await;
     assert_eq!(status, 201, "{g5}");
     let g5 = g5["id"].as_str().unwrap();
-    let (status, c) = app
+    let (status, c) = l
+        .app
         .post(
             &format!("/v1/guarantees/{g5}/call"),
-            Some(&agency),
+            Some(&l.agency),
             &json!({"on": "2026-06-01", "compensation": "300000"}),
         )
         .await;
     assert_eq!(status, 200, "{c}");
-    let agency_id = c["agency_id"].as_str().unwrap();
+    c["agency_id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_agencys_figures_flag_low_leverage_and_high_compensation() {
+    let l = ledger().await;
+    let agency_id = monitored(&l).await;
     let metrics = format!("/v1/guarantors/{agency_id}/metrics?from=2026-01-01&to=2027-01-01");
-    let (_, m) = app.get(&metrics, Some(&agency)).await;
+    let (_, m) = l.app.get(&metrics, Some(&l.agency)).await;
     assert!(
         m["flags"][0]
             .as_str()
@@ -396,25 +478,26 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
             .starts_with("net_assets_missing"),
         "{m}"
     );
-    let (status, _) = app
+    let net_assets = format!("/v1/guarantors/{agency_id}/net-assets");
+    let (status, _) = l
+        .app
         .post(
-            &format!("/v1/guarantors/{agency_id}/net-assets"),
-            Some(&agency),
+            &net_assets,
+            Some(&l.agency),
             &json!({"as_of": "2025-12-31", "net_assets": "1000000"}),
         )
         .await;
     assert_eq!(status, 201);
-    assert_eq!(
-        app.post(
-            &format!("/v1/guarantors/{agency_id}/net-assets"),
-            Some(&other),
-            &json!({"as_of": "2025-12-31", "net_assets": "1"})
+    let (status, _) = l
+        .app
+        .post(
+            &net_assets,
+            Some(&l.other),
+            &json!({"as_of": "2025-12-31", "net_assets": "1"}),
         )
-        .await
-        .0,
-        404
-    );
-    let (status, m) = app.get(&metrics, Some(&gov)).await;
+        .await;
+    assert_eq!(status, 404);
+    let (status, m) = l.app.get(&metrics, Some(&l.gov)).await;
     assert_eq!(status, 200, "{m}");
     // In force on 2026-12-31: G-1 (1,000,000) and G-2 (1,600,000): leverage 2.6.
     assert_eq!(m["balance"], "2600000.00");
@@ -433,13 +516,19 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
         flags[0].starts_with("leverage_low") && flags[1].starts_with("compensation_high"),
         "{flags:?}"
     );
-    assert_eq!(app.get(&metrics, Some(&other)).await.0, 404);
+    assert_eq!(l.app.get(&metrics, Some(&l.other)).await.0, 404);
+}
 
-    // An agency reward: 2% a year on the average balance of guarantees at a fee rate of at most 1.5%.
-    let (status, rp) = app
+#[tokio::test]
+async fn an_agency_reward_is_paid_on_the_average_balance_of_eligible_guarantees() {
+    let l = ledger().await;
+    let agency_id = monitored(&l).await;
+    // 2% a year on the average balance of guarantees at a fee rate of at most 1.5%.
+    let (status, rp) = l
+        .app
         .post(
             "/v1/subsidy-policies",
-            Some(&gov),
+            Some(&l.gov),
             &json!({
             "name": "reward", "window_from": "2025-01-01", "window_to": "2026-12-31",
             "formula": {"kind": "agency_reward", "rate": "0.02"}, "max_fee_rate": "0.015"}),
@@ -447,12 +536,13 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
         .await;
     assert_eq!(status, 201, "{rp}");
     let rid = rp["id"].as_str().unwrap();
-    let (status, r) = app
+    let (status, r) = l
+        .app
         .get(
             &format!(
                 "/v1/subsidy-policies/{rid}/rewards/{agency_id}?from=2026-01-01&to=2027-01-01"
             ),
-            Some(&agency),
+            Some(&l.agency),
         )
         .await;
     assert_eq!(status, 200, "{r}");
@@ -464,15 +554,9 @@ async fn contracts_policy_claims_reconciled_approved_and_paid() {
         r["excluded"][0]["reason"],
         "fee rate 0.02, the policy allows at most 0.015"
     );
-    let (status, p) = send(
-        &app,
-        &format!("/v1/subsidy-claims?policy_id={rid}"),
-        &agency,
-        "text/csv",
-        "contract_no,from,to,claimed\nG-1,2026-01-01,2026-02-01,1\n".into(),
-        None,
-    )
-    .await;
+    // A reward policy is not claimed line by line.
+    let line = "contract_no,from,to,claimed\nG-1,2026-01-01,2026-02-01,1\n";
+    let (status, p) = l.claim(rid, line, None).await;
     assert_eq!(status, 422, "{p}");
     assert_eq!(
         field_rules(&p),
