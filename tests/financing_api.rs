@@ -390,13 +390,24 @@ async fn apply(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
     app.post("/v1/applications", Some(key), &body).await
 }
 
-#[tokio::test]
-async fn application_lifecycle_with_consent_and_isolation() {
+/// Bank A's first-loan product and another, bank B, the government and one firm that has had no loan.
+struct Desk {
+    app: TestApp,
+    bank_a: String,
+    bank_b: String,
+    gov: String,
+    uscc: String,
+    firm_key: String,
+    first: String,
+    other: String,
+}
+
+async fn desk() -> Desk {
     let app = spawn_app().await;
     let bank_a = app.key(Role::Bank, Some(BANK_A), None).await;
     let bank_b = app.key(Role::Bank, Some(BANK_B), None).await;
     let gov = app.gov_key().await;
-    let (u, firm_key) = firm(&app, 71).await;
+    let (uscc, firm_key) = firm(&app, 71).await;
     let first = publish(&app, &bank_a, {
         let mut l = loan("first loan", "0.0350", json!([{"type": "first_loan_only"}]));
         l["subtype"] = json!("first_loan");
@@ -405,12 +416,44 @@ async fn application_lifecycle_with_consent_and_isolation() {
     })
     .await;
     let other = publish(&app, &bank_a, loan("other", "0.0400", json!([]))).await;
+    Desk {
+        app,
+        bank_a,
+        bank_b,
+        gov,
+        uscc,
+        firm_key,
+        first,
+        other,
+    }
+}
 
-    // Ineligible: every failed rule named. Unconfirmed consent: the exact grant is spelled out.
+impl Desk {
+    /// The firm applies for 500,000 over 12 months, confirming the consent.
+    async fn applied(&self, product: &str) -> Value {
+        let (status, a) = apply(&self.app, &self.firm_key, json!({"product_id": product, "amount": "500000", "term_months": 12, "confirm_consent": true})).await;
+        assert_eq!(status, 201, "{a}");
+        a
+    }
+
+    async fn act(&self, id: &str, step: &str, key: &str, body: Value) -> (u16, Value) {
+        self.app
+            .post(&format!("/v1/applications/{id}/{step}"), Some(key), &body)
+            .await
+    }
+
+    fn profile(&self) -> String {
+        format!("/v1/firms/{}/profile?purpose=credit_assessment", self.uscc)
+    }
+}
+
+#[tokio::test]
+async fn an_ineligible_application_names_the_rule_it_fails() {
+    let d = desk().await;
     let (status, p) = apply(
-        &app,
-        &firm_key,
-        json!({"product_id": first, "amount": "5000000", "term_months": 12}),
+        &d.app,
+        &d.firm_key,
+        json!({"product_id": d.first, "amount": "5000000", "term_months": 12}),
     )
     .await;
     assert_eq!(status, 422, "{p}");
@@ -418,73 +461,78 @@ async fn application_lifecycle_with_consent_and_isolation() {
         field_rules(&p),
         vec![("product_id".to_string(), "eligibility.amount".to_string())]
     );
+}
+
+#[tokio::test]
+async fn an_application_spells_out_the_consent_it_needs_until_the_firm_confirms_it() {
+    let d = desk().await;
     let (status, p) = apply(
-        &app,
-        &firm_key,
-        json!({"product_id": first, "amount": "500000", "term_months": 12}),
+        &d.app,
+        &d.firm_key,
+        json!({"product_id": d.first, "amount": "500000", "term_months": 12}),
     )
     .await;
     assert_eq!(status, 422, "{p}");
     assert_eq!(field_rules(&p)[0].1, "consent.confirm");
     assert!(p["detail"].as_str().unwrap().contains("Bank A"), "{p}");
-    // Before applying, bank A has no consent.
-    let profile = format!("/v1/firms/{u}/profile?purpose=credit_assessment");
-    assert_eq!(app.get(&profile, Some(&bank_a)).await.0, 403);
+    assert_eq!(d.app.get(&d.profile(), Some(&d.bank_a)).await.0, 403);
+}
 
-    let (status, a) = apply(&app, &firm_key, json!({"product_id": first, "amount": "500000", "term_months": 12, "confirm_consent": true})).await;
-    assert_eq!(status, 201, "{a}");
-    let id = a["id"].as_str().unwrap().to_string();
+#[tokio::test]
+async fn applying_grants_the_lender_a_consent_and_no_one_else() {
+    let d = desk().await;
+    let a = d.applied(&d.first).await;
     assert_eq!(a["status"], "submitted");
     assert_eq!(a["first_loan"], true);
     assert_eq!(a["credit_loan"], true);
-    // The consent it created lets bank A read the profile at once, and bank B still not.
-    assert_eq!(app.get(&profile, Some(&bank_a)).await.0, 200);
-    assert_eq!(app.get(&profile, Some(&bank_b)).await.0, 403);
+    assert_eq!(d.app.get(&d.profile(), Some(&d.bank_a)).await.0, 200);
+    assert_eq!(d.app.get(&d.profile(), Some(&d.bank_b)).await.0, 403);
+}
 
-    // Isolation: bank B sees nothing of it and cannot act on it.
-    let (_, inbox_b) = app.get("/v1/applications", Some(&bank_b)).await;
+#[tokio::test]
+async fn another_bank_sees_nothing_of_an_application_and_the_firm_cannot_decide_it() {
+    let d = desk().await;
+    let id = d.applied(&d.first).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, inbox_b) = d.app.get("/v1/applications", Some(&d.bank_b)).await;
     assert_eq!(inbox_b["items"].as_array().unwrap().len(), 0);
     assert_eq!(
-        app.get(&format!("/v1/applications/{id}"), Some(&bank_b))
+        d.app
+            .get(&format!("/v1/applications/{id}"), Some(&d.bank_b))
             .await
             .0,
         404
     );
     let approve = json!({"decision": "approve", "rate": "0.0380"});
     assert_eq!(
-        app.post(
-            &format!("/v1/applications/{id}/decision"),
-            Some(&bank_b),
-            &approve
-        )
-        .await
-        .0,
+        d.act(&id, "decision", &d.bank_b, approve.clone()).await.0,
         404
     );
-    let (_, inbox_a) = app
-        .get("/v1/applications?status=submitted", Some(&bank_a))
+    let (_, inbox_a) = d
+        .app
+        .get("/v1/applications?status=submitted", Some(&d.bank_a))
         .await;
     assert_eq!(inbox_a["items"].as_array().unwrap().len(), 1);
-    let (_, all) = app.get("/v1/applications", Some(&gov)).await;
+    let (_, all) = d.app.get("/v1/applications", Some(&d.gov)).await;
     assert_eq!(all["items"].as_array().unwrap().len(), 1);
-    // The firm cannot decide its own application.
-    assert_eq!(
-        app.post(
-            &format!("/v1/applications/{id}/decision"),
-            Some(&firm_key),
-            &approve
-        )
-        .await
-        .0,
-        403
-    );
+    assert_eq!(d.act(&id, "decision", &d.firm_key, approve).await.0, 403);
+}
 
-    // Decide: outside the product's rate range is refused; then approve, disburse, repay.
-    let (status, p) = app
-        .post(
-            &format!("/v1/applications/{id}/decision"),
-            Some(&bank_a),
-            &json!({"decision": "approve", "rate": "0.0600"}),
+#[tokio::test]
+async fn a_rate_outside_the_product_is_refused_and_nothing_is_disbursed_before_approval() {
+    let d = desk().await;
+    let id = d.applied(&d.first).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, p) = d
+        .act(
+            &id,
+            "decision",
+            &d.bank_a,
+            json!({"decision": "approve", "rate": "0.0600"}),
         )
         .await;
     assert_eq!(status, 422, "{p}");
@@ -493,54 +541,44 @@ async fn application_lifecycle_with_consent_and_isolation() {
         vec![("rate".to_string(), "rate.range".to_string())]
     );
     assert_eq!(
-        app.post(
-            &format!("/v1/applications/{id}/disbursement"),
-            Some(&bank_a),
-            &json!({})
-        )
-        .await
-        .0,
+        d.act(&id, "disbursement", &d.bank_a, json!({})).await.0,
         409
     );
-    let (status, a) = app
-        .post(
-            &format!("/v1/applications/{id}/decision"),
-            Some(&bank_a),
-            &json!({"decision": "approve", "rate": "0.0380", "amount": "400000"}),
+}
+
+#[tokio::test]
+async fn an_approved_loan_is_disbursed_repaid_in_full_and_ends_the_first_loan_offer() {
+    let d = desk().await;
+    let id = d.applied(&d.first).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, a) = d
+        .act(
+            &id,
+            "decision",
+            &d.bank_a,
+            json!({"decision": "approve", "rate": "0.0380", "amount": "400000"}),
         )
         .await;
     assert_eq!(status, 200, "{a}");
     assert_eq!(a["status"], "approved");
     assert_eq!(a["approved_amount"], "400000.00");
-    let (status, a) = app
-        .post(
-            &format!("/v1/applications/{id}/disbursement"),
-            Some(&bank_a),
-            &json!({}),
-        )
+    let (status, a) = d.act(&id, "disbursement", &d.bank_a, json!({})).await;
+    assert_eq!((status, &a["status"]), (200, &json!("disbursed")), "{a}");
+    let (status, p) = d
+        .act(&id, "repayments", &d.bank_a, json!({"amount": "400000.01"}))
         .await;
-    assert_eq!(status, 200, "{a}");
-    assert_eq!(a["status"], "disbursed");
-    let (status, p) = app
-        .post(
-            &format!("/v1/applications/{id}/repayments"),
-            Some(&bank_a),
-            &json!({"amount": "400000.01"}),
-        )
-        .await;
-    assert_eq!(status, 422, "{p}");
+    assert_eq!(status, 422, "more than is outstanding: {p}");
     for amount in ["150000", "250000"] {
-        let (status, a) = app
-            .post(
-                &format!("/v1/applications/{id}/repayments"),
-                Some(&bank_a),
-                &json!({"amount": amount}),
-            )
+        let (status, a) = d
+            .act(&id, "repayments", &d.bank_a, json!({"amount": amount}))
             .await;
         assert_eq!(status, 200, "{a}");
     }
-    let (_, a) = app
-        .get(&format!("/v1/applications/{id}"), Some(&firm_key))
+    let (_, a) = d
+        .app
+        .get(&format!("/v1/applications/{id}"), Some(&d.firm_key))
         .await;
     assert_eq!(a["status"], "repaid");
     let kinds: Vec<&str> = a["events"]
@@ -559,41 +597,35 @@ async fn application_lifecycle_with_consent_and_isolation() {
             "repayment"
         ]
     );
-
     // Now the firm has had a loan: the first-loan product is a near miss that says why.
-    let m = matches(&app, &u, &firm_key, "500000").await;
+    let m = matches(&d.app, &d.uscc, &d.firm_key, "500000").await;
     assert_eq!(
         near_miss(&m, "first loan")["failed"][0]["message"],
         "has had a bank loan; first loans only"
     );
+}
 
-    // Decline with a code; a code outside the list is refused.
-    let (_, b) = apply(&app, &firm_key, json!({"product_id": other, "amount": "500000", "term_months": 12, "confirm_consent": true})).await;
+#[tokio::test]
+async fn a_decline_needs_a_known_code_and_a_declined_application_cannot_be_withdrawn() {
+    let d = desk().await;
+    let b = d.applied(&d.other).await;
     let bid = b["id"].as_str().unwrap();
-    assert_eq!(b["first_loan"], false);
-    let (status, _) = app
-        .post(
-            &format!("/v1/applications/{bid}/decision"),
-            Some(&bank_a),
-            &json!({"decision": "decline", "code": "dislike"}),
+    assert_eq!(b["first_loan"], true, "the firm has had no loan yet");
+    let (status, _) = d
+        .act(
+            bid,
+            "decision",
+            &d.bank_a,
+            json!({"decision": "decline", "code": "dislike"}),
         )
         .await;
     assert_eq!(status, 422);
-    let (status, b) = app
-        .post(&format!("/v1/applications/{bid}/decision"), Some(&bank_a), &json!({"decision": "decline", "code": "insufficient_repayment_capacity", "reason": "cash flow"}))
+    let (status, b) = d
+        .act(bid, "decision", &d.bank_a, json!({"decision": "decline", "code": "insufficient_repayment_capacity", "reason": "cash flow"}))
         .await;
     assert_eq!(status, 200, "{b}");
     assert_eq!(b["decline_code"], "insufficient_repayment_capacity");
-    assert_eq!(
-        app.post(
-            &format!("/v1/applications/{bid}/withdraw"),
-            Some(&firm_key),
-            &json!({})
-        )
-        .await
-        .0,
-        409
-    );
+    assert_eq!(d.act(bid, "withdraw", &d.firm_key, json!({})).await.0, 409);
 }
 
 #[tokio::test]
