@@ -191,8 +191,17 @@ async fn publishing_checks_rules_kinds_and_ownership() {
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn matches_rank_by_all_in_cost_and_explain_near_misses() {
+/// A catalogue over one firm (`uscc`, `score`): a guarantee scheme for its size class and a loan relying on
+/// it, a plain loan, a loan one point above its score (`picky`), one it misses by three rules (`far`),
+/// receivable financing and an IP-pledge loan.
+struct Market {
+    app: TestApp,
+    uscc: String,
+    firm_key: String,
+    score: i64,
+}
+
+async fn market() -> Market {
     let app = spawn_app().await;
     let bank = app.key(Role::Bank, Some(BANK_A), None).await;
     let agency = app.key(Role::Guarantor, Some(AGENCY), None).await;
@@ -261,7 +270,24 @@ async fn matches_rank_by_all_in_cost_and_explain_near_misses() {
     }))
     .await;
 
-    let m = matches(&app, &u, &firm_key, "500000").await;
+    Market {
+        app,
+        uscc: u,
+        firm_key,
+        score,
+    }
+}
+
+impl Market {
+    async fn matches(&self, amount: &str) -> Value {
+        matches(&self.app, &self.uscc, &self.firm_key, amount).await
+    }
+}
+
+#[tokio::test]
+async fn matches_rank_by_all_in_cost_with_every_component_shown() {
+    let mk = market().await;
+    let m = mk.matches("500000").await;
     // guaranteed: 0.033 + 0.01 × 0.8 − 0.004 − 0.001 = 0.036, tied with plain (0.036), ahead by id.
     assert_eq!(offer_names(&m), ["G scheme", "guaranteed", "plain"], "{m}");
     let g = &m["offers"][1]["cost"];
@@ -275,9 +301,15 @@ async fn matches_rank_by_all_in_cost_and_explain_near_misses() {
     assert_eq!(g["guarantee_fee_subsidy"], "2000.00");
     assert_eq!(g["interest_subsidy"], "500.00");
     assert_eq!(g["all_in_total"], "18000.00");
-    let picky = near_miss(&m, "picky");
+}
+
+#[tokio::test]
+async fn near_misses_say_each_rule_missed_and_far_misses_are_only_counted() {
+    let mk = market().await;
+    let m = mk.matches("500000").await;
+    let score = mk.score;
     assert_eq!(
-        picky["failed"][0]["message"],
+        near_miss(&m, "picky")["failed"][0]["message"],
         format!("score {score}, needs {}", score + 1)
     );
     assert_eq!(
@@ -291,39 +323,30 @@ async fn matches_rank_by_all_in_cost_and_explain_near_misses() {
         .all(|n| n["product"]["name"] != "far"));
     assert_eq!(m["not_eligible"], 1);
     // Above the scheme's ceiling the guaranteed loan is a near miss that says so.
-    let big = matches(&app, &u, &firm_key, "2500000").await;
+    let big = mk.matches("2500000").await;
     assert_eq!(
         near_miss(&big, "guaranteed")["failed"][0]["message"],
         "asks 2500000.00 yuan, the guarantee scheme covers up to 2000000.00"
     );
+}
 
-    // A receivable confirmed by its debtor and an appraised patent bring both products in.
+#[tokio::test]
+async fn a_confirmed_receivable_and_an_appraised_patent_bring_their_products_in() {
+    let mk = market().await;
+    let (app, u, firm_key) = (&mk.app, &mk.uscc, &mk.firm_key);
     let debtor = app.register_firms(62, 1).await.remove(0);
     let debtor_key = app.key(Role::Firm, None, Some(&debtor)).await;
     let due = (today_cst() + chrono::Duration::days(90)).to_string();
     let (status, r) = app
-        .post("/v1/receivables", Some(&firm_key), &json!({"debtor_uscc": debtor, "invoice_no": "INV-1", "amount": "700000", "due_on": due}))
+        .post("/v1/receivables", Some(firm_key), &json!({"debtor_uscc": debtor, "invoice_no": "INV-1", "amount": "700000", "due_on": due}))
         .await;
     assert_eq!(status, 201, "{r}");
     let rid = r["id"].as_str().unwrap();
     // Only the debtor answers: to the creditor itself the receivable is not there to confirm.
-    let (status, _) = app
-        .post(
-            &format!("/v1/receivables/{rid}/confirm"),
-            Some(&firm_key),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(status, 404);
-    let (status, r) = app
-        .post(
-            &format!("/v1/receivables/{rid}/confirm"),
-            Some(&debtor_key),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(status, 200, "{r}");
-    assert_eq!(r["status"], "confirmed");
+    let confirm = format!("/v1/receivables/{rid}/confirm");
+    assert_eq!(app.post(&confirm, Some(firm_key), &json!({})).await.0, 404);
+    let (status, r) = app.post(&confirm, Some(&debtor_key), &json!({})).await;
+    assert_eq!((status, &r["status"]), (200, &json!("confirmed")), "{r}");
     let (status, _) = app
         .post(
             &format!("/v1/receivables/{rid}/dispute"),
@@ -331,20 +354,22 @@ async fn matches_rank_by_all_in_cost_and_explain_near_misses() {
             &json!({"reason": "x"}),
         )
         .await;
-    assert_eq!(status, 409);
+    assert_eq!(
+        status, 409,
+        "a confirmed receivable is not disputed afterwards"
+    );
     let (status, lat) = app
         .get(
             &format!("/v1/debtors/{debtor}/confirmation-latency"),
             Some(&debtor_key),
         )
         .await;
-    assert_eq!(status, 200, "{lat}");
-    assert_eq!(lat["decided"], 1);
+    assert_eq!((status, &lat["decided"]), (200, &json!(1)), "{lat}");
     let (status, a) = app
-        .post("/v1/ip-assets", Some(&firm_key), &json!({"kind": "patent", "number": "ZL202310000001.1", "title": "a valve", "appraised_value": "1200000", "appraised_on": "2026-06-30"}))
+        .post("/v1/ip-assets", Some(firm_key), &json!({"kind": "patent", "number": "ZL202310000001.1", "title": "a valve", "appraised_value": "1200000", "appraised_on": "2026-06-30"}))
         .await;
     assert_eq!(status, 201, "{a}");
-    let m = matches(&app, &u, &firm_key, "500000").await;
+    let m = matches(app, u, firm_key, "500000").await;
     assert_eq!(
         offer_names(&m),
         ["G scheme", "guaranteed", "plain", "receivables", "patents"],
@@ -353,14 +378,18 @@ async fn matches_rank_by_all_in_cost_and_explain_near_misses() {
     assert_eq!(m["facts"]["confirmed_receivables"], "700000.00");
     assert_eq!(m["facts"]["unpledged_ip_value"], "1200000.00");
     // 700,000 × 0.8 = 560,000 covers 500,000, not 600,000.
-    let m = matches(&app, &u, &firm_key, "600000").await;
+    let m = matches(app, u, firm_key, "600000").await;
     assert_eq!(
         near_miss(&m, "receivables")["failed"][0]["message"],
         "confirmed receivables 700000.00 yuan × advance 0.8 = 560000.00 yuan, needs 600000.00"
     );
+}
 
-    // Another firm's key cannot read this firm's matches; bad input is named.
-    let (_, other_key) = firm(&app, 63).await;
+#[tokio::test]
+async fn another_firm_cannot_read_the_matches_and_bad_input_is_named() {
+    let mk = market().await;
+    let (app, u) = (&mk.app, &mk.uscc);
+    let (_, other_key) = firm(app, 63).await;
     let (status, _) = app
         .get(
             &format!("/v1/firms/{u}/matches?amount=1&term_months=12"),
@@ -371,7 +400,7 @@ async fn matches_rank_by_all_in_cost_and_explain_near_misses() {
     let (status, p) = app
         .get(
             &format!("/v1/firms/{u}/matches?amount=1.001&term_months=0"),
-            Some(&firm_key),
+            Some(&mk.firm_key),
         )
         .await;
     assert_eq!(status, 422);
