@@ -31,34 +31,112 @@ async fn log_of(app: &TestApp, uscc: &str, key: &str) -> Vec<Value> {
     page["items"].as_array().unwrap().clone()
 }
 
-#[tokio::test]
-async fn grant_query_revoke_and_the_firm_sees_every_access() {
+/// One firm with a profile and Bank A, which has no consent yet.
+struct Granting {
+    app: TestApp,
+    uscc: String,
+    firm_key: String,
+    bank: String,
+    bank_id: String,
+}
+
+async fn granting() -> Granting {
     let app = spawn_app().await;
     let f = firms_with_profiles(&app, 51, 1).await;
-    let (u, firm_key) = (&f[0].0, &f[0].1);
+    let (uscc, firm_key) = f[0].clone();
     let bank = app.key(Role::Bank, Some("Bank A"), None).await;
     let bank_id = institution_id(&app, &bank, "Bank A").await;
-    let path = format!("/v1/firms/{u}/profile?purpose=credit_assessment");
+    Granting {
+        app,
+        uscc,
+        firm_key,
+        bank,
+        bank_id,
+    }
+}
 
-    // A bank must say why it asks.
-    let (status, e) = app
-        .get(&format!("/v1/firms/{u}/profile"), Some(&bank))
+impl Granting {
+    fn path(&self) -> String {
+        format!("/v1/firms/{}/profile?purpose=credit_assessment", self.uscc)
+    }
+
+    /// The firm grants Bank A credit assessment for 90 days; the consent's id.
+    async fn grant(&self) -> String {
+        let (status, c) = self
+            .app
+            .post(
+                "/v1/consents",
+                Some(&self.firm_key),
+                &json!({
+            "institution_id": self.bank_id, "purpose": "credit_assessment", "expires_at": in_days(90)}),
+            )
+            .await;
+        assert_eq!(status, 201, "{c}");
+        c["id"].as_str().unwrap().to_string()
+    }
+
+    async fn revoke(&self, id: &str) -> (u16, Value) {
+        let r = self
+            .app
+            .client
+            .delete(self.app.url(&format!("/v1/consents/{id}")))
+            .bearer_auth(&self.firm_key)
+            .send()
+            .await
+            .unwrap();
+        common::read(r).await
+    }
+
+    /// Asked without a purpose (422), without a consent (403), granted and read, asked for another
+    /// purpose (403), revoked and asked again (403): five requests, four of them logged.
+    async fn the_whole_story(&self) -> String {
+        let _ = self
+            .app
+            .get(
+                &format!("/v1/firms/{}/profile", self.uscc),
+                Some(&self.bank),
+            )
+            .await;
+        assert_eq!(self.app.get(&self.path(), Some(&self.bank)).await.0, 403);
+        let cid = self.grant().await;
+        assert_eq!(self.app.get(&self.path(), Some(&self.bank)).await.0, 200);
+        let other = format!(
+            "/v1/firms/{}/profile?purpose=post_loan_monitoring",
+            self.uscc
+        );
+        assert_eq!(self.app.get(&other, Some(&self.bank)).await.0, 403);
+        assert_eq!(self.revoke(&cid).await.0, 200);
+        assert_eq!(self.app.get(&self.path(), Some(&self.bank)).await.0, 403);
+        cid
+    }
+}
+
+#[tokio::test]
+async fn a_bank_names_its_purpose_and_needs_a_consent() {
+    let g = granting().await;
+    let (status, e) = g
+        .app
+        .get(&format!("/v1/firms/{}/profile", g.uscc), Some(&g.bank))
         .await;
     assert_eq!(
         (status, field_rules(&e)),
         (422, vec![("purpose".to_string(), "required".to_string())])
     );
-    // No consent yet.
-    let (status, e) = app.get(&path, Some(&bank)).await;
+    let (status, e) = g.app.get(&g.path(), Some(&g.bank)).await;
     assert_eq!(status, 403, "{e}");
     assert!(e["detail"].as_str().unwrap().contains("no consent"), "{e}");
+}
 
-    let (status, c) = app
+#[tokio::test]
+async fn a_consent_opens_the_profile_for_its_purpose_only() {
+    let g = granting().await;
+    let (status, c) = g
+        .app
         .post(
             "/v1/consents",
-            Some(firm_key),
+            Some(&g.firm_key),
             &json!({
-        "institution_id": bank_id, "purpose": "credit_assessment", "expires_at": in_days(90)}),
+        "institution_id": g.bank_id, "purpose": "credit_assessment", "expires_at": in_days(90)}),
         )
         .await;
     assert_eq!(status, 201, "{c}");
@@ -71,18 +149,18 @@ async fn grant_query_revoke_and_the_firm_sees_every_access() {
         (Some("active"), Some("firm"), Some(24))
     );
     assert_eq!(c["scope"].as_array().unwrap().len(), 7);
-    let cid = c["id"].as_str().unwrap().to_string();
-
-    let (status, h, p) = get_h(&app, &path, &bank).await;
+    let cid = c["id"].as_str().unwrap();
+    let (status, h, p) = get_h(&g.app, &g.path(), &g.bank).await;
     assert_eq!(status, 200, "{p}");
     assert_eq!(h["x-consent-id"].to_str().unwrap(), cid);
-    assert_eq!(p["uscc"], u.as_str());
+    assert_eq!(p["uscc"], g.uscc.as_str());
     assert!(p["score"].is_i64());
     // Another purpose is another consent.
-    let (status, e) = app
+    let (status, e) = g
+        .app
         .get(
-            &format!("/v1/firms/{u}/profile?purpose=post_loan_monitoring"),
-            Some(&bank),
+            &format!("/v1/firms/{}/profile?purpose=post_loan_monitoring", g.uscc),
+            Some(&g.bank),
         )
         .await;
     assert_eq!(status, 403);
@@ -93,27 +171,35 @@ async fn grant_query_revoke_and_the_firm_sees_every_access() {
             .contains("post_loan_monitoring"),
         "{e}"
     );
+}
 
-    // Revoked: the very next query is refused, whatever the cache holds.
-    let r = app
-        .client
-        .delete(app.url(&format!("/v1/consents/{cid}")))
-        .bearer_auth(firm_key)
-        .send()
-        .await
-        .unwrap();
-    let (status, c) = common::read(r).await;
+#[tokio::test]
+async fn a_revoked_consent_refuses_the_very_next_query_whatever_the_cache_holds() {
+    let g = granting().await;
+    let cid = g.grant().await;
+    assert_eq!(
+        g.app.get(&g.path(), Some(&g.bank)).await.0,
+        200,
+        "cached now"
+    );
+    let (status, c) = g.revoke(&cid).await;
     assert_eq!(
         (status, c["status"].as_str()),
         (200, Some("revoked")),
         "{c}"
     );
-    let (status, e) = app.get(&path, Some(&bank)).await;
+    let (status, e) = g.app.get(&g.path(), Some(&g.bank)).await;
     assert_eq!(status, 403, "{e}");
     assert!(e["detail"].as_str().unwrap().contains("revoked"), "{e}");
+}
 
-    // The firm's log: every access, newest first, with key, purpose, consent, scope and result.
-    let log = log_of(&app, u, firm_key).await;
+#[tokio::test]
+async fn the_firm_sees_every_access_newest_first_and_the_government_the_same_log() {
+    let g = granting().await;
+    let cid = g.the_whole_story().await;
+    let (app, u) = (&g.app, g.uscc.as_str());
+    // Every access, newest first, with key, purpose, consent, scope and result (the 422 is not an access).
+    let log = log_of(app, u, &g.firm_key).await;
     let summary: Vec<(String, String)> = log
         .iter()
         .map(|r| {
@@ -143,7 +229,7 @@ async fn grant_query_revoke_and_the_firm_sees_every_access() {
         (
             Some(cid.as_str()),
             Some("score,firm,tax,social_insurance,utility,customs,public_credit"),
-            Some(bank_id.as_str())
+            Some(g.bank_id.as_str())
         )
     );
     assert!(ok["request_id"].is_string());
@@ -157,18 +243,22 @@ async fn grant_query_revoke_and_the_firm_sees_every_access() {
     );
     // The firm's own read is logged too; the government reads the same log.
     let (status, _) = app
-        .get(&format!("/v1/firms/{u}/profile"), Some(firm_key))
+        .get(&format!("/v1/firms/{u}/profile"), Some(&g.firm_key))
         .await;
     assert_eq!(status, 200);
     let gov = app.gov_key().await;
-    let log = log_of(&app, u, &gov).await;
+    let log = log_of(app, u, &gov).await;
     assert_eq!(
         (log.len(), log[0]["role"].as_str(), log[0]["scope"].as_str()),
         (5, Some("firm"), Some("all"))
     );
+}
 
-    // Append-only: the database itself refuses to change or delete a row.
-    let db = app.db.clone();
+#[tokio::test]
+async fn the_access_log_is_append_only_in_the_database_itself() {
+    let g = granting().await;
+    g.the_whole_story().await;
+    let db = g.app.db.clone();
     let refused = tokio::task::spawn_blocking(move || {
         use diesel::RunQueryDsl;
         let mut c = db.log_conn().unwrap();
@@ -179,7 +269,8 @@ async fn grant_query_revoke_and_the_firm_sees_every_access() {
     .await
     .unwrap();
     assert_eq!(refused, (true, true));
-    assert_eq!(log_of(&app, u, &gov).await.len(), 5);
+    let gov = g.app.gov_key().await;
+    assert_eq!(log_of(&g.app, &g.uscc, &gov).await.len(), 4);
 }
 
 #[tokio::test]
