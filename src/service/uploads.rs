@@ -95,18 +95,27 @@ pub fn contracts(
     Ok(good.into_iter().map(|(_, g)| g).collect())
 }
 
+/// A CSV reader (cells trimmed) past its header row, and the header, whose every column is one of `known`.
+fn csv_with_header<'a>(
+    body: &'a [u8],
+    known: &[&str],
+) -> Result<(csv::Reader<&'a [u8]>, csv::StringRecord), UploadError> {
+    let mut r = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(body);
+    let headers = r
+        .headers()
+        .map_err(|e| UploadError::Unreadable(format!("the CSV header row: {e}")))?
+        .clone();
+    unknown_columns(&headers, known)?;
+    Ok((r, headers))
+}
+
 /// Rows of a CSV (header row) or NDJSON body as JSON objects of strings, with their line numbers.
 fn rows_of(kind: &str, body: &[u8], known: &[&str]) -> Result<Vec<(usize, Value)>, UploadError> {
     match kind {
         "text/csv" => {
-            let mut r = csv::ReaderBuilder::new()
-                .trim(csv::Trim::All)
-                .from_reader(body);
-            let headers = r
-                .headers()
-                .map_err(|e| UploadError::Unreadable(format!("the CSV header row: {e}")))?
-                .clone();
-            unknown_columns(&headers, known)?;
+            let (mut r, headers) = csv_with_header(body, known)?;
             let mut out = Vec::new();
             for (i, rec) in r.records().enumerate() {
                 let rec =
@@ -371,14 +380,7 @@ fn csv_claim_lines(
     body: &[u8],
     errors: &mut Vec<Violation>,
 ) -> Result<Vec<Submitted>, UploadError> {
-    let mut r = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(body);
-    let headers = r
-        .headers()
-        .map_err(|e| UploadError::Unreadable(format!("the CSV header row: {e}")))?
-        .clone();
-    unknown_columns(&headers, CLAIM_LINE_FIELDS)?;
+    let (mut r, headers) = csv_with_header(body, CLAIM_LINE_FIELDS)?;
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (Some(ci), Some(fi), Some(ti), Some(ki)) =
         (col("contract_no"), col("from"), col("to"), col("claimed"))
