@@ -4,6 +4,8 @@ pub mod agency;
 pub mod consent;
 pub mod district;
 pub mod features;
+pub mod grade;
+pub mod ids;
 pub mod industry;
 pub mod matching;
 pub mod money;

@@ -23,51 +23,67 @@ impl RateError {
     }
 }
 
-/// A yearly rate or a ratio from 0 to 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Rate(Decimal);
+macro_rules! fraction_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(Decimal);
 
-impl Rate {
-    pub const ZERO: Rate = Rate(Decimal::ZERO);
+        impl $name {
+            pub const ZERO: $name = $name(Decimal::ZERO);
+            pub const ONE: $name = $name(Decimal::ONE);
 
-    /// From text: plain decimal notation, 0 to 1.
-    pub fn parse(s: &str) -> Result<Rate, RateError> {
-        let t = s.trim();
-        if !crate::domain::money::plain_decimal(t) {
-            return Err(RateError::NotDecimal(s.to_string()));
+            /// From text: plain decimal notation, 0 to 1.
+            pub fn parse(s: &str) -> Result<$name, RateError> {
+                let t = s.trim();
+                if !crate::domain::money::plain_decimal(t) {
+                    return Err(RateError::NotDecimal(s.to_string()));
+                }
+                let d: Decimal = t
+                    .parse()
+                    .map_err(|_| RateError::NotDecimal(s.to_string()))?;
+                $name::new(d)
+            }
+
+            pub fn new(d: Decimal) -> Result<$name, RateError> {
+                if d < Decimal::ZERO {
+                    return Err(RateError::Negative(d));
+                }
+                if d > Decimal::ONE {
+                    return Err(RateError::AboveOne(d));
+                }
+                Ok($name(d.normalize()))
+            }
+
+            pub fn get(self) -> Decimal {
+                self.0
+            }
         }
-        let d: Decimal = t
-            .parse()
-            .map_err(|_| RateError::NotDecimal(s.to_string()))?;
-        Rate::new(d)
-    }
 
-    pub fn new(d: Decimal) -> Result<Rate, RateError> {
-        if d < Decimal::ZERO {
-            return Err(RateError::Negative(d));
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0.normalize())
+            }
         }
-        if d > Decimal::ONE {
-            return Err(RateError::AboveOne(d));
-        }
-        Ok(Rate(d.normalize()))
-    }
 
-    pub fn get(self) -> Decimal {
-        self.0
-    }
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    };
 }
 
-impl fmt::Display for Rate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.normalize())
-    }
-}
+fraction_type!(
+    /// A yearly rate (interest, fee, subsidy) from 0 to 1: `0.035` is 3.5% a year.
+    Rate
+);
 
-impl serde::Serialize for Rate {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
+fraction_type!(
+    /// A share from 0 to 1 (coverage, advance, loan-to-value, a subsidy's share of a fee): not a rate
+    /// per year, so the two cannot be passed for each other.
+    Ratio
+);
 
 #[cfg(test)]
 mod tests {
@@ -88,6 +104,8 @@ mod tests {
         ];
         for (s, want) in cases {
             let got = Rate::parse(s).map(|r| r.to_string());
+            let ratio = Ratio::parse(s).map(|r| r.to_string());
+            assert_eq!(got, ratio, "{s}: a rate and a ratio read alike");
             match want {
                 Ok(w) => assert_eq!(got.as_deref(), Ok(*w), "{s}"),
                 Err(rule) => assert_eq!(got.map_err(|e| e.rule()), Err(*rule), "{s}"),
