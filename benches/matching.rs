@@ -3,6 +3,7 @@
 //! Target ≤ 200 µs. `cargo bench --bench matching`.
 
 use chrono::NaiveDate;
+use credithub::domain::grade::{Grade, TaxGrade};
 use credithub::domain::matching::{match_products, Applicant, Ask, Designation};
 use credithub::domain::{Money, SizeClass};
 use credithub::financing::synthetic;
@@ -16,8 +17,8 @@ fn firm() -> Applicant {
         district: "pudong".into(),
         years_in_operation: 6,
         score: Some(720),
-        grade: Some("A".into()),
-        tax_grade: Some("B".into()),
+        grade: Some(Grade::A),
+        tax_grade: Some(TaxGrade::B),
         active_dishonesty: Some(0),
         tax_arrears: Some(Money::ZERO),
         si_arrears_months: Some(0),

@@ -6,9 +6,7 @@
 //!   DATABASE_URL=postgres://… cargo run --release --example match_vs_sql -- [PRODUCTS] [AMOUNT] [TERM]
 
 use credithub::clock::system::today_cst;
-use credithub::domain::matching::{
-    match_products, Applicant, Ask, Product, ProductKind, Rule, GRADES, TAX_GRADES,
-};
+use credithub::domain::matching::{match_products, Applicant, Ask, Product, ProductKind, Rule};
 use credithub::domain::Money;
 use credithub::financing::{applicant, synthetic};
 use credithub::store::{profiles, Db};
@@ -42,10 +40,6 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     v.map_or("NULL".into(), |v| v.to_string())
 }
 
-fn rank(list: &[&str], g: &str) -> usize {
-    list.iter().position(|x| *x == g).unwrap_or(usize::MAX)
-}
-
 /// One row of `bench_rules`: (type, number, list).
 fn rule_row(r: &Rule) -> (String, String, String) {
     let none = "NULL".to_string();
@@ -56,9 +50,9 @@ fn rule_row(r: &Rule) -> (String, String, String) {
         ),
         Rule::IndustryPrefix { any_of } | Rule::District { any_of } => (none, array(any_of)),
         Rule::MinScore { score } => (score.to_string(), none),
-        Rule::MinGrade { grade } => (rank(&GRADES, grade).to_string(), none),
+        Rule::MinGrade { grade } => (grade.rank().to_string(), none),
         Rule::MinYearsInOperation { years } => (years.to_string(), none),
-        Rule::MinTaxGrade { grade } => (rank(&TAX_GRADES, grade).to_string(), none),
+        Rule::MinTaxGrade { grade } => (grade.rank().to_string(), none),
         Rule::MaxTaxArrears { amount } => (amount.fen().to_string(), none),
         Rule::MaxSiArrearsMonths { months } => (months.to_string(), none),
         Rule::LoanMaturingWithin { days } => (days.to_string(), none),
@@ -83,8 +77,8 @@ fn facts_row(a: &Applicant) -> String {
         text(&a.district),
         a.years_in_operation,
         opt(a.score),
-        opt(a.grade.as_deref().map(|g| rank(&GRADES, g))),
-        opt(a.tax_grade.as_deref().map(|g| rank(&TAX_GRADES, g))),
+        opt(a.grade.map(|g| g.rank())),
+        opt(a.tax_grade.map(|g| g.rank())),
         opt(a.active_dishonesty),
         opt(a.tax_arrears.map(Money::fen)),
         opt(a.si_arrears_months),

@@ -3,22 +3,16 @@
 //! their all-in annual cost, and explains the ones it misses by one or two rules.
 
 use super::district::parse_district;
+use super::grade::{Grade, TaxGrade};
 use super::money::Money;
+use super::rate::{Rate, RateError, Ratio};
 use super::size_class::SizeClass;
 use chrono::NaiveDate;
 use rust_decimal::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Profile grades, best first.
-pub const GRADES: [&str; 7] = ["AAA", "AA", "A", "BBB", "BB", "B", "C"];
-/// Tax credit grades (纳税信用等级), best first.
-pub const TAX_GRADES: [&str; 5] = ["A", "B", "M", "C", "D"];
 /// A product failed by at most this many rules is a near miss, explained to the firm.
 pub const NEAR_MISS_RULES: usize = 2;
-
-fn rank(list: &[&str], g: &str) -> Option<usize> {
-    list.iter().position(|x| *x == g)
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -116,13 +110,13 @@ pub enum Rule {
         score: i32,
     },
     MinGrade {
-        grade: String,
+        grade: Grade,
     },
     MinYearsInOperation {
         years: i32,
     },
     MinTaxGrade {
-        grade: String,
+        grade: TaxGrade,
     },
     NoActiveDishonesty,
     /// Tax arrears at most this many yuan (latest month).
@@ -205,9 +199,12 @@ impl Rule {
                     RULE_TYPES.join(", ")
                 ),
             )),
-            Some(t) => serde_json::from_value::<Rule>(v.clone())
-                .map_err(|e| Violation::new("", "rule.parameters", format!("rule '{t}': {e}")))
-                .and_then(|r| r.normalised()),
+            Some(t) => match grade_fault(t, v) {
+                Some(fault) => Err(fault),
+                None => serde_json::from_value::<Rule>(v.clone())
+                    .map_err(|e| Violation::new("", "rule.parameters", format!("rule '{t}': {e}")))
+                    .and_then(|r| r.normalised()),
+            },
         }
     }
 
@@ -272,21 +269,6 @@ impl Rule {
                     format!("min_score {score} is outside the 300-900 scale"),
                 )
             }
-            Rule::MinGrade { grade } if rank(&GRADES, &grade).is_none() => {
-                return bad(
-                    "grade.unknown",
-                    format!("'{grade}' is not a grade; use one of {}", GRADES.join(", ")),
-                )
-            }
-            Rule::MinTaxGrade { grade } if rank(&TAX_GRADES, &grade).is_none() => {
-                return bad(
-                    "tax_grade.unknown",
-                    format!(
-                        "'{grade}' is not a tax grade; use one of {}",
-                        TAX_GRADES.join(", ")
-                    ),
-                )
-            }
             Rule::MinYearsInOperation { years } if !(0..=100).contains(&years) => {
                 return bad("years.range", format!("{years} years is outside 0-100"))
             }
@@ -317,6 +299,17 @@ impl Rule {
             other => other,
         })
     }
+}
+
+/// A grade rule naming a grade that does not exist, in the words of its own rule.
+fn grade_fault(ty: &str, v: &serde_json::Value) -> Option<Violation> {
+    let given = v.get("grade").and_then(|g| g.as_str())?;
+    let (rule, fault) = match ty {
+        "min_grade" => ("grade.unknown", given.parse::<Grade>().err()?),
+        "min_tax_grade" => ("tax_grade.unknown", given.parse::<TaxGrade>().err()?),
+        _ => return None,
+    };
+    Some(Violation::new("", rule, fault))
 }
 
 /// A broken constraint of a product specification: which field, which rule, in words.
@@ -673,13 +666,191 @@ impl ProductSpec {
     }
 }
 
-/// A published product: its id and institution, its specification.
+/// What lending costs: the rate range (the grade picks the rate inside it), the interest subsidy and the
+/// guarantee scheme the loan relies on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lending {
+    pub rate_min: Rate,
+    /// `rate_min` when the product publishes a single rate.
+    pub rate_max: Rate,
+    /// Zero when the product publishes none.
+    pub interest_subsidy: Rate,
+    pub guarantee_scheme_id: Option<String>,
+}
+
+/// What a guarantee scheme charges and covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemeTerms {
+    pub fee_rate: Rate,
+    pub coverage: Ratio,
+    /// The share of the fee the government subsidy is expected to pay back; zero when none is published.
+    pub fee_subsidy_share: Ratio,
+}
+
+/// A product's terms by its kind: each kind has the terms it needs and no others, none defaulted at use.
+/// Built from a [`ProductSpec`] (the published form) by [`ProductSpec::terms`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProductTerms {
+    BankLoan {
+        subtype: LoanSubtype,
+        lending: Lending,
+    },
+    GuaranteeScheme(SchemeTerms),
+    ReceivableFinancing {
+        lending: Lending,
+        /// The share of confirmed receivables advanced.
+        advance: Ratio,
+    },
+    IpPledge {
+        lending: Lending,
+        /// Loan-to-value against the appraised value.
+        loan_to_value: Ratio,
+    },
+}
+
+impl ProductTerms {
+    pub fn lending(&self) -> Option<&Lending> {
+        match self {
+            ProductTerms::BankLoan { lending, .. }
+            | ProductTerms::ReceivableFinancing { lending, .. }
+            | ProductTerms::IpPledge { lending, .. } => Some(lending),
+            ProductTerms::GuaranteeScheme(_) => None,
+        }
+    }
+
+    pub fn scheme(&self) -> Option<&SchemeTerms> {
+        match self {
+            ProductTerms::GuaranteeScheme(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The guarantee scheme this product relies on.
+    pub fn guarantee_scheme_id(&self) -> Option<&str> {
+        self.lending()?.guarantee_scheme_id.as_deref()
+    }
+
+    /// The ratios the collateral rules read: the product's own, the whole value where it has none.
+    pub fn ratios(&self) -> Ratios {
+        match self {
+            ProductTerms::ReceivableFinancing { advance, .. } => Ratios {
+                advance: *advance,
+                ..Ratios::WHOLE
+            },
+            ProductTerms::IpPledge { loan_to_value, .. } => Ratios {
+                loan_to_value: *loan_to_value,
+                ..Ratios::WHOLE
+            },
+            _ => Ratios::WHOLE,
+        }
+    }
+}
+
+/// A field a kind requires, typed; its absence or range is a violation.
+fn typed<T>(
+    field: &str,
+    v: Option<Decimal>,
+    new: fn(Decimal) -> Result<T, RateError>,
+) -> Result<Option<T>, Violation> {
+    v.map(new)
+        .transpose()
+        .map_err(|e| Violation::new(field, e.rule(), format!("{field}: {e}")))
+}
+
+fn required<T>(field: &str, v: Result<Option<T>, Violation>) -> Result<T, Violation> {
+    v?.ok_or_else(|| {
+        Violation::new(
+            field,
+            "required",
+            format!("{field} is required for this product type"),
+        )
+    })
+}
+
+impl ProductSpec {
+    /// The terms of its kind, or every constraint it breaks.
+    pub fn terms(&self) -> Result<ProductTerms, Vec<Violation>> {
+        let faults = self.violations();
+        if !faults.is_empty() {
+            return Err(faults);
+        }
+        self.typed_terms().map_err(|v| vec![v])
+    }
+
+    fn typed_terms(&self) -> Result<ProductTerms, Violation> {
+        let lending = || -> Result<Lending, Violation> {
+            let rate_min = required("rate_min", typed("rate_min", self.rate_min, Rate::new))?;
+            Ok(Lending {
+                rate_min,
+                rate_max: typed("rate_max", self.rate_max, Rate::new)?.unwrap_or(rate_min),
+                interest_subsidy: typed(
+                    "interest_subsidy_rate",
+                    self.interest_subsidy_rate,
+                    Rate::new,
+                )?
+                .unwrap_or(Rate::ZERO),
+                guarantee_scheme_id: self.guarantee_scheme_id.clone(),
+            })
+        };
+        Ok(match self.kind {
+            ProductKind::BankLoan => ProductTerms::BankLoan {
+                subtype: self.subtype.ok_or_else(|| {
+                    Violation::new("subtype", "required", "a bank_loan needs a subtype")
+                })?,
+                lending: lending()?,
+            },
+            ProductKind::GuaranteeScheme => ProductTerms::GuaranteeScheme(SchemeTerms {
+                fee_rate: required("fee_rate", typed("fee_rate", self.fee_rate, Rate::new))?,
+                coverage: required(
+                    "coverage_ratio",
+                    typed("coverage_ratio", self.coverage_ratio, Ratio::new),
+                )?,
+                fee_subsidy_share: typed("fee_subsidy_share", self.fee_subsidy_share, Ratio::new)?
+                    .unwrap_or(Ratio::ZERO),
+            }),
+            ProductKind::ReceivableFinancing => ProductTerms::ReceivableFinancing {
+                lending: lending()?,
+                advance: required(
+                    "advance_ratio",
+                    typed("advance_ratio", self.advance_ratio, Ratio::new),
+                )?,
+            },
+            ProductKind::IpPledge => ProductTerms::IpPledge {
+                lending: lending()?,
+                loan_to_value: required(
+                    "loan_to_value",
+                    typed("loan_to_value", self.loan_to_value, Ratio::new),
+                )?,
+            },
+        })
+    }
+}
+
+/// A published product: its id and institution, its specification as published and its typed terms.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Product {
     pub id: String,
     pub institution_id: String,
     #[serde(flatten)]
     pub spec: ProductSpec,
+    #[serde(skip)]
+    pub terms: ProductTerms,
+}
+
+impl Product {
+    /// A product whose specification holds; every broken constraint otherwise.
+    pub fn new(
+        id: impl Into<String>,
+        institution_id: impl Into<String>,
+        spec: ProductSpec,
+    ) -> Result<Product, Vec<Violation>> {
+        Ok(Product {
+            id: id.into(),
+            institution_id: institution_id.into(),
+            terms: spec.terms()?,
+            spec,
+        })
+    }
 }
 
 /// What matching knows about the firm: its registry entry, its newest profile, its loans, receivables and IP.
@@ -691,8 +862,8 @@ pub struct Applicant {
     pub district: String,
     pub years_in_operation: i32,
     pub score: Option<i32>,
-    pub grade: Option<String>,
-    pub tax_grade: Option<String>,
+    pub grade: Option<Grade>,
+    pub tax_grade: Option<TaxGrade>,
     pub active_dishonesty: Option<i64>,
     pub tax_arrears: Option<Money>,
     pub si_arrears_months: Option<i64>,
@@ -747,20 +918,19 @@ fn covered(have: Money, ratio: Decimal) -> Money {
     Money::round_yuan(have.to_decimal() * ratio).unwrap_or_default()
 }
 
-/// What the collateral rules read from a product: its advance ratio and loan-to-value (1 when unset).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What the collateral rules read from a product: its advance ratio and loan-to-value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ratios {
-    pub advance: Option<Decimal>,
-    pub loan_to_value: Option<Decimal>,
+    pub advance: Ratio,
+    pub loan_to_value: Ratio,
 }
 
 impl Ratios {
-    pub fn of(p: &ProductSpec) -> Self {
-        Ratios {
-            advance: p.advance_ratio,
-            loan_to_value: p.loan_to_value,
-        }
-    }
+    /// The whole value counts (a rule outside a product that lends against a share of it).
+    pub const WHOLE: Ratios = Ratios {
+        advance: Ratio::ONE,
+        loan_to_value: Ratio::ONE,
+    };
 }
 
 /// Check one rule for the firm and the ask (`p`: the product's ratios): `None` if it passes.
@@ -793,14 +963,10 @@ pub fn check_rule(rule: &Rule, p: Ratios, a: &Applicant, ask: &Ask) -> Option<Ch
                 format!("no credit profile yet, needs score {score}")
             }),
         },
-        Rule::MinGrade { grade } => match a.grade.as_deref() {
-            Some(g) => check(
-                t,
-                rank(&GRADES, g)
-                    .zip(rank(&GRADES, grade))
-                    .is_some_and(|(have, need)| have <= need),
-                || format!("grade {g}, needs {grade} or better"),
-            ),
+        Rule::MinGrade { grade } => match a.grade {
+            Some(g) => check(t, g >= *grade, || {
+                format!("grade {g}, needs {grade} or better")
+            }),
             None => check(t, false, || {
                 format!("no credit profile yet, needs grade {grade}")
             }),
@@ -808,14 +974,10 @@ pub fn check_rule(rule: &Rule, p: Ratios, a: &Applicant, ask: &Ask) -> Option<Ch
         Rule::MinYearsInOperation { years } => check(t, a.years_in_operation >= *years, || {
             format!("{} years in operation, needs {years}", a.years_in_operation)
         }),
-        Rule::MinTaxGrade { grade } => match a.tax_grade.as_deref() {
-            Some(g) => check(
-                t,
-                rank(&TAX_GRADES, g)
-                    .zip(rank(&TAX_GRADES, grade))
-                    .is_some_and(|(have, need)| have <= need),
-                || format!("tax grade {g}, needs {grade} or better"),
-            ),
+        Rule::MinTaxGrade { grade } => match a.tax_grade {
+            Some(g) => check(t, g >= *grade, || {
+                format!("tax grade {g}, needs {grade} or better")
+            }),
             None => check(t, false, || {
                 format!("no tax grade reported, needs {grade} or better")
             }),
@@ -861,7 +1023,7 @@ pub fn check_rule(rule: &Rule, p: Ratios, a: &Applicant, ask: &Ask) -> Option<Ch
             }),
         },
         Rule::ConfirmedReceivables => {
-            let ratio = p.advance.unwrap_or(Decimal::ONE);
+            let ratio = p.advance.get();
             check(
                 t,
                 covers(a.confirmed_receivables, ratio, ask.amount),
@@ -877,7 +1039,7 @@ pub fn check_rule(rule: &Rule, p: Ratios, a: &Applicant, ask: &Ask) -> Option<Ch
             )
         }
         Rule::AppraisedIp => {
-            let ratio = p.loan_to_value.unwrap_or(Decimal::ONE);
+            let ratio = p.loan_to_value.get();
             check(t, covers(a.appraised_ip, ratio, ask.amount), || {
                 format!(
                     "unpledged appraised IP {} yuan × LTV {} = {} yuan, needs {}",
@@ -912,11 +1074,12 @@ pub fn check_rule(rule: &Rule, p: Ratios, a: &Applicant, ask: &Ask) -> Option<Ch
 /// The checks a product fails for a firm and an ask: amount and term ranges first, then its rules, then
 /// the rules of the scheme it relies on (prefixed `scheme.`). Empty: the firm qualifies.
 pub fn failures(
-    p: &ProductSpec,
-    scheme: Option<&ProductSpec>,
+    product: &Product,
+    scheme: Option<&Product>,
     a: &Applicant,
     ask: &Ask,
 ) -> Vec<Check> {
+    let p = &product.spec;
     let mut out = Vec::new();
     out.extend(check(
         "amount",
@@ -938,16 +1101,17 @@ pub fn failures(
             )
         },
     ));
-    let ratios = Ratios::of(p);
+    let ratios = product.terms.ratios();
     out.extend(p.rules.iter().filter_map(|r| check_rule(r, ratios, a, ask)));
-    if let Some(s) = scheme {
+    if let Some(scheme) = scheme {
+        let s = &scheme.spec;
         out.extend(check("scheme.amount", ask.amount <= s.amount_max, || {
             format!(
                 "asks {} yuan, the guarantee scheme covers up to {}",
                 ask.amount, s.amount_max
             )
         }));
-        let ratios = Ratios::of(s);
+        let ratios = scheme.terms.ratios();
         out.extend(s.rules.iter().filter_map(|r| {
             check_rule(r, ratios, a, ask).map(|mut c| {
                 c.rule = format!("scheme.{}", c.rule).into();
@@ -1006,9 +1170,8 @@ pub fn over_term(amount: Money, rate: Decimal, months: i32) -> Money {
 
 /// The rate a firm gets inside a product's range: the bottom for AAA, the top for C, in even steps
 /// between; the top without a profile.
-pub fn priced_rate(p: &ProductSpec, grade: Option<&str>) -> Decimal {
-    let lo = p.rate_min.unwrap_or_default();
-    let hi = p.rate_max.unwrap_or(lo);
+pub fn priced_rate(l: &Lending, grade: Option<Grade>) -> Decimal {
+    let (lo, hi) = (l.rate_min.get(), l.rate_max.get());
     if hi == lo {
         return lo;
     }
@@ -1022,34 +1185,25 @@ pub fn priced_rate(p: &ProductSpec, grade: Option<&str>) -> Decimal {
             m / 10i128.pow(scale - 6)
         }
     };
-    let steps = (GRADES.len() - 1) as i128;
-    let i = grade
-        .and_then(|g| rank(&GRADES, g))
-        .map_or(steps, |i| i as i128);
+    let steps = (Grade::ALL.len() - 1) as i128;
+    let i = grade.map_or(steps, |g| g.rank() as i128);
     let num = (micros(hi) - micros(lo)) * i;
     let r = micros(lo) + (2 * num + steps) / (2 * steps);
     Decimal::from_i128_with_scale(r, 6)
 }
 
-pub fn cost(p: &ProductSpec, scheme: Option<&ProductSpec>, grade: Option<&str>, ask: &Ask) -> Cost {
-    let (interest_rate, fee_rate, interest_subsidy_rate) = if p.kind.is_lending() {
-        (
-            priced_rate(p, grade),
-            p.annual_fee_rate,
-            p.interest_subsidy_rate.unwrap_or_default(),
-        )
-    } else {
-        (Decimal::ZERO, p.annual_fee_rate, Decimal::ZERO)
+pub fn cost(p: &Product, scheme: Option<&Product>, grade: Option<Grade>, ask: &Ask) -> Cost {
+    let fee_rate = p.spec.annual_fee_rate;
+    let (interest_rate, interest_subsidy_rate) = match p.terms.lending() {
+        Some(l) => (priced_rate(l, grade), l.interest_subsidy.get()),
+        None => (Decimal::ZERO, Decimal::ZERO),
     };
-    let guarantor = if p.kind == ProductKind::GuaranteeScheme {
-        Some(p)
-    } else {
-        scheme
-    };
+    // A scheme prices its own fee; a loan the fee of the scheme it relies on.
+    let guarantor = p.terms.scheme().or(scheme.and_then(|s| s.terms.scheme()));
     let (guarantee_fee_rate, guarantee_fee_subsidy_rate) = match guarantor {
         Some(s) => {
-            let g = s.fee_rate.unwrap_or_default() * s.coverage_ratio.unwrap_or(Decimal::ONE);
-            (g, g * s.fee_subsidy_share.unwrap_or_default())
+            let g = s.fee_rate.get() * s.coverage.get();
+            (g, g * s.fee_subsidy_share.get())
         }
         None => (Decimal::ZERO, Decimal::ZERO),
     };
@@ -1129,24 +1283,20 @@ pub fn match_products<'a>(catalogue: &'a [Product], a: &Applicant, ask: &Ask) ->
         if !p.spec.valid_on(ask.on) {
             continue;
         }
-        let scheme = p
-            .spec
-            .guarantee_scheme_id
-            .as_deref()
-            .and_then(|id| schemes.iter().find(|s| s.id == id).copied());
+        let wanted = p.terms.guarantee_scheme_id();
+        let scheme = wanted.and_then(|id| schemes.iter().find(|s| s.id == id).copied());
         m.checked += 1;
-        if p.spec.guarantee_scheme_id.is_some() && scheme.is_none() {
+        if wanted.is_some() && scheme.is_none() {
             // The scheme it relies on is withdrawn or expired: the loan cannot be made as published.
             m.not_eligible += 1;
             continue;
         }
-        let scheme = scheme.map(|s| &s.spec);
-        let failed = failures(&p.spec, scheme, a, ask);
+        let failed = failures(p, scheme, a, ask);
         if failed.len() > NEAR_MISS_RULES {
             m.not_eligible += 1;
             continue;
         }
-        let cost = cost(&p.spec, scheme, a.grade.as_deref(), ask);
+        let cost = cost(p, scheme, a.grade, ask);
         if failed.is_empty() {
             m.offers.push(Offer { product: p, cost });
         } else {
@@ -1206,6 +1356,10 @@ mod tests {
         }
     }
 
+    fn product(id: &str, spec: ProductSpec) -> Product {
+        Product::new(id, "bank", spec).expect("a valid test product")
+    }
+
     fn firm() -> Applicant {
         Applicant {
             uscc: "91310115MA1K3YJ12Y".into(),
@@ -1214,8 +1368,8 @@ mod tests {
             district: "pudong".into(),
             years_in_operation: 6,
             score: Some(700),
-            grade: Some("BBB".into()),
-            tax_grade: Some("B".into()),
+            grade: Some(Grade::BBB),
+            tax_grade: Some(TaxGrade::B),
             active_dishonesty: Some(0),
             tax_arrears: Some(Money::ZERO),
             si_arrears_months: Some(0),
@@ -1238,10 +1392,9 @@ mod tests {
     /// Each rule type: a passing firm, a failing one, and the sentence the failing one reads.
     #[test]
     fn every_rule_passes_fails_and_says_why() {
-        let p = ProductSpec {
-            advance_ratio: Some(dec!(0.8)),
-            loan_to_value: Some(dec!(0.5)),
-            ..loan(vec![])
+        let p = Ratios {
+            advance: Ratio::new(dec!(0.8)).unwrap(),
+            loan_to_value: Ratio::new(dec!(0.5)).unwrap(),
         };
         let ok = firm();
         type Case = (Rule, fn(&mut Applicant), &'static str);
@@ -1273,10 +1426,8 @@ mod tests {
                 "score 612, needs 650",
             ),
             (
-                Rule::MinGrade {
-                    grade: "BBB".into(),
-                },
-                |a| a.grade = Some("BB".into()),
+                Rule::MinGrade { grade: Grade::BBB },
+                |a| a.grade = Some(Grade::BB),
                 "grade BB, needs BBB or better",
             ),
             (
@@ -1285,8 +1436,8 @@ mod tests {
                 "2 years in operation, needs 3",
             ),
             (
-                Rule::MinTaxGrade { grade: "B".into() },
-                |a| a.tax_grade = Some("M".into()),
+                Rule::MinTaxGrade { grade: TaxGrade::B },
+                |a| a.tax_grade = Some(TaxGrade::M),
                 "tax grade M, needs B or better",
             ),
             (
@@ -1340,11 +1491,11 @@ mod tests {
             if rule == Rule::FirstLoanOnly {
                 good.has_bank_loan = false;
             }
-            let pass = check_rule(&rule, Ratios::of(&p), &good, &ask(500_000));
+            let pass = check_rule(&rule, p, &good, &ask(500_000));
             assert_eq!(pass, None, "{rule:?} should pass");
             let mut bad = good.clone();
             spoil(&mut bad);
-            let fail = check_rule(&rule, Ratios::of(&p), &bad, &ask(500_000)).expect("should fail");
+            let fail = check_rule(&rule, p, &bad, &ask(500_000)).expect("should fail");
             assert_eq!(fail.message, said, "{rule:?}");
             assert_eq!(fail.rule, rule.type_name());
         }
@@ -1359,18 +1510,17 @@ mod tests {
             active_dishonesty: None,
             ..firm()
         };
-        let p = loan(vec![]);
         for (r, said) in [
             (
                 Rule::MinScore { score: 650 },
                 "no credit profile yet, needs score 650",
             ),
             (
-                Rule::MinTaxGrade { grade: "B".into() },
+                Rule::MinTaxGrade { grade: TaxGrade::B },
                 "no tax grade reported, needs B or better",
             ),
         ] {
-            let c = check_rule(&r, Ratios::of(&p), &a, &ask(500_000)).expect("fails");
+            let c = check_rule(&r, Ratios::WHOLE, &a, &ask(500_000)).expect("fails");
             assert_eq!(c.message, said);
         }
     }
@@ -1439,11 +1589,12 @@ mod tests {
 
     #[test]
     fn rate_follows_grade_within_the_range() {
-        let p = loan(vec![]);
-        assert_eq!(priced_rate(&p, Some("AAA")), dec!(0.0345));
-        assert_eq!(priced_rate(&p, Some("C")), dec!(0.0465));
-        assert_eq!(priced_rate(&p, Some("BBB")), dec!(0.0405));
-        assert_eq!(priced_rate(&p, None), dec!(0.0465));
+        let p = product("p", loan(vec![]));
+        let l = p.terms.lending().unwrap();
+        assert_eq!(priced_rate(l, Some(Grade::AAA)), dec!(0.0345));
+        assert_eq!(priced_rate(l, Some(Grade::C)), dec!(0.0465));
+        assert_eq!(priced_rate(l, Some(Grade::BBB)), dec!(0.0405));
+        assert_eq!(priced_rate(l, None), dec!(0.0465));
     }
 
     #[test]
@@ -1472,7 +1623,8 @@ mod tests {
             term_months: 18,
             on: d("2026-11-25"),
         };
-        let c = cost(&p, Some(&scheme), Some("A"), &a);
+        let (p, scheme) = (product("p", p), product("s", scheme));
+        let c = cost(&p, Some(&scheme), Some(Grade::A), &a);
         assert_eq!(c.interest_rate, dec!(0.0385));
         assert_eq!(c.guarantee_fee_rate, dec!(0.008));
         assert_eq!(c.guarantee_fee_subsidy_rate, dec!(0.004));
@@ -1491,18 +1643,14 @@ mod tests {
             on: a.on,
         };
         assert_eq!(
-            cost(&p, None, Some("A"), &small).interest,
+            cost(&p, None, Some(Grade::A), &small).interest,
             Money::from_fen(1283)
         );
     }
 
     #[test]
     fn ranking_by_all_in_cost_and_near_misses_explained() {
-        let mk = |id: &str, spec: ProductSpec| Product {
-            id: id.into(),
-            institution_id: "bank".into(),
-            spec,
-        };
+        let mk = product;
         let scheme = ProductSpec {
             kind: ProductKind::GuaranteeScheme,
             subtype: None,
@@ -1538,7 +1686,7 @@ mod tests {
                 loan(vec![
                     Rule::MinScore { score: 750 },
                     Rule::FirstLoanOnly,
-                    Rule::MinTaxGrade { grade: "A".into() },
+                    Rule::MinTaxGrade { grade: TaxGrade::A },
                 ]),
             ),
             mk(

@@ -19,7 +19,7 @@ pub struct ScorecardError(pub String);
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GradeBand {
-    pub grade: String,
+    pub grade: super::grade::Grade,
     pub min_score: i32,
 }
 
@@ -98,7 +98,7 @@ impl Contribution {
 pub struct Scored {
     pub scorecard_version: String,
     pub score: i32,
-    pub grade: String,
+    pub grade: super::grade::Grade,
     pub points: i32,
     pub reasons: Vec<ReasonCode>,
     pub contributions: Vec<Contribution>,
@@ -296,12 +296,13 @@ impl Scorecard {
         (self.min_score + x.to_i32().unwrap_or(0)).clamp(self.min_score, self.max_score)
     }
 
-    pub fn grade(&self, score: i32) -> &str {
+    /// The band the score falls in; the lowest grade below every band (a loaded card's last band starts
+    /// at the scale's minimum, so only an out-of-scale score gets there).
+    pub fn grade(&self, score: i32) -> super::grade::Grade {
         self.grades
             .iter()
             .find(|g| score >= g.min_score)
-            .map(|g| g.grade.as_str())
-            .unwrap_or("C")
+            .map_or(super::grade::Grade::C, |g| g.grade)
     }
 
     pub fn score(&self, ind: &Indicators) -> Scored {
@@ -324,7 +325,7 @@ impl Scorecard {
         Scored {
             scorecard_version: self.version.clone(),
             score,
-            grade: self.grade(score).to_string(),
+            grade: self.grade(score),
             points,
             reasons,
             contributions,
@@ -336,6 +337,7 @@ impl Scorecard {
 mod tests {
     use super::*;
     use crate::domain::features::{compute, FirmFacts, Obs, INDICATORS};
+    use crate::domain::grade::Grade;
     use crate::domain::month::Month;
     use proptest::prelude::*;
 
@@ -345,10 +347,10 @@ mod tests {
         let (lo, hi) = card.range();
         assert_eq!(card.scale(lo), 300);
         assert_eq!(card.scale(hi), 900);
-        assert_eq!(card.grade(900), "AAA");
-        assert_eq!(card.grade(860), "AAA");
-        assert_eq!(card.grade(859), "AA");
-        assert_eq!(card.grade(539), "C");
+        assert_eq!(card.grade(900), Grade::AAA);
+        assert_eq!(card.grade(860), Grade::AAA);
+        assert_eq!(card.grade(859), Grade::AA);
+        assert_eq!(card.grade(539), Grade::C);
     }
 
     #[test]

@@ -311,7 +311,7 @@ pub fn ineligibility(p: &Policy, c: &Contract) -> Option<String> {
     };
     p.rules
         .iter()
-        .find_map(|r| check_rule(r, Ratios::default(), &c.firm, &ask))
+        .find_map(|r| check_rule(r, Ratios::WHOLE, &c.firm, &ask))
         .map(|f| format!("{}: {}", f.rule, f.message))
 }
 

@@ -43,14 +43,18 @@ pub struct Catalogue {
     snap: RwLock<Arc<Snapshot>>,
 }
 
+/// A stored product, or `None` (logged) when its stored specification no longer holds.
 pub fn parse_row(row: &products::ProductRow) -> Option<Product> {
-    serde_json::from_str::<ProductSpec>(&row.spec)
+    let spec = serde_json::from_str::<ProductSpec>(&row.spec)
+        .map_err(
+            |e| tracing::error!(product = %row.id, error = %e, "stored product does not parse"),
+        )
+        .ok()?;
+    Product::new(row.id.clone(), row.institution_id.clone(), spec)
+        .map_err(
+            |v| tracing::error!(product = %row.id, faults = ?v, "stored product breaks its rules"),
+        )
         .ok()
-        .map(|spec| Product {
-            id: row.id.clone(),
-            institution_id: row.institution_id.clone(),
-            spec,
-        })
 }
 
 impl Catalogue {
@@ -135,6 +139,12 @@ fn indicator_values(body: &str) -> HashMap<String, String> {
 }
 
 /// What the rules read about a firm on `today`; `None` when the firm is not registered.
+/// A stored value of a typed kind: a text that does not parse is an error, never a default.
+fn stored<T: std::str::FromStr<Err = String>>(text: &str, what: &str) -> store::Result<T> {
+    text.parse()
+        .map_err(|e| store::StoreError::Config(format!("stored {what}: {e}")))
+}
+
 pub fn applicant(
     conn: &mut DbConn,
     uscc: &str,
@@ -178,8 +188,14 @@ pub fn applicant(
         district: firm.district,
         years_in_operation: whole_years(firm.established_on, today),
         score: profile.as_ref().map(|p| p.score),
-        grade: profile.as_ref().map(|p| p.grade.clone()),
-        tax_grade: values.get("tax_grade").cloned(),
+        grade: profile
+            .as_ref()
+            .map(|p| stored(&p.grade, "profile grade"))
+            .transpose()?,
+        tax_grade: values
+            .get("tax_grade")
+            .map(|g| stored(g, "tax grade"))
+            .transpose()?,
         // Public-credit counts are always computed when a profile exists (no records: zero).
         active_dishonesty: profile.as_ref().map(|_| {
             number("active_dishonesty_listings")

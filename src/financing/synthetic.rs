@@ -1,9 +1,8 @@
 //! A deterministic synthetic catalogue, for the matching benchmarks: products of every lending kind with
 //! one to four rules drawn from every rule type, a few relying on guarantee schemes.
 
-use crate::domain::matching::{
-    Designation, LoanSubtype, Product, ProductKind, ProductSpec, Rule, GRADES, TAX_GRADES,
-};
+use crate::domain::grade::{Grade, TaxGrade};
+use crate::domain::matching::{Designation, LoanSubtype, Product, ProductKind, ProductSpec, Rule};
 use crate::domain::{Money, SizeClass};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -24,13 +23,13 @@ fn rule(rng: &mut StdRng) -> Rule {
             score: rng.random_range(500..800),
         },
         4 => Rule::MinGrade {
-            grade: GRADES[rng.random_range(1..6)].into(),
+            grade: Grade::ALL[rng.random_range(1..6)],
         },
         5 => Rule::MinYearsInOperation {
             years: rng.random_range(1..8),
         },
         6 => Rule::MinTaxGrade {
-            grade: TAX_GRADES[rng.random_range(0..3)].into(),
+            grade: TaxGrade::ALL[rng.random_range(0..3)],
         },
         7 => Rule::NoActiveDishonesty,
         8 => Rule::MaxTaxArrears {
@@ -75,34 +74,33 @@ pub fn catalogue(n: usize, seed: u64) -> Vec<Product> {
             let lo = Decimal::new(rng.random_range(300..500), 4);
             let scheme = (kind == ProductKind::BankLoan && n > 5 && rng.random_range(0..4) == 0)
                 .then(|| format!("syn-{:05}", rng.random_range(0..5)));
-            Product {
-                id: format!("syn-{i:05}"),
-                institution_id: format!("syn-bank-{}", i % 20),
-                spec: ProductSpec {
-                    kind,
-                    subtype: (kind == ProductKind::BankLoan).then_some(LoanSubtype::CreditLoan),
-                    name: format!("synthetic {i}"),
-                    description: None,
-                    amount_min: Money::from_yuan(rng.random_range(1..=10) * 10_000),
-                    amount_max: Money::from_yuan(rng.random_range(5..=100) * 100_000),
-                    term_min_months: rng.random_range(1..=6),
-                    term_max_months: rng.random_range(12..=60),
-                    rate_min: lending.then_some(lo),
-                    rate_max: (lending && rng.random_bool(0.5)).then(|| lo + Decimal::new(100, 4)),
-                    annual_fee_rate: Decimal::ZERO,
-                    guarantee_scheme_id: scheme,
-                    fee_rate: (!lending).then(|| Decimal::new(rng.random_range(50..150), 4)),
-                    coverage_ratio: (!lending).then(|| Decimal::new(8, 1)),
-                    fee_subsidy_share: (!lending).then(|| Decimal::new(5, 1)),
-                    advance_ratio: (kind == ProductKind::ReceivableFinancing)
-                        .then(|| Decimal::new(8, 1)),
-                    loan_to_value: (kind == ProductKind::IpPledge).then(|| Decimal::new(5, 1)),
-                    interest_subsidy_rate: None,
-                    valid_from: from,
-                    valid_to: None,
-                    rules,
-                },
-            }
+            let spec = ProductSpec {
+                kind,
+                subtype: (kind == ProductKind::BankLoan).then_some(LoanSubtype::CreditLoan),
+                name: format!("synthetic {i}"),
+                description: None,
+                amount_min: Money::from_yuan(rng.random_range(1..=10) * 10_000),
+                amount_max: Money::from_yuan(rng.random_range(5..=100) * 100_000),
+                term_min_months: rng.random_range(1..=6),
+                term_max_months: rng.random_range(12..=60),
+                rate_min: lending.then_some(lo),
+                rate_max: (lending && rng.random_bool(0.5)).then(|| lo + Decimal::new(100, 4)),
+                annual_fee_rate: Decimal::ZERO,
+                guarantee_scheme_id: scheme,
+                fee_rate: (!lending).then(|| Decimal::new(rng.random_range(50..150), 4)),
+                coverage_ratio: (!lending).then(|| Decimal::new(8, 1)),
+                fee_subsidy_share: (!lending).then(|| Decimal::new(5, 1)),
+                advance_ratio: (kind == ProductKind::ReceivableFinancing)
+                    .then(|| Decimal::new(8, 1)),
+                loan_to_value: (kind == ProductKind::IpPledge).then(|| Decimal::new(5, 1)),
+                interest_subsidy_rate: None,
+                valid_from: from,
+                valid_to: None,
+                rules,
+            };
+            // The generator only writes valid specifications (the test below checks 300 of them).
+            Product::new(format!("syn-{i:05}"), format!("syn-bank-{}", i % 20), spec)
+                .unwrap_or_else(|v| panic!("synthetic product {i} is invalid: {v:?}"))
         })
         .collect()
 }

@@ -239,7 +239,7 @@ fn recompute_chunk(
                     as_of: key.clone(),
                     scorecard_version: scored.scorecard_version,
                     score: scored.score,
-                    grade: scored.grade,
+                    grade: scored.grade.to_string(),
                     fingerprint: print,
                     cause: meta.cause.clone(),
                     body,

@@ -7,7 +7,8 @@ use super::access::Actor;
 use super::consents::{evict, Grant};
 use super::{Context, ServiceError, Violation};
 use crate::domain::consent::{Purpose, MAX_DAYS, SCOPES};
-use crate::domain::matching::{self, Ask, Product, ProductKind, ProductSpec};
+use crate::domain::matching::{self, Ask, Product, ProductKind, ProductTerms};
+use crate::domain::rate::Ratio;
 use crate::domain::states::{ApplicationAction, ApplicationStatus, LoanStatus};
 use crate::domain::Money;
 use crate::financing;
@@ -208,8 +209,8 @@ fn collateral(
 
 /// A stored product's advance or loan-to-value ratio, which its kind requires and which must lend
 /// something.
-fn ratio_of(p: &Product, name: &str, v: Option<Decimal>) -> Result<Decimal, ApplicationError> {
-    v.filter(|r| *r > Decimal::ZERO).ok_or_else(|| {
+fn ratio_of(p: &Product, name: &str, v: Ratio) -> Result<Decimal, ApplicationError> {
+    Some(v.get()).filter(|r| *r > Decimal::ZERO).ok_or_else(|| {
         ApplicationError::Conflict(format!("product {} states no usable {name}", p.id))
     })
 }
@@ -254,13 +255,13 @@ pub async fn create(
             format!("product {} is not offered on {}", product.id, ask.on),
         ));
     }
-    let scheme: Option<ProductSpec> = product.spec.guarantee_scheme_id.as_ref().and_then(|id| {
+    let wanted = product.terms.guarantee_scheme_id();
+    let scheme: Option<&Product> = wanted.and_then(|id| {
         snap.products
             .iter()
-            .find(|s| &s.id == id && s.spec.valid_on(ask.on))
-            .map(|s| s.spec.clone())
+            .find(|s| s.id == id && s.spec.valid_on(ask.on))
     });
-    if product.spec.guarantee_scheme_id.is_some() && scheme.is_none() {
+    if wanted.is_some() && scheme.is_none() {
         return Err(invalid(
             "product_id",
             "scheme.unavailable",
@@ -281,7 +282,7 @@ pub async fn create(
         .await?;
     let a = applicant
         .ok_or_else(|| ApplicationError::NotFound(format!("no firm {uscc} is registered")))?;
-    let failed: Vec<Violation> = matching::failures(&product.spec, scheme.as_ref(), &a, &ask)
+    let failed: Vec<Violation> = matching::failures(&product, scheme, &a, &ask)
         .into_iter()
         .map(|c| Violation::new("product_id", format!("eligibility.{}", c.rule), c.message))
         .collect();
@@ -305,24 +306,24 @@ pub async fn create(
     }
     let amount = ask.amount.to_decimal() * Decimal::ONE_HUNDRED;
     // What backs it, and the ratio of its value the product lends against.
-    let backing = match product.spec.kind {
-        ProductKind::ReceivableFinancing => Some((
+    let backing = match product.terms {
+        ProductTerms::ReceivableFinancing { advance, .. } => Some((
             "receivable_ids",
             r.receivable_ids.as_deref(),
             financeable
                 .iter()
                 .map(|x| (x.id.clone(), x.amount_fen))
                 .collect::<Vec<_>>(),
-            ("advance_ratio", product.spec.advance_ratio),
+            ("advance_ratio", advance),
         )),
-        ProductKind::IpPledge => Some((
+        ProductTerms::IpPledge { loan_to_value, .. } => Some((
             "ip_asset_ids",
             r.ip_asset_ids.as_deref(),
             pledgeable
                 .iter()
                 .map(|x| (x.id.clone(), x.appraised_value_fen))
                 .collect(),
-            ("loan_to_value", product.spec.loan_to_value),
+            ("loan_to_value", loan_to_value),
         )),
         _ => None,
     };
@@ -334,7 +335,7 @@ pub async fn create(
         }
         None => Vec::new(),
     };
-    let cost = matching::cost(&product.spec, scheme.as_ref(), a.grade.as_deref(), &ask);
+    let cost = matching::cost(&product, scheme, a.grade, &ask);
     let at = ctx.clock.now();
     // The firm's own application grants it.
     let consent = Grant {
@@ -359,8 +360,8 @@ pub async fn create(
         status: ApplicationStatus::Submitted,
         consent_id: consent.id.clone(),
         first_loan: product.spec.kind.is_lending() && !a.has_bank_loan,
-        credit_loan: product.spec.kind == ProductKind::BankLoan
-            && product.spec.guarantee_scheme_id.is_none(),
+        credit_loan: matches!(product.terms, ProductTerms::BankLoan { .. })
+            && product.terms.guarantee_scheme_id().is_none(),
         collateral: chosen.join(","),
         quoted_cost: serde_json::to_string(&cost)
             .map_err(|e| StoreError::Config(format!("the quoted cost: {e}")))?,
@@ -436,7 +437,7 @@ pub async fn list(
     match actor {
         Actor::Firm { uscc } => f.firm = Some(uscc.to_string()),
         Actor::Bank { institution } | Actor::Agency { institution } => {
-            f.institution = Some(institution.clone())
+            f.institution = Some(institution.to_string())
         }
         Actor::Government { .. } | Actor::Admin => {}
     }
@@ -710,12 +711,11 @@ pub async fn decide(
                     Decision::Decline { .. } => ApplicationAction::Decline,
                 },
             )?;
-            let spec = match products.iter().find(|p| p.id == a.product_id) {
-                Some(p) => p.spec.clone(),
+            let product = match products.iter().find(|p| p.id == a.product_id) {
+                Some(p) => p.clone(),
                 None => crate::store::products::get(c, &a.product_id)?
                     .as_ref()
                     .and_then(financing::parse_row)
-                    .map(|p| p.spec)
                     .ok_or_else(|| {
                         ApplicationError::Conflict(format!("product {} is gone", a.product_id))
                     })?,
@@ -731,27 +731,29 @@ pub async fn decide(
                     let amount = amount.unwrap_or(Money::from_fen(a.amount_fen));
                     let term = term_months.unwrap_or(a.term_months);
                     let mut errs = Vec::new();
-                    if amount < spec.amount_min || amount > spec.amount_max {
+                    if amount < product.spec.amount_min || amount > product.spec.amount_max {
                         errs.push(Violation::new(
                             "amount",
                             "amount.range",
-                            format!("the product lends {}-{}", spec.amount_min, spec.amount_max),
+                            format!(
+                                "the product lends {}-{}",
+                                product.spec.amount_min, product.spec.amount_max
+                            ),
                         ));
                     }
-                    if term < spec.term_min_months || term > spec.term_max_months {
+                    if term < product.spec.term_min_months || term > product.spec.term_max_months {
                         errs.push(Violation::new(
                             "term_months",
                             "term.range",
                             format!(
                                 "the product runs {}-{} months",
-                                spec.term_min_months, spec.term_max_months
+                                product.spec.term_min_months, product.spec.term_max_months
                             ),
                         ));
                     }
-                    if spec.kind.is_lending() {
-                        let lo = spec.rate_min.unwrap_or_default();
-                        let hi = spec.rate_max.unwrap_or(lo);
-                        if rate < lo || rate > hi {
+                    if let Some(l) = product.terms.lending() {
+                        let (lo, hi) = (l.rate_min, l.rate_max);
+                        if rate < lo.get() || rate > hi.get() {
                             errs.push(Violation::new(
                                 "rate",
                                 "rate.range",
@@ -766,10 +768,10 @@ pub async fn decide(
                     a.approved_rate = Some(rate.normalize().to_string());
                     a.approved_term_months = Some(term);
                     let mut detail = format!("rate {}, {term} months", rate.normalize());
-                    if let Some(scheme) = spec
-                        .guarantee_scheme_id
-                        .as_ref()
-                        .and_then(|sid| products.iter().find(|p| &p.id == sid))
+                    if let Some(scheme) = product
+                        .terms
+                        .guarantee_scheme_id()
+                        .and_then(|sid| products.iter().find(|p| p.id == sid))
                     {
                         let g = scheme_guarantee(c, &a, scheme, amount, term, today, ev.at)?;
                         detail.push_str(&format!(
@@ -813,15 +815,10 @@ fn scheme_guarantee(
     start: NaiveDate,
     at: NaiveDateTime,
 ) -> Result<crate::store::guarantees::GuaranteeRow, ApplicationError> {
-    let coverage = scheme.spec.coverage_ratio.ok_or_else(|| {
-        ApplicationError::Conflict(format!(
-            "guarantee scheme {} states no coverage ratio",
-            scheme.id
-        ))
+    let terms = scheme.terms.scheme().ok_or_else(|| {
+        ApplicationError::Conflict(format!("product {} is not a guarantee scheme", scheme.id))
     })?;
-    let fee_rate = scheme.spec.fee_rate.ok_or_else(|| {
-        ApplicationError::Conflict(format!("guarantee scheme {} states no fee rate", scheme.id))
-    })?;
+    let (coverage, fee_rate) = (terms.coverage.get(), terms.fee_rate.get());
     let guaranteed = Money::round_yuan(amount.to_decimal() * coverage)
         .map_err(|e| ApplicationError::Conflict(format!("the guaranteed amount {e}")))?;
     let end_on = start

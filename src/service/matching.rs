@@ -3,6 +3,7 @@
 
 use super::access::{may_act_for_firm, Actor};
 use super::{Context, ServiceError};
+use crate::domain::grade::{Grade, TaxGrade};
 use crate::domain::matching::{
     match_products, Applicant, Ask, Check, Cost, Designation, Matches, Product,
 };
@@ -113,8 +114,8 @@ pub struct Facts<'a> {
     pub district: &'a str,
     pub years_in_operation: i32,
     pub score: Option<i32>,
-    pub grade: Option<&'a str>,
-    pub tax_grade: Option<&'a str>,
+    pub grade: Option<Grade>,
+    pub tax_grade: Option<TaxGrade>,
     pub active_dishonesty_listings: Option<i64>,
     pub tax_arrears: Option<Money>,
     pub si_arrears_months: Option<i64>,
@@ -161,8 +162,8 @@ impl Matched {
                 district: &a.district,
                 years_in_operation: a.years_in_operation,
                 score: a.score,
-                grade: a.grade.as_deref(),
-                tax_grade: a.tax_grade.as_deref(),
+                grade: a.grade,
+                tax_grade: a.tax_grade,
                 active_dishonesty_listings: a.active_dishonesty,
                 tax_arrears: a.tax_arrears,
                 si_arrears_months: a.si_arrears_months,
