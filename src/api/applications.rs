@@ -26,7 +26,7 @@ pub async fn create_application(
     firm: FirmKey,
     body: Json<ApplicationInput>,
 ) -> ApiResult<HttpResponse> {
-    let app = service::create(&state.ctx(), &firm.uscc, &firm.who.key_id, body.0).await?;
+    let app = service::create(state.ctx(), &firm.uscc, &firm.who.key_id, body.0).await?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/v1/applications/{}", app.id)))
         .json_line(ApplicationView::of(&app, None)?))
@@ -77,7 +77,7 @@ pub async fn list_applications(
         before,
         limit,
     };
-    let rows = service::list(&state.ctx(), &who.actor, q).await?;
+    let rows = service::list(state.ctx(), &who.actor, q).await?;
     let (rows, next_cursor) = page(rows, limit, "applications", |r| &r.id);
     let items = rows
         .iter()
@@ -94,7 +94,7 @@ pub async fn get_application(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    detailed(&service::get(&state.ctx(), &who.actor, &id).await?)
+    detailed(&service::get(state.ctx(), &who.actor, &id).await?)
 }
 
 /// The institution approves (amount, rate, term) or declines (a code and a reason).
@@ -107,7 +107,7 @@ pub async fn decide(
     id: web::Path<String>,
     body: Json<DecisionInput>,
 ) -> ApiResult<HttpResponse> {
-    let d = service::decide(&state.ctx(), &who.actor, &who.key_id, &id, body.0).await?;
+    let d = service::decide(state.ctx(), &who.actor, &who.key_id, &id, body.0).await?;
     detailed(&d)
 }
 
@@ -120,7 +120,7 @@ pub async fn withdraw(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let d = service::withdraw(&state.ctx(), &who.actor, &who.key_id, &id).await?;
+    let d = service::withdraw(state.ctx(), &who.actor, &who.key_id, &id).await?;
     detailed(&d)
 }
 
@@ -136,7 +136,7 @@ pub async fn disburse(
     body: Option<Json<DatedAmount>>,
 ) -> ApiResult<HttpResponse> {
     let input = body.map(|b| b.0).unwrap_or_default();
-    let d = service::disburse(&state.ctx(), &who.actor, &who.key_id, &id, input).await?;
+    let d = service::disburse(state.ctx(), &who.actor, &who.key_id, &id, input).await?;
     detailed(&d)
 }
 
@@ -150,7 +150,7 @@ pub async fn repay(
     id: web::Path<String>,
     body: Json<DatedAmount>,
 ) -> ApiResult<HttpResponse> {
-    let d = service::repay(&state.ctx(), &who.actor, &who.key_id, &id, body.0).await?;
+    let d = service::repay(state.ctx(), &who.actor, &who.key_id, &id, body.0).await?;
     detailed(&d)
 }
 
@@ -165,6 +165,6 @@ pub async fn default(
     body: Option<Json<DatedAmount>>,
 ) -> ApiResult<HttpResponse> {
     let input = body.map(|b| b.0).unwrap_or_default();
-    let d = service::default(&state.ctx(), &who.actor, &who.key_id, &id, input).await?;
+    let d = service::default(state.ctx(), &who.actor, &who.key_id, &id, input).await?;
     detailed(&d)
 }

@@ -56,7 +56,7 @@ pub async fn create_receivable(
         amount,
         due_on,
     };
-    let row = receivables::register(&state.ctx(), &firm.uscc, new).await?;
+    let row = receivables::register(state.ctx(), &firm.uscc, new).await?;
     Ok(HttpResponse::Created().json_line(ReceivableView::of(&row)))
 }
 
@@ -100,7 +100,7 @@ pub async fn list_receivables(
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
-    let rows = receivables::list(&state.ctx(), &who.actor, side, before, limit).await?;
+    let rows = receivables::list(state.ctx(), &who.actor, side, before, limit).await?;
     let (rows, next_cursor) = page(rows, limit, "receivables", |r| &r.id);
     let items = rows.iter().map(ReceivableView::of).collect();
     Ok(HttpResponse::Ok().json_line(Page { items, next_cursor }))
@@ -122,7 +122,7 @@ pub async fn confirm_receivable(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let row = receivables::answer(&state.ctx(), &who.actor, &id, Answer::Confirm).await?;
+    let row = receivables::answer(state.ctx(), &who.actor, &id, Answer::Confirm).await?;
     Ok(HttpResponse::Ok().json_line(ReceivableView::of(&row)))
 }
 
@@ -144,8 +144,7 @@ pub async fn dispute_receivable(
     let Some(reason) = reason else {
         return Err(ApiError::field("reason", "required", "a dispute says why"));
     };
-    let row =
-        receivables::answer(&state.ctx(), &who.actor, &id, Answer::Dispute { reason }).await?;
+    let row = receivables::answer(state.ctx(), &who.actor, &id, Answer::Dispute { reason }).await?;
     Ok(HttpResponse::Ok().json_line(ReceivableView::of(&row)))
 }
 
@@ -159,7 +158,7 @@ pub async fn debtor_latency(
     uscc: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let uscc = parse_uscc("uscc", &uscc)?;
-    Ok(HttpResponse::Ok().json_line(receivables::latency(&state.ctx(), &who.actor, &uscc).await?))
+    Ok(HttpResponse::Ok().json_line(receivables::latency(state.ctx(), &who.actor, &uscc).await?))
 }
 
 /// A firm registers a patent or trademark it owns, with its appraisal.
@@ -172,7 +171,7 @@ pub async fn create_ip_asset(
     firm: FirmKey,
     body: Json<IpRequest>,
 ) -> ApiResult<HttpResponse> {
-    let view = assets::register_ip(&state.ctx(), &firm.uscc, body.0).await?;
+    let view = assets::register_ip(state.ctx(), &firm.uscc, body.0).await?;
     Ok(HttpResponse::Created().json_line(view))
 }
 
@@ -208,7 +207,7 @@ pub async fn set_designations(
     body: Json<DesignationsRequest>,
 ) -> ApiResult<HttpResponse> {
     let uscc = parse_uscc("uscc", &uscc)?;
-    let view = assets::set_designations(&state.ctx(), &who.actor, &uscc, &body.0.items).await?;
+    let view = assets::set_designations(state.ctx(), &who.actor, &uscc, &body.0.items).await?;
     Ok(HttpResponse::Ok().json_line(view))
 }
 
@@ -220,6 +219,6 @@ pub async fn report_loan(
     bank: BankKey,
     body: Json<LoanReport>,
 ) -> ApiResult<HttpResponse> {
-    let view = assets::report_loan(&state.ctx(), &bank.bank, body.0).await?;
+    let view = assets::report_loan(state.ctx(), &bank.bank, body.0).await?;
     Ok(HttpResponse::Created().json_line(view))
 }

@@ -46,7 +46,7 @@ impl Principal {
     /// The agency whose records a guarantor key is limited to (`None` for the government side).
     pub fn only_agency(&self) -> Option<String> {
         match &self.actor {
-            Actor::Agency { institution } => Some(institution.clone()),
+            Actor::Agency { institution } => Some(institution.to_string()),
             _ => None,
         }
     }
@@ -262,13 +262,13 @@ pub struct FirmKey {
 /// A guarantee agency's key, with the agency's institution id.
 pub struct AgencyKey {
     pub who: Principal,
-    pub agency: String,
+    pub agency: crate::domain::ids::InstitutionId,
 }
 
 /// A bank's key, with the bank's institution id.
 pub struct BankKey {
     pub who: Principal,
-    pub bank: String,
+    pub bank: crate::domain::ids::InstitutionId,
 }
 
 fn wrong_role(who: &Principal, needs: &str) -> ApiError {

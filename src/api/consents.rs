@@ -80,7 +80,7 @@ pub async fn create_consent(
     who: Principal,
     body: Json<ConsentInput>,
 ) -> ApiResult<HttpResponse> {
-    let row = consents::create(&state.ctx(), &who.actor, &who.key_id, body.0).await?;
+    let row = consents::create(state.ctx(), &who.actor, &who.key_id, body.0).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/consents/{}", row.id)))
         .json_line(ConsentView::of(&row, state.clock.now())))
@@ -126,7 +126,7 @@ pub async fn list_consents(
     )?;
     let (firm, status) = (q.0.firm_uscc.as_deref(), q.0.status.as_deref());
     let q = ListQuery::parse(&who.actor, firm, status, before, limit)?;
-    let listed = consents::list(&state.ctx(), &who.actor, q).await?;
+    let listed = consents::list(state.ctx(), &who.actor, q).await?;
     let (rows, next_cursor) = page(listed.rows, limit, "consent", |r| &r.id);
     let at = state.clock.now();
     Ok(HttpResponse::Ok().json_line(ConsentPage {
@@ -148,7 +148,7 @@ pub async fn get_consent(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let c = consents::get(&state.ctx(), &who.actor, &id).await?;
+    let c = consents::get(state.ctx(), &who.actor, &id).await?;
     Ok(HttpResponse::Ok().json_line(ConsentView::of(&c, state.clock.now())))
 }
 
@@ -160,7 +160,7 @@ pub async fn revoke_consent(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let row = consents::revoke(&state.ctx(), &who.actor, &id).await?;
+    let row = consents::revoke(state.ctx(), &who.actor, &id).await?;
     Ok(HttpResponse::Ok().json_line(ConsentView::of(&row, state.clock.now())))
 }
 
@@ -183,7 +183,7 @@ pub async fn confirm_consent(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let row = consents::confirm(&state.ctx(), &who.actor, &who.key_id, &id).await?;
+    let row = consents::confirm(state.ctx(), &who.actor, &who.key_id, &id).await?;
     Ok(HttpResponse::Ok().json_line(ConsentView::of(&row, state.clock.now())))
 }
 
@@ -200,6 +200,6 @@ pub async fn refuse_consent(
     body: Option<Json<RefuseRequest>>,
 ) -> ApiResult<HttpResponse> {
     let reason = body.and_then(|b| b.0.reason);
-    let row = consents::refuse(&state.ctx(), &who.actor, &id, reason).await?;
+    let row = consents::refuse(state.ctx(), &who.actor, &id, reason).await?;
     Ok(HttpResponse::Ok().json_line(ConsentView::of(&row, state.clock.now())))
 }

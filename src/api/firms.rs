@@ -19,7 +19,7 @@ pub async fn create_firm(
     who: Principal,
     body: Json<FirmInput>,
 ) -> ApiResult<HttpResponse> {
-    let row = firms::register(&state.ctx(), &who.actor, &body.0).await?;
+    let row = firms::register(state.ctx(), &who.actor, &body.0).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/firms/{}", row.uscc)))
         .json_line(FirmView::from(&row)))
@@ -36,7 +36,7 @@ pub async fn get_firm(
     uscc: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let uscc = parse_uscc("uscc", &uscc)?;
-    let row = firms::get(&state.ctx(), &who.actor, &uscc).await?;
+    let row = firms::get(state.ctx(), &who.actor, &uscc).await?;
     Ok(HttpResponse::Ok().json_line(FirmView::from(&row)))
 }
 
@@ -52,7 +52,7 @@ pub async fn patch_firm(
     body: Json<FirmPatch>,
 ) -> ApiResult<HttpResponse> {
     let uscc = parse_uscc("uscc", &uscc)?;
-    let row = firms::update(&state.ctx(), &who.actor, &uscc, body.0).await?;
+    let row = firms::update(state.ctx(), &who.actor, &uscc, body.0).await?;
     Ok(HttpResponse::Ok().json_line(FirmView::from(&row)))
 }
 
@@ -104,7 +104,7 @@ pub async fn list_firms(
     };
     let filter = firms::filter(&f, after)
         .map_err(|v| ApiError::from(crate::service::ServiceError::Invalid(v)))?;
-    let mut rows = firms::list(&state.ctx(), &who.actor, filter, limit).await?;
+    let mut rows = firms::list(state.ctx(), &who.actor, filter, limit).await?;
     let next_cursor = (rows.len() as i64 > limit)
         .then(|| {
             rows.truncate(limit as usize);

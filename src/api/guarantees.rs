@@ -52,7 +52,7 @@ pub async fn create_guarantees(
     let kind = content_type(&req);
     let (_permit, body) = super::upload::read_all(&state, &req, payload).await?;
     let rows = uploads::contracts(&kind, &body, &caller.agency, state.clock.now())?;
-    crate::service::guarantees::register(&state.ctx(), &caller.agency, rows.clone()).await?;
+    crate::service::guarantees::register(state.ctx(), &caller.agency, rows.clone()).await?;
     Ok(match rows.as_slice() {
         [one] if kind == "application/json" => {
             HttpResponse::Created().json_line(GuaranteeView::of(one))
@@ -139,7 +139,7 @@ async fn end_early(
         return Err(ApiError::fields(errors));
     };
     let ending = comp.map_or(Ending::Release, Ending::Call);
-    let g = crate::service::guarantees::end_early(&state.ctx(), agency, id, on, ending).await?;
+    let g = crate::service::guarantees::end_early(state.ctx(), agency, id, on, ending).await?;
     Ok(HttpResponse::Ok().json_line(GuaranteeView::of(&g)))
 }
 
@@ -183,7 +183,7 @@ pub async fn create_policy(
         super::extract::with_rules::<crate::domain::subsidy::PolicySpec>(&body.0)?;
     spec.rules = rules;
     let faults = faults.into_iter().map(FieldError::into_violation).collect();
-    let view = policies::publish(&state.ctx(), &who.actor, spec, faults).await?;
+    let view = policies::publish(state.ctx(), &who.actor, spec, faults).await?;
     Ok(HttpResponse::Created().json_line(view))
 }
 
@@ -191,7 +191,7 @@ pub async fn create_policy(
 #[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses((status = 200, description = "policies", body = Items<PolicyView>)))]
 #[get("/v1/subsidy-policies")]
 pub async fn list_policies(state: web::Data<AppState>, _who: Principal) -> ApiResult<HttpResponse> {
-    let items = policies::list(&state.ctx()).await?;
+    let items = policies::list(state.ctx()).await?;
     Ok(HttpResponse::Ok().json_line(Items { items }))
 }
 
@@ -204,7 +204,7 @@ pub async fn get_policy(
     _who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json_line(policies::get(&state.ctx(), &id).await?))
+    Ok(HttpResponse::Ok().json_line(policies::get(state.ctx(), &id).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -247,7 +247,7 @@ pub async fn submit_claims(
         idempotency_key,
         body_hash: hex::encode(Sha256::digest(&body)),
     };
-    let filed = service::submit(&state.ctx(), &agency, batch).await?;
+    let filed = service::submit(state.ctx(), &agency, batch).await?;
     if !filed.created {
         return Ok(HttpResponse::Ok().json_line(BatchView::of(&filed.batch)));
     }
@@ -264,14 +264,14 @@ async fn visible_batch(
     who: &Principal,
     id: &str,
 ) -> ApiResult<(BatchRow, Vec<LineRow>)> {
-    Ok(service::get(&state.ctx(), &who.actor, id).await?)
+    Ok(service::get(state.ctx(), &who.actor, id).await?)
 }
 
 /// An agency's claim batches (the government sees all), newest first.
 #[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses((status = 200, description = "batches", body = Items<BatchView>)))]
 #[get("/v1/subsidy-claims")]
 pub async fn list_claims(state: web::Data<AppState>, who: Principal) -> ApiResult<HttpResponse> {
-    let rows = service::list(&state.ctx(), &who.actor).await?;
+    let rows = service::list(state.ctx(), &who.actor).await?;
     Ok(HttpResponse::Ok().json_line(Items {
         items: rows.iter().map(BatchView::of).collect(),
     }))
@@ -321,7 +321,7 @@ pub async fn approve(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let b = service::approve(&state.ctx(), &who.actor, &id).await?;
+    let b = service::approve(state.ctx(), &who.actor, &id).await?;
     Ok(HttpResponse::Ok().json_line(BatchView::of(&b)))
 }
 
@@ -333,7 +333,7 @@ pub async fn paid(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let b = service::pay(&state.ctx(), &who.actor, &id).await?;
+    let b = service::pay(state.ctx(), &who.actor, &id).await?;
     Ok(HttpResponse::Ok().json_line(BatchView::of(&b)))
 }
 
@@ -357,7 +357,7 @@ pub async fn report_net_assets(
 ) -> ApiResult<HttpResponse> {
     let NetAssets { as_of, net_assets } = body.0;
     let view =
-        agencies::report_net_assets(&state.ctx(), &who.actor, &id, &as_of, &net_assets).await?;
+        agencies::report_net_assets(state.ctx(), &who.actor, &id, &as_of, &net_assets).await?;
     Ok(HttpResponse::Created().json_line(view))
 }
 
@@ -381,7 +381,7 @@ pub async fn metrics(
     id: web::Path<String>,
     q: Query<Period>,
 ) -> ApiResult<HttpResponse> {
-    let m = agencies::metrics(&state.ctx(), &who.actor, &id, &q.0.from, &q.0.to).await?;
+    let m = agencies::metrics(state.ctx(), &who.actor, &id, &q.0.from, &q.0.to).await?;
     Ok(HttpResponse::Ok().json_line(m))
 }
 
@@ -398,6 +398,6 @@ pub async fn agency_reward(
 ) -> ApiResult<HttpResponse> {
     let (policy, agency) = path.into_inner();
     let (from, to) = (&q.0.from, &q.0.to);
-    let r = agencies::reward(&state.ctx(), &who.actor, &policy, &agency, from, to).await?;
+    let r = agencies::reward(state.ctx(), &who.actor, &policy, &agency, from, to).await?;
     Ok(HttpResponse::Ok().json_line(r))
 }

@@ -14,7 +14,7 @@ pub async fn list_institutions(
     state: web::Data<AppState>,
     who: Principal,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json_line(institutions::list(&state.ctx(), &who.actor).await?))
+    Ok(HttpResponse::Ok().json_line(institutions::list(state.ctx(), &who.actor).await?))
 }
 
 /// Set an institution's per-key limits (admin). Its keys use them from their next request.
@@ -26,6 +26,6 @@ pub async fn set_limits(
     id: web::Path<String>,
     body: Json<Limits>,
 ) -> ApiResult<HttpResponse> {
-    let view = institutions::set_limits(&state.ctx(), &who.actor, &id, body.0).await?;
+    let view = institutions::set_limits(state.ctx(), &who.actor, &id, body.0).await?;
     Ok(HttpResponse::Ok().json_line(view))
 }

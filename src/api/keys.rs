@@ -60,6 +60,6 @@ pub async fn revoke_key(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Admin])?;
-    let row = crate::service::keys::revoke(&state.ctx(), Some(&who.key_id), &id).await?;
+    let row = crate::service::keys::revoke(state.ctx(), Some(&who.key_id), &id).await?;
     Ok(HttpResponse::Ok().json_line(view(row, None)))
 }

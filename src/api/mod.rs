@@ -32,22 +32,24 @@ use utoipa_swagger_ui::SwaggerUi;
 
 /// What every handler can reach.
 pub struct AppState {
-    pub db: Db,
-    pub cache: SharedCache,
+    /// What the application layer's operations reach (database, cache, clock, catalogue, profiles, the
+    /// access log): one per server, lent to every request.
+    pub ctx: crate::service::Context,
     pub metrics: middleware::Metrics,
-    pub profiles: Profiles,
-    /// The durable access log (group commit).
-    pub audit: Audit,
     /// Default per-key limits where an institution has none of its own.
     pub limits: DefaultLimits,
-    /// The product catalogue matching runs over (refreshed when it changes).
-    pub catalogue: std::sync::Arc<crate::financing::Catalogue>,
     /// JSON and upload limits.
     pub body_limits: crate::config::BodyLimits,
     /// Places for uploads being read at once.
     pub uploads: std::sync::Arc<tokio::sync::Semaphore>,
-    /// The time every request reads (fixed in tests).
-    pub clock: crate::clock::Clock,
+}
+
+/// `state.db`, `state.clock`, … are the context's.
+impl std::ops::Deref for AppState {
+    type Target = crate::service::Context;
+    fn deref(&self) -> &crate::service::Context {
+        &self.ctx
+    }
 }
 
 /// A list answer: `{"items": [...]}`.
@@ -78,36 +80,31 @@ impl AppState {
         limits: DefaultLimits,
     ) -> std::io::Result<Self> {
         Ok(AppState {
-            audit: Audit::start(db.clone())?,
-            db,
-            cache,
+            ctx: crate::service::Context {
+                audit: Audit::start(db.clone())?,
+                db,
+                cache,
+                clock: Default::default(),
+                catalogue: Default::default(),
+                profiles,
+            },
             metrics: Default::default(),
-            profiles,
             limits,
-            catalogue: Default::default(),
             body_limits: Default::default(),
             uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(
                 crate::config::BodyLimits::default().max_uploads,
             )),
-            clock: Default::default(),
         })
     }
 
-    /// What the application layer's operations reach.
-    pub fn ctx(&self) -> crate::service::Context {
-        crate::service::Context {
-            db: self.db.clone(),
-            cache: self.cache.clone(),
-            clock: self.clock.clone(),
-            catalogue: self.catalogue.clone(),
-            profiles: self.profiles.clone(),
-            audit: self.audit.clone(),
-        }
+    /// What the application layer's operations reach (borrowed: nothing is cloned per request).
+    pub fn ctx(&self) -> &crate::service::Context {
+        &self.ctx
     }
 
     /// Reading this clock.
     pub fn with_clock(mut self, clock: crate::clock::Clock) -> Self {
-        self.clock = clock;
+        self.ctx.clock = clock;
         self
     }
 

@@ -36,7 +36,7 @@ pub async fn create_product(
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
     let (spec, faults) = read_spec(&body.0)?;
-    let view = products::publish(&state.ctx(), &who.actor, spec, faults).await?;
+    let view = products::publish(state.ctx(), &who.actor, spec, faults).await?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/v1/products/{}", view.id)))
         .json_line(view))
@@ -54,7 +54,7 @@ pub async fn update_product(
     body: Json<Value>,
 ) -> ApiResult<HttpResponse> {
     let (spec, faults) = read_spec(&body.0)?;
-    let view = products::update(&state.ctx(), &who.actor, &id, spec, faults).await?;
+    let view = products::update(state.ctx(), &who.actor, &id, spec, faults).await?;
     Ok(HttpResponse::Ok().json_line(view))
 }
 
@@ -67,7 +67,7 @@ pub async fn withdraw_product(
     who: Principal,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let view = products::withdraw(&state.ctx(), &who.actor, &id).await?;
+    let view = products::withdraw(state.ctx(), &who.actor, &id).await?;
     Ok(HttpResponse::Ok().json_line(view))
 }
 
@@ -102,7 +102,7 @@ pub async fn list_products(
     )?;
     let all = q.all.unwrap_or(false);
     let b = Browse::parse(q.kind.as_deref(), q.institution_id, all, after, limit)?;
-    let rows = products::browse(&state.ctx(), b).await?;
+    let rows = products::browse(state.ctx(), b).await?;
     let (items, next_cursor) = page(rows, limit, "products", |r| &r.id);
     Ok(HttpResponse::Ok().json_line(Page { items, next_cursor }))
 }
@@ -114,7 +114,7 @@ pub async fn get_product(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json_line(products::get(&state.ctx(), &id).await?))
+    Ok(HttpResponse::Ok().json_line(products::get(state.ctx(), &id).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,7 +145,7 @@ pub async fn firm_matches(
 ) -> ApiResult<HttpResponse> {
     let uscc = parse_uscc("uscc", &uscc)?;
     let ask = parse_ask(&q.0.amount, q.0.term_months, state.clock.today())?;
-    let matched = crate::service::matching::for_firm(&state.ctx(), &who.actor, &uscc, ask).await?;
+    let matched = crate::service::matching::for_firm(state.ctx(), &who.actor, &uscc, ask).await?;
     let m = matched.result();
     Ok(HttpResponse::Ok().json_line(matched.view(&m)))
 }

@@ -17,16 +17,25 @@ use crate::service::profiles::{
 use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+/// The request ids the middleware gave this request.
+fn request_ids(req: &HttpRequest) -> Option<RequestId> {
+    req.extensions().get::<RequestId>().cloned()
+}
+
 /// The access log's view of this request: who, through which route, with which request ids, when.
-fn caller(state: &AppState, who: &Principal, req: &HttpRequest, route: &'static str) -> Caller {
-    let ids = req.extensions().get::<RequestId>().cloned();
+fn caller<'a>(
+    state: &AppState,
+    who: &'a Principal,
+    ids: &'a Option<RequestId>,
+    route: &'static str,
+) -> Caller<'a> {
     Caller {
-        actor: who.actor.clone(),
-        key_id: who.key_id.clone(),
+        actor: &who.actor,
+        key_id: &who.key_id,
         route,
         at: state.clock.now(),
-        request_id: ids.as_ref().map(|r| r.0.clone()),
-        client_request_id: ids.and_then(|r| r.1),
+        request_id: ids.as_ref().map(|r| r.0.as_str()),
+        client_request_id: ids.as_ref().and_then(|r| r.1.as_deref()),
     }
 }
 
@@ -44,7 +53,7 @@ pub struct ProfileParams {
 /// A firm's credit profile: score (300–900), grade, the four largest adverse contributions as reason
 /// codes (zh/en), and per source its indicators, coverage and the signals each used.
 #[utoipa::path(tag = "profiles", security(("bearer" = [])), params(("uscc" = String, Path), ProfileParams), responses(
-    (status = 200, description = "the profile", body = Object),
+    (status = 200, description = "the profile", body = crate::service::profiles::ProfileDocument),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/v1/firms/{uscc}/profile")]
@@ -71,8 +80,9 @@ pub async fn get_profile(
         today,
     )?;
     let prefetched = prefetched(&guessed, read, &who, &ask);
-    let caller = caller(&state, &who, &req, "GET /v1/firms/{uscc}/profile");
-    let read = profiles::read(&state.ctx(), &caller, &ask, prefetched).await?;
+    let ids = request_ids(&req);
+    let caller = caller(&state, &who, &ids, "GET /v1/firms/{uscc}/profile");
+    let read = profiles::read(state.ctx(), &caller, &ask, prefetched).await?;
     let mut resp = HttpResponse::Ok();
     if let Some((id, scope)) = &read.consent {
         resp.insert_header(("x-consent-id", id.as_str()));
@@ -145,9 +155,10 @@ pub async fn bulk_query(
     body: Json<BulkQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = body.0;
-    let caller = caller(&state, &who, &req, "POST /v1/profiles/query");
+    let ids = request_ids(&req);
+    let caller = caller(&state, &who, &ids, "POST /v1/profiles/query");
     let (purpose, as_of) = (q.purpose.as_deref(), q.as_of.as_deref());
-    let results = profiles::read_many(&state.ctx(), &caller, purpose, as_of, &q.usccs).await?;
+    let results = profiles::read_many(state.ctx(), &caller, purpose, as_of, &q.usccs).await?;
     Ok(HttpResponse::Ok().json_line(BulkAnswer { results }))
 }
 
@@ -189,7 +200,7 @@ pub async fn profile_history(
         page_limit(q.0.limit),
         q.0.cursor.as_deref().map(history_cursor).transpose(),
     )?;
-    let (items, next) = profiles::history(&state.ctx(), &who.actor, &uscc, limit, cursor).await?;
+    let (items, next) = profiles::history(state.ctx(), &who.actor, &uscc, limit, cursor).await?;
     let next_cursor = next.map(|(m, v)| encode_cursor("profile", &format!("{m}:{v}")));
     Ok(HttpResponse::Ok().json_line(HistoryPage { items, next_cursor }))
 }
@@ -231,7 +242,6 @@ pub async fn what_if(
 ) -> ApiResult<HttpResponse> {
     let uscc = parse_uscc("uscc", &uscc)?;
     let WhatIfRequest { as_of, changes } = body.0;
-    let view =
-        profiles::what_if(&state.ctx(), &who.actor, &uscc, as_of.as_deref(), changes).await?;
+    let view = profiles::what_if(state.ctx(), &who.actor, &uscc, as_of.as_deref(), changes).await?;
     Ok(HttpResponse::Ok().json_line(view))
 }

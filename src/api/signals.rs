@@ -83,7 +83,7 @@ async fn ingest(
     origin: Origin,
     lines: Vec<Line>,
 ) -> ApiResult<HttpResponse> {
-    let imported = service::ingest_rows(&state.ctx(), source, origin, lines).await?;
+    let imported = service::ingest_rows(state.ctx(), source, origin, lines).await?;
     Ok(created(imported))
 }
 
@@ -177,7 +177,7 @@ pub async fn import_signals(
     // transaction: memory holds one network chunk, then one chunk of rows.
     let file = super::upload::spool(&state, &req, payload).await?;
     let imported = service::import_file(
-        &state.ctx(),
+        state.ctx(),
         source,
         fmt,
         file.path.clone(),

@@ -1,5 +1,6 @@
 //! Who is acting, and who may see and do what: the rules in one place, each with its test.
 
+use crate::domain::ids::InstitutionId;
 use crate::domain::role::Role;
 use crate::domain::Uscc;
 use serde::{Deserialize, Serialize};
@@ -12,9 +13,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Actor {
     Firm { uscc: Uscc },
-    Bank { institution: String },
-    Agency { institution: String },
-    Government { institution: String },
+    Bank { institution: InstitutionId },
+    Agency { institution: InstitutionId },
+    Government { institution: InstitutionId },
     Admin,
 }
 
@@ -34,13 +35,10 @@ impl Actor {
         firm: Option<&str>,
     ) -> Result<Actor, Misfit> {
         let institution = || {
-            institution
-                .filter(|i| !i.is_empty())
-                .map(str::to_string)
-                .ok_or(Misfit {
-                    role,
-                    needs: "an institution",
-                })
+            institution.and_then(InstitutionId::new).ok_or(Misfit {
+                role,
+                needs: "an institution",
+            })
         };
         Ok(match role {
             Role::Firm => Actor::Firm {
@@ -77,7 +75,7 @@ impl Actor {
         match self {
             Actor::Bank { institution }
             | Actor::Agency { institution }
-            | Actor::Government { institution } => Some(institution),
+            | Actor::Government { institution } => Some(institution.as_str()),
             Actor::Firm { .. } | Actor::Admin => None,
         }
     }
@@ -107,7 +105,7 @@ pub fn may_see_consent(actor: &Actor, firm: &str, institution: &str) -> bool {
     match actor {
         Actor::Government { .. } | Actor::Admin => true,
         Actor::Firm { uscc } => uscc.as_str() == firm,
-        Actor::Bank { institution: i } | Actor::Agency { institution: i } => i == institution,
+        Actor::Bank { institution: i } | Actor::Agency { institution: i } => *i == institution,
     }
 }
 
@@ -124,7 +122,7 @@ pub fn may_act_for_firm(actor: &Actor, firm: &str) -> bool {
 pub fn may_see_agency(actor: &Actor, agency: &str) -> bool {
     match actor {
         Actor::Government { .. } | Actor::Admin => true,
-        Actor::Agency { institution } => institution == agency,
+        Actor::Agency { institution } => *institution == agency,
         Actor::Firm { .. } | Actor::Bank { .. } => false,
     }
 }
@@ -136,6 +134,10 @@ mod tests {
     const FIRM: &str = "91310101MA1003FYBL";
     const OTHER: &str = "91310118MA1003Q6RY";
 
+    fn id(s: &str) -> InstitutionId {
+        InstitutionId::new(s).unwrap()
+    }
+
     fn actors() -> [Actor; 6] {
         [
             Actor::Firm {
@@ -145,13 +147,13 @@ mod tests {
                 uscc: Uscc::parse(OTHER).unwrap(),
             },
             Actor::Bank {
-                institution: "bank-a".into(),
+                institution: id("bank-a"),
             },
             Actor::Agency {
-                institution: "agency-a".into(),
+                institution: id("agency-a"),
             },
             Actor::Government {
-                institution: "gov".into(),
+                institution: id("gov"),
             },
             Actor::Admin,
         ]

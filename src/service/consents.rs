@@ -173,7 +173,7 @@ fn parties(
         Actor::Bank { institution } | Actor::Agency { institution } => {
             if r.institution_id
                 .as_deref()
-                .is_some_and(|i| i != institution)
+                .is_some_and(|i| *institution != i)
             {
                 errors.push(Violation::new(
                     "institution_id",
@@ -204,7 +204,7 @@ fn parties(
                     String::new()
                 }
             };
-            Ok((firm, institution.clone(), document.map(str::to_string)))
+            Ok((firm, institution.to_string(), document.map(str::to_string)))
         }
         Actor::Government { .. } | Actor::Admin => Err(ConsentError::Forbidden(
             "consents are granted by the firm or registered by the institution it signed for",
@@ -469,7 +469,7 @@ pub async fn list(ctx: &Context, actor: &Actor, q: ListQuery) -> Result<Listed, 
     match actor {
         Actor::Firm { uscc } => f.firm = Some(uscc.to_string()),
         Actor::Bank { institution } | Actor::Agency { institution } => {
-            f.institution = Some(institution.clone())
+            f.institution = Some(institution.to_string())
         }
         Actor::Government { .. } | Actor::Admin => f.firm = q.firm.map(|u| u.to_string()),
     }

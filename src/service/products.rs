@@ -98,7 +98,7 @@ fn checked(spec: ProductSpec, mut faults: Vec<Violation>) -> Result<ProductSpec,
 fn publisher(actor: &Actor, kind: ProductKind) -> Result<String, ProductError> {
     match (actor, kind.is_lending()) {
         (Actor::Bank { institution }, true) | (Actor::Agency { institution }, false) => {
-            Ok(institution.clone())
+            Ok(institution.to_string())
         }
         (Actor::Bank { .. }, false) => Err(invalid(
             "kind",

@@ -103,19 +103,19 @@ impl Access {
 }
 
 /// Who reads, through which route, for the access log.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub actor: Actor,
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    pub actor: &'a Actor,
     /// The API key (or session) the request came with.
-    pub key_id: String,
+    pub key_id: &'a str,
     pub route: &'static str,
-    pub request_id: Option<String>,
-    pub client_request_id: Option<String>,
+    pub request_id: Option<&'a str>,
+    pub client_request_id: Option<&'a str>,
     /// When the request was taken (the app's clock).
     pub at: NaiveDateTime,
 }
 
-impl Caller {
+impl Caller<'_> {
     fn log(
         &self,
         uscc: &str,
@@ -127,7 +127,7 @@ impl Caller {
         AccessRow {
             id: uuid::Uuid::now_v7().to_string(),
             at: self.at,
-            key_id: self.key_id.clone(),
+            key_id: self.key_id.to_string(),
             role: self.actor.role().as_str().into(),
             institution_id: self.actor.institution().map(str::to_string),
             firm_uscc: uscc.to_string(),
@@ -137,8 +137,8 @@ impl Caller {
             route: self.route.into(),
             result: result.into(),
             reason,
-            request_id: self.request_id.clone(),
-            client_request_id: self.client_request_id.clone(),
+            request_id: self.request_id.map(str::to_string),
+            client_request_id: self.client_request_id.map(str::to_string),
         }
     }
 }
@@ -332,13 +332,13 @@ fn lapsed(c: &ConsentRow, at: NaiveDateTime) -> Refusal {
 /// Decide, and on a refusal log it and refuse naming the missing or expired consent.
 async fn authorize(
     ctx: &Context,
-    caller: &Caller,
+    caller: &Caller<'_>,
     uscc: &Uscc,
     purpose: Option<Purpose>,
     as_of: Option<Month>,
     cached_consents: Option<Vec<u8>>,
 ) -> Result<Access, ProfileError> {
-    match decide(ctx, &caller.actor, uscc, purpose, as_of, cached_consents).await? {
+    match decide(ctx, caller.actor, uscc, purpose, as_of, cached_consents).await? {
         Ok(a) => Ok(a),
         Err(Withheld { rule, reason }) => {
             let row = caller.log(
@@ -368,6 +368,89 @@ pub fn refusal_words(r: &Refused) -> (String, String) {
             (r.code().into(), r.to_string())
         }
     }
+}
+
+/// The credit profile document as served by `GET /v1/firms/{uscc}/profile` (and inside a bulk answer).
+/// It is rendered once when computed and stored; this type is its schema, and the tests read every
+/// profile they fetch through it (unknown fields refused at every level), so the two cannot drift.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileDocument {
+    #[schema(pattern = "^[0-9A-HJ-NPQRTUWXY]{18}$")]
+    pub uscc: String,
+    /// The month its indicators end with (`YYYY-MM`).
+    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    pub as_of: String,
+    pub scorecard_version: String,
+    /// 300–900; left out when the consent's scope has no `score`.
+    #[schema(minimum = 300, maximum = 900)]
+    pub score: Option<i32>,
+    pub grade: Option<crate::domain::grade::Grade>,
+    /// The scorecard points before scaling.
+    pub points: Option<i32>,
+    /// The four largest adverse contributions, largest first (within the consent's sections).
+    pub reasons: Option<Vec<ProfileReason>>,
+    /// Per section (`firm`, `tax`, `social_insurance`, `utility`, `customs`, `public_credit`) the
+    /// consent covers.
+    pub sections: std::collections::BTreeMap<String, ProfileSection>,
+    /// The snapshot's version, why and when it was computed.
+    pub version: Option<i32>,
+    pub cause: Option<String>,
+    pub computed_at: Option<String>,
+    /// Under a consent that does not cover everything: what it covers, and which consent.
+    pub scope: Option<Vec<String>>,
+    pub consent_id: Option<String>,
+}
+
+/// One adverse contribution, in both languages.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileReason {
+    pub code: String,
+    pub section: Option<String>,
+    pub indicator: String,
+    pub points_lost: i32,
+    pub zh: String,
+    pub en: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSection {
+    /// `full`, `partial` or `missing`: how much of the section's data the hub has.
+    #[schema(pattern = "^(full|partial|missing)$")]
+    pub coverage: String,
+    pub indicators: Vec<ProfileIndicator>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileIndicator {
+    pub key: String,
+    /// `yuan`, `ratio`, `months`, `days`, `persons`, `years`, `count` or `code`.
+    pub unit: String,
+    pub window_months: Option<u32>,
+    /// A decimal as a string (yuan, a fraction for ratios) or a code; null when the data is missing.
+    pub value: Option<String>,
+    #[schema(pattern = "^(full|partial|missing)$")]
+    pub coverage: String,
+    pub months_with_data: Option<u32>,
+    /// The signals it read.
+    pub signals: Vec<ProfileSignals>,
+    /// What the indicator scored, and could have.
+    pub points: Option<i32>,
+    pub max_points: Option<i32>,
+}
+
+/// Which signals an indicator read: a kind over a span of periods, or named records.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSignals {
+    pub kind: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub count: u32,
+    pub records: Option<Vec<String>>,
 }
 
 /// The profile as this access may see it: the stored bytes when the consent covers everything, else
@@ -496,7 +579,7 @@ pub struct Read {
 #[tracing::instrument(level = "debug", skip_all, fields(firm = %ask.uscc))]
 pub async fn read(
     ctx: &Context,
-    caller: &Caller,
+    caller: &Caller<'_>,
     ask: &Ask,
     prefetched: Prefetched,
 ) -> Result<Read, ProfileError> {
@@ -505,7 +588,7 @@ pub async fn read(
         purpose,
         as_of,
     } = ask;
-    let (consents, profile) = match (consent_cache_key(&caller.actor, uscc, *purpose), as_of) {
+    let (consents, profile) = match (consent_cache_key(caller.actor, uscc, *purpose), as_of) {
         (_, Some(_)) => (None, None),
         (None, None) => (None, prefetched.profile.flatten()),
         (Some(ck), None) => match prefetched {
@@ -571,7 +654,7 @@ pub enum BulkItem {
     Ok {
         uscc: String,
         consent_id: Option<String>,
-        #[schema(value_type = Object)]
+        #[schema(value_type = ProfileDocument)]
         profile: Value,
     },
     /// Not readable: `rule` and `reason` say why.
@@ -593,13 +676,13 @@ pub enum BulkItem {
 #[tracing::instrument(skip_all, fields(firms = usccs.len()))]
 pub async fn read_many(
     ctx: &Context,
-    caller: &Caller,
+    caller: &Caller<'_>,
     purpose: Option<&str>,
     as_of: Option<&str>,
     usccs: &[String],
 ) -> Result<Vec<BulkItem>, ProfileError> {
     let mut errors = Vec::new();
-    let purpose = parse_purpose(&caller.actor, purpose)
+    let purpose = parse_purpose(caller.actor, purpose)
         .map_err(|e| errors.push(e))
         .ok()
         .flatten();
@@ -627,7 +710,7 @@ pub async fn read_many(
             log.push(None);
             continue;
         };
-        let (row, item) = match decide(ctx, &caller.actor, &uscc, purpose, as_of, None).await? {
+        let (row, item) = match decide(ctx, caller.actor, &uscc, purpose, as_of, None).await? {
             Err(Withheld { rule, reason }) => (
                 caller.log(
                     uscc.as_str(),
