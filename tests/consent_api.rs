@@ -3,7 +3,10 @@
 //! isolation between banks; rate limits and quotas with 429 and Retry-After. Both backends, both caches.
 
 mod common;
-use common::{field_rules, firms_with_profiles, in_days, institution_id, spawn_app, TestApp};
+use common::{
+    as_profile_document, field_rules, firms_with_profiles, in_days, institution_id, spawn_app,
+    TestApp,
+};
 use credithub::clock::system::today_cst;
 use credithub::domain::month::Month;
 use credithub::domain::role::Role;
@@ -327,6 +330,12 @@ async fn expiry_validity_frequency_and_data_range() {
     );
     let sections: Vec<&String> = p["sections"].as_object().unwrap().keys().collect();
     assert_eq!(sections, ["firm", "tax", "utility"]);
+    let doc = as_profile_document(&p);
+    assert_eq!(
+        doc.scope.map(|s| s.len()),
+        Some(4),
+        "a reduced profile says its scope"
+    );
     let tax_keys: Vec<&str> = p["sections"]["tax"]["indicators"]
         .as_array()
         .unwrap()

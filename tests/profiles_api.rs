@@ -3,7 +3,7 @@
 //! `credithub recompute`, and who may read a profile.
 
 mod common;
-use common::{assert_problem, field_rules, spawn_app, TestApp};
+use common::{as_profile_document, assert_problem, field_rules, spawn_app, TestApp};
 use credithub::clock::system::today_cst;
 use credithub::domain::month::Month;
 use credithub::domain::role::Role;
@@ -78,6 +78,15 @@ async fn a_profile_follows_every_ingestion_and_is_never_stale() {
         .get(&format!("/v1/firms/{u}/profile"), Some(&firm_key))
         .await;
     assert_eq!(status, 200, "{p1}");
+    let doc = as_profile_document(&p1);
+    assert_eq!(
+        doc.grade.map(|g| g.to_string()),
+        p1["grade"].as_str().map(str::to_string)
+    );
+    assert!(
+        doc.score.is_some() && doc.scope.is_none(),
+        "the firm reads all of it"
+    );
     assert_eq!(p1["as_of"], as_of().to_string());
     assert_eq!(p1["scorecard_version"], "expert-2026.1");
     assert!(

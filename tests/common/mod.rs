@@ -526,3 +526,11 @@ pub async fn institution_id(app: &TestApp, key: &str, name: &str) -> String {
 pub fn in_days(d: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::days(d)).to_rfc3339()
 }
+
+/// A served profile read through its published schema type (unknown fields refused at every level):
+/// what the API serves and what `/openapi.json` says it serves cannot drift apart.
+#[allow(dead_code)]
+pub fn as_profile_document(v: &Value) -> credithub::service::profiles::ProfileDocument {
+    serde_json::from_value(v.clone())
+        .unwrap_or_else(|e| panic!("the profile does not match its schema: {e}\n{v}"))
+}
