@@ -1,5 +1,6 @@
 //! Pure domain logic: no I/O, no framework types. Values here exist only when valid.
 
+pub mod account;
 pub mod agency;
 pub mod consent;
 pub mod district;

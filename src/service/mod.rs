@@ -7,9 +7,11 @@
 //! what-if), `applications` (and loans), `matching`, `guarantees`, `uploads` (contract and claim files),
 //! `claims`, `reconciliation` (its report and exports), `policies`, `agencies` (their figures),
 //! `receivables`, `assets` (IP, reported loans, designations), `institutions`, `signals`,
-//! `products` (publishing the catalogue), `firms` (the registry and the size class).
+//! `products` (publishing the catalogue), `firms` (the registry and the size class), `accounts` (people:
+//! provisioning with one-time links, passwords, sessions, lockouts, the sign-in audit).
 
 pub mod access;
+pub mod accounts;
 pub mod agencies;
 pub mod applications;
 pub mod assets;

@@ -18,6 +18,7 @@ pub mod receivables;
 pub mod schema;
 pub mod signals;
 pub mod states;
+pub mod users;
 
 use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::result::DatabaseErrorKind;

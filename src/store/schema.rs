@@ -67,7 +67,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     subsidy_policies,
     claim_batches,
     claim_lines,
-    agency_net_assets
+    agency_net_assets,
+    users,
+    user_links,
+    sessions,
+    auth_events
 );
 
 diesel::table! {
@@ -383,5 +387,61 @@ diesel::table! {
         as_of -> Date,
         net_assets_fen -> BigInt,
         reported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        login -> Text,
+        display_name -> Text,
+        party -> Text,
+        firm_uscc -> Nullable<Text>,
+        institution_id -> Nullable<Text>,
+        role -> Text,
+        password_hash -> Nullable<Text>,
+        status -> Text,
+        language -> Text,
+        failed_sign_ins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_links (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        purpose -> Text,
+        issued_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        csrf_token -> Text,
+        address -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    auth_events (id) {
+        id -> Text,
+        at -> Timestamp,
+        user_id -> Nullable<Text>,
+        login -> Text,
+        event -> Text,
+        address -> Nullable<Text>,
+        detail -> Nullable<Text>,
     }
 }

@@ -1,0 +1,4 @@
+DROP TABLE auth_events;
+DROP TABLE sessions;
+DROP TABLE user_links;
+DROP TABLE users;

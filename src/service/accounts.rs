@@ -1,0 +1,763 @@
+//! People's accounts (issue 16, first step: the accounts, links, sessions and their audit; the pages
+//! come next). A person belongs to a firm as its `owner` or a `member`. The government side creates a
+//! firm's accounts; an owner invites members and resets their passwords. Every account starts
+//! `pending` with a one-time activation link (valid 72 h) shown to whoever issued it — there is no
+//! e-mail — and becomes `active` when its person sets a password through it. Passwords are hashed with
+//! argon2id; sessions live in the database, so signing out or suspending an account bites at once and a
+//! cache outage signs no one out. Every sign-in, failed sign-in, lockout and sign-out is in
+//! `auth_events`.
+
+use super::{access::Actor, Context, ServiceError, Violation};
+use crate::domain::account::{
+    self, AccountStatus, MemberRole, ADDRESS_FAILURES, ADDRESS_WINDOW_MINUTES, LINK_VALID_HOURS,
+    SESSION_HOURS,
+};
+use crate::domain::Uscc;
+use crate::store::users::{self, AuthEventRow, LinkRow, SessionRow, UserRow};
+use crate::store::{firms, DbConn, StoreError};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use chrono::{Duration, NaiveDateTime};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{} input(s) break a rule", .0.len())]
+    Invalid(Vec<Violation>),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for AccountError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(m) => AccountError::Conflict(m),
+            other => AccountError::Store(other),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AccountError {
+    fn from(e: diesel::result::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
+impl From<AccountError> for ServiceError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Invalid(v) => ServiceError::Invalid(v),
+            AccountError::NotFound(m) => ServiceError::NotFound(m),
+            AccountError::Forbidden(m) => ServiceError::Forbidden(m),
+            AccountError::Conflict(m) => ServiceError::Conflict(m),
+            AccountError::Store(s) => ServiceError::Store(s),
+        }
+    }
+}
+
+/// Why a sign-in did not happen. An unknown login and a wrong password read the same.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("the login or the password is wrong (登录名或密码错误)")]
+    Wrong,
+    /// Too many failures in a row on this account.
+    #[error(
+        "this account is locked after too many failed sign-ins until {until} UTC (账户已锁定)"
+    )]
+    AccountLocked { until: NaiveDateTime },
+    /// Too many failures from this address.
+    #[error(
+        "too many failed sign-ins from this address; try again after {until} UTC (尝试次数过多)"
+    )]
+    AddressLocked { until: NaiveDateTime },
+    /// Not activated yet, or suspended.
+    #[error("{0}")]
+    NotActive(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Who issues an account or a link: the government side (a key, or the command line as admin), or a
+/// firm's owner (signed in).
+#[derive(Debug, Clone, Copy)]
+pub enum Issuer<'a> {
+    Platform(&'a Actor),
+    Owner(&'a Account),
+}
+
+impl Issuer<'_> {
+    fn name(&self) -> String {
+        match self {
+            Issuer::Platform(a) => match a.institution() {
+                Some(i) => format!("{}:{i}", a.role().as_str()),
+                None => a.role().as_str().to_string(),
+            },
+            Issuer::Owner(a) => format!("user:{}", a.id),
+        }
+    }
+
+    /// Whether this issuer may create or reset an account of `firm` with `role`.
+    fn may_manage(&self, firm: &str, role: MemberRole) -> bool {
+        match self {
+            Issuer::Platform(a) => a.is_government_side(),
+            Issuer::Owner(o) => {
+                o.role == MemberRole::Owner && o.firm.as_str() == firm && role == MemberRole::Member
+            }
+        }
+    }
+}
+
+/// An account as the application layer sees it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Account {
+    pub id: String,
+    pub login: String,
+    pub display_name: String,
+    pub firm: Uscc,
+    pub role: MemberRole,
+    pub status: AccountStatus,
+    pub language: String,
+}
+
+impl Account {
+    /// The actor this person acts as (a firm's owner and members act for their firm).
+    pub fn actor(&self) -> Actor {
+        Actor::Firm {
+            uscc: self.firm.clone(),
+        }
+    }
+
+    fn of(row: &UserRow) -> Result<Account, StoreError> {
+        let bad = |what: &str, v: &str| {
+            StoreError::Config(format!("account {}: stored {what} '{v}'", row.id))
+        };
+        Ok(Account {
+            id: row.id.clone(),
+            login: row.login.clone(),
+            display_name: row.display_name.clone(),
+            firm: row
+                .firm_uscc
+                .as_deref()
+                .and_then(|u| Uscc::parse(u).ok())
+                .ok_or_else(|| bad("firm", row.firm_uscc.as_deref().unwrap_or("")))?,
+            role: MemberRole::parse(&row.role).ok_or_else(|| bad("role", &row.role))?,
+            status: AccountStatus::parse(&row.status).ok_or_else(|| bad("status", &row.status))?,
+            language: row.language.clone(),
+        })
+    }
+}
+
+/// A new account and the link that activates it (shown once: only its hash is stored).
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub account: Account,
+    /// The secret of the link: `/activate/{token}`.
+    pub token: String,
+    pub expires_at: NaiveDateTime,
+}
+
+/// A signed-in session: the cookie's secret (shown once), the CSRF token its forms carry, until when.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub csrf: String,
+    pub account: Account,
+    pub expires_at: NaiveDateTime,
+}
+
+/// A live session, found by its cookie.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub account: Account,
+    pub csrf: String,
+    pub expires_at: NaiveDateTime,
+}
+
+pub struct NewAccount<'a> {
+    pub login: &'a str,
+    pub display_name: &'a str,
+    pub firm: &'a str,
+    pub role: &'a str,
+}
+
+fn secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The stored form of a link token or session id.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn hash_password(password: &str) -> Result<String, StoreError> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| StoreError::Config(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Config(format!("argon2: {e}")))
+}
+
+/// Whether `password` is the one hashed in `phc`; `None` (no password yet) verifies against a fixed
+/// hash so an unknown login takes as long as a wrong password.
+fn verify_password(password: &str, phc: Option<&str>) -> bool {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let dummy =
+        DUMMY.get_or_init(|| hash_password("credithub-no-such-account").unwrap_or_default());
+    let (stored, real) = match phc {
+        Some(p) => (p, true),
+        None => (dummy.as_str(), false),
+    };
+    let ok = PasswordHash::new(stored)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false);
+    ok && real
+}
+
+fn event(
+    at: NaiveDateTime,
+    user: Option<&UserRow>,
+    login: &str,
+    what: &str,
+    address: Option<&str>,
+    detail: Option<String>,
+) -> AuthEventRow {
+    AuthEventRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        at,
+        user_id: user.map(|u| u.id.clone()),
+        login: login.to_string(),
+        event: what.to_string(),
+        address: address.map(str::to_string),
+        detail,
+    }
+}
+
+fn invalid(field: &str, rule: &'static str, message: impl Into<String>) -> AccountError {
+    AccountError::Invalid(vec![Violation::new(field, rule, message)])
+}
+
+fn link_row(user_id: &str, purpose: &str, issuer: &str, at: NaiveDateTime) -> (LinkRow, String) {
+    let token = secret();
+    let row = LinkRow {
+        token_hash: token_hash(&token),
+        user_id: user_id.to_string(),
+        purpose: purpose.to_string(),
+        issued_by: issuer.to_string(),
+        created_at: at,
+        expires_at: at + Duration::hours(LINK_VALID_HOURS),
+        used_at: None,
+    };
+    (row, token)
+}
+
+/// Create a firm's account and its activation link. The government side creates owners and members of
+/// any registered firm; an owner creates members of their own.
+#[tracing::instrument(skip(ctx, issuer, new), fields(login = %new.login, firm = %new.firm))]
+pub async fn create(
+    ctx: &Context,
+    issuer: Issuer<'_>,
+    new: NewAccount<'_>,
+) -> Result<Issued, AccountError> {
+    let mut faults = Vec::new();
+    let login = account::normalise_login(new.login)
+        .map_err(|m| faults.push(Violation::new("login", "login.format", m)))
+        .ok();
+    let name = new.display_name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        faults.push(Violation::new(
+            "display_name",
+            "display_name.length",
+            "a name of 1-100 characters",
+        ));
+    }
+    let firm = Uscc::parse(new.firm)
+        .map_err(|e| faults.push(Violation::new("firm", "uscc", e.to_string())))
+        .ok();
+    let role = MemberRole::parse(new.role)
+        .ok_or_else(|| {
+            faults.push(Violation::new(
+                "role",
+                "role.unknown",
+                format!("'{}' is not a role in a firm: owner or member", new.role),
+            ))
+        })
+        .ok();
+    let (Some(login), Some(firm), Some(role), true) = (login, firm, role, faults.is_empty()) else {
+        return Err(AccountError::Invalid(faults));
+    };
+    if !issuer.may_manage(firm.as_str(), role) {
+        return Err(AccountError::Forbidden(match issuer {
+            Issuer::Owner(_) => "an owner invites members of their own firm".into(),
+            Issuer::Platform(_) => "the government side creates accounts".into(),
+        }));
+    }
+    let at = ctx.clock.now();
+    let by = issuer.name();
+    let row = UserRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        login: login.clone(),
+        display_name: name,
+        party: "firm".into(),
+        firm_uscc: Some(firm.to_string()),
+        institution_id: None,
+        role: role.as_str().into(),
+        password_hash: None,
+        status: AccountStatus::Pending.as_str().into(),
+        language: "zh".into(),
+        failed_sign_ins: 0,
+        locked_until: None,
+        created_by: by.clone(),
+        created_at: at,
+        updated_at: at,
+    };
+    let (link, token) = link_row(&row.id, "activation", &by, at);
+    let (user, uscc) = (row.clone(), firm.to_string());
+    ctx.db
+        .run_as(move |c| {
+            crate::store::backend::write_transaction(c, |c| -> Result<(), AccountError> {
+                match firms::get(c, &uscc) {
+                    Err(StoreError::NotFound) => {
+                        return Err(AccountError::NotFound(format!(
+                            "no firm {uscc} is registered"
+                        )))
+                    }
+                    other => other?,
+                };
+                if users::by_login(c, &user.login)?.is_some() {
+                    return Err(invalid(
+                        "login",
+                        "login.taken",
+                        format!("the login '{}' is taken", user.login),
+                    ));
+                }
+                users::insert_user(c, &user)?;
+                store_link(c, &user, &link, &by)
+            })
+        })
+        .await?;
+    issued(&row, token, at)
+}
+
+/// Store a link issued for `user`, with its audit row.
+fn store_link(
+    c: &mut DbConn,
+    user: &UserRow,
+    link: &LinkRow,
+    by: &str,
+) -> Result<(), AccountError> {
+    users::insert_link(c, link)?;
+    let detail = Some(format!("{} link issued by {by}", link.purpose));
+    let row = event(
+        link.created_at,
+        Some(user),
+        &user.login,
+        "link_issued",
+        None,
+        detail,
+    );
+    Ok(users::insert_event(c, &row)?)
+}
+
+fn issued(row: &UserRow, token: String, at: NaiveDateTime) -> Result<Issued, AccountError> {
+    Ok(Issued {
+        account: Account::of(row)?,
+        token,
+        expires_at: at + Duration::hours(LINK_VALID_HOURS),
+    })
+}
+
+/// A new one-time link for an account (a lost password, or an activation link that expired); every
+/// earlier unused link stops working. The government side resets anyone; an owner their members.
+#[tracing::instrument(skip(ctx, issuer))]
+pub async fn issue_reset(
+    ctx: &Context,
+    issuer: Issuer<'_>,
+    login: &str,
+) -> Result<Issued, AccountError> {
+    let login = account::normalise_login(login).map_err(|m| invalid("login", "login.format", m))?;
+    let at = ctx.clock.now();
+    let by = issuer.name();
+    let l = login.clone();
+    let found = ctx.db.run(move |c| users::by_login(c, &l)).await?;
+    // An account the issuer does not manage reads as absent.
+    let row = found
+        .filter(|row| {
+            MemberRole::parse(&row.role)
+                .zip(row.firm_uscc.as_deref())
+                .is_some_and(|(role, firm)| issuer.may_manage(firm, role))
+        })
+        .ok_or_else(|| AccountError::NotFound(format!("no account '{login}' you manage")))?;
+    let purpose = if row.password_hash.is_some() {
+        "reset"
+    } else {
+        "activation"
+    };
+    let (link, token) = link_row(&row.id, purpose, &by, at);
+    let user = row.clone();
+    ctx.db
+        .run_as(move |c| {
+            crate::store::backend::write_transaction(c, |c| -> Result<(), AccountError> {
+                users::void_links(c, &user.id, at)?;
+                store_link(c, &user, &link, &by)
+            })
+        })
+        .await?;
+    issued(&row, token, at)
+}
+
+/// The account a link is for, if the link can still be used (to show its form).
+pub async fn link_account(ctx: &Context, token: &str) -> Result<Account, AccountError> {
+    let (h, at) = (token_hash(token), ctx.clock.now());
+    let found = ctx
+        .db
+        .run(move |c| {
+            let Some(link) = users::link(c, &h)? else {
+                return Ok(None);
+            };
+            Ok(Some((link.clone(), users::get(c, &link.user_id)?)))
+        })
+        .await?;
+    let (_, user) = usable(found, at)?;
+    Ok(Account::of(&user)?)
+}
+
+fn usable(
+    found: Option<(LinkRow, UserRow)>,
+    at: NaiveDateTime,
+) -> Result<(LinkRow, UserRow), AccountError> {
+    let Some((link, user)) = found else {
+        return Err(invalid(
+            "token",
+            "link.unknown",
+            "this link is not valid (链接无效)",
+        ));
+    };
+    if link.used_at.is_some() {
+        return Err(invalid(
+            "token",
+            "link.used",
+            "this link has been used; ask for a new one (链接已使用)",
+        ));
+    }
+    if link.expires_at <= at {
+        return Err(invalid(
+            "token",
+            "link.expired",
+            format!(
+                "this link expired at {} UTC; ask for a new one (链接已过期)",
+                link.expires_at
+            ),
+        ));
+    }
+    if user.status == AccountStatus::Suspended.as_str() {
+        return Err(AccountError::Forbidden("this account is suspended".into()));
+    }
+    Ok((link, user))
+}
+
+/// Set the password through an activation or reset link: the account becomes active, its lock is
+/// lifted, and (a reset) every session it had is ended.
+#[tracing::instrument(skip_all)]
+pub async fn set_password(
+    ctx: &Context,
+    token: &str,
+    password: &str,
+) -> Result<Account, AccountError> {
+    let account = link_account(ctx, token).await?;
+    let faults: Vec<Violation> = account::password_faults(password, &account.login)
+        .into_iter()
+        .map(|(rule, m)| Violation::new("password", rule, m))
+        .collect();
+    if !faults.is_empty() {
+        return Err(AccountError::Invalid(faults));
+    }
+    let pw = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
+        .await
+        .map_err(StoreError::from)??;
+    let (h, at) = (token_hash(token), ctx.clock.now());
+    let row = ctx
+        .db
+        .run_as(move |c: &mut DbConn| {
+            crate::store::backend::write_transaction(c, |c| -> Result<UserRow, AccountError> {
+                let found = match users::link(c, &h)? {
+                    Some(l) => {
+                        let u = users::get(c, &l.user_id)?;
+                        Some((l, u))
+                    }
+                    None => None,
+                };
+                let (link, mut user) = usable(found, at)?;
+                if !users::use_link(c, &h, at)? {
+                    return Err(invalid("token", "link.used", "this link has been used"));
+                }
+                user.password_hash = Some(hash);
+                user.status = AccountStatus::Active.as_str().into();
+                user.failed_sign_ins = 0;
+                user.locked_until = None;
+                user.updated_at = at;
+                users::update_user(c, &user)?;
+                let ended = users::end_sessions_of(c, &user.id, at)?;
+                let what = if link.purpose == "reset" {
+                    format!("password reset; {ended} session(s) ended")
+                } else {
+                    "activated".to_string()
+                };
+                users::insert_event(
+                    c,
+                    &event(at, Some(&user), &user.login, "activated", None, Some(what)),
+                )?;
+                Ok(user)
+            })
+        })
+        .await?;
+    Ok(Account::of(&row)?)
+}
+
+/// Sign in: refused while the address or the account is locked; a wrong password counts towards both
+/// locks; a right one starts a session in the database.
+#[tracing::instrument(skip(ctx, password))]
+pub async fn sign_in(
+    ctx: &Context,
+    login: &str,
+    password: &str,
+    address: Option<&str>,
+) -> Result<Session, SignInError> {
+    let at = ctx.clock.now();
+    let login = account::normalise_login(login).unwrap_or_else(|_| login.trim().to_lowercase());
+    let addr = address.map(str::to_string);
+    let (l, a) = (login.clone(), addr.clone());
+    let (user, failures) = ctx
+        .db
+        .run(move |c| {
+            let failures = match &a {
+                Some(a) => {
+                    users::failures_from(c, a, at - Duration::minutes(ADDRESS_WINDOW_MINUTES))?
+                }
+                None => Vec::new(),
+            };
+            Ok((users::by_login(c, &l)?, failures))
+        })
+        .await?;
+    let account_lock = user
+        .as_ref()
+        .and_then(|u| u.locked_until)
+        .filter(|u| *u > at);
+    let lock = if failures.len() as i64 >= ADDRESS_FAILURES {
+        let oldest = failures[failures.len() - ADDRESS_FAILURES as usize];
+        let until = oldest + Duration::minutes(ADDRESS_WINDOW_MINUTES);
+        Some((SignInError::AddressLocked { until }, "address"))
+    } else {
+        account_lock.map(|until| (SignInError::AccountLocked { until }, "account"))
+    };
+    if let Some((refused, which)) = lock {
+        let detail = Some(which.to_string());
+        let row = event(at, user.as_ref(), &login, "sign_in_locked", address, detail);
+        ctx.db.run(move |c| users::insert_event(c, &row)).await?;
+        return Err(refused);
+    }
+    let (pw, phc) = (
+        password.to_string(),
+        user.as_ref().and_then(|u| u.password_hash.clone()),
+    );
+    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, phc.as_deref()))
+        .await
+        .map_err(StoreError::from)?;
+    // `ok` only for an account with a password, and the right one.
+    let mut user = match user {
+        Some(u) if ok => u,
+        other => return Err(failed(ctx, at, other, &login, address).await?),
+    };
+    if user.status != AccountStatus::Active.as_str() {
+        let row = event(
+            at,
+            Some(&user),
+            &login,
+            "sign_in_failed",
+            address,
+            Some(user.status.clone()),
+        );
+        ctx.db.run(move |c| users::insert_event(c, &row)).await?;
+        return Err(SignInError::NotActive(format!(
+            "this account is {} (账户不可用)",
+            user.status
+        )));
+    }
+    let (token, csrf) = (secret(), secret());
+    let session = SessionRow {
+        id_hash: token_hash(&token),
+        user_id: user.id.clone(),
+        csrf_token: csrf.clone(),
+        address: addr,
+        created_at: at,
+        expires_at: at + Duration::hours(SESSION_HOURS),
+        ended_at: None,
+    };
+    user.failed_sign_ins = 0;
+    user.locked_until = None;
+    user.updated_at = at;
+    let (u, s) = (user.clone(), session.clone());
+    let signed = event(at, Some(&user), &login, "signed_in", address, None);
+    ctx.db
+        .run(move |c| {
+            crate::store::backend::write_transaction(c, |c| -> Result<(), StoreError> {
+                users::update_user(c, &u)?;
+                users::insert_session(c, &s)?;
+                users::insert_event(c, &signed)
+            })
+        })
+        .await?;
+    Ok(Session {
+        token,
+        csrf,
+        account: Account::of(&user)?,
+        expires_at: session.expires_at,
+    })
+}
+
+/// Count a failure against the account (locking it at the limit) and the address.
+async fn failed(
+    ctx: &Context,
+    at: NaiveDateTime,
+    user: Option<UserRow>,
+    login: &str,
+    address: Option<&str>,
+) -> Result<SignInError, StoreError> {
+    let mut row = event(at, user.as_ref(), login, "sign_in_failed", address, None);
+    let locked = user.map(|mut u| {
+        let (n, until) = account::after_failure(u.failed_sign_ins, at);
+        u.failed_sign_ins = n;
+        u.locked_until = until.or(u.locked_until);
+        u.updated_at = at;
+        (u, until)
+    });
+    if let Some((_, Some(until))) = &locked {
+        row.detail = Some(format!("account locked until {until}"));
+    }
+    let until = locked.as_ref().and_then(|(_, u)| *u);
+    ctx.db
+        .run(move |c| {
+            crate::store::backend::write_transaction(c, |c| -> Result<(), StoreError> {
+                if let Some((u, _)) = &locked {
+                    users::update_user(c, u)?;
+                }
+                users::insert_event(c, &row)
+            })
+        })
+        .await?;
+    Ok(match until {
+        Some(until) => SignInError::AccountLocked { until },
+        None => SignInError::Wrong,
+    })
+}
+
+/// The live session a cookie names, with its account (still active: a suspended account's sessions
+/// are ended, and one found active-less is refused).
+pub async fn session(ctx: &Context, token: &str) -> Result<Option<SignedIn>, StoreError> {
+    let (h, at) = (token_hash(token), ctx.clock.now());
+    let found = ctx.db.run(move |c| users::live_session(c, &h, at)).await?;
+    let Some((s, u)) = found.filter(|(_, u)| u.status == AccountStatus::Active.as_str()) else {
+        return Ok(None);
+    };
+    Ok(Some(SignedIn {
+        account: Account::of(&u)?,
+        csrf: s.csrf_token,
+        expires_at: s.expires_at,
+    }))
+}
+
+/// End the session a cookie names (nothing when it already ended).
+pub async fn sign_out(ctx: &Context, token: &str, address: Option<&str>) -> Result<(), StoreError> {
+    let (h, at) = (token_hash(token), ctx.clock.now());
+    let addr = address.map(str::to_string);
+    ctx.db
+        .run(move |c| {
+            let Some((_, user)) = users::live_session(c, &h, at)? else {
+                return Ok(());
+            };
+            crate::store::backend::write_transaction(c, |c| -> Result<(), StoreError> {
+                if users::end_session(c, &h, at)? {
+                    let row = event(
+                        at,
+                        Some(&user),
+                        &user.login,
+                        "signed_out",
+                        addr.as_deref(),
+                        None,
+                    );
+                    users::insert_event(c, &row)?;
+                }
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// Suspend an account (the government side): every session and link of it ends now.
+#[tracing::instrument(skip(ctx, by))]
+pub async fn suspend(ctx: &Context, by: &Actor, login: &str) -> Result<Account, AccountError> {
+    if !by.is_government_side() {
+        return Err(AccountError::Forbidden(
+            "the government side suspends accounts".into(),
+        ));
+    }
+    let login = account::normalise_login(login).map_err(|m| invalid("login", "login.format", m))?;
+    let at = ctx.clock.now();
+    let who = Issuer::Platform(by).name();
+    let row = ctx
+        .db
+        .run_as(move |c| {
+            crate::store::backend::write_transaction(c, |c| -> Result<UserRow, AccountError> {
+                let mut u = users::by_login(c, &login)?
+                    .ok_or_else(|| AccountError::NotFound(format!("no account '{login}'")))?;
+                u.status = AccountStatus::Suspended.as_str().into();
+                u.updated_at = at;
+                users::update_user(c, &u)?;
+                let ended = users::end_sessions_of(c, &u.id, at)?;
+                users::void_links(c, &u.id, at)?;
+                let detail = Some(format!("by {who}; {ended} session(s) ended"));
+                users::insert_event(c, &event(at, Some(&u), &u.login, "suspended", None, detail))?;
+                Ok(u)
+            })
+        })
+        .await?;
+    Ok(Account::of(&row)?)
+}
+
+/// A firm's accounts, for its owner or the government side.
+pub async fn of_firm(ctx: &Context, by: &Actor, firm: &Uscc) -> Result<Vec<Account>, AccountError> {
+    if !super::access::may_act_for_firm(by, firm.as_str()) {
+        return Err(AccountError::NotFound(format!("no firm {firm}")));
+    }
+    let u = firm.to_string();
+    let rows = ctx.db.run(move |c| users::of_firm(c, &u)).await?;
+    rows.iter()
+        .map(|r| Account::of(r).map_err(AccountError::from))
+        .collect()
+}
+
+/// An account's sign-in trail, newest first.
+pub async fn events(
+    ctx: &Context,
+    account: &Account,
+    limit: i64,
+) -> Result<Vec<AuthEventRow>, StoreError> {
+    let id = account.id.clone();
+    ctx.db.run(move |c| users::events_of(c, &id, limit)).await
+}
