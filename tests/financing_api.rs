@@ -626,6 +626,36 @@ async fn an_approved_loan_is_disbursed_repaid_in_full_and_ends_the_first_loan_of
             "repayment"
         ]
     );
+    // The firm reads its own loans; the lender and the government side read them elsewhere or here.
+    let path = format!("/v1/firms/{}/loans", d.uscc);
+    let (status, loans) = d.app.get(&path, Some(&d.firm_key)).await;
+    assert_eq!(status, 200, "{loans}");
+    let l = &loans["items"][0];
+    assert_eq!(
+        (
+            loans["items"].as_array().unwrap().len(),
+            l["status"].as_str(),
+            l["amount"].as_str()
+        ),
+        (1, Some("repaid"), Some("400000.00"))
+    );
+    assert_eq!(
+        (l["outstanding"].as_str(), l["application_id"].as_str()),
+        (Some("0.00"), Some(id.as_str()))
+    );
+    assert_eq!(d.app.get(&path, Some(&d.gov)).await.0, 200);
+    let (status, p) = d.app.get(&path, Some(&d.bank_a)).await;
+    assert_eq!(status, 403, "{p}");
+    let unknown = d.app.register_firms(72, 1).await.remove(0);
+    let (status, none) = d
+        .app
+        .get(&format!("/v1/firms/{unknown}/loans"), Some(&d.gov))
+        .await;
+    assert_eq!(
+        (status, none["items"].as_array().map(|i| i.len())),
+        (200, Some(0)),
+        "{none}"
+    );
     // Now the firm has had a loan: the first-loan product is a near miss that says why.
     let m = matches(&d.app, &d.uscc, &d.firm_key, "500000").await;
     assert_eq!(

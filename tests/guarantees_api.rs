@@ -620,4 +620,19 @@ async fn an_approved_guaranteed_loan_makes_the_guarantee_contract() {
     assert_eq!(g["loan_amount"], "900000.00");
     assert_eq!(g["guaranteed"], "720000.00");
     assert_eq!(g["fee_rate"], "0.01");
+    // The firm sees the contract made for it; the bank does not read it here.
+    let path = format!("/v1/firms/{firm}/guarantees");
+    let (status, mine) = app.get(&path, Some(&firm_key)).await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["items"][0]["contract_no"], format!("APP-{id}"));
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get(&path, Some(&bank)).await.0, 403);
+    let gov = app.gov_key().await;
+    // A valid USCC of no registered firm: 404 naming it.
+    let stranger = credithub::demo::demo_firm(99, 0).uscc;
+    let (status, p) = app
+        .get(&format!("/v1/firms/{stranger}/guarantees"), Some(&gov))
+        .await;
+    assert_eq!(status, 404, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains(&stranger), "{p}");
 }

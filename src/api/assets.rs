@@ -11,6 +11,7 @@ use crate::domain::role::Role;
 use crate::service::assets::{
     self, DesignationItem, DesignationsView, IpRequest, IpView, LoanReport, LoanView,
 };
+use crate::service::guarantees::GuaranteeView;
 use crate::service::receivables::{self, Answer, Latency, NewReceivable, ReceivableView, Side};
 use crate::store::receivables as store;
 use actix_web::{get, post, put, web, HttpResponse};
@@ -221,4 +222,32 @@ pub async fn report_loan(
 ) -> ApiResult<HttpResponse> {
     let view = assets::report_loan(state.ctx(), &bank.bank, body.0).await?;
     Ok(HttpResponse::Created().json_line(view))
+}
+
+/// The firm's loans (through the hub, or reported by its banks), the nearest maturity first: the firm
+/// itself and the government side.
+#[utoipa::path(tag = "receivables", security(("bearer" = [])), params(("uscc" = String, Path)), responses((status = 200, description = "the loans", body = Items<LoanView>)))]
+#[get("/v1/firms/{uscc}/loans")]
+pub async fn firm_loans(
+    state: web::Data<AppState>,
+    who: Principal,
+    uscc: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let uscc = parse_uscc("uscc", &uscc)?;
+    let items = assets::firm_loans(state.ctx(), &who.actor, &uscc).await?;
+    Ok(HttpResponse::Ok().json_line(Items { items }))
+}
+
+/// The guarantee contracts agencies registered for the firm, the newest first: the firm itself and the
+/// government side.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("uscc" = String, Path)), responses((status = 200, description = "the contracts", body = Items<GuaranteeView>)))]
+#[get("/v1/firms/{uscc}/guarantees")]
+pub async fn firm_guarantees(
+    state: web::Data<AppState>,
+    who: Principal,
+    uscc: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let uscc = parse_uscc("uscc", &uscc)?;
+    let items = assets::firm_guarantees(state.ctx(), &who.actor, &uscc).await?;
+    Ok(HttpResponse::Ok().json_line(Items { items }))
 }

@@ -147,7 +147,7 @@ impl utoipa::Modify for BearerAuth {
         products::list_products, products::get_product, products::firm_matches,
         assets::create_receivable, assets::list_receivables, assets::confirm_receivable,
         assets::dispute_receivable, assets::debtor_latency, assets::create_ip_asset, assets::list_ip_assets,
-        assets::set_designations, assets::report_loan,
+        assets::set_designations, assets::report_loan, assets::firm_loans, assets::firm_guarantees,
         applications::create_application, applications::list_applications, applications::get_application,
         applications::decide, applications::withdraw, applications::disburse, applications::repay,
         applications::default,
@@ -209,6 +209,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(assets::list_ip_assets)
         .service(assets::set_designations)
         .service(assets::report_loan)
+        .service(assets::firm_loans)
+        .service(assets::firm_guarantees)
         .service(applications::create_application)
         .service(applications::list_applications)
         .service(applications::get_application)

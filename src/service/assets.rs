@@ -25,6 +25,9 @@ pub enum AssetError {
     UnknownFirm(String),
     #[error("{kind} {number} is already registered")]
     Registered { kind: String, number: String },
+    /// A firm's own records, read by someone who is neither the firm nor the government side.
+    #[error("{0}")]
+    NotYours(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -36,6 +39,7 @@ impl From<AssetError> for ServiceError {
             AssetError::Forbidden(_) => ServiceError::Forbidden(e.to_string()),
             AssetError::UnknownFirm(_) => ServiceError::NotFound(e.to_string()),
             AssetError::Registered { .. } => ServiceError::Conflict(e.to_string()),
+            AssetError::NotYours(m) => ServiceError::Forbidden(m),
             AssetError::Store(s) => ServiceError::Store(s),
         }
     }
@@ -354,4 +358,51 @@ pub async fn set_designations(
         uscc: firm.to_string(),
         in_force,
     })
+}
+
+/// The firm itself or the government side, and a registered firm.
+async fn own_firm(ctx: &Context, actor: &Actor, firm: &Uscc, what: &str) -> Result<(), AssetError> {
+    if !super::access::may_act_for_firm(actor, firm.as_str()) {
+        return Err(AssetError::NotYours(format!(
+            "a firm's {what} are for the firm and the government side"
+        )));
+    }
+    let u = firm.to_string();
+    match ctx.db.run(move |c| firms::get(c, &u)).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound) => Err(AssetError::UnknownFirm(firm.to_string())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A firm's loans, through the hub or reported by its banks, the nearest maturity first.
+#[tracing::instrument(skip(ctx, actor), fields(firm = %firm))]
+pub async fn firm_loans(
+    ctx: &Context,
+    actor: &Actor,
+    firm: &Uscc,
+) -> Result<Vec<LoanView>, AssetError> {
+    own_firm(ctx, actor, firm, "loans").await?;
+    let u = firm.to_string();
+    let rows = ctx.db.run(move |c| apps::firm_loans(c, &u)).await?;
+    Ok(rows.iter().map(LoanView::of).collect())
+}
+
+/// The guarantee contracts agencies registered for a firm, the newest first.
+#[tracing::instrument(skip(ctx, actor), fields(firm = %firm))]
+pub async fn firm_guarantees(
+    ctx: &Context,
+    actor: &Actor,
+    firm: &Uscc,
+) -> Result<Vec<super::guarantees::GuaranteeView>, AssetError> {
+    own_firm(ctx, actor, firm, "guarantee contracts").await?;
+    let u = firm.to_string();
+    let rows = ctx
+        .db
+        .run(move |c| crate::store::guarantees::of_firm(c, &u))
+        .await?;
+    Ok(rows
+        .iter()
+        .map(super::guarantees::GuaranteeView::of)
+        .collect())
 }

@@ -88,6 +88,14 @@ pub fn list(
     Ok(q.order(guarantees::id.asc()).limit(limit).load(conn)?)
 }
 
+/// A firm's contracts, the newest start first.
+pub fn of_firm(conn: &mut DbConn, firm: &str) -> Result<Vec<GuaranteeRow>> {
+    Ok(guarantees::table
+        .filter(guarantees::firm_uscc.eq(firm.to_string()))
+        .order((guarantees::start_on.desc(), guarantees::id.asc()))
+        .load(conn)?)
+}
+
 /// Record a release (early repayment) or a call (compensation paid), once, and not before the start or
 /// after the end.
 pub fn end_early(
