@@ -121,11 +121,12 @@ pub fn whole_years(from: NaiveDate, to: NaiveDate) -> i32 {
 }
 
 /// The indicator values of a stored profile body, by key (missing indicators are absent).
-fn indicator_values(body: &str) -> HashMap<String, String> {
+/// The indicator values of a stored profile body; a body that does not parse is an error, never a
+/// profile without values.
+fn indicator_values(body: &str) -> store::Result<HashMap<String, String>> {
     let mut out = HashMap::new();
-    let Ok(v) = serde_json::from_str::<Value>(body) else {
-        return out;
-    };
+    let v = serde_json::from_str::<Value>(body)
+        .map_err(|e| store::StoreError::Config(format!("stored profile does not parse: {e}")))?;
     if let Some(sections) = v["sections"].as_object() {
         for s in sections.values() {
             for i in s["indicators"].as_array().into_iter().flatten() {
@@ -135,7 +136,7 @@ fn indicator_values(body: &str) -> HashMap<String, String> {
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// What the rules read about a firm on `today`; `None` when the firm is not registered.
@@ -159,6 +160,7 @@ pub fn applicant(
     let values = profile
         .as_ref()
         .map(|p| indicator_values(&p.body))
+        .transpose()?
         .unwrap_or_default();
     let number = |k: &str| {
         values
