@@ -13,7 +13,6 @@ use crate::service::assets::{
 };
 use crate::service::guarantees::GuaranteeView;
 use crate::service::receivables::{self, Answer, Latency, NewReceivable, ReceivableView, Side};
-use crate::store::receivables as store;
 use actix_web::{get, post, put, web, HttpResponse};
 use serde::Deserialize;
 
@@ -181,14 +180,8 @@ pub async fn create_ip_asset(
 #[get("/v1/ip-assets")]
 pub async fn list_ip_assets(state: web::Data<AppState>, who: Principal) -> ApiResult<HttpResponse> {
     who.require(&[Role::Firm, Role::Government, Role::Admin])?;
-    let owner = who.firm_uscc();
-    let rows = state
-        .db
-        .run(move |c| store::list_ip(c, owner.as_deref(), 500))
-        .await?;
-    Ok(HttpResponse::Ok().json_line(Items {
-        items: rows.iter().map(IpView::of).collect(),
-    }))
+    let items = assets::list_ip(state.ctx(), &who.actor).await?;
+    Ok(HttpResponse::Ok().json_line(Items { items }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

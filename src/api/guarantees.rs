@@ -6,7 +6,7 @@
 
 use super::auth::{AgencyKey, Principal};
 use super::error::{ApiError, ApiResult, FieldError, JsonLine};
-use super::extract::{date_value, page, page_limit, positive_money, Json, Query};
+use super::extract::{date_value, encode_cursor, page_limit, positive_money, Json, Query};
 use super::{AppState, Items, Page};
 use crate::domain::role::Role;
 use crate::service::agencies::{self, AgencyMetrics, NetAssetsView, RewardView};
@@ -15,7 +15,7 @@ use crate::service::guarantees::{Ending, GuaranteeView, Registered};
 use crate::service::policies::{self, PolicyView};
 use crate::service::reconciliation::{self as report, BatchView, Report};
 use crate::service::uploads::{self, ClaimBatchInput, ContractInput};
-use crate::store::guarantees::{self as store, BatchRow, LineRow};
+use crate::store::guarantees::{BatchRow, LineRow};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
@@ -87,13 +87,11 @@ pub async fn list_guarantees(
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
-    let agency = who.only_agency();
-    let rows = state
-        .db
-        .run(move |c| store::list(c, agency.as_deref(), after.as_deref(), limit + 1))
-        .await?;
-    let (rows, next_cursor) = page(rows, limit, "guarantees", |g| &g.id);
-    let items = rows.iter().map(GuaranteeView::of).collect();
+    let (items, more) =
+        crate::service::guarantees::list(state.ctx(), &who.actor, after, limit).await?;
+    let next_cursor = more
+        .then(|| items.last().map(|g| encode_cursor("guarantees", &g.id)))
+        .flatten();
     Ok(HttpResponse::Ok().json_line(Page { items, next_cursor }))
 }
 

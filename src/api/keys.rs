@@ -40,7 +40,7 @@ fn view(k: keys::ApiKeyRow, institution: Option<String>) -> KeyView {
 #[get("/v1/keys")]
 pub async fn list_keys(state: web::Data<AppState>, who: Principal) -> ApiResult<HttpResponse> {
     who.require(&[Role::Admin])?;
-    let rows = state.db.run(keys::list).await?;
+    let rows = crate::service::keys::list(state.ctx(), &who.actor).await?;
     Ok(HttpResponse::Ok().json_line(
         rows.into_iter()
             .map(|(k, i)| view(k, i))

@@ -2,19 +2,18 @@
 //! the runs with their counts and quarantined rows, and a firm's stored signals with their history.
 
 use super::auth::Principal;
-use super::error::{ApiError, ApiResult, FieldError, JsonLine};
+use super::error::{ApiError, ApiResult, JsonLine};
 use super::extract::parse_uscc;
 use super::extract::{page_limit, Json, Query};
 use super::AppState;
 use crate::domain::role::Role;
-use crate::domain::signals::{self, RawRow, Source};
+use crate::domain::signals::{RawRow, Source};
 use crate::ingest::format::{Format, Line};
 use crate::ingest::Origin;
 use crate::profile::RecomputeReport;
 use crate::service::signals as service;
-use crate::store::ingestion::{self as runs, RunRow};
-use crate::store::signals::{self as store, SignalRow};
-use crate::store::StoreError;
+use crate::store::ingestion::RunRow;
+use crate::store::signals::SignalRow;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -220,32 +219,12 @@ pub async fn list_runs(
             .map(|s| parse_source("source", s))
             .transpose()?;
     let before = q.0.cursor.clone();
-    let mut rows = state
-        .db
-        .run(move |c| runs::list_runs(c, source.map(Source::as_str), before.as_deref(), limit + 1))
-        .await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.id.clone())
-    } else {
-        None
-    };
+    let (rows, more) = service::runs(state.ctx(), &who.actor, source, before, limit).await?;
+    let next_cursor = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
     Ok(HttpResponse::Ok().json_line(RunPage {
         items: rows.into_iter().map(RunView::from).collect(),
         next_cursor,
     }))
-}
-
-async fn load_run(state: &AppState, id: String) -> ApiResult<RunRow> {
-    let wanted = id.clone();
-    state
-        .db
-        .run(move |c| runs::get_run(c, &wanted))
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::NotFound(format!("no ingestion run {id}")),
-            other => other.into(),
-        })
 }
 
 /// One run with its counts (government, admin).
@@ -257,7 +236,8 @@ pub async fn get_run(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     who.require(&[Role::Government, Role::Admin])?;
-    Ok(HttpResponse::Ok().json_line(RunView::from(load_run(&state, id.into_inner()).await?)))
+    let run = service::run(state.ctx(), &who.actor, &id).await?;
+    Ok(HttpResponse::Ok().json_line(RunView::from(run)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -303,25 +283,27 @@ pub async fn list_rejects(
             )
         })?,
     };
-    let run = load_run(&state, id.into_inner()).await?;
-    let mut rows = state
-        .db
-        .run(move |c| runs::rejects(c, &run.id, after, limit + 1))
-        .await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.line_no.to_string())
-    } else {
-        None
-    };
+    let (rows, more) = service::rejects(state.ctx(), &who.actor, &id, after, limit).await?;
+    let next_cursor = more
+        .then(|| rows.last().map(|r| r.line_no.to_string()))
+        .flatten();
+    // Stored reasons that do not parse are an error, never an empty list.
     let items = rows
         .into_iter()
-        .map(|r| RejectView {
-            line_no: r.line_no,
-            raw: r.raw,
-            reasons: serde_json::from_str(&r.reasons).unwrap_or_default(),
+        .map(|r| {
+            let reasons = serde_json::from_str(&r.reasons).map_err(|e| {
+                ApiError::Internal(anyhow::anyhow!(
+                    "reject on line {}: stored reasons do not parse: {e}",
+                    r.line_no
+                ))
+            })?;
+            Ok(RejectView {
+                line_no: r.line_no,
+                raw: r.raw,
+                reasons,
+            })
         })
-        .collect();
+        .collect::<ApiResult<Vec<_>>>()?;
     Ok(HttpResponse::Ok().json_line(RejectPage { items, next_cursor }))
 }
 
@@ -384,19 +366,7 @@ pub async fn firm_signals(
 ) -> ApiResult<HttpResponse> {
     let uscc = parse_uscc("uscc", &uscc)?;
     who.require_firm_access(uscc.as_str())?;
-    if let Some(k) = &q.0.kind {
-        if signals::kind(k).is_none() {
-            return Err(ApiError::fields(vec![FieldError::new(
-                "kind",
-                "kind.unknown",
-                format!("'{k}' is not a signal kind"),
-            )]));
-        }
-    }
-    let (kind, history) = (q.0.kind.clone(), q.0.history.unwrap_or(false));
-    let rows = state
-        .db
-        .run(move |c| store::for_firm(c, uscc.as_str(), kind.as_deref(), history))
-        .await?;
+    let (kind, history) = (q.0.kind.as_deref(), q.0.history.unwrap_or(false));
+    let rows = service::of_firm(state.ctx(), &who.actor, &uscc, kind, history).await?;
     Ok(HttpResponse::Ok().json_line(rows.into_iter().map(SignalView::from).collect::<Vec<_>>()))
 }

@@ -406,3 +406,21 @@ pub async fn firm_guarantees(
         .map(super::guarantees::GuaranteeView::of)
         .collect())
 }
+
+/// Patents and trademarks: a firm its own, the government side all (up to 500, newest first).
+pub async fn list_ip(ctx: &Context, actor: &Actor) -> Result<Vec<IpView>, AssetError> {
+    let owner = match actor {
+        Actor::Firm { uscc } => Some(uscc.to_string()),
+        Actor::Government { .. } | Actor::Admin => None,
+        Actor::Bank { .. } | Actor::Agency { .. } => {
+            return Err(AssetError::NotYours(
+                "patents and trademarks are for their firm and the government side".into(),
+            ))
+        }
+    };
+    let rows = ctx
+        .db
+        .run(move |c| store::list_ip(c, owner.as_deref(), 500))
+        .await?;
+    Ok(rows.iter().map(IpView::of).collect())
+}

@@ -1,7 +1,7 @@
 //! Guarantee contracts (Art 28): an agency registers its ledger (all rows or none; every borrower must
 //! be registered) and records a release (the loan repaid early) or a call (compensation paid).
 
-use super::{Context, ServiceError, Violation};
+use super::{Actor, Context, ServiceError, Violation};
 use crate::domain::Money;
 use crate::store::backend::write_transaction;
 use crate::store::guarantees::{self as store, GuaranteeRow};
@@ -173,4 +173,28 @@ impl GuaranteeView {
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Registered {
     pub created: usize,
+}
+
+/// Guarantee contracts by id, up to `limit` after `after`: an agency its own, the government side all.
+pub async fn list(
+    ctx: &Context,
+    actor: &Actor,
+    after: Option<String>,
+    limit: i64,
+) -> Result<(Vec<GuaranteeView>, bool), ServiceError> {
+    let agency = match actor {
+        Actor::Agency { institution } => Some(institution.to_string()),
+        Actor::Government { .. } | Actor::Admin => None,
+        _ => {
+            return Err(ServiceError::Forbidden(
+                "guarantee contracts are for their agency and the government side; a firm reads its own at GET /v1/firms/{uscc}/guarantees".into(),
+            ))
+        }
+    };
+    let rows = ctx
+        .db
+        .run(move |c| store::list(c, agency.as_deref(), after.as_deref(), limit + 1))
+        .await?;
+    let (rows, more) = super::split_page(rows, limit);
+    Ok((rows.iter().map(GuaranteeView::of).collect(), more))
 }

@@ -55,3 +55,16 @@ pub async fn revoke(
     }
     Ok(row)
 }
+
+/// Every key with its institution's name, newest first (the platform's administrators).
+pub async fn list(
+    ctx: &Context,
+    actor: &super::Actor,
+) -> Result<Vec<(ApiKeyRow, Option<String>)>, ServiceError> {
+    if *actor != super::Actor::Admin {
+        return Err(ServiceError::Forbidden(
+            "keys are for the platform's administrators".into(),
+        ));
+    }
+    Ok(ctx.db.run(keys::list).await?)
+}

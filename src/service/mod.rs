@@ -11,6 +11,7 @@
 //! provisioning with one-time links, passwords, sessions, lockouts, the sign-in audit).
 
 pub mod access;
+pub mod access_log;
 pub mod accounts;
 pub mod agencies;
 pub mod applications;
@@ -64,6 +65,24 @@ impl Context {
             catalogue: Default::default(),
             profiles,
         })
+    }
+}
+
+/// A page read with `limit + 1` rows: at most `limit` of them, and whether more follow.
+pub fn split_page<T>(mut rows: Vec<T>, limit: i64) -> (Vec<T>, bool) {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit.max(0) as usize);
+    (rows, more)
+}
+
+/// Reads only the government side (the department, the platform's administrators) may make.
+pub fn government_side(actor: &Actor, what: &str) -> Result<(), ServiceError> {
+    if actor.is_government_side() {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(format!(
+            "{what} are for the government side"
+        )))
     }
 }
 

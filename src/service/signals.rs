@@ -8,7 +8,8 @@ use crate::domain::signals::Source;
 use crate::ingest::format::{self, Line};
 use crate::ingest::{self, Origin};
 use crate::profile::RecomputeReport;
-use crate::store::ingestion::RunRow;
+use crate::store::ingestion::{self as runs, RejectRow, RunRow};
+use crate::store::signals::{self as store, SignalRow};
 use crate::store::StoreError;
 use std::sync::Arc;
 
@@ -133,4 +134,79 @@ pub async fn import_file(
         })
         .await?;
     recompute(ctx, ingested, &progress).await
+}
+
+/// A firm's stored signals (of one kind when asked; with the values corrections replaced when
+/// `history`): the firm itself and the government side.
+#[tracing::instrument(skip(ctx, actor), fields(firm = %firm))]
+pub async fn of_firm(
+    ctx: &Context,
+    actor: &super::Actor,
+    firm: &crate::domain::Uscc,
+    kind: Option<&str>,
+    history: bool,
+) -> Result<Vec<SignalRow>, ServiceError> {
+    if !super::access::may_act_for_firm(actor, firm.as_str()) {
+        return Err(ServiceError::Forbidden(format!(
+            "a firm's signals are for the firm and the government side, not this {} key",
+            actor.role()
+        )));
+    }
+    if let Some(k) = kind.filter(|k| crate::domain::signals::kind(k).is_none()) {
+        return Err(ServiceError::Invalid(vec![Violation::new(
+            "kind",
+            "kind.unknown",
+            format!("'{k}' is not a signal kind"),
+        )]));
+    }
+    let (u, kind) = (firm.to_string(), kind.map(str::to_string));
+    Ok(ctx
+        .db
+        .run(move |c| store::for_firm(c, &u, kind.as_deref(), history))
+        .await?)
+}
+
+/// Ingestion runs, newest first, up to `limit` before the run `before` (the government side).
+pub async fn runs(
+    ctx: &Context,
+    actor: &super::Actor,
+    source: Option<Source>,
+    before: Option<String>,
+    limit: i64,
+) -> Result<(Vec<RunRow>, bool), ServiceError> {
+    super::government_side(actor, "ingestion runs")?;
+    let rows = ctx
+        .db
+        .run(move |c| runs::list_runs(c, source.map(Source::as_str), before.as_deref(), limit + 1))
+        .await?;
+    Ok(super::split_page(rows, limit))
+}
+
+/// One ingestion run with its counts (the government side).
+pub async fn run(ctx: &Context, actor: &super::Actor, id: &str) -> Result<RunRow, ServiceError> {
+    super::government_side(actor, "ingestion runs")?;
+    let wanted = id.to_string();
+    ctx.db
+        .run(move |c| runs::get_run(c, &wanted))
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ServiceError::NotFound(format!("no ingestion run {id}")),
+            other => other.into(),
+        })
+}
+
+/// The rows a run quarantined, by line number after `after_line` (the government side).
+pub async fn rejects(
+    ctx: &Context,
+    actor: &super::Actor,
+    id: &str,
+    after_line: i64,
+    limit: i64,
+) -> Result<(Vec<RejectRow>, bool), ServiceError> {
+    let run = run(ctx, actor, id).await?;
+    let rows = ctx
+        .db
+        .run(move |c| runs::rejects(c, &run.id, after_line, limit + 1))
+        .await?;
+    Ok(super::split_page(rows, limit))
 }
