@@ -13,3 +13,4 @@ pub mod profile;
 pub mod service;
 pub mod startup;
 pub mod store;
+pub mod web;

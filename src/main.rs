@@ -44,6 +44,8 @@ enum Command {
         demo_firms: u64,
         #[command(flatten)]
         body_limits: credithub::config::BodyLimits,
+        #[command(flatten)]
+        web: credithub::web::WebConfig,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -118,6 +120,45 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Manage people's accounts (sign-in on the pages); acts as the platform's administrator.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create a firm's account and print its one-time activation link (valid 72 hours).
+    Create {
+        /// The firm's USCC (it must be registered).
+        #[arg(long)]
+        firm: String,
+        /// The sign-in name: 3-64 letters, digits, '.', '_', '-' or '@'.
+        #[arg(long)]
+        login: String,
+        /// The person's name as shown on the pages.
+        #[arg(long)]
+        name: String,
+        /// owner (grants consents, applies, invites members) or member (reads).
+        #[arg(long, default_value = "owner")]
+        role: String,
+        /// Where the pages are served, for the printed link.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+    },
+    /// Print a new one-time link for an account (a lost password, or an expired activation link).
+    Reset {
+        #[arg(long)]
+        login: String,
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+    },
+    /// Suspend an account: its sessions and links end now.
+    Suspend {
+        #[arg(long)]
+        login: String,
     },
 }
 
@@ -351,12 +392,59 @@ fn run_demo(
         println!("  GROWING_USCC   {g}   (a growing firm's history)");
         println!("  DISTRESSED_USCC {d}  (a distressed firm's history)");
     }
+    let accounts = rt.block_on(demo_accounts(db, profiles, &report.first_firm))?;
+    println!(
+        "demo sign-in on the pages, http://127.0.0.1:8080/ (new passwords on every demo run):"
+    );
+    for (role, login, password) in &accounts {
+        println!(
+            "  {role:<7} {login:<12} {password}   (firm {})",
+            report.first_firm
+        );
+    }
     if let Some(dir) = keys_file.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    write_private(keys_file, &demo::keys_env(&report))?;
+    let mut env = demo::keys_env(&report);
+    for (role, login, password) in &accounts {
+        let var = role.to_uppercase();
+        env.push_str(&format!(
+            "export DEMO_{var}_LOGIN={login}\nexport DEMO_{var}_PASSWORD={password}\n"
+        ));
+    }
+    write_private(keys_file, &env)?;
     println!("try: source {} && curl -s -H \"Authorization: Bearer $GOV_KEY\" http://127.0.0.1:8080/v1/firms?limit=2", keys_file.display());
     Ok(())
+}
+
+/// The demo firm's owner and member accounts, each with a fresh password (returned to be printed).
+async fn demo_accounts(
+    db: &Db,
+    profiles: &Profiles,
+    firm: &str,
+) -> anyhow::Result<Vec<(&'static str, &'static str, String)>> {
+    use credithub::service::accounts::{self, Issuer, NewAccount};
+    let ctx = credithub::service::Context::new(db.clone(), profiles.clone())?;
+    let admin = credithub::service::Actor::Admin;
+    let mut out = Vec::new();
+    for (role, login, name) in [
+        ("owner", "demo.owner", "张伟"),
+        ("member", "demo.member", "李娜"),
+    ] {
+        // Letters and digits from the random part, and a symbol: the password rule holds.
+        let password = format!("{}-{}", &accounts::new_secret()[..12], 7);
+        let new = NewAccount {
+            login,
+            display_name: name,
+            firm,
+            role,
+        };
+        accounts::provision_with_password(&ctx, Issuer::Platform(&admin), new, &password)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo account {login}: {e:?}"))?;
+        out.push((role, login, password));
+    }
+    Ok(out)
 }
 
 fn ingest_file(
@@ -592,6 +680,72 @@ fn main() -> anyhow::Result<()> {
                 recompute_with_bar(&profiles, firms, months, "recompute").await
             })?;
         }
+        Command::Users { command } => {
+            use credithub::service::accounts::{self, Issuer, NewAccount};
+            let db = open_db(&cli.store)?;
+            let admin = credithub::service::Actor::Admin;
+            runtime()?.block_on(async {
+                let profiles = open_profiles(&cli.store, &db, false).await?;
+                let ctx = credithub::service::Context::new(db.clone(), profiles)?;
+                let show = |e: accounts::AccountError| match e {
+                    accounts::AccountError::Invalid(v) => anyhow::anyhow!(
+                        "{}",
+                        v.iter()
+                            .map(|v| format!("{}: {} ({})", v.field, v.message, v.rule))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                    other => anyhow::anyhow!("{other}"),
+                };
+                let link = |base: &str, token: &str| {
+                    format!("{}/activate/{token}", base.trim_end_matches('/'))
+                };
+                match command {
+                    UsersCommand::Create {
+                        firm,
+                        login,
+                        name,
+                        role,
+                        base_url,
+                    } => {
+                        let new = NewAccount {
+                            login: &login,
+                            display_name: &name,
+                            firm: &firm,
+                            role: &role,
+                        };
+                        let issued = accounts::create(&ctx, Issuer::Platform(&admin), new)
+                            .await
+                            .map_err(show)?;
+                        println!(
+                            "created {} ({}, {} of {}); activation link, valid until {} UTC, shown once:",
+                            issued.account.login,
+                            issued.account.display_name,
+                            issued.account.role.as_str(),
+                            issued.account.firm,
+                            issued.expires_at.format("%Y-%m-%d %H:%M:%S")
+                        );
+                        println!("{}", link(&base_url, &issued.token));
+                    }
+                    UsersCommand::Reset { login, base_url } => {
+                        let issued = accounts::issue_reset(&ctx, Issuer::Platform(&admin), &login)
+                            .await
+                            .map_err(show)?;
+                        println!(
+                            "new link for {}, valid until {} UTC (earlier links no longer work):",
+                            issued.account.login,
+                            issued.expires_at.format("%Y-%m-%d %H:%M:%S")
+                        );
+                        println!("{}", link(&base_url, &issued.token));
+                    }
+                    UsersCommand::Suspend { login } => {
+                        let a = accounts::suspend(&ctx, &admin, &login).await.map_err(show)?;
+                        println!("suspended {}: its sessions and links have ended", a.login);
+                    }
+                }
+                anyhow::Ok(())
+            })?;
+        }
         Command::Keys { command } => {
             let db = open_db(&cli.store)?;
             let mut conn = db.conn()?;
@@ -651,6 +805,7 @@ fn main() -> anyhow::Result<()> {
             demo,
             demo_firms,
             body_limits,
+            web,
         } => {
             let bind = bind
                 .or_else(|| std::env::var("PORT").ok().map(|p| format!("127.0.0.1:{p}")))
@@ -659,6 +814,7 @@ fn main() -> anyhow::Result<()> {
             let config = Config {
                 bind,
                 body_limits,
+                web,
                 ..Config::new(cli.store.clone())
             };
             let app = rt.block_on(Application::build(config))?;

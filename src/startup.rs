@@ -21,6 +21,8 @@ pub struct Config {
     pub bind: String,
     pub body_limits: BodyLimits,
     pub clock: Clock,
+    /// How the pages set their cookies.
+    pub web: crate::web::WebConfig,
 }
 
 impl Config {
@@ -31,6 +33,7 @@ impl Config {
             bind: "127.0.0.1:8080".into(),
             body_limits: BodyLimits::default(),
             clock: Clock::system(),
+            web: Default::default(),
         }
     }
 }
@@ -87,6 +90,7 @@ impl Application {
         };
         let state = AppState::new(db, profiles.cache.clone(), profiles, limits)?
             .with_body_limits(config.body_limits)
+            .with_web(config.web)
             .with_clock(config.clock);
         Ok(Application {
             listener,

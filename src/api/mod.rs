@@ -42,6 +42,8 @@ pub struct AppState {
     pub body_limits: crate::config::BodyLimits,
     /// Places for uploads being read at once.
     pub uploads: std::sync::Arc<tokio::sync::Semaphore>,
+    /// How the pages set their cookies.
+    pub web: crate::web::WebConfig,
 }
 
 /// `state.db`, `state.clock`, … are the context's.
@@ -94,6 +96,7 @@ impl AppState {
             uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(
                 crate::config::BodyLimits::default().max_uploads,
             )),
+            web: Default::default(),
         })
     }
 
@@ -105,6 +108,12 @@ impl AppState {
     /// Reading this clock.
     pub fn with_clock(mut self, clock: crate::clock::Clock) -> Self {
         self.ctx.clock = clock;
+        self
+    }
+
+    /// Setting cookies this way.
+    pub fn with_web(mut self, web: crate::web::WebConfig) -> Self {
+        self.web = web;
         self
     }
 
@@ -276,6 +285,7 @@ pub fn serve(listener: std::net::TcpListener, state: AppState) -> std::io::Resul
             .app_data(state.clone())
             .wrap(from_fn(middleware::observe))
             .configure(configure)
+            .configure(crate::web::configure)
             .default_service(web::to(contract::no_route))
     })
     .listen(listener)?

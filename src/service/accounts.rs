@@ -1,5 +1,5 @@
-//! People's accounts (issue 16, first step: the accounts, links, sessions and their audit; the pages
-//! come next). A person belongs to a firm as its `owner` or a `member`. The government side creates a
+//! People's accounts (issue 16): the accounts, their links, sessions and audit, used by the pages
+//! (`web`) and `credithub users`. A person belongs to a firm as its `owner` or a `member`. The government side creates a
 //! firm's accounts; an owner invites members and resets their passwords. Every account starts
 //! `pending` with a one-time activation link (valid 72 h) shown to whoever issued it — there is no
 //! e-mail — and becomes `active` when its person sets a password through it. Passwords are hashed with
@@ -188,7 +188,14 @@ pub struct NewAccount<'a> {
     pub role: &'a str,
 }
 
-fn secret() -> String {
+/// Two secrets compared in time that does not depend on where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// 256 random bits, URL-safe base64: link tokens, session ids, CSRF tokens.
+pub fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -253,7 +260,7 @@ fn invalid(field: &str, rule: &'static str, message: impl Into<String>) -> Accou
 }
 
 fn link_row(user_id: &str, purpose: &str, issuer: &str, at: NaiveDateTime) -> (LinkRow, String) {
-    let token = secret();
+    let token = new_secret();
     let row = LinkRow {
         token_hash: token_hash(&token),
         user_id: user_id.to_string(),
@@ -380,6 +387,25 @@ fn issued(row: &UserRow, token: String, at: NaiveDateTime) -> Result<Issued, Acc
         token,
         expires_at: at + Duration::hours(LINK_VALID_HOURS),
     })
+}
+
+/// The account `new.login` with this password: created if absent, its password reset if present (the
+/// demo's printed accounts, so a second demo run prints working passwords again).
+pub async fn provision_with_password(
+    ctx: &Context,
+    issuer: Issuer<'_>,
+    new: NewAccount<'_>,
+    password: &str,
+) -> Result<Account, AccountError> {
+    let login = new.login;
+    let issued = match create(ctx, issuer, new).await {
+        Ok(i) => i,
+        Err(AccountError::Invalid(v)) if v.iter().any(|v| v.rule == "login.taken") => {
+            issue_reset(ctx, issuer, login).await?
+        }
+        Err(e) => return Err(e),
+    };
+    set_password(ctx, &issued.token, password).await
 }
 
 /// A new one-time link for an account (a lost password, or an activation link that expired); every
@@ -599,7 +625,7 @@ pub async fn sign_in(
             user.status
         )));
     }
-    let (token, csrf) = (secret(), secret());
+    let (token, csrf) = (new_secret(), new_secret());
     let session = SessionRow {
         id_hash: token_hash(&token),
         user_id: user.id.clone(),

@@ -221,6 +221,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         bind: "127.0.0.1:0".into(),
         body_limits: opts.body_limits,
         clock: opts.clock,
+        web: Default::default(),
     };
     let app = Application::build(config).await.expect("build the app");
     let base = format!("http://127.0.0.1:{}", app.port());
