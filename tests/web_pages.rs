@@ -336,3 +336,46 @@ async fn the_stylesheet_is_embedded_and_cached_and_a_bad_link_says_so() {
         .await;
     assert!(en.html.contains("<html lang=\"en\">"), "{}", en.html);
 }
+
+#[tokio::test]
+async fn who_saw_my_data_lists_each_query_of_the_firm_and_nothing_of_others() {
+    let app = spawn_app().await;
+    let (ctx, firm, token) = provisioned(&app).await;
+    accounts::set_password(&ctx, &token, PASSWORD)
+        .await
+        .unwrap();
+    let other = app.register_firms(64, 1).await.remove(0);
+    let gov = app.gov_key().await;
+    // The government side reads this firm's profile (none yet) and another firm's: both are logged.
+    for u in [&firm, &other] {
+        let (status, _) = app.get(&format!("/v1/firms/{u}/profile"), Some(&gov)).await;
+        assert_eq!(status, 404);
+    }
+    let mut b = Browser::new(&app);
+    assert_eq!(
+        b.get("/firm/access-log").await.location.as_deref(),
+        Some("/"),
+        "signed out: to sign-in"
+    );
+    b.sign_in("zhang.wei", PASSWORD).await;
+    let p = b.get("/firm/access-log").await;
+    assert_eq!(p.status, 200);
+    assert!(p.html.contains("谁查询了我的数据"), "{}", p.html);
+    assert_eq!(p.html.matches("<td>无画像</td>").count(), 1, "{}", p.html);
+    // The querying institution by its name, the same row the API lists.
+    assert!(p.html.contains("<td>Test Commission</td>"), "{}", p.html);
+    let api_rows = app
+        .get(&format!("/v1/firms/{firm}/access-log"), Some(&gov))
+        .await
+        .1;
+    assert_eq!(api_rows["items"].as_array().unwrap().len(), 1);
+    assert_eq!(api_rows["items"][0]["result"], "not_found");
+    assert!(
+        !p.html.contains(&other),
+        "another firm's rows are never shown"
+    );
+    // In English too.
+    b.cookies.insert("credithub_lang".into(), "en".into());
+    let en = b.get("/firm/access-log").await;
+    assert!(en.html.contains("Who saw my data") && en.html.contains("<td>No profile</td>"));
+}

@@ -144,6 +144,8 @@ fn page(t: &T, title: &str, who: Option<&SignedIn>, body: Markup) -> HttpRespons
                         a href={ "/language?to=" (t.0.other().code()) } lang=(t.0.other().code()) { (t.t("switch-language")) }
                         a href="/docs/" { (t.t("api-docs")) }
                         @if let Some(s) = who {
+                            a href="/" { (t.t("nav-home")) }
+                            a href="/firm/access-log" { (t.t("nav-access-log")) }
                             form method="post" action="/sign-out" {
                                 input type="hidden" name="csrf" value=(s.csrf);
                                 button type="submit" { (t.t("sign-out")) }
@@ -505,6 +507,90 @@ pub async fn activate(
 }
 
 #[derive(Debug, serde::Deserialize)]
+pub struct OlderQuery {
+    pub before: Option<String>,
+}
+
+const ACCESS_PAGE: i64 = 50;
+
+/// Who saw my data: the firm's access log, newest first (signed in; the firm's own only).
+#[get("/firm/access-log")]
+pub async fn access_log(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<OlderQuery>,
+) -> actix_web::Result<HttpResponse> {
+    let t = T(Lang::of(&req));
+    let Some(who) = signed_in(&state, &req).await? else {
+        return Ok(see_other("/").finish());
+    };
+    let unavailable = |e: crate::service::ServiceError| {
+        tracing::error!(error = %e, "access-log page");
+        actix_web::error::ErrorServiceUnavailable(e.to_string())
+    };
+    let actor = who.account.actor();
+    let w = crate::service::access_log::Window {
+        before: q.into_inner().before,
+        limit: ACCESS_PAGE,
+    };
+    let rows = crate::service::access_log::of_firm(state.ctx(), &actor, &who.account.firm, w)
+        .await
+        .map_err(unavailable)?;
+    let names: HashMap<String, String> = crate::service::institutions::list(state.ctx(), &actor)
+        .await
+        .map_err(|e| unavailable(e.into()))?
+        .into_iter()
+        .map(|i| (i.id, i.name))
+        .collect();
+    let institution = |r: &crate::service::access_log::AccessView| match &r.institution_id {
+        Some(id) => names.get(id).cloned().unwrap_or_else(|| id.clone()),
+        None => r.role.clone(),
+    };
+    let older = rows
+        .more
+        .then(|| {
+            rows.items
+                .last()
+                .map(|r| format!("/firm/access-log?before={}", r.id))
+        })
+        .flatten();
+    let body = html! {
+        div.card {
+            h1 { (t.t("access-log-title")) }
+            p { (t.t("access-log-intro")) }
+            @if rows.items.is_empty() {
+                p.notice { (t.t("access-none")) }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { (t.t("event-time")) }
+                        th scope="col" { (t.t("access-institution")) }
+                        th scope="col" { (t.t("access-purpose")) }
+                        th scope="col" { (t.t("access-scope")) }
+                        th scope="col" { (t.t("access-consent")) }
+                        th scope="col" { (t.t("access-result")) }
+                    } }
+                    tbody {
+                        @for r in &rows.items {
+                            tr {
+                                td { (chrono::DateTime::parse_from_rfc3339(&r.at).map(|d| beijing(d.naive_utc())).unwrap_or_else(|_| r.at.clone())) }
+                                td { (institution(r)) }
+                                td { (t.t(&format!("purpose-{}", r.purpose.as_deref().unwrap_or("none")))) }
+                                td { (match r.scope.as_deref() { None | Some("all") => t.t("scope-all"), Some(s) => s.replace(',', ", ") }) }
+                                td { code { (r.consent_id.as_deref().unwrap_or("—")) } }
+                                td { (t.t(&format!("result-{}", r.result))) }
+                            }
+                        }
+                    }
+                }
+                @if let Some(href) = &older { p { a href=(href) { (t.t("access-older")) } } }
+            }
+        }
+    };
+    Ok(page(&t, &t.t("access-log-title"), Some(&who), body))
+}
+
+#[derive(Debug, serde::Deserialize)]
 pub struct LanguageQuery {
     pub to: String,
 }
@@ -551,6 +637,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(sign_out)
         .service(activation)
         .service(activate)
+        .service(access_log)
         .service(language)
         .service(stylesheet);
 }
