@@ -72,15 +72,7 @@ impl Principal {
 
     /// Government and admin act for everyone; a firm key only for its own USCC.
     pub fn require_firm_access(&self, uscc: &str) -> Result<(), ApiError> {
-        if crate::service::access::may_act_for_firm(&self.actor, uscc) {
-            return Ok(());
-        }
-        Err(ApiError::Forbidden(match self.role() {
-            Role::Firm => format!("a firm key acts only for its own firm, not {uscc}"),
-            other => format!(
-                "a {other} key cannot act on the firm registry; banks see firm data through consented profiles"
-            ),
-        }))
+        crate::service::access::firm_access(&self.actor, uscc).map_err(ApiError::Forbidden)
     }
 }
 

@@ -365,7 +365,6 @@ pub async fn firm_signals(
     q: Query<FirmSignalParams>,
 ) -> ApiResult<HttpResponse> {
     let uscc = parse_uscc("uscc", &uscc)?;
-    who.require_firm_access(uscc.as_str())?;
     let (kind, history) = (q.0.kind.as_deref(), q.0.history.unwrap_or(false));
     let rows = service::of_firm(state.ctx(), &who.actor, &uscc, kind, history).await?;
     Ok(HttpResponse::Ok().json_line(rows.into_iter().map(SignalView::from).collect::<Vec<_>>()))

@@ -118,6 +118,19 @@ pub fn may_act_for_firm(actor: &Actor, firm: &str) -> bool {
     }
 }
 
+/// [`may_act_for_firm`], with the words of a refusal.
+pub fn firm_access(actor: &Actor, firm: &str) -> Result<(), String> {
+    if may_act_for_firm(actor, firm) {
+        return Ok(());
+    }
+    Err(match actor.role() {
+        Role::Firm => format!("a firm key acts only for its own firm, not {firm}"),
+        other => format!(
+            "a {other} key cannot act on the firm registry; banks see firm data through consented profiles"
+        ),
+    })
+}
+
 /// An agency's own records (contracts, claim batches, metrics): that agency, or the government side.
 pub fn may_see_agency(actor: &Actor, agency: &str) -> bool {
     match actor {

@@ -92,11 +92,7 @@ pub async fn of_firm(
             "a firm's access log is for the firm and the government side; an institution reads its own queries at GET /v1/access-log".into(),
         ));
     }
-    if !super::access::may_act_for_firm(actor, firm.as_str()) {
-        return Err(ServiceError::Forbidden(format!(
-            "a firm key acts only for its own firm, not {firm}"
-        )));
-    }
+    super::access::firm_access(actor, firm.as_str()).map_err(ServiceError::Forbidden)?;
     let f = Filter {
         firm: Some(firm.to_string()),
         ..Default::default()

@@ -13,14 +13,14 @@ use crate::domain::account::{
     SESSION_HOURS,
 };
 use crate::domain::Uscc;
+/// Secrets are made and hashed as API keys are: 256 random bits, stored as their hex SHA-256.
+pub use crate::store::keys::{hash_key as token_hash, random_secret as new_secret};
 use crate::store::users::{self, AuthEventRow, LinkRow, SessionRow, UserRow};
 use crate::store::{firms, DbConn, StoreError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use base64::Engine;
 use chrono::{Duration, NaiveDateTime};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -194,18 +194,6 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// 256 random bits, URL-safe base64: link tokens, session ids, CSRF tokens.
-pub fn new_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The stored form of a link token or session id.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 fn hash_password(password: &str) -> Result<String, StoreError> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
@@ -334,6 +322,7 @@ pub async fn create(
         updated_at: at,
     };
     let (link, token) = link_row(&row.id, "activation", &by, at);
+    let expires_at = link.expires_at;
     let (user, uscc) = (row.clone(), firm.to_string());
     ctx.db
         .run_as(move |c| {
@@ -358,7 +347,7 @@ pub async fn create(
             })
         })
         .await?;
-    issued(&row, token, at)
+    issued(&row, token, expires_at)
 }
 
 /// Store a link issued for `user`, with its audit row.
@@ -381,11 +370,11 @@ fn store_link(
     Ok(users::insert_event(c, &row)?)
 }
 
-fn issued(row: &UserRow, token: String, at: NaiveDateTime) -> Result<Issued, AccountError> {
+fn issued(row: &UserRow, token: String, expires_at: NaiveDateTime) -> Result<Issued, AccountError> {
     Ok(Issued {
         account: Account::of(row)?,
         token,
-        expires_at: at + Duration::hours(LINK_VALID_HOURS),
+        expires_at,
     })
 }
 
@@ -435,6 +424,7 @@ pub async fn issue_reset(
         "activation"
     };
     let (link, token) = link_row(&row.id, purpose, &by, at);
+    let expires_at = link.expires_at;
     let user = row.clone();
     ctx.db
         .run_as(move |c| {
@@ -444,23 +434,24 @@ pub async fn issue_reset(
             })
         })
         .await?;
-    issued(&row, token, at)
+    issued(&row, token, expires_at)
 }
 
 /// The account a link is for, if the link can still be used (to show its form).
 pub async fn link_account(ctx: &Context, token: &str) -> Result<Account, AccountError> {
     let (h, at) = (token_hash(token), ctx.clock.now());
-    let found = ctx
-        .db
-        .run(move |c| {
-            let Some(link) = users::link(c, &h)? else {
-                return Ok(None);
-            };
-            Ok(Some((link.clone(), users::get(c, &link.user_id)?)))
-        })
-        .await?;
+    let found = ctx.db.run(move |c| link_with_user(c, &h)).await?;
     let (_, user) = usable(found, at)?;
     Ok(Account::of(&user)?)
+}
+
+/// A stored link and the account it is for.
+fn link_with_user(c: &mut DbConn, h: &str) -> Result<Option<(LinkRow, UserRow)>, StoreError> {
+    let Some(link) = users::link(c, h)? else {
+        return Ok(None);
+    };
+    let user = users::get(c, &link.user_id)?;
+    Ok(Some((link, user)))
 }
 
 fn usable(
@@ -522,14 +513,7 @@ pub async fn set_password(
         .db
         .run_as(move |c: &mut DbConn| {
             crate::store::backend::write_transaction(c, |c| -> Result<UserRow, AccountError> {
-                let found = match users::link(c, &h)? {
-                    Some(l) => {
-                        let u = users::get(c, &l.user_id)?;
-                        Some((l, u))
-                    }
-                    None => None,
-                };
-                let (link, mut user) = usable(found, at)?;
+                let (link, mut user) = usable(link_with_user(c, &h)?, at)?;
                 if !users::use_link(c, &h, at)? {
                     return Err(invalid("token", "link.used", "this link has been used"));
                 }

@@ -146,12 +146,7 @@ pub async fn of_firm(
     kind: Option<&str>,
     history: bool,
 ) -> Result<Vec<SignalRow>, ServiceError> {
-    if !super::access::may_act_for_firm(actor, firm.as_str()) {
-        return Err(ServiceError::Forbidden(format!(
-            "a firm's signals are for the firm and the government side, not this {} key",
-            actor.role()
-        )));
-    }
+    super::access::firm_access(actor, firm.as_str()).map_err(ServiceError::Forbidden)?;
     if let Some(k) = kind.filter(|k| crate::domain::signals::kind(k).is_none()) {
         return Err(ServiceError::Invalid(vec![Violation::new(
             "kind",

@@ -30,13 +30,15 @@ pub fn hash_key(plaintext: &str) -> String {
     hex::encode(Sha256::digest(plaintext.as_bytes()))
 }
 
-fn new_secret() -> String {
+/// 256 random bits, URL-safe base64 (API keys, link tokens, session ids, CSRF tokens).
+pub fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    format!(
-        "{KEY_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn new_secret() -> String {
+    format!("{KEY_PREFIX}{}", random_secret())
 }
 
 pub struct NewKey<'a> {

@@ -197,7 +197,7 @@ async fn signed_in(
     };
     accounts::session(state.ctx(), c.value())
         .await
-        .map_err(actix_web::error::ErrorServiceUnavailable)
+        .map_err(unavailable)
 }
 
 /// A fresh CSRF value for a form shown before sign-in, and the cookie that carries it.
@@ -262,15 +262,16 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> actix_web::Re
     };
     let events = accounts::events(state.ctx(), &who.account, 10)
         .await
-        .map_err(actix_web::error::ErrorServiceUnavailable)?;
+        .map_err(unavailable)?;
     let a = &who.account;
     let role = t.t(match a.role {
         crate::domain::account::MemberRole::Owner => "role-owner",
         crate::domain::account::MemberRole::Member => "role-member",
     });
+    let hello = t.with("hello", &[("name", a.display_name.clone())]);
     let body = html! {
         div.card {
-            h1 { (t.with("hello", &[("name", a.display_name.clone())])) }
+            h1 { (hello) }
             dl {
                 dt { (t.t("login")) } dd { (a.login) }
                 dt { (t.t("uscc")) } dd { (a.firm.as_str()) }
@@ -293,12 +294,7 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> actix_web::Re
             }
         }
     };
-    Ok(page(
-        &t,
-        &t.with("hello", &[("name", a.display_name.clone())]),
-        Some(&who),
-        body,
-    ))
+    Ok(page(&t, &hello, Some(&who), body))
 }
 
 /// The client's address for the sign-in limits: the peer (a proxy in front sets `X-Forwarded-For`,
@@ -354,10 +350,7 @@ pub async fn sign_in(
                     t.with("locked-address", &[("until", beijing(*until))])
                 }
                 SignInError::NotActive(_) => t.t("not-active"),
-                SignInError::Store(s) => {
-                    tracing::error!(error = %s, "sign-in failed on the store");
-                    return Err(actix_web::error::ErrorServiceUnavailable(s.to_string()));
-                }
+                SignInError::Store(s) => return Err(unavailable(s)),
             };
             let mut r = sign_in_page(&state, &t, &f.login, None, Some(message));
             if matches!(
@@ -393,7 +386,7 @@ pub async fn sign_out(
     if let Some(c) = req.cookie(SESSION_COOKIE) {
         accounts::sign_out(state.ctx(), c.value(), address(&req).as_deref())
             .await
-            .map_err(actix_web::error::ErrorServiceUnavailable)?;
+            .map_err(unavailable)?;
     }
     let mut r = see_other("/").finish();
     let _ = r.add_removal_cookie(&cookie(&state, SESSION_COOKIE, String::new(), None));
@@ -443,6 +436,25 @@ fn link_bad(t: &T) -> HttpResponse {
     r
 }
 
+/// The store cannot answer: 503 (logged).
+fn unavailable(e: impl std::fmt::Display) -> actix_web::Error {
+    tracing::error!(error = %e, "page: store unavailable");
+    actix_web::error::ErrorServiceUnavailable(e.to_string())
+}
+
+/// The account a link is for, or the page that says the link cannot be used.
+async fn linked(
+    state: &AppState,
+    t: &T,
+    token: &str,
+) -> actix_web::Result<Result<accounts::Account, HttpResponse>> {
+    match accounts::link_account(state.ctx(), token).await {
+        Ok(a) => Ok(Ok(a)),
+        Err(accounts::AccountError::Store(e)) => Err(unavailable(e)),
+        Err(_) => Ok(Err(link_bad(t))),
+    }
+}
+
 /// The page an activation or reset link opens.
 #[get("/activate/{token}")]
 pub async fn activation(
@@ -451,13 +463,10 @@ pub async fn activation(
     token: web::Path<String>,
 ) -> actix_web::Result<HttpResponse> {
     let t = T(Lang::of(&req));
-    match accounts::link_account(state.ctx(), &token).await {
-        Ok(a) => Ok(activation_page(&state, &t, &token, &a, None)),
-        Err(accounts::AccountError::Store(e)) => {
-            Err(actix_web::error::ErrorServiceUnavailable(e.to_string()))
-        }
-        Err(_) => Ok(link_bad(&t)),
-    }
+    Ok(match linked(&state, &t, &token).await? {
+        Ok(a) => activation_page(&state, &t, &token, &a, None),
+        Err(bad) => bad,
+    })
 }
 
 #[post("/activate/{token}")]
@@ -468,12 +477,9 @@ pub async fn activate(
     form: web::Form<PasswordForm>,
 ) -> actix_web::Result<HttpResponse> {
     let t = T(Lang::of(&req));
-    let account = match accounts::link_account(state.ctx(), &token).await {
+    let account = match linked(&state, &t, &token).await? {
         Ok(a) => a,
-        Err(accounts::AccountError::Store(e)) => {
-            return Err(actix_web::error::ErrorServiceUnavailable(e.to_string()))
-        }
-        Err(_) => return Ok(link_bad(&t)),
+        Err(bad) => return Ok(bad),
     };
     let f = form.into_inner();
     let again = |m: String| activation_page(&state, &t, &token, &account, Some(m));
@@ -499,9 +505,7 @@ pub async fn activate(
                 .collect();
             Ok(again(words.join(" ")))
         }
-        Err(accounts::AccountError::Store(e)) => {
-            Err(actix_web::error::ErrorServiceUnavailable(e.to_string()))
-        }
+        Err(accounts::AccountError::Store(e)) => Err(unavailable(e)),
         Err(_) => Ok(link_bad(&t)),
     }
 }
@@ -524,10 +528,6 @@ pub async fn access_log(
     let Some(who) = signed_in(&state, &req).await? else {
         return Ok(see_other("/").finish());
     };
-    let unavailable = |e: crate::service::ServiceError| {
-        tracing::error!(error = %e, "access-log page");
-        actix_web::error::ErrorServiceUnavailable(e.to_string())
-    };
     let actor = who.account.actor();
     let w = crate::service::access_log::Window {
         before: q.into_inner().before,
@@ -538,7 +538,7 @@ pub async fn access_log(
         .map_err(unavailable)?;
     let names: HashMap<String, String> = crate::service::institutions::list(state.ctx(), &actor)
         .await
-        .map_err(|e| unavailable(e.into()))?
+        .map_err(unavailable)?
         .into_iter()
         .map(|i| (i.id, i.name))
         .collect();
