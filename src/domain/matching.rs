@@ -58,6 +58,17 @@ pub enum LoanSubtype {
     MediumLongTerm,
 }
 
+impl LoanSubtype {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoanSubtype::CreditLoan => "credit_loan",
+            LoanSubtype::FirstLoan => "first_loan",
+            LoanSubtype::Renewal => "renewal",
+            LoanSubtype::MediumLongTerm => "medium_long_term",
+        }
+    }
+}
+
 /// Public designations a firm can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

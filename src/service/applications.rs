@@ -31,6 +31,42 @@ pub const DECLINE_CODES: &[&str] = &[
 
 /// How long the consent created by an application lasts unless the firm says otherwise.
 pub const DEFAULT_CONSENT_DAYS: i64 = 90;
+/// The consent an application grants covers every section (`SCOPES`), this many months of history, and
+/// the institution may keep what it read this many days.
+pub const CONSENT_DATA_MONTHS: i32 = 24;
+pub const CONSENT_DATA_LIFE_DAYS: i32 = 365;
+
+/// The purpose of the consent an application grants: a loan's credit assessment, a scheme's review.
+pub fn consent_purpose(kind: ProductKind) -> Purpose {
+    if kind.is_lending() {
+        Purpose::CreditAssessment
+    } else {
+        Purpose::GuaranteeReview
+    }
+}
+
+/// What a firm can pledge today: confirmed receivables not yet financed or due, and unpledged IP.
+pub async fn pledgeable(
+    ctx: &Context,
+    firm: &crate::domain::Uscc,
+) -> Result<
+    (
+        Vec<receivables::ReceivableRow>,
+        Vec<receivables::IpAssetRow>,
+    ),
+    ApplicationError,
+> {
+    let (u, today) = (firm.to_string(), ctx.clock.today());
+    Ok(ctx
+        .db
+        .run(move |c| {
+            Ok((
+                receivables::financeable(c, &u, today)?,
+                receivables::pledgeable(c, &u)?,
+            ))
+        })
+        .await?)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplicationError {
@@ -289,11 +325,7 @@ pub async fn create(
     if !failed.is_empty() {
         return Err(ApplicationError::Invalid(failed));
     }
-    let purpose = if product.spec.kind.is_lending() {
-        Purpose::CreditAssessment
-    } else {
-        Purpose::GuaranteeReview
-    };
+    let purpose = consent_purpose(product.spec.kind);
     if !r.confirm_consent {
         return Err(invalid(
             "confirm_consent",
@@ -343,9 +375,9 @@ pub async fn create(
         institution: product.institution_id.clone(),
         purpose,
         scope: SCOPES.iter().map(|s| s.to_string()).collect(),
-        data_months: 24,
+        data_months: CONSENT_DATA_MONTHS,
         max_queries_per_month: None,
-        data_life_days: 365,
+        data_life_days: CONSENT_DATA_LIFE_DAYS,
         valid_from: at,
         expires_at: at + chrono::Duration::days(days),
     }
@@ -530,6 +562,20 @@ where
                     )));
                 }
                 store::add_event(c, &step.event)?;
+                // The firm is told of every move it did not make itself.
+                if party == Party::Institution {
+                    let note = super::notifications::row(
+                        &new.firm_uscc,
+                        super::notifications::Kind::ApplicationChanged,
+                        &new.id,
+                        &[
+                            ("status", new.status.as_str()),
+                            ("institution", &new.institution_id),
+                        ],
+                        ev.at,
+                    );
+                    super::notifications::add(c, &[note])?;
+                }
                 let events = store::events(c, &new.id)?;
                 Ok(Detailed {
                     application: new,

@@ -391,7 +391,24 @@ pub async fn create(
             if let Some(v) = check_parties(c, &stored)? {
                 return Ok(Some(v));
             }
-            store::insert(c, &stored)?;
+            crate::store::backend::write_transaction(c, |c| {
+                store::insert(c, &stored)?;
+                // A consent registered in the firm's name waits for the firm: tell it.
+                if stored.granted_by == "institution" {
+                    let note = super::notifications::row(
+                        &stored.firm_uscc,
+                        super::notifications::Kind::ConsentPending,
+                        &stored.id,
+                        &[
+                            ("institution", &stored.institution_id),
+                            ("purpose", &stored.purpose),
+                        ],
+                        stored.created_at,
+                    );
+                    super::notifications::add(c, &[note])?;
+                }
+                Ok::<_, StoreError>(())
+            })?;
             Ok(None)
         })
         .await?;

@@ -81,6 +81,14 @@ pub async fn list(ctx: &Context, actor: &Actor) -> Result<Vec<InstitutionView>, 
     Ok(rows.into_iter().map(|i| view(i, admin)).collect())
 }
 
+/// Every institution's name by id: public (the catalogue names who publishes each product).
+pub async fn public_names(
+    ctx: &Context,
+) -> Result<std::collections::HashMap<String, String>, InstitutionError> {
+    let rows = ctx.db.run(institutions::list).await?;
+    Ok(rows.into_iter().map(|i| (i.id, i.name)).collect())
+}
+
 /// Set an institution's per-key limits; its keys use them from their next request (their cached
 /// principals, which carry the old limits, are evicted).
 #[tracing::instrument(skip(ctx, actor))]

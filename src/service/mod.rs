@@ -23,6 +23,8 @@ pub mod guarantees;
 pub mod institutions;
 pub mod keys;
 pub mod matching;
+pub mod notifications;
+pub mod overview;
 pub mod policies;
 pub mod products;
 pub mod profiles;

@@ -29,6 +29,12 @@ pub enum ReceivableError {
     Store(#[from] StoreError),
 }
 
+impl From<diesel::result::Error> for ReceivableError {
+    fn from(e: diesel::result::Error) -> Self {
+        ReceivableError::Store(e.into())
+    }
+}
+
 impl From<ReceivableError> for ServiceError {
     fn from(e: ReceivableError) -> Self {
         match e {
@@ -52,6 +58,31 @@ pub struct NewReceivable {
     pub invoice_no: String,
     pub amount: Money,
     pub due_on: NaiveDate,
+}
+
+impl NewReceivable {
+    /// From a form's raw fields; every fault at once.
+    pub fn parse(
+        debtor: &str,
+        invoice_no: &str,
+        amount: &str,
+        due_on: &str,
+    ) -> Result<NewReceivable, Vec<Violation>> {
+        let mut f = super::Faults::default();
+        let debtor = f.check(super::uscc("debtor_uscc", debtor));
+        let amount = f.check(super::positive_money("amount", "amount", amount));
+        let due_on = f.check(super::date("due_on", "due_on", due_on));
+        let new = match (debtor, amount, due_on) {
+            (Some(debtor), Some(amount), Some(due_on)) => Some(NewReceivable {
+                debtor,
+                invoice_no: invoice_no.to_string(),
+                amount,
+                due_on,
+            }),
+            _ => None,
+        };
+        f.done(new)
+    }
 }
 
 /// The creditor registers a receivable it is owed: pending until the debtor answers.
@@ -104,15 +135,33 @@ pub async fn register(
     let stored = row.clone();
     ctx.db
         .run_as(move |c| {
-            if !firms::exists(c, &stored.creditor_uscc)? {
-                return Err(ReceivableError::UnknownFirm(stored.creditor_uscc.clone()));
-            }
-            store::insert_receivable(c, &stored).map_err(|e| match e {
-                StoreError::Conflict(_) => ReceivableError::Registered {
-                    invoice: stored.invoice_no.clone(),
-                    debtor: stored.debtor_uscc.clone(),
-                },
-                other => ReceivableError::Store(other),
+            crate::store::backend::write_transaction(c, |c| {
+                if !firms::exists(c, &stored.creditor_uscc)? {
+                    return Err(ReceivableError::UnknownFirm(stored.creditor_uscc.clone()));
+                }
+                store::insert_receivable(c, &stored).map_err(|e| match e {
+                    StoreError::Conflict(_) => ReceivableError::Registered {
+                        invoice: stored.invoice_no.clone(),
+                        debtor: stored.debtor_uscc.clone(),
+                    },
+                    other => ReceivableError::Store(other),
+                })?;
+                // The debtor, if it is on the hub, is asked to confirm or dispute (Art 27, 54).
+                if firms::exists(c, &stored.debtor_uscc)? {
+                    let note = super::notifications::row(
+                        &stored.debtor_uscc,
+                        super::notifications::Kind::ReceivableToAnswer,
+                        &stored.id,
+                        &[
+                            ("creditor", &stored.creditor_uscc),
+                            ("invoice", &stored.invoice_no),
+                            ("amount", &Money::from_fen(stored.amount_fen).to_string()),
+                        ],
+                        stored.registered_at,
+                    );
+                    super::notifications::add(c, &[note])?;
+                }
+                Ok(())
             })
         })
         .await?;

@@ -12,6 +12,7 @@ pub mod guarantees;
 pub mod ingestion;
 pub mod institutions;
 pub mod keys;
+pub mod notifications;
 pub mod products;
 pub mod profiles;
 pub mod receivables;

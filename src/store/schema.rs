@@ -445,3 +445,22 @@ diesel::table! {
         detail -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        recipient -> Text,
+        kind -> Text,
+        subject -> Text,
+        detail -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notification_marks (recipient) {
+        recipient -> Text,
+        access_seen_id -> Text,
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE notification_marks;
+DROP TABLE notifications;

@@ -1,0 +1,113 @@
+//! The inbox: what the firm was told, newest first, 30 a page; opening the page marks what it shows
+//! read (the header's count drops), and each notification links to where it can be acted on.
+
+use super::layout::T;
+use super::session::Person;
+use crate::api::AppState;
+use crate::service::notifications::{self, NotificationView};
+use actix_web::{get, post, web, HttpResponse};
+use maud::{html, Markup};
+use std::collections::HashMap;
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Older {
+    pub before: Option<String>,
+}
+
+const PAGE: i64 = 30;
+
+#[get("/notifications")]
+pub async fn inbox(
+    state: web::Data<AppState>,
+    p: Person,
+    q: web::Query<Older>,
+) -> actix_web::Result<HttpResponse> {
+    let t = &p.t;
+    let actor = p.actor();
+    let (items, more) = notifications::list(state.ctx(), &actor, q.into_inner().before, PAGE)
+        .await
+        .map_err(super::layout::unavailable)?;
+    let names = crate::service::institutions::public_names(state.ctx())
+        .await
+        .map_err(super::layout::unavailable)?;
+    let unread: Vec<String> = items
+        .iter()
+        .filter(|n| !n.read)
+        .map(|n| n.id.clone())
+        .collect();
+    let body = html! {
+        div.card {
+            h1 { (t.t("notifications-title")) }
+            @if items.is_empty() { p.notice { (t.t("notifications-none")) } }
+            ul.inbox {
+                @for n in &items {
+                    li class=(if n.read { "read" } else { "unread" }) {
+                        @if !n.read { span.badge-new { (t.t("new")) } " " }
+                        (line(t, n, &names))
+                        div.muted { (t.instant(n.at)) }
+                    }
+                }
+            }
+            @if more { @if let Some(last) = items.last() { p { a href={ "/notifications?before=" (last.id) } { (t.t("access-older")) } } } }
+            @if p.unread > unread.len() as i64 {
+                form method="post" action="/notifications/read" {
+                    input type="hidden" name="csrf" value=(p.who.csrf);
+                    button.secondary type="submit" { (t.t("mark-all-read")) }
+                }
+            }
+        }
+    };
+    // What the page shows has been seen.
+    for id in unread {
+        notifications::mark_read(state.ctx(), &actor, Some(id))
+            .await
+            .map_err(super::layout::unavailable)?;
+    }
+    Ok(p.page(&t.t("notifications-title"), "/notifications", body))
+}
+
+fn line(t: &T, n: &NotificationView, names: &HashMap<String, String>) -> Markup {
+    let d = |k: &str| n.detail.get(k).cloned().unwrap_or_default();
+    let inst = || {
+        let id = d("institution");
+        names.get(&id).cloned().unwrap_or(id)
+    };
+    match n.kind.as_str() {
+        "profile_queried" => html! {
+            a href="/firm/access-log" { (t.with("n-profile_queried", &[("institution", inst()), ("purpose", t.code("purpose", &d("purpose"))), ("result", t.code("result", &d("result")))])) }
+        },
+        "consent_expiring" => html! {
+            a href="/firm/consents" { (t.with("n-consent_expiring", &[("institution", inst()), ("at", chrono::DateTime::parse_from_rfc3339(&d("expires_at")).map(|x| t.instant(x.naive_utc())).unwrap_or_default())])) }
+        },
+        "consent_pending" => html! {
+            a href="/firm/consents#pending" { (t.with("n-consent_pending", &[("institution", inst()), ("purpose", t.code("purpose", &d("purpose")))])) }
+        },
+        "application_changed" => html! {
+            a href={ "/firm/applications/" (n.subject) } { (t.with("n-application_changed", &[("institution", inst()), ("status", t.code("app", &d("status")))])) }
+        },
+        "receivable_to_answer" => html! {
+            a href="/firm/assets#owed" { (t.with("n-receivable_to_answer", &[("creditor", d("creditor")), ("invoice", d("invoice")), ("amount", crate::domain::Money::parse(&d("amount")).map(|m| t.money(m)).unwrap_or_default())])) }
+        },
+        other => html! { (other) },
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfOnly {
+    pub csrf: String,
+}
+
+#[post("/notifications/read")]
+pub async fn read_all(
+    state: web::Data<AppState>,
+    p: Person,
+    f: web::Form<CsrfOnly>,
+) -> actix_web::Result<HttpResponse> {
+    if let Err(r) = p.check(&f.csrf) {
+        return Ok(r);
+    }
+    notifications::mark_read(state.ctx(), &p.actor(), None)
+        .await
+        .map_err(super::layout::unavailable)?;
+    Ok(super::layout::see_other("/notifications"))
+}

@@ -1,0 +1,175 @@
+//! Products in words: a rule as a requirement a person reads ("信用评分不低于 650"), a firm's own fact
+//! beside a rule it misses, a product's terms, and an offer's cost line by line.
+
+use super::layout::T;
+use crate::domain::matching::{Cost, ProductSpec, Rule};
+use crate::service::matching::Facts;
+use maud::{html, Markup};
+
+fn joined(t: &T, prefix: &str, codes: impl Iterator<Item = String>) -> String {
+    let sep = if t.0 == super::layout::Lang::Zh {
+        "、"
+    } else {
+        ", "
+    };
+    codes
+        .map(|c| t.code(prefix, &c))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// A rule as a requirement.
+pub fn requirement(t: &T, rule: &Rule) -> String {
+    let a = |k: &'static str, v: String| [(k, v)];
+    match rule {
+        Rule::SizeClass { any_of } => t.with(
+            "req-size_class",
+            &a(
+                "list",
+                joined(t, "size", any_of.iter().map(|c| c.as_str().to_string())),
+            ),
+        ),
+        Rule::IndustryPrefix { any_of } => {
+            t.with("req-industry_prefix", &a("list", any_of.join(" / ")))
+        }
+        Rule::District { any_of } => t.with(
+            "req-district",
+            &a("list", joined(t, "district", any_of.iter().cloned())),
+        ),
+        Rule::MinScore { score } => t.with("req-min_score", &a("score", score.to_string())),
+        Rule::MinGrade { grade } => t.with("req-min_grade", &a("grade", grade.to_string())),
+        Rule::MinYearsInOperation { years } => {
+            t.with("req-min_years_in_operation", &a("years", years.to_string()))
+        }
+        Rule::MinTaxGrade { grade } => t.with("req-min_tax_grade", &a("grade", grade.to_string())),
+        Rule::NoActiveDishonesty => t.t("req-no_active_dishonesty"),
+        Rule::MaxTaxArrears { amount } => {
+            t.with("req-max_tax_arrears", &a("amount", t.money(*amount)))
+        }
+        Rule::MaxSiArrearsMonths { months } => t.with(
+            "req-max_si_arrears_months",
+            &a("months", months.to_string()),
+        ),
+        Rule::FirstLoanOnly => t.t("req-first_loan_only"),
+        Rule::LoanMaturingWithin { days } => {
+            t.with("req-loan_maturing_within", &a("days", days.to_string()))
+        }
+        Rule::ConfirmedReceivables => t.t("req-confirmed_receivables"),
+        Rule::AppraisedIp => t.t("req-appraised_ip"),
+        Rule::Designation { any_of } => t.with(
+            "req-designation",
+            &a(
+                "list",
+                joined(
+                    t,
+                    "designation",
+                    any_of.iter().map(|d| d.as_str().to_string()),
+                ),
+            ),
+        ),
+    }
+}
+
+/// What the firm has, for a rule it misses (the rule's type, without a `scheme.` prefix).
+pub fn fact(t: &T, rule_type: &str, f: &Facts) -> Option<String> {
+    let none = || t.t("fact-none");
+    Some(match rule_type {
+        "size_class" => f.size_class.map(|c| t.code("size", c)).unwrap_or_else(none),
+        "industry_prefix" => f.industry_code.to_string(),
+        "district" => t.code("district", f.district),
+        "min_score" => f.score.map(|s| s.to_string()).unwrap_or_else(none),
+        "min_grade" => f.grade.map(|g| g.to_string()).unwrap_or_else(none),
+        "min_years_in_operation" => {
+            t.with("fact-years", &[("years", f.years_in_operation.to_string())])
+        }
+        "min_tax_grade" => f.tax_grade.map(|g| g.to_string()).unwrap_or_else(none),
+        "no_active_dishonesty" => f
+            .active_dishonesty_listings
+            .map(|n| t.with("fact-listings", &[("count", n.to_string())]))
+            .unwrap_or_else(none),
+        "max_tax_arrears" => f.tax_arrears.map(|m| t.money(m)).unwrap_or_else(none),
+        "max_si_arrears_months" => f
+            .si_arrears_months
+            .map(|m| t.with("fact-months", &[("months", m.to_string())]))
+            .unwrap_or_else(none),
+        "first_loan_only" => t.t(if f.has_had_bank_loan {
+            "fact-had-loan"
+        } else {
+            "fact-no-loan"
+        }),
+        "loan_maturing_within" => f
+            .days_to_nearest_maturity
+            .map(|d| t.with("fact-days", &[("days", d.to_string())]))
+            .unwrap_or_else(none),
+        "confirmed_receivables" => t.money(f.confirmed_receivables),
+        "appraised_ip" => t.money(f.unpledged_ip_value),
+        "designation" if f.designations.is_empty() => none(),
+        "designation" => joined(
+            t,
+            "designation",
+            f.designations.iter().map(|d| d.as_str().to_string()),
+        ),
+        _ => return None,
+    })
+}
+
+/// A product's terms: amounts, term, rate range or fee, coverage, advance, loan-to-value, validity.
+pub fn terms(t: &T, s: &ProductSpec) -> Markup {
+    html! {
+        dl.terms {
+            dt { (t.t("term-amount")) } dd { (t.money(s.amount_min)) " – " (t.money(s.amount_max)) }
+            dt { (t.t("term-months")) } dd { (t.with("months-range", &[("from", s.term_min_months.to_string()), ("to", s.term_max_months.to_string())])) }
+            @if let (Some(lo), Some(hi)) = (s.rate_min, s.rate_max) {
+                dt { (t.t("term-rate")) } dd { (t.percent(lo)) " – " (t.percent(hi)) " " span.muted { (t.t("term-rate-note")) } }
+            }
+            @if !s.annual_fee_rate.is_zero() { dt { (t.t("term-fee")) } dd { (t.percent(s.annual_fee_rate)) } }
+            @if let Some(f) = s.fee_rate { dt { (t.t("term-guarantee-fee")) } dd { (t.percent(f)) } }
+            @if let Some(c) = s.coverage_ratio { dt { (t.t("term-coverage")) } dd { (t.percent(c)) } }
+            @if let Some(x) = s.fee_subsidy_share { dt { (t.t("term-fee-subsidy")) } dd { (t.percent(x)) } }
+            @if let Some(x) = s.interest_subsidy_rate { dt { (t.t("term-interest-subsidy")) } dd { (t.percent(x)) } }
+            @if let Some(x) = s.advance_ratio { dt { (t.t("term-advance")) } dd { (t.percent(x)) } }
+            @if let Some(x) = s.loan_to_value { dt { (t.t("term-ltv")) } dd { (t.percent(x)) } }
+            dt { (t.t("term-valid")) } dd {
+                (t.date(s.valid_from)) " – "
+                @if let Some(to) = s.valid_to { (t.date(to)) } @else { (t.t("term-open")) }
+            }
+        }
+    }
+}
+
+/// The product's rules as requirements (or that anyone qualifies).
+pub fn rules(t: &T, s: &ProductSpec) -> Markup {
+    html! {
+        @if s.rules.is_empty() {
+            p { (t.t("rules-none")) }
+        } @else {
+            ul.rules { @for r in &s.rules { li { (requirement(t, r)) } } }
+        }
+    }
+}
+
+/// An offer's cost: each component as a rate and in yuan over the term; subsidies as deductions.
+pub fn cost(t: &T, c: &Cost) -> Markup {
+    let row = |key: &str, rate: rust_decimal::Decimal, yuan: crate::domain::Money, minus: bool| {
+        html! {
+            tr {
+                th scope="row" { (t.t(key)) }
+                td.num { @if minus { "−" } (t.percent(rate)) }
+                td.num { @if minus { "−" } (t.money(yuan)) }
+            }
+        }
+    };
+    html! {
+        table.cost {
+            thead { tr { th scope="col" { (t.t("cost-part")) } th.num scope="col" { (t.t("cost-rate")) } th.num scope="col" { (t.t("cost-yuan")) } } }
+            tbody {
+                (row("cost-interest", c.interest_rate, c.interest, false))
+                (row("cost-fees", c.fee_rate, c.fees, false))
+                (row("cost-guarantee-fee", c.guarantee_fee_rate, c.guarantee_fee, false))
+                (row("cost-guarantee-subsidy", c.guarantee_fee_subsidy_rate, c.guarantee_fee_subsidy, true))
+                (row("cost-interest-subsidy", c.interest_subsidy_rate, c.interest_subsidy, true))
+            }
+            tfoot { tr { th scope="row" { (t.t("cost-total")) } td.num { strong { (t.percent(c.all_in_rate)) } } td.num { strong { (t.money(c.all_in_total)) } } } }
+        }
+    }
+}
