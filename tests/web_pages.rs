@@ -591,7 +591,7 @@ async fn offers_rank_what_the_api_ranks_and_apply_shows_the_consent_before_it_gr
         .money(credithub::domain::Money::round_yuan(total).unwrap());
     assert!(p.html.contains(&yuan), "{yuan}");
     assert!(
-        p.html.contains("差一点就符合条件") == !api["near_misses"].as_array().unwrap().is_empty()
+        p.html.contains("差一点就符合条件") != api["near_misses"].as_array().unwrap().is_empty()
     );
     // Apply for a bank loan among the offers: the form shows the consent in full.
     let loan = api["offers"]

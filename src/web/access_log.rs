@@ -90,7 +90,7 @@ pub async fn log_page(
             @if shown.is_empty() {
                 p.notice { (t.t("access-none")) }
             } @else {
-                div.scroll {
+                div.scroll tabindex="0" {
                     table {
                         thead { tr {
                             th scope="col" { (t.t("event-time")) }

@@ -70,7 +70,7 @@ pub async fn apply_form(
     p: Person,
     q: web::Query<ApplyQuery>,
 ) -> actix_web::Result<HttpResponse> {
-    if let Err(r) = p.owner() {
+    if let Some(r) = p.not_owner() {
         return Ok(r);
     }
     let q = q.into_inner();
@@ -99,7 +99,7 @@ pub async fn apply(
     body: web::Bytes,
 ) -> actix_web::Result<HttpResponse> {
     let f = ApplyForm::parse(&body);
-    if let Err(r) = p.check(&f.csrf).and_then(|_| p.owner()) {
+    if let Some(r) = p.refused(&f.csrf) {
         return Ok(r);
     }
     let t = &p.t;
@@ -329,7 +329,7 @@ pub async fn list(
             }
             @if rows.is_empty() { p.notice { (t.t("applications-none")) " " a href="/firm/offers" { (t.t("offers-link")) } } }
             @else {
-                div.scroll {
+                div.scroll tabindex="0" {
                     table {
                         thead { tr {
                             th scope="col" { (t.t("applied-on")) }
@@ -456,7 +456,7 @@ pub async fn withdraw(
     id: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> actix_web::Result<HttpResponse> {
-    if let Err(r) = p.check(&form.csrf).and_then(|_| p.owner()) {
+    if let Some(r) = p.refused(&form.csrf) {
         return Ok(r);
     }
     match applications::withdraw(state.ctx(), &p.actor(), &p.key_id(), &id).await {
@@ -482,7 +482,7 @@ pub async fn loans(state: web::Data<AppState>, p: Person) -> actix_web::Result<H
             h1 { (t.t("loans-title")) }
             @if rows.is_empty() { p.notice { (t.t("loans-none")) } }
             @else {
-                div.scroll {
+                div.scroll tabindex="0" {
                     table {
                         thead { tr {
                             th scope="col" { (t.t("lender")) }

@@ -114,7 +114,7 @@ async fn render(
             h2 { (t.t("ip-title")) }
             @if ip.is_empty() { p { (t.t("none-yet")) } }
             @else {
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr { th scope="col" { (t.t("ip-kind")) } th scope="col" { (t.t("ip-number")) } th scope="col" { (t.t("ip-name")) } th.num scope="col" { (t.t("ip-value")) } th scope="col" { (t.t("ip-appraised-on")) } th scope="col" { (t.t("status")) } } }
                     tbody { @for a in &ip { tr {
                         td { (t.code("ip", &a.kind)) } td { (a.number) } td { (a.title) }
@@ -157,7 +157,7 @@ fn receivable_table(
     now: chrono::NaiveDateTime,
 ) -> Markup {
     html! {
-        div.scroll { table {
+        div.scroll tabindex="0" { table {
             thead { tr {
                 th scope="col" { (t.t(if as_debtor { "creditor" } else { "debtor" })) }
                 th scope="col" { (t.t("invoice-no")) }
@@ -205,7 +205,7 @@ pub async fn register_receivable(
     f: web::Form<ReceivableForm>,
 ) -> actix_web::Result<HttpResponse> {
     let f = f.into_inner();
-    if let Err(r) = p.check(&f.csrf).and_then(|_| p.owner()) {
+    if let Some(r) = p.refused(&f.csrf) {
         return Ok(r);
     }
     let t = &p.t;
@@ -243,7 +243,7 @@ async fn answer(
     f: &AnswerForm,
     a: Answer,
 ) -> actix_web::Result<HttpResponse> {
-    if let Err(r) = p.check(&f.csrf).and_then(|_| p.owner()) {
+    if let Some(r) = p.refused(&f.csrf) {
         return Ok(r);
     }
     match receivables::answer(state.ctx(), &p.actor(), id, a).await {
@@ -283,7 +283,7 @@ pub async fn register_ip(
     f: web::Form<IpForm>,
 ) -> actix_web::Result<HttpResponse> {
     let f = f.into_inner();
-    if let Err(r) = p.check(&f.csrf).and_then(|_| p.owner()) {
+    if let Some(r) = p.refused(&f.csrf) {
         return Ok(r);
     }
     let t = &p.t;

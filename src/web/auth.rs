@@ -296,7 +296,7 @@ pub async fn account_page(
         }
         div.card {
             h2 { (t.t("recent-sign-ins")) }
-            div.scroll {
+            div.scroll tabindex="0" {
                 table {
                     thead { tr { th scope="col" { (t.t("event-time")) } th scope="col" { (t.t("event-kind")) } th scope="col" { (t.t("event-address")) } } }
                     tbody {

@@ -148,7 +148,7 @@ fn table(
     status: Status,
 ) -> Markup {
     html! {
-        div.scroll {
+        div.scroll tabindex="0" {
             table {
                 thead { tr {
                     th scope="col" { (t.t("consent-institution")) }
@@ -291,7 +291,7 @@ pub async fn grant(
     body: web::Bytes,
 ) -> actix_web::Result<HttpResponse> {
     let f = GrantForm::parse(&body);
-    if let Err(r) = p.check(&f.csrf).and_then(|_| p.owner()) {
+    if let Some(r) = p.refused(&f.csrf) {
         return Ok(r);
     }
     let t = &p.t;
@@ -360,7 +360,7 @@ pub async fn revoke_confirm(
     p: Person,
     id: web::Path<String>,
 ) -> actix_web::Result<HttpResponse> {
-    if let Err(r) = p.owner() {
+    if let Some(r) = p.not_owner() {
         return Ok(r);
     }
     let t = &p.t;
@@ -398,7 +398,7 @@ async fn act(
     csrf: &str,
     what: &str,
 ) -> actix_web::Result<HttpResponse> {
-    if let Err(r) = p.check(csrf).and_then(|_| p.owner()) {
+    if let Some(r) = p.refused(csrf) {
         return Ok(r);
     }
     let ctx = state.ctx();

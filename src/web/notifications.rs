@@ -103,7 +103,7 @@ pub async fn read_all(
     p: Person,
     f: web::Form<CsrfOnly>,
 ) -> actix_web::Result<HttpResponse> {
-    if let Err(r) = p.check(&f.csrf) {
+    if let Some(r) = p.forged(&f.csrf) {
         return Ok(r);
     }
     notifications::mark_read(state.ctx(), &p.actor(), None)

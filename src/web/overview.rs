@@ -39,7 +39,7 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> actix_web::Re
         Err(e) => return super::layout::refusal(&p.t, Some(&p.frame()), e),
     };
     let hello = p.t.with("hello", &[("name", a.display_name.clone())]);
-    let body = render(&p.t, &hello, &o, &super::auth::role_key(a.role).to_string());
+    let body = render(&p.t, &hello, &o, super::auth::role_key(a.role));
     Ok(p.page(&hello, "/", body))
 }
 
@@ -109,7 +109,7 @@ fn history(t: &T, o: &Overview) -> Markup {
             (chart::line("score-history", &t.t("history-title"), &desc, &points, lo, hi))
             details {
                 summary { (t.t("history-table")) }
-                div.scroll {
+                div.scroll tabindex="0" {
                     table {
                         thead { tr { th scope="col" { (t.t("month")) } th scope="col" { (t.t("score")) } th scope="col" { (t.t("grade")) } } }
                         tbody { @for p in o.history.iter().rev() { tr { td { (p.as_of) } td { (p.score) } td { (p.grade) } } } }
@@ -135,7 +135,7 @@ fn sources(t: &T, doc: &ProfileDocument) -> Markup {
     html! {
         div.card {
             h2 { (t.t("sources-title")) }
-            div.scroll {
+            div.scroll tabindex="0" {
                 table {
                     thead { tr {
                         th scope="col" { (t.t("source")) }

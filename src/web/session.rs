@@ -84,21 +84,23 @@ impl Person {
         }
     }
 
-    /// The form's token is this session's; otherwise the 403 page that says the form expired.
-    pub fn check(&self, sent: &str) -> Result<(), HttpResponse> {
-        if accounts::same_secret(&self.who.csrf, sent) {
-            Ok(())
-        } else {
-            Err(self.stop(StatusCode::FORBIDDEN, "form-expired"))
+    /// The 403 page that says the form expired, unless the form's token is this session's.
+    pub fn forged(&self, sent: &str) -> Option<HttpResponse> {
+        (!accounts::same_secret(&self.who.csrf, sent))
+            .then(|| self.stop(StatusCode::FORBIDDEN, "form-expired"))
+    }
+
+    /// Owners grant consents and apply; members read: the 403 page for a member.
+    pub fn not_owner(&self) -> Option<HttpResponse> {
+        match self.who.account.role {
+            MemberRole::Owner => None,
+            MemberRole::Member => Some(self.stop(StatusCode::FORBIDDEN, "owner-only")),
         }
     }
 
-    /// Owners grant consents and apply; members read (403 otherwise).
-    pub fn owner(&self) -> Result<(), HttpResponse> {
-        match self.who.account.role {
-            MemberRole::Owner => Ok(()),
-            MemberRole::Member => Err(self.stop(StatusCode::FORBIDDEN, "owner-only")),
-        }
+    /// What refuses an owner's form: a forged token, or a member sending it.
+    pub fn refused(&self, sent: &str) -> Option<HttpResponse> {
+        self.forged(sent).or_else(|| self.not_owner())
     }
 
     /// A page that only says `key`, with `status`.

@@ -195,7 +195,7 @@ fn result(t: &T, w: &WhatIfView) -> Markup {
                 p { (t.t("wi-no-indicator")) }
             } @else {
                 h3 { (t.t("wi-indicators")) }
-                div.scroll {
+                div.scroll tabindex="0" {
                     table {
                         thead { tr { th scope="col" { (t.t("indicator")) } th scope="col" { (t.t("wi-before")) } th scope="col" { (t.t("wi-after")) } } }
                         tbody {

@@ -1,0 +1,452 @@
+//! The pages in a real browser (issue 16): Debian's headless Chromium driven over WebDriver by
+//! chromedriver, against the real server on the test's own database with the demo data. A newcomer's
+//! path — sign in, read the overview, run a what-if, open offers, apply with the consent shown, revoke a
+//! consent, read who saw the data, switch to English, sign out — on a desktop and a phone-sized window,
+//! with axe-core run on every page (no serious or critical violation), and screenshots written to
+//! `docs/screenshots/`.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's `chromium` and `chromium-driver`) and
+//! axe-core from npm in `tests/browser/node_modules` (`npm ci --prefix tests/browser`): `tests/run.sh`
+//! installs all three. Without them the test fails and says so.
+
+mod common;
+use common::{spawn_app, TestApp};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A chromedriver process and one browser session on it: a small WebDriver client over reqwest.
+struct Driver {
+    process: Child,
+    base: String,
+    http: reqwest::Client,
+    profile: PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn need(path: &str, what: &str) -> String {
+    let p = std::env::var(what).unwrap_or_else(|_| path.to_string());
+    assert!(
+        Path::new(&p).exists(),
+        "{p} is missing: the browser tests need Debian's chromium and chromium-driver and axe-core \
+         (tests/run.sh installs them: apt-get install chromium chromium-driver; npm ci --prefix tests/browser)"
+    );
+    p
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let chromedriver = need("/usr/bin/chromedriver", "CHROMEDRIVER");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let process = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = http.get(format!("{base}/status")).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile =
+            std::env::temp_dir().join(format!("credithub-chromium-{}", uuid::Uuid::new_v4()));
+        Driver {
+            process,
+            base,
+            http,
+            profile,
+        }
+    }
+
+    async fn session(&self, width: u32, height: u32) -> Session {
+        let chromium = need("/usr/bin/chromium", "CHROMIUM");
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                // What a browser on a Chinese desktop asks for.
+                "prefs": {"intl.accept_languages": "zh-CN,zh"},
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--disable-quic", "--hide-scrollbars", "--lang=zh-CN",
+                    format!("--user-data-dir={}", self.profile.display()),
+                    format!("--window-size={width},{height}"),
+                ]
+            }
+        }}});
+        let r: Value = self
+            .http
+            .post(format!("{}/session", self.base))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no browser session: {r}"))
+            .to_string();
+        Session {
+            url: format!("{}/session/{id}", self.base),
+            http: self.http.clone(),
+        }
+    }
+}
+
+struct Session {
+    url: String,
+    http: reqwest::Client,
+}
+
+impl Session {
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let v: Value = req.send().await.unwrap().json().await.unwrap();
+        if v["value"].get("error").is_some() {
+            panic!("webdriver {path}: {}", v["value"]);
+        }
+        v["value"].clone()
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        self.cmd(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.cmd(reqwest::Method::GET, path, None).await
+    }
+
+    async fn goto(&self, url: &str) {
+        self.post("/url", json!({ "url": url })).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let r: Value = self
+                .http
+                .post(format!("{}/element", self.url))
+                .json(&json!({"using": "css selector", "value": css}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if let Some(id) = r["value"][ELEMENT].as_str() {
+                return id.to_string();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no element {css} on {}",
+                self.path().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.post(&format!("/element/{e}/click"), json!({})).await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.post(&format!("/element/{e}/clear"), json!({})).await;
+        self.post(&format!("/element/{e}/value"), json!({ "text": text }))
+            .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let e = self.find(css).await;
+        self.get(&format!("/element/{e}/text"))
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn script(&self, script: &str) -> Value {
+        self.post("/execute/sync", json!({"script": script, "args": []}))
+            .await
+    }
+
+    async fn path(&self) -> String {
+        self.script("return location.pathname + location.search;")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    async fn html_lang(&self) -> String {
+        self.script("return document.documentElement.lang;")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    async fn resize(&self, width: u32, height: u32) {
+        self.post("/window/rect", json!({"width": width, "height": height}))
+            .await;
+    }
+
+    /// axe-core on the page as it stands: the serious and critical violations, in words.
+    async fn axe(&self, axe: &str) -> Vec<String> {
+        let script = format!(
+            "{axe}\nreturn axe.run(document, {{resultTypes: ['violations']}}).then(r => r.violations\
+             .filter(v => v.impact === 'serious' || v.impact === 'critical')\
+             .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).slice(0, 5).join(', ')));"
+        );
+        self.script(&script)
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// A PNG of the whole page (the window grown to the page's height for the shot).
+    async fn screenshot(&self, name: &str, width: u32) {
+        let h = self
+            .script("return Math.min(4000, document.documentElement.scrollHeight);")
+            .await
+            .as_u64()
+            .unwrap_or(900) as u32;
+        self.resize(width, h.max(600)).await;
+        let png = self.get("/screenshot").await;
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap())
+            .unwrap();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+    }
+
+    /// Nothing wider than the window (no sideways scrolling on a phone).
+    async fn fits(&self) -> bool {
+        self.script("return document.documentElement.scrollWidth <= window.innerWidth + 1;")
+            .await
+            .as_bool()
+            .unwrap_or(false)
+    }
+}
+
+/// The app with the demo data, and the keys file's values.
+async fn demo() -> (TestApp, HashMap<String, String>) {
+    let app = spawn_app().await;
+    let keys = std::env::temp_dir().join(format!("credithub-demo-{}.env", uuid::Uuid::new_v4()));
+    let out = app.cli(&[
+        "demo",
+        "--firms",
+        "12",
+        "--keys-file",
+        keys.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&keys).unwrap();
+    let _ = std::fs::remove_file(&keys);
+    let env = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    (app, env)
+}
+
+fn axe_source() -> String {
+    let p = need(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/browser/node_modules/axe-core/axe.min.js"
+        ),
+        "AXE_CORE_JS",
+    );
+    std::fs::read_to_string(p).unwrap()
+}
+
+/// Every page a firm uses, checked by axe-core: no serious or critical violation.
+async fn audit(s: &Session, axe: &str, page: &str, found: &mut Vec<String>) {
+    for v in s.axe(axe).await {
+        found.push(format!("{page}: {v}"));
+    }
+}
+
+#[tokio::test]
+async fn a_newcomer_signs_in_compares_applies_revokes_and_reads_who_saw_the_data_in_a_real_browser()
+{
+    let axe = axe_source();
+    let (app, env) = demo().await;
+    let driver = Driver::start().await;
+    let s = driver.session(1280, 900).await;
+    let base = &app.base;
+    let mut violations = Vec::new();
+
+    // Sign in, in Chinese.
+    s.goto(&format!("{base}/")).await;
+    assert_eq!(s.html_lang().await, "zh-CN");
+    audit(&s, &axe, "sign-in", &mut violations).await;
+    s.screenshot("sign-in-zh-desktop", 1280).await;
+    s.type_into("#login", "demo.owner").await;
+    s.type_into("#password", &env["DEMO_OWNER_PASSWORD"]).await;
+    s.click("form[action='/sign-in'] button").await;
+
+    // The overview: the score the API serves.
+    let score = s.text("#score").await;
+    let (_, profile) = app
+        .get(
+            &format!("/v1/firms/{}/profile", env["FIRM_USCC"]),
+            Some(&env["FIRM_KEY"]),
+        )
+        .await;
+    assert_eq!(score, profile["score"].to_string());
+    s.find("svg#score-history").await;
+    audit(&s, &axe, "overview", &mut violations).await;
+    s.screenshot("overview-zh-desktop", 1280).await;
+
+    // What moves my score.
+    s.click("nav.sections a[href='/firm/what-if']").await;
+    s.click("#arrears_cleared").await;
+    s.type_into("#on_time_months", "12").await;
+    s.click("form[action='/firm/what-if'] button").await;
+    let after: i64 = s.text("#what-if-score").await.parse().unwrap();
+    assert!((300..=900).contains(&after));
+    audit(&s, &axe, "what-if", &mut violations).await;
+    s.screenshot("what-if-zh-desktop", 1280).await;
+
+    // Offers, then apply for the first bank loan with the consent shown.
+    s.click("nav.sections a[href='/firm/offers']").await;
+    s.type_into("#amount", "500000").await;
+    s.click("form[action='/firm/offers'] button").await;
+    s.find("li.offer").await;
+    audit(&s, &axe, "offers", &mut violations).await;
+    s.screenshot("offers-zh-desktop", 1280).await;
+    s.click("li.offer a.button").await;
+    s.find("#consent-terms").await;
+    audit(&s, &axe, "apply", &mut violations).await;
+    s.screenshot("apply-zh-desktop", 1280).await;
+    s.click("#confirm_consent").await;
+    s.click("form[action='/firm/apply'] button[type=submit]")
+        .await;
+    s.find("#status").await;
+    assert!(
+        s.path().await.starts_with("/firm/applications/"),
+        "{}",
+        s.path().await
+    );
+    audit(&s, &axe, "application", &mut violations).await;
+    s.screenshot("application-zh-desktop", 1280).await;
+
+    // Revoke the consent the application granted, after the confirmation step.
+    s.click("nav.sections a[href='/firm/consents']").await;
+    audit(&s, &axe, "consents", &mut violations).await;
+    s.screenshot("consents-zh-desktop", 1280).await;
+    s.click("#active a.button").await;
+    s.click("button.danger").await;
+    s.find("#revoked").await;
+    let (_, apps) = app.get("/v1/applications", Some(&env["FIRM_KEY"])).await;
+    let consent = apps["items"][0]["consent_id"].as_str().unwrap();
+    let (_, c) = app
+        .get(&format!("/v1/consents/{consent}"), Some(&env["FIRM_KEY"]))
+        .await;
+    assert_eq!(c["status"], "revoked");
+
+    // Who saw my data, receivables and IP, the inbox, the catalogue.
+    for (href, name) in [
+        ("/firm/access-log", "access-log"),
+        ("/firm/assets", "assets"),
+        ("/firm/applications", "applications"),
+        ("/firm/loans", "loans"),
+    ] {
+        s.click(&format!("nav.sections a[href='{href}']")).await;
+        s.find("main h1").await;
+        audit(&s, &axe, name, &mut violations).await;
+        s.screenshot(&format!("{name}-zh-desktop"), 1280).await;
+    }
+    for (href, name) in [
+        ("/notifications", "notifications"),
+        ("/catalogue", "catalogue"),
+    ] {
+        s.click(&format!("header a[href='{href}']")).await;
+        s.find("main h1").await;
+        audit(&s, &axe, name, &mut violations).await;
+        s.screenshot(&format!("{name}-zh-desktop"), 1280).await;
+    }
+
+    // English by the switch, remembered from page to page.
+    s.goto(&format!("{base}/")).await;
+    s.click("header a[lang=en]").await;
+    assert_eq!(s.html_lang().await, "en");
+    assert!(s.text("main h2").await.contains("Credit score"));
+    s.screenshot("overview-en-desktop", 1280).await;
+    s.click("nav.sections a[href='/firm/offers']").await;
+    assert_eq!(s.html_lang().await, "en");
+    audit(&s, &axe, "offers (en)", &mut violations).await;
+    s.screenshot("offers-en-desktop", 1280).await;
+
+    // A phone: the same pages fit a 390-pixel window, in both languages.
+    for (lang, switch) in [("en", None), ("zh", Some("header a[lang=zh-CN]"))] {
+        if let Some(sw) = switch {
+            s.click(sw).await;
+        }
+        for (path, name) in [
+            ("/", "overview"),
+            ("/firm/offers", "offers"),
+            ("/firm/consents", "consents"),
+        ] {
+            s.resize(390, 844).await;
+            s.goto(&format!("{base}{path}")).await;
+            s.find("main h1").await;
+            assert!(s.fits().await, "{path} is wider than a phone ({lang})");
+            audit(&s, &axe, &format!("{name} phone {lang}"), &mut violations).await;
+            s.screenshot(&format!("{name}-{lang}-phone"), 390).await;
+        }
+    }
+
+    // Sign out: back to the sign-in form, and the pages need signing in again.
+    s.resize(1280, 900).await;
+    s.goto(&format!("{base}/")).await;
+    s.click("form[action='/sign-out'] button").await;
+    s.find("form[action='/sign-in']").await;
+    s.goto(&format!("{base}/firm/consents")).await;
+    s.find("form[action='/sign-in']").await;
+
+    assert!(violations.is_empty(), "axe-core: {violations:#?}");
+}
