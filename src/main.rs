@@ -392,21 +392,23 @@ fn run_demo(
         println!("  GROWING_USCC   {g}   (a growing firm's history)");
         println!("  DISTRESSED_USCC {d}  (a distressed firm's history)");
     }
-    let accounts = rt.block_on(demo_accounts(db, profiles, &report.first_firm))?;
+    let accounts = rt.block_on(demo_accounts(
+        db,
+        profiles,
+        &report.first_firm,
+        report.buyer_firm.as_deref(),
+    ))?;
     println!(
         "demo sign-in on the pages, http://127.0.0.1:8080/ (new passwords on every demo run):"
     );
-    for (role, login, password) in &accounts {
-        println!(
-            "  {role:<7} {login:<12} {password}   (firm {})",
-            report.first_firm
-        );
+    for (role, login, password, firm) in &accounts {
+        println!("  {role:<7} {login:<12} {password}   (firm {firm})");
     }
     if let Some(dir) = keys_file.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
     let mut env = demo::keys_env(&report);
-    for (role, login, password) in &accounts {
+    for (role, login, password, _) in &accounts {
         let var = role.to_uppercase();
         env.push_str(&format!(
             "export DEMO_{var}_LOGIN={login}\nexport DEMO_{var}_PASSWORD={password}\n"
@@ -417,20 +419,25 @@ fn run_demo(
     Ok(())
 }
 
-/// The demo firm's owner and member accounts, each with a fresh password (returned to be printed).
+/// The demo firm's owner and member accounts and the buyer firm's owner, each with a fresh password
+/// (returned to be printed with its firm).
 async fn demo_accounts(
     db: &Db,
     profiles: &Profiles,
     firm: &str,
-) -> anyhow::Result<Vec<(&'static str, &'static str, String)>> {
+    buyer: Option<&str>,
+) -> anyhow::Result<Vec<(&'static str, &'static str, String, String)>> {
     use credithub::service::accounts::{self, Issuer, NewAccount};
     let ctx = credithub::service::Context::new(db.clone(), profiles.clone())?;
     let admin = credithub::service::Actor::Admin;
     let mut out = Vec::new();
-    for (role, login, name) in [
-        ("owner", "demo.owner", "张伟"),
-        ("member", "demo.member", "李娜"),
-    ] {
+    let people = [
+        ("owner", "demo.owner", "张伟", Some(firm), "owner"),
+        ("member", "demo.member", "李娜", Some(firm), "member"),
+        ("buyer", "demo.buyer", "王芳", buyer, "owner"),
+    ];
+    for (label, login, name, firm, role) in people {
+        let Some(firm) = firm else { continue };
         // Letters and digits from the random part, and a symbol: the password rule holds.
         let password = format!("{}-{}", &accounts::new_secret()[..12], 7);
         let new = NewAccount {
@@ -442,7 +449,7 @@ async fn demo_accounts(
         accounts::provision_with_password(&ctx, Issuer::Platform(&admin), new, &password)
             .await
             .map_err(|e| anyhow::anyhow!("demo account {login}: {e:?}"))?;
-        out.push((role, login, password));
+        out.push((label, login, password, firm.to_string()));
     }
     Ok(out)
 }

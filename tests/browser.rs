@@ -239,6 +239,8 @@ impl Session {
 
     /// A PNG of the whole page (the window grown to the page's height for the shot).
     async fn screenshot(&self, name: &str, width: u32) {
+        // Measured at a short window, so that the page's own height is what counts.
+        self.resize(width, 600).await;
         let h = self
             .script("return Math.min(4000, document.documentElement.scrollHeight);")
             .await

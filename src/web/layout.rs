@@ -124,7 +124,7 @@ impl T {
 
     /// A fraction as a percentage with two decimals (`0.0385` → `3.85%`).
     pub fn percent(&self, r: Decimal) -> String {
-        format!("{}%", (r * Decimal::ONE_HUNDRED).round_dp(2))
+        format!("{:.2}%", (r * Decimal::ONE_HUNDRED).round_dp(2))
     }
 
     /// A calendar date: `2026年12月1日` in Chinese, `1 Dec 2026` in English.

@@ -150,12 +150,15 @@ pub fn rules(t: &T, s: &ProductSpec) -> Markup {
 
 /// An offer's cost: each component as a rate and in yuan over the term; subsidies as deductions.
 pub fn cost(t: &T, c: &Cost) -> Markup {
+    // Interest always shows; another component only when the offer has it.
     let row = |key: &str, rate: rust_decimal::Decimal, yuan: crate::domain::Money, minus: bool| {
         html! {
+            @if key == "cost-interest" || !rate.is_zero() || yuan.fen() != 0 {
             tr {
                 th scope="row" { (t.t(key)) }
                 td.num { @if minus { "−" } (t.percent(rate)) }
                 td.num { @if minus { "−" } (t.money(yuan)) }
+            }
             }
         }
     };
