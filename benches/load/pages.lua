@@ -5,6 +5,11 @@ for line in io.lines(os.getenv("COOKIE_FILE")) do
   cookies[#cookies + 1] = line
 end
 local page = os.getenv("PAGE") or "/"
+-- THINK_MS: each session waits this long before its next page (people read); 0 sends back to back.
+local think = tonumber(os.getenv("THINK_MS") or "0")
+if think > 0 then
+  delay = function() return think end
+end
 local i = math.random(#cookies)
 request = function()
   i = i % #cookies + 1

@@ -85,9 +85,16 @@ OFFERS_HTML=$(curl -s -H "Cookie: $COOKIE" "http://$HUB/firm/offers?amount=50000
 CSS=$(curl -s "http://$HUB/assets/site.css" | wc -c)
 echo "page weight: overview $HTML B HTML (with its SVG chart) + $CSS B CSS = $((HTML + CSS)) B; offers $OFFERS_HTML B HTML; no JavaScript"
 export COOKIE_FILE="$WORK/cookies.txt"
+# Two loads per page: every session clicking again the moment a page arrives (the ceiling: latency is
+# then mostly queueing), and every session waiting THINK_MS (default 100 ms, ten pages a second a person,
+# far more than people click) between pages.
+THINK="${THINK:-100}"
 for PAGE in "/" "/firm/offers?amount=500000&term_months=12"; do
-  export PAGE
+  export PAGE THINK_MS=0
   wrk -t2 -c"$SESSIONS" -d5s -s benches/load/pages.lua "http://$HUB" >/dev/null
-  echo "== $PAGE: $SESSIONS sessions, $DURATION"
+  echo "== $PAGE: $SESSIONS sessions back to back, $DURATION"
+  wrk -t2 -c"$SESSIONS" -d"$DURATION" -s benches/load/pages.lua "http://$HUB" | grep -E "Requests/sec|p50|Socket"
+  export THINK_MS="$THINK"
+  echo "== $PAGE: $SESSIONS sessions, ${THINK} ms between pages, $DURATION"
   wrk -t2 -c"$SESSIONS" -d"$DURATION" -s benches/load/pages.lua "http://$HUB" | grep -E "Requests/sec|p50|Socket"
 done

@@ -105,8 +105,10 @@ fn recipient(actor: &Actor) -> Option<String> {
     }
 }
 
-/// Add what the access log and the consents say since the inbox was last read (a firm's).
-async fn refresh(ctx: &Context, firm: &str) -> Result<(), StoreError> {
+/// Add what the access log and the consents say since the inbox was last read (a firm's), and count
+/// what is unread: three round trips (the mark; the access log, which SQLite keeps in a file of its own;
+/// the rest in one go).
+async fn refresh(ctx: &Context, firm: &str) -> Result<i64, StoreError> {
     let f = firm.to_string();
     let mark = ctx.db.run(move |c| store::access_mark(c, &f)).await?;
     let f = firm.to_string();
@@ -154,7 +156,7 @@ async fn refresh(ctx: &Context, firm: &str) -> Result<(), StoreError> {
             if let Some((last, ..)) = queries.last() {
                 store::set_access_mark(c, &f, last)?;
             }
-            Ok(())
+            store::unread(c, &f)
         })
         .await
 }
@@ -168,13 +170,11 @@ fn uuid_at(at: NaiveDateTime) -> String {
 
 /// How many of the actor's notifications are unread (a firm's inbox is brought up to date first).
 pub async fn unread(ctx: &Context, actor: &Actor) -> Result<i64, StoreError> {
-    let Some(r) = recipient(actor) else {
-        return Ok(0);
-    };
-    if let Actor::Firm { uscc } = actor {
-        refresh(ctx, uscc.as_str()).await?;
+    match (actor, recipient(actor)) {
+        (Actor::Firm { uscc }, _) => refresh(ctx, uscc.as_str()).await,
+        (_, Some(r)) => ctx.db.run(move |c| store::unread(c, &r)).await,
+        (_, None) => Ok(0),
     }
-    ctx.db.run(move |c| store::unread(c, &r)).await
 }
 
 /// A page of the actor's notifications, newest first, and whether more follow.

@@ -39,8 +39,20 @@ pub async fn of_firm(ctx: &Context, actor: &Actor, uscc: &Uscc) -> Result<Overvi
             "a firm's overview is for the firm itself".into(),
         ));
     }
-    let row = super::firms::get(ctx, actor, uscc).await?;
-    let body = ctx.profiles.latest(uscc.as_str()).await?;
+    let (u, today) = (uscc.to_string(), ctx.clock.today());
+    // The registry entry, the history and the designations in one round trip; the profile from the
+    // cache (or the database) meanwhile.
+    let reads = ctx.db.run(move |c| {
+        let row = crate::store::firms::get(c, &u)?;
+        let rows = store::history(c, &u, None, (HISTORY_MONTHS * 4) as i64)?;
+        Ok((row, rows, applications::designations(c, &u, today)?))
+    });
+    let (reads, body) = futures_util::join!(reads, ctx.profiles.latest(uscc.as_str()));
+    let (row, rows, designations) = reads.map_err(|e| match e {
+        StoreError::NotFound => ServiceError::NotFound(format!("no firm {uscc} is registered")),
+        other => other.into(),
+    })?;
+    let body = body?;
     let profile = body
         .map(|b| {
             serde_json::from_slice::<ProfileDocument>(&b).map_err(|e| {
@@ -50,14 +62,6 @@ pub async fn of_firm(ctx: &Context, actor: &Actor, uscc: &Uscc) -> Result<Overvi
             })
         })
         .transpose()?;
-    let (u, today) = (uscc.to_string(), ctx.clock.today());
-    let (rows, designations) = ctx
-        .db
-        .run(move |c| {
-            let rows = store::history(c, &u, None, (HISTORY_MONTHS * 4) as i64)?;
-            Ok((rows, applications::designations(c, &u, today)?))
-        })
-        .await?;
     // Newest first, several versions a month: keep each month's newest.
     let mut history: Vec<ScorePoint> = Vec::new();
     for r in rows {

@@ -25,14 +25,14 @@ pub const SOURCES: [&str; 5] = [
 #[get("/")]
 pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> actix_web::Result<HttpResponse> {
     let t = T(Lang::of(&req));
-    if signed_in(&state, &req).await?.is_none() {
+    let Some(who) = signed_in(&state, &req).await? else {
         let notice = req
             .query_string()
             .contains("activated=1")
             .then(|| t.t("activated"));
         return Ok(sign_in_page(&state, &t, "", notice, None));
-    }
-    let p = <Person as actix_web::FromRequest>::extract(&req).await?;
+    };
+    let p = Person::of(&state, &req, who).await?;
     let a = &p.who.account;
     let o = match overview::of_firm(state.ctx(), &p.actor(), &a.firm).await {
         Ok(o) => o,

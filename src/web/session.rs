@@ -51,15 +51,8 @@ impl FromRequest for Person {
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| actix_web::error::ErrorInternalServerError("no app state"))?;
-            let t = T(Lang::of(&req));
             match signed_in(state, &req).await? {
-                Some(who) => {
-                    let unread =
-                        crate::service::notifications::unread(state.ctx(), &who.account.actor())
-                            .await
-                            .map_err(unavailable)?;
-                    Ok(Person { who, t, unread })
-                }
+                Some(who) => Person::of(state, &req, who).await,
                 None => Err(InternalError::from_response("sign in first", see_other("/")).into()),
             }
         })
@@ -67,6 +60,22 @@ impl FromRequest for Person {
 }
 
 impl Person {
+    /// The person of a session already read, with the page language and the unread count.
+    pub async fn of(
+        state: &AppState,
+        req: &HttpRequest,
+        who: SignedIn,
+    ) -> Result<Person, actix_web::Error> {
+        let unread = crate::service::notifications::unread(state.ctx(), &who.account.actor())
+            .await
+            .map_err(unavailable)?;
+        Ok(Person {
+            who,
+            t: T(Lang::of(req)),
+            unread,
+        })
+    }
+
     pub fn actor(&self) -> Actor {
         self.who.account.actor()
     }
