@@ -269,27 +269,7 @@ impl Session {
 /// The app with the demo data, and the keys file's values.
 async fn demo() -> (TestApp, HashMap<String, String>) {
     let app = spawn_app().await;
-    let keys = std::env::temp_dir().join(format!("credithub-demo-{}.env", uuid::Uuid::new_v4()));
-    let out = app.cli(&[
-        "demo",
-        "--firms",
-        "12",
-        "--keys-file",
-        keys.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = std::fs::read_to_string(&keys).unwrap();
-    let _ = std::fs::remove_file(&keys);
-    let env = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("export "))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let env = common::demo_env(&app).await;
     (app, env)
 }
 

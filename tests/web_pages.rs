@@ -264,6 +264,11 @@ async fn an_owner_activates_signs_in_in_chinese_switches_to_english_and_signs_ou
         en.html
     );
     assert!(en.html.contains("Owner (grants consents, applies)"));
+    // Remembered on the account: another browser, signed in, is in English too.
+    let mut other = Browser::new(&app);
+    other.sign_in("zhang.wei", PASSWORD).await;
+    let there = other.get("/").await;
+    assert!(there.html.contains("<html lang=\"en\">"), "{}", there.html);
 
     // Sign-out needs the session's token; then the old cookie signs no one in.
     let old = b.cookies["credithub_session"].clone();
@@ -398,28 +403,7 @@ struct Demo {
 impl Demo {
     async fn new() -> Demo {
         let app = spawn_app().await;
-        let keys =
-            std::env::temp_dir().join(format!("credithub-demo-{}.env", uuid::Uuid::new_v4()));
-        let out = app.cli(&[
-            "demo",
-            "--firms",
-            "12",
-            "--keys-file",
-            keys.to_str().unwrap(),
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = std::fs::read_to_string(&keys).unwrap();
-        let _ = std::fs::remove_file(&keys);
-        let env = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("export "))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let env = common::demo_env(&app).await;
         Demo { app, env }
     }
 

@@ -719,6 +719,32 @@ pub async fn sign_out(ctx: &Context, token: &str, address: Option<&str>) -> Resu
         .await
 }
 
+/// The page language a person chose (`zh` or `en`), kept on the account so that it follows them to any
+/// browser they sign in from.
+pub async fn set_language(
+    ctx: &Context,
+    account: &Account,
+    language: &str,
+) -> Result<(), AccountError> {
+    if !matches!(language, "zh" | "en") {
+        return Err(invalid("language", "language.unknown", "use zh or en"));
+    }
+    let (login, lang, at) = (account.login.clone(), language.to_string(), ctx.clock.now());
+    ctx.db
+        .run_as(move |c| {
+            let Some(mut u) = users::by_login(c, &login)? else {
+                return Err(AccountError::NotFound(format!("no account '{login}'")));
+            };
+            if u.language != lang {
+                u.language = lang;
+                u.updated_at = at;
+                users::update_user(c, &u)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
 /// Suspend an account (the government side): every session and link of it ends now.
 #[tracing::instrument(skip(ctx, by))]
 pub async fn suspend(ctx: &Context, by: &Actor, login: &str) -> Result<Account, AccountError> {

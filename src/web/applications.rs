@@ -444,17 +444,12 @@ fn render_detail(
     }
 }
 
-#[derive(Debug, serde::Deserialize)]
-pub struct CsrfOnly {
-    pub csrf: String,
-}
-
 #[post("/firm/applications/{id}/withdraw")]
 pub async fn withdraw(
     state: web::Data<AppState>,
     p: Person,
     id: web::Path<String>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<super::session::CsrfForm>,
 ) -> actix_web::Result<HttpResponse> {
     if let Some(r) = p.refused(&form.csrf) {
         return Ok(r);

@@ -3,7 +3,8 @@
 
 use super::layout::{beijing, cookie, page, see_other, unavailable, Lang, LANG_COOKIE, T};
 use super::session::{
-    address, pre_session_csrf, pre_session_ok, signed_in, Person, CSRF_COOKIE, SESSION_COOKIE,
+    address, pre_session_csrf, pre_session_ok, signed_in, CsrfForm, Person, CSRF_COOKIE,
+    SESSION_COOKIE,
 };
 use crate::api::AppState;
 use crate::service::accounts::{self, SignInError};
@@ -73,6 +74,26 @@ pub async fn sign_in(
         Ok(s) => {
             let age = CookieAge::seconds((s.expires_at - state.clock.now()).num_seconds());
             let mut r = see_other("/");
+            // A language switched to before signing in is kept on the account; otherwise the one the
+            // person chose last time, in whatever browser, is this browser's.
+            match req.cookie(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {
+                Some(chosen) => {
+                    let code = if chosen == Lang::En { "en" } else { "zh" };
+                    if let Err(e) = accounts::set_language(state.ctx(), &s.account, code).await {
+                        tracing::warn!(error = %e, "language not kept on the account");
+                    }
+                }
+                None => {
+                    let lang = if s.account.language == "en" {
+                        Lang::En
+                    } else {
+                        Lang::Zh
+                    };
+                    let year = CookieAge::days(365);
+                    let _ =
+                        r.add_cookie(&cookie(&state, LANG_COOKIE, lang.code().into(), Some(year)));
+                }
+            }
             let _ = r.add_cookie(&cookie(&state, SESSION_COOKIE, s.token, Some(age)));
             let _ = r.add_removal_cookie(&cookie(&state, CSRF_COOKIE, String::new(), None));
             Ok(r)
@@ -99,11 +120,6 @@ pub async fn sign_in(
             Ok(r)
         }
     }
-}
-
-#[derive(Debug, serde::Deserialize)]
-pub struct CsrfForm {
-    pub csrf: String,
 }
 
 #[post("/sign-out")]
@@ -254,6 +270,13 @@ pub async fn language(
     q: web::Query<LanguageQuery>,
 ) -> HttpResponse {
     let lang = Lang::parse(&q.to).unwrap_or(Lang::Zh);
+    // Signed in: remembered on the account too, for the next browser.
+    if let Ok(Some(who)) = signed_in(&state, &req).await {
+        let code = if lang == Lang::En { "en" } else { "zh" };
+        if let Err(e) = accounts::set_language(state.ctx(), &who.account, code).await {
+            tracing::warn!(error = %e, "language not kept on the account");
+        }
+    }
     let back = req
         .headers()
         .get(header::REFERER)

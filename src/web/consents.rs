@@ -348,11 +348,6 @@ pub async fn grant(
     .await
 }
 
-#[derive(Debug, serde::Deserialize)]
-pub struct CsrfOnly {
-    pub csrf: String,
-}
-
 /// The confirmation step before a revocation: what will stop.
 #[get("/firm/consents/{id}/revoke")]
 pub async fn revoke_confirm(
@@ -421,7 +416,7 @@ pub async fn revoke(
     state: web::Data<AppState>,
     p: Person,
     id: web::Path<String>,
-    f: web::Form<CsrfOnly>,
+    f: web::Form<super::session::CsrfForm>,
 ) -> actix_web::Result<HttpResponse> {
     act(&state, &p, &id, &f.csrf, "revoke").await
 }
@@ -431,7 +426,7 @@ pub async fn confirm(
     state: web::Data<AppState>,
     p: Person,
     id: web::Path<String>,
-    f: web::Form<CsrfOnly>,
+    f: web::Form<super::session::CsrfForm>,
 ) -> actix_web::Result<HttpResponse> {
     act(&state, &p, &id, &f.csrf, "confirm").await
 }
@@ -441,7 +436,7 @@ pub async fn refuse(
     state: web::Data<AppState>,
     p: Person,
     id: web::Path<String>,
-    f: web::Form<CsrfOnly>,
+    f: web::Form<super::session::CsrfForm>,
 ) -> actix_web::Result<HttpResponse> {
     act(&state, &p, &id, &f.csrf, "refuse").await
 }

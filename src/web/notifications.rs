@@ -92,16 +92,11 @@ fn line(t: &T, n: &NotificationView, names: &HashMap<String, String>) -> Markup 
     }
 }
 
-#[derive(Debug, serde::Deserialize)]
-pub struct CsrfOnly {
-    pub csrf: String,
-}
-
 #[post("/notifications/read")]
 pub async fn read_all(
     state: web::Data<AppState>,
     p: Person,
-    f: web::Form<CsrfOnly>,
+    f: web::Form<super::session::CsrfForm>,
 ) -> actix_web::Result<HttpResponse> {
     if let Some(r) = p.forged(&f.csrf) {
         return Ok(r);

@@ -130,6 +130,12 @@ impl Person {
     }
 }
 
+/// A form that sends nothing but its token (sign-out, revoke, confirm, withdraw, …).
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
 /// A fresh CSRF value for a form shown before sign-in, and the cookie that carries it.
 pub fn pre_session_csrf(state: &AppState) -> (String, Cookie<'static>) {
     let v = accounts::new_secret();

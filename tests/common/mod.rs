@@ -535,3 +535,29 @@ pub fn as_profile_document(v: &Value) -> credithub::service::profiles::ProfileDo
     serde_json::from_value(v.clone())
         .unwrap_or_else(|e| panic!("the profile does not match its schema: {e}\n{v}"))
 }
+
+/// `credithub demo` (12 firms) run on the app's own database; the keys file's values (keys, USCCs, the
+/// demo accounts' passwords).
+#[allow(dead_code)]
+pub async fn demo_env(app: &TestApp) -> std::collections::HashMap<String, String> {
+    let keys = std::env::temp_dir().join(format!("credithub-demo-{}.env", uuid::Uuid::new_v4()));
+    let out = app.cli(&[
+        "demo",
+        "--firms",
+        "12",
+        "--keys-file",
+        keys.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&keys).unwrap();
+    let _ = std::fs::remove_file(&keys);
+    text.lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
