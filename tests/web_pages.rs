@@ -536,6 +536,15 @@ async fn what_if_answers_as_the_api_does_and_names_a_bad_field() {
         "{}",
         bad.html
     );
+    // The distressed firm's near misses on score say what would fix them.
+    let offers = b.get("/firm/offers?amount=500000&term_months=12").await;
+    assert!(
+        offers
+            .html
+            .contains("如何达到：结清欠税和社保欠费后，评分从"),
+        "{}",
+        offers.html
+    );
     let nan = b.get("/firm/what-if?run=1&headcount=lots").await;
     assert!(nan.html.contains("请输入整数"), "{}", nan.html);
 }

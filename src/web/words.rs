@@ -100,10 +100,10 @@ pub fn fact(t: &T, rule_type: &str, f: &Facts) -> Option<String> {
         "loan_maturing_within" => f
             .days_to_nearest_maturity
             .map(|d| t.with("fact-days", &[("days", d.to_string())]))
-            .unwrap_or_else(none),
+            .unwrap_or_else(|| t.t("fact-no-outstanding")),
         "confirmed_receivables" => t.money(f.confirmed_receivables),
         "appraised_ip" => t.money(f.unpledged_ip_value),
-        "designation" if f.designations.is_empty() => none(),
+        "designation" if f.designations.is_empty() => t.t("fact-no-designation"),
         "designation" => joined(
             t,
             "designation",
