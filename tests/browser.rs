@@ -31,6 +31,12 @@ impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.process.kill();
         let _ = self.process.wait();
+        // The browser outlives its driver unless its session is ended: end it by its profile, which
+        // is this test's alone (also when the test failed midway).
+        let _ = Command::new("pkill")
+            .arg("-f")
+            .arg(self.profile.display().to_string())
+            .status();
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
@@ -430,5 +436,6 @@ async fn a_newcomer_signs_in_compares_applies_revokes_and_reads_who_saw_the_data
     s.goto(&format!("{base}/firm/consents")).await;
     s.find("form[action='/sign-in']").await;
 
+    s.cmd(reqwest::Method::DELETE, "", None).await;
     assert!(violations.is_empty(), "axe-core: {violations:#?}");
 }

@@ -179,13 +179,13 @@ async fn a_claim_batch_with_an_unknown_member_is_refused_and_not_stored() {
         .send(
             &format!("/v1/subsidy-claims?policy_id={}", a.policy),
             "text/csv",
-            "contract_no,from,to,claimed,note\nG-1,2026-01-01,2026-07-01,100,x\n".into(),
+            "contract_no,from,to,claimed,colour\nG-1,2026-01-01,2026-07-01,100,x\n".into(),
         )
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(
         field_rules(&body),
-        vec![("line 1: note".to_string(), "column.unknown".to_string())]
+        vec![("line 1: colour".to_string(), "column.unknown".to_string())]
     );
     assert_eq!(a.batches().await, 0);
 }

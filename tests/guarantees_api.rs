@@ -224,8 +224,13 @@ async fn a_batch_with_bad_rows_stores_nothing_and_names_each_fault() {
 #[tokio::test]
 async fn a_contract_number_is_used_once_per_agency() {
     let l = ledger().await;
-    let (status, _) = l.contract("G-1", 0, "1", "1", "0.01").await;
-    assert_eq!(status, 409);
+    let (status, p) = l.contract("G-1", 0, "1", "1", "0.01").await;
+    assert_eq!(status, 422, "{p}");
+    assert_eq!(
+        field_rules(&p),
+        vec![("contract_no".to_string(), "contract.on_file".to_string())]
+    );
+    assert!(p.to_string().contains("G-1"), "names the contract: {p}");
 }
 
 #[tokio::test]

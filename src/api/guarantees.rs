@@ -17,7 +17,7 @@ use crate::service::reconciliation::{self as report, BatchView, Report};
 use crate::service::uploads::{self, ClaimBatchInput, ContractInput};
 use crate::store::guarantees::{BatchRow, LineRow};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -33,33 +33,83 @@ fn content_type(req: &HttpRequest) -> String {
         .to_ascii_lowercase()
 }
 
-/// Register guarantee contracts: one JSON object, or a CSV / NDJSON batch (columns `contract_no,
-/// firm_uscc, lender, loan_amount, guaranteed, fee_rate, start_on, end_on, first_loan`). A batch with any
-/// bad row stores nothing and names every bad row.
-#[utoipa::path(tag = "guarantees", security(("bearer" = [])),
-    request_body(description = "one contract as JSON, or a batch: CSV with a header row of these names, or NDJSON of such objects",
-        content((ContractInput = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+/// The charset a Content-Type names (`text/csv; charset=gbk`).
+fn charset(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())?
+        .split(';')
+        .skip(1)
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
+        .map(|(_, v)| v.trim().trim_matches('"').to_string())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    /// XLSX: the sheet to read (default the first).
+    pub sheet: Option<String>,
+    /// Check every row (and the borrowers and numbers on file) without storing anything.
+    pub dry_run: Option<bool>,
+}
+
+/// What a dry run found: the contracts that would be registered.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DryRun {
+    pub dry_run: bool,
+    pub valid: usize,
+}
+
+/// Register guarantee contracts: one JSON object, or a batch as CSV (UTF-8, with or without a BOM, or
+/// GB18030/GBK: detected, or named by `charset`), an XLSX workbook (`?sheet=`, default the first) or
+/// NDJSON. Columns `contract_no, firm_uscc, lender, loan_amount, guaranteed, fee_rate, start_on, end_on,
+/// first_loan`, or the ledger's Chinese names (合同编号, 统一社会信用代码, 贷款银行, 贷款金额, 担保金额,
+/// 保费费率, 起始日, 到期日, 是否首贷, …; 企业名称 and 序号 are left aside); dates as 2026-01-01, 2026/1/1,
+/// 2026年1月1日 or Excel dates; amounts with separators or 元. Every fault of the file at once, by line and
+/// column — unknown borrowers and numbers already on file too — and nothing stored unless every row is
+/// good. `?dry_run=true` checks without storing.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(UploadQuery),
+    request_body(description = "one contract as JSON, or a batch: CSV with a header row, an XLSX workbook, or NDJSON of such objects",
+        content((ContractInput = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
     (status = 201, description = "the contract (one JSON object), or the batch's count", body = GuaranteeView),
+    (status = 200, description = "a dry run: every row is good; nothing was stored", body = DryRun),
     (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/guarantees")]
 pub async fn create_guarantees(
     state: web::Data<AppState>,
     caller: AgencyKey,
     req: HttpRequest,
+    q: Query<UploadQuery>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let kind = content_type(&req);
     let (_permit, body) = super::upload::read_all(&state, &req, payload).await?;
-    let rows = uploads::contracts(&kind, &body, &caller.agency, state.clock.now())?;
-    crate::service::guarantees::register(state.ctx(), &caller.agency, rows.clone()).await?;
-    Ok(match rows.as_slice() {
-        [one] if kind == "application/json" => {
-            HttpResponse::Created().json_line(GuaranteeView::of(one))
-        }
-        _ => HttpResponse::Created().json_line(Registered {
-            created: rows.len(),
+    let q = q.0;
+    let cs = charset(&req);
+    let (kind, body) = uploads::readable(
+        &content_type(&req),
+        cs.as_deref(),
+        q.sheet.as_deref(),
+        &body,
+    )?;
+    let upload = uploads::contracts(&kind, &body, &caller.agency, state.clock.now())?;
+    let one = match (upload.single, upload.rows.as_slice()) {
+        (true, [(_, g)]) => Some(g.clone()),
+        _ => None,
+    };
+    let dry_run = q.dry_run.unwrap_or(false);
+    let n =
+        crate::service::guarantees::register_upload(state.ctx(), &caller.agency, upload, dry_run)
+            .await?;
+    Ok(match (dry_run, one) {
+        (true, _) => HttpResponse::Ok().json_line(DryRun {
+            dry_run: true,
+            valid: n,
         }),
+        (false, Some(g)) => HttpResponse::Created().json_line(GuaranteeView::of(&g)),
+        (false, None) => HttpResponse::Created().json_line(Registered { created: n }),
     })
 }
 
@@ -208,16 +258,19 @@ pub async fn get_policy(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimQuery {
-    /// The policy claimed under (CSV and NDJSON bodies; a JSON body may name it instead).
+    /// The policy claimed under (CSV, XLSX and NDJSON bodies; a JSON body may name it instead).
     pub policy_id: Option<String>,
+    /// XLSX: the sheet to read (default the first).
+    pub sheet: Option<String>,
 }
 
 /// Submit a claim batch under a policy: CSV (`contract_no,from,to,claimed`) or NDJSON with `?policy_id=`,
 /// or JSON `{"policy_id", "lines": [...]}`. With `Idempotency-Key`, the same batch again is the same batch
 /// (200); the same key with another body is a 409. Reconciled at once; the report is in the answer.
-#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("policy_id" = Option<String>, Query)),
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("policy_id" = Option<String>, Query), ("sheet" = Option<String>, Query)),
     request_body(description = "JSON with policy_id and lines, or CSV (header row contract_no,from,to,claimed) or NDJSON of lines with ?policy_id=",
-        content((ClaimBatchInput = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"))),
+        content((ClaimBatchInput = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
     (status = 201, description = "the reconciled batch", body = BatchView),
     (status = 200, description = "the same batch, submitted before with this Idempotency-Key", body = BatchView),
@@ -238,7 +291,14 @@ pub async fn submit_claims(
         .and_then(|v| v.to_str().ok())
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
-    let (policy_id, lines) = uploads::claim_batch(&content_type(&req), &body, q.0.policy_id)?;
+    let cs = charset(&req);
+    let (kind, readable) = uploads::readable(
+        &content_type(&req),
+        cs.as_deref(),
+        q.0.sheet.as_deref(),
+        &body,
+    )?;
+    let (policy_id, lines) = uploads::claim_batch(&kind, &readable, q.0.policy_id)?;
     let batch = NewBatch {
         policy_id,
         lines,

@@ -41,39 +41,75 @@ impl From<GuaranteeError> for ServiceError {
     }
 }
 
-/// Register `agency`'s contracts (already checked row by row): every borrower must be registered, and a
-/// contract number is used once per agency; nothing is stored unless all hold.
-#[tracing::instrument(skip(ctx, rows), fields(agency = %agency, rows = rows.len()))]
-pub async fn register(
+/// Register an upload's contracts, or with `dry_run` only check them: every fault at once — those of the
+/// file, borrowers the hub does not know and contract numbers already on file, each by its line — and
+/// nothing stored unless every row is good. How many contracts are (or would be) registered.
+pub async fn register_upload(
     ctx: &Context,
     agency: &str,
-    rows: Vec<GuaranteeRow>,
-) -> Result<(), GuaranteeError> {
+    upload: super::uploads::ContractUpload,
+    dry_run: bool,
+) -> Result<usize, GuaranteeError> {
     let agency = agency.to_string();
     ctx.db
         .run_as(move |c| {
             write_transaction(c, |c| {
-                let mut usccs: Vec<&str> = rows.iter().map(|g| g.firm_uscc.as_str()).collect();
+                let super::uploads::ContractUpload { rows, mut faults, .. } = upload;
+                let place = |line: usize| {
+                    if line == 0 {
+                        String::new()
+                    } else {
+                        format!("line {line}: ")
+                    }
+                };
+                let mut usccs: Vec<&str> = rows.iter().map(|(_, g)| g.firm_uscc.as_str()).collect();
                 usccs.sort_unstable();
                 usccs.dedup();
-                let mut unknown = Vec::new();
+                let mut unknown = std::collections::HashSet::new();
                 for u in usccs {
                     if !firms::exists(c, u)? {
-                        unknown.push(Violation::new(
-                            "firm_uscc",
+                        unknown.insert(u.to_string());
+                    }
+                }
+                let numbers: Vec<String> = rows.iter().map(|(_, g)| g.contract_no.clone()).collect();
+                let on_file: std::collections::HashMap<String, chrono::NaiveDate> =
+                    store::by_numbers(c, &agency, &numbers)?
+                        .into_iter()
+                        .map(|g| (g.contract_no, g.start_on))
+                        .collect();
+                for (line, g) in &rows {
+                    if unknown.contains(&g.firm_uscc) {
+                        faults.push(Violation::new(
+                            format!("{}firm_uscc", place(*line)),
                             "firm.unknown",
-                            format!("firm {u} is not registered"),
+                            format!("firm {} is not registered", g.firm_uscc),
+                        ));
+                    }
+                    if let Some(start) = on_file.get(&g.contract_no) {
+                        faults.push(Violation::new(
+                            format!("{}contract_no", place(*line)),
+                            "contract.on_file",
+                            format!(
+                                "contract_no {} is already on file for this agency (starting {start})",
+                                g.contract_no
+                            ),
                         ));
                     }
                 }
-                if !unknown.is_empty() {
-                    return Err(GuaranteeError::Invalid(unknown));
+                if !faults.is_empty() {
+                    faults.sort_by_key(super::uploads::fault_line);
+                    return Err(GuaranteeError::Invalid(faults));
                 }
+                if dry_run {
+                    return Ok(rows.len());
+                }
+                let rows: Vec<GuaranteeRow> = rows.into_iter().map(|(_, g)| g).collect();
                 debug_assert!(rows.iter().all(|g| g.agency_id == agency));
                 store::insert(c, &rows).map_err(|e| match e {
                     StoreError::Conflict(_) => GuaranteeError::NumberTaken,
                     other => GuaranteeError::Store(other),
-                })
+                })?;
+                Ok(rows.len())
             })
         })
         .await

@@ -31,6 +31,7 @@ pub mod profiles;
 pub mod receivables;
 pub mod reconciliation;
 pub mod signals;
+pub mod spreadsheet;
 pub mod uploads;
 
 pub use access::Actor;

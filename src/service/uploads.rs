@@ -3,7 +3,7 @@
 //! unless every row is good; a column or field that is not one of the known names is refused, not
 //! dropped.
 
-use super::{date, positive_money, uscc, ServiceError, Violation};
+use super::{positive_money, uscc, ServiceError, Violation};
 use crate::domain::Money;
 use crate::financing::claims::Submitted;
 use crate::store::guarantees::GuaranteeRow;
@@ -39,21 +39,38 @@ impl From<UploadError> for ServiceError {
     }
 }
 
-/// The contracts of an upload (`kind`: its media type; `single`: one JSON object), checked and with the
-/// agency's duplicates named; none unless all are good.
+/// The contracts of an upload as read: each good row with its line (0 for one JSON object), and every
+/// fault of the others, by line and column.
+#[derive(Debug)]
+pub struct ContractUpload {
+    pub rows: Vec<(usize, GuaranteeRow)>,
+    pub faults: Vec<Violation>,
+    /// One JSON object (answered with the contract itself).
+    pub single: bool,
+}
+
+/// Read the contracts of an upload (`kind`: its media type, after [`readable`]): every row checked, a
+/// contract number repeated in the file named with the line it first appeared on. What only the
+/// database can tell (unknown borrowers, numbers already on file) is checked by
+/// `service::guarantees::register_upload`, which answers every fault at once.
 pub fn contracts(
     kind: &str,
     body: &[u8],
     agency: &str,
     at: chrono::NaiveDateTime,
-) -> Result<Vec<GuaranteeRow>, UploadError> {
+) -> Result<ContractUpload, UploadError> {
     let single = kind == "application/json";
     let rows: Vec<(usize, Value)> = if single {
         let v = serde_json::from_slice(body)
             .map_err(|e| UploadError::Unreadable(format!("the body is not valid JSON: {e}")))?;
         vec![(0, v)]
     } else {
-        rows_of(kind, body, CONTRACT_FIELDS)?
+        rows_of(
+            kind,
+            body,
+            CONTRACT_FIELDS,
+            super::spreadsheet::CONTRACT_HEADERS,
+        )?
     };
     if rows.is_empty() {
         return Err(UploadError::invalid(
@@ -76,8 +93,9 @@ pub fn contracts(
     }
     // Each contract number once: a repeat names its line and the line it first appeared on.
     let mut seen = std::collections::HashMap::new();
+    let mut repeated = std::collections::HashSet::new();
     for (line, g) in &good {
-        if let Some(first) = seen.insert(g.contract_no.as_str(), *line) {
+        if let Some(first) = seen.insert(g.contract_no.clone(), *line) {
             errors.push(Violation::new(
                 format!("line {line}: contract_no"),
                 "contract.duplicate",
@@ -86,36 +104,87 @@ pub fn contracts(
                     g.contract_no
                 ),
             ));
-            seen.insert(g.contract_no.as_str(), first);
+            seen.insert(g.contract_no.clone(), first);
+            repeated.insert(*line);
         }
     }
-    if !errors.is_empty() {
-        return Err(UploadError::Invalid(errors));
-    }
-    Ok(good.into_iter().map(|(_, g)| g).collect())
+    good.retain(|(line, _)| !repeated.contains(line));
+    Ok(ContractUpload {
+        rows: good,
+        faults: errors,
+        single,
+    })
 }
 
-/// A CSV reader (cells trimmed) past its header row, and the header, whose every column is one of `known`.
+/// The line a fault names (`line 12: …`), for ordering; 0 when it names none.
+pub fn fault_line(v: &Violation) -> usize {
+    v.field
+        .strip_prefix("line ")
+        .and_then(|r| r.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A CSV reader (cells trimmed) past its header row, and the header as column names: each one of
+/// `known`, or a ledger's name for one (`aliases`, [`super::spreadsheet`]), or `""` for an
+/// informational column left aside; any other name is refused.
 fn csv_with_header<'a>(
     body: &'a [u8],
     known: &[&str],
+    aliases: &[(&str, &str)],
 ) -> Result<(csv::Reader<&'a [u8]>, csv::StringRecord), UploadError> {
     let mut r = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
+        .flexible(true)
         .from_reader(body);
-    let headers = r
+    let written = r
         .headers()
         .map_err(|e| UploadError::Unreadable(format!("the CSV header row: {e}")))?
         .clone();
-    unknown_columns(&headers, known)?;
+    let mut headers = csv::StringRecord::new();
+    let mut unknown = csv::StringRecord::new();
+    for h in written.iter() {
+        match super::spreadsheet::column(h, known, aliases) {
+            Some(c) => headers.push_field(c),
+            None => {
+                unknown.push_field(h);
+                headers.push_field("");
+            }
+        }
+    }
+    unknown_columns(&unknown, known)?;
     Ok((r, headers))
 }
 
+/// The upload as the readers take it: an XLSX sheet (`sheet`, or the first) as CSV; CSV text as UTF-8
+/// (GB18030/GBK detected, or named by `charset`); other kinds as sent.
+pub fn readable<'a>(
+    kind: &str,
+    charset: Option<&str>,
+    sheet: Option<&str>,
+    body: &'a [u8],
+) -> Result<(String, std::borrow::Cow<'a, [u8]>), UploadError> {
+    use super::spreadsheet as xl;
+    Ok(match kind {
+        xl::XLSX => (
+            "text/csv".into(),
+            std::borrow::Cow::Owned(xl::xlsx_as_csv(body, sheet)?),
+        ),
+        "text/csv" => ("text/csv".into(), xl::utf8(body, charset)?),
+        other => (other.to_string(), std::borrow::Cow::Borrowed(body)),
+    })
+}
+
 /// Rows of a CSV (header row) or NDJSON body as JSON objects of strings, with their line numbers.
-fn rows_of(kind: &str, body: &[u8], known: &[&str]) -> Result<Vec<(usize, Value)>, UploadError> {
+fn rows_of(
+    kind: &str,
+    body: &[u8],
+    known: &[&str],
+    aliases: &[(&str, &str)],
+) -> Result<Vec<(usize, Value)>, UploadError> {
     match kind {
         "text/csv" => {
-            let (mut r, headers) = csv_with_header(body, known)?;
+            let (mut r, headers) = csv_with_header(body, known, aliases)?;
             let mut out = Vec::new();
             for (i, rec) in r.records().enumerate() {
                 let rec =
@@ -123,7 +192,7 @@ fn rows_of(kind: &str, body: &[u8], known: &[&str]) -> Result<Vec<(usize, Value)
                 let obj: serde_json::Map<String, Value> = headers
                     .iter()
                     .zip(rec.iter())
-                    .filter(|(_, v)| !v.is_empty())
+                    .filter(|(h, v)| !h.is_empty() && !v.is_empty())
                     .map(|(h, v)| (h.to_string(), Value::from(v)))
                     .collect();
                 out.push((i + 2, Value::Object(obj)));
@@ -141,7 +210,8 @@ fn rows_of(kind: &str, body: &[u8], known: &[&str]) -> Result<Vec<(usize, Value)
             })
             .collect(),
         other => Err(UploadError::Unsupported(format!(
-            "'{other}': send application/json, text/csv (header row) or application/x-ndjson"
+            "'{other}': send application/json, text/csv (header row; UTF-8 or GBK), an XLSX workbook ({}) or application/x-ndjson",
+            super::spreadsheet::XLSX
         ))),
     }
 }
@@ -169,18 +239,29 @@ fn need<'a>(v: &'a Value, f: &str, at: &str, errors: &mut Vec<Violation>) -> Opt
     got
 }
 
+/// An amount as a ledger writes it (`1,234.56`, `1234.56元`).
 fn money_field(v: &Value, f: &str, at: &str, errors: &mut Vec<Violation>) -> Option<Money> {
     let s = need(v, f, at, errors)?;
-    positive_money(&format!("{at}{f}"), f, s)
+    positive_money(&format!("{at}{f}"), f, &super::spreadsheet::amount(s))
         .map_err(|v| errors.push(v))
         .ok()
 }
 
+/// A date as a ledger writes it ([`super::spreadsheet::date`]).
 fn date_field(v: &Value, f: &str, at: &str, errors: &mut Vec<Violation>) -> Option<NaiveDate> {
     let s = need(v, f, at, errors)?;
-    date(&format!("{at}{f}"), f, s)
+    super::spreadsheet::date(s)
+        .ok_or_else(|| date_fault(&format!("{at}{f}"), f, s))
         .map_err(|v| errors.push(v))
         .ok()
+}
+
+fn date_fault(field: &str, name: &str, s: &str) -> Violation {
+    Violation::new(
+        field,
+        "date.format",
+        format!("{name} '{s}' is not a date (2026-01-01, 2026/1/1, 2026年1月1日 or an Excel date)"),
+    )
 }
 
 /// One guarantee contract as it is sent (every value a string; `first_loan` may be a boolean).
@@ -308,13 +389,15 @@ pub fn contract_row(
     let lender = need(v, "lender", at, errors).map(str::to_string);
     let loan = money_field(v, "loan_amount", at, errors);
     let g = money_field(v, "guaranteed", at, errors);
-    let fee = need(v, "fee_rate", at, errors).and_then(|s| match s.parse::<Decimal>() {
-        Ok(d) if d >= Decimal::ZERO && d <= Decimal::new(1, 1) => Some(d),
+    let fee = need(v, "fee_rate", at, errors).and_then(|s| match super::spreadsheet::rate(s) {
+        Some(d) if d >= Decimal::ZERO && d <= Decimal::new(1, 1) => Some(d),
         _ => {
             errors.push(Violation::new(
                 format!("{at}fee_rate"),
                 "rate.range",
-                format!("fee_rate '{s}' must be a decimal fraction from 0 to 0.1"),
+                format!(
+                    "fee_rate '{s}' must be a fraction from 0 to 0.1 (or a percentage up to 10%)"
+                ),
             ));
             None
         }
@@ -342,7 +425,9 @@ pub fn contract_row(
     let first_loan = match v.get("first_loan") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) if s == "true" || s == "false" => s == "true",
+        Some(Value::String(s)) if super::spreadsheet::yes_no(s).is_some() => {
+            super::spreadsheet::yes_no(s) == Some(true)
+        }
         Some(other) => {
             errors.push(Violation::new(
                 format!("{at}first_loan"),
@@ -380,7 +465,8 @@ fn csv_claim_lines(
     body: &[u8],
     errors: &mut Vec<Violation>,
 ) -> Result<Vec<Submitted>, UploadError> {
-    let (mut r, headers) = csv_with_header(body, CLAIM_LINE_FIELDS)?;
+    let (mut r, headers) =
+        csv_with_header(body, CLAIM_LINE_FIELDS, super::spreadsheet::CLAIM_HEADERS)?;
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (Some(ci), Some(fi), Some(ti), Some(ki)) =
         (col("contract_no"), col("from"), col("to"), col("claimed"))
@@ -415,18 +501,14 @@ fn csv_claim_lines(
         let date = |i: usize, f: &str, errors: &mut Vec<Violation>| {
             get(i)
                 .parse::<NaiveDate>()
-                .map_err(|_| {
-                    errors.push(Violation::new(
-                        format!("line {line}: {f}"),
-                        "date.format",
-                        format!("{f} '{}' is not a date YYYY-MM-DD", get(i)),
-                    ))
-                })
+                .ok()
+                .or_else(|| super::spreadsheet::date(get(i)))
+                .ok_or_else(|| errors.push(date_fault(&format!("line {line}: {f}"), f, get(i))))
                 .ok()
         };
         let from = date(fi, "from", errors);
         let to = date(ti, "to", errors);
-        let claimed = Money::parse_non_negative(get(ki))
+        let claimed = Money::parse_non_negative(&super::spreadsheet::amount(get(ki)))
             .map_err(|e| {
                 errors.push(Violation::new(
                     format!("line {line}: claimed"),
@@ -545,7 +627,15 @@ pub fn claim_batch(
         "text/csv" => (query_policy, csv_claim_lines(body, &mut errors)?),
         _ => (
             query_policy,
-            parse_lines(&rows_of(kind, body, CLAIM_LINE_FIELDS)?, &mut errors),
+            parse_lines(
+                &rows_of(
+                    kind,
+                    body,
+                    CLAIM_LINE_FIELDS,
+                    super::spreadsheet::CLAIM_HEADERS,
+                )?,
+                &mut errors,
+            ),
         ),
     };
     let policy_id = policy_id.ok_or_else(|| {
@@ -599,14 +689,14 @@ G-1,91310101MA1003FYBL,Bank A,100000,80000,0.01,2026-01-01,2027-01-01\n";
         let at = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .unwrap();
-        match contracts("text/csv", body, "agency-1", at) {
-            Err(UploadError::Invalid(v)) => {
-                assert_eq!(v.len(), 1);
-                assert_eq!(v[0].field, "line 3: contract_no");
-                assert!(v[0].message.contains("first on line 2"), "{}", v[0].message);
-            }
-            other => panic!("expected the duplicate named, got {other:?}"),
-        }
+        let read = contracts("text/csv", body, "agency-1", at).unwrap();
+        let v = &read.faults;
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].field, "line 3: contract_no");
+        assert!(v[0].message.contains("first on line 2"), "{}", v[0].message);
+        // The first stays to be checked against the database; the repeat is left out.
+        assert_eq!(read.rows.len(), 1);
+        assert_eq!(read.rows[0].0, 2);
     }
 
     #[test]
