@@ -283,3 +283,51 @@ async fn every_fault_of_a_ledger_is_answered_at_once_by_line_and_column() {
         "{p}"
     );
 }
+
+#[tokio::test]
+async fn the_faults_come_back_as_a_workbook_beside_the_agencys_own_rows() {
+    let a = agency().await;
+    let file = format!(
+        "合同编号,企业名称,统一社会信用代码,贷款银行,贷款金额,担保金额,保费费率,起始日,到期日\n\
+         R-1,甲,{f0},Bank,100,100,0.01,2026/1/1,2027/1/1\n\
+         R-2,乙,{f1},Bank,100,200,0.01,2026/1/1,2027/1/1\n\
+         R-3,丙,{f1},Bank,100,100,0.01,2026/1/1,2025/1/1\n",
+        f0 = a.firms[0],
+        f1 = a.firms[1]
+    );
+    let r = a
+        .app
+        .client
+        .post(a.app.url("/v1/guarantees"))
+        .bearer_auth(&a.key)
+        .header("content-type", "text/csv")
+        .header("accept", XLSX)
+        .body(gbk(&file))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    assert_eq!(r.headers()["content-type"], XLSX);
+    let bytes = r.bytes().await.unwrap();
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    use calamine::Reader;
+    let sheet = wb.worksheet_range("核对结果").unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    // The agency's own rows, in place (row N is line N), with the faults beside each.
+    assert_eq!(rows[0][0], "合同编号");
+    assert_eq!(rows[0][9], "问题 Faults");
+    assert_eq!(rows[1][0], "R-1");
+    assert_eq!(
+        rows[1].get(9).map(String::as_str).unwrap_or(""),
+        "",
+        "a good row has no fault"
+    );
+    assert_eq!(rows[2][1], "乙");
+    assert!(rows[2][9].contains("guaranteed"), "{:?}", rows[2]);
+    assert!(rows[3][9].contains("end_on"), "{:?}", rows[3]);
+    assert_eq!(a.count().await, 0);
+}

@@ -45,6 +45,14 @@ fn charset(req: &HttpRequest) -> Option<String> {
         .map(|(_, v)| v.trim().trim_matches('"').to_string())
 }
 
+/// Whether the caller asked for a workbook back (`Accept: application/vnd.openxmlformats-…sheet`).
+fn wants_xlsx(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains(crate::service::spreadsheet::XLSX))
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
@@ -76,7 +84,9 @@ pub struct DryRun {
     responses(
     (status = 201, description = "the contract (one JSON object), or the batch's count", body = GuaranteeView),
     (status = 200, description = "a dry run: every row is good; nothing was stored", body = DryRun),
-    (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
+    (status = 422, description = "every fault of the upload; with `Accept` an XLSX workbook, the agency's own rows with a column of faults beside them",
+        content((super::error::Problem = "application/problem+json"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 #[post("/v1/guarantees")]
 pub async fn create_guarantees(
     state: web::Data<AppState>,
@@ -100,9 +110,26 @@ pub async fn create_guarantees(
         _ => None,
     };
     let dry_run = q.dry_run.unwrap_or(false);
-    let n =
+    let registered =
         crate::service::guarantees::register_upload(state.ctx(), &caller.agency, upload, dry_run)
-            .await?;
+            .await;
+    // Asked for a workbook: the faults of a sheet or CSV come back beside the agency's own rows.
+    let n = match registered {
+        Err(crate::service::guarantees::GuaranteeError::Invalid(v))
+            if wants_xlsx(&req) && kind == "text/csv" =>
+        {
+            let book = crate::service::spreadsheet::fault_report(&body, &v)
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("the fault report: {e}")))?;
+            return Ok(HttpResponse::UnprocessableEntity()
+                .content_type(crate::service::spreadsheet::XLSX)
+                .insert_header((
+                    "content-disposition",
+                    "attachment; filename=\"faults.xlsx\"",
+                ))
+                .body(book));
+        }
+        other => other?,
+    };
     Ok(match (dry_run, one) {
         (true, _) => HttpResponse::Ok().json_line(DryRun {
             dry_run: true,

@@ -254,6 +254,64 @@ pub fn yes_no(s: &str) -> Option<bool> {
     }
 }
 
+/// The fault report of a refused upload: the agency's own rows as they were read (header and cells),
+/// each on the sheet row whose number its faults cite ("line N" is row N), with a last column saying
+/// every fault of that row; faults that name no line (or line 1, the header) stand beside the header.
+pub fn fault_report(
+    csv_utf8: &[u8],
+    faults: &[super::Violation],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut by_line: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+    for f in faults {
+        let line = super::uploads::fault_line(f);
+        by_line
+            .entry(line.max(1))
+            .or_default()
+            .push(format!("{}: {}", f.field, f.message));
+    }
+    let bold = Format::new().set_bold();
+    let bad = Format::new().set_font_color("#A4161A").set_text_wrap();
+    let mut wb = Workbook::new();
+    let s = wb.add_worksheet();
+    s.set_name("核对结果")?;
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(csv_utf8);
+    let mut width = 0u16;
+    let mut rows: Vec<(u32, Vec<String>)> = Vec::new();
+    for rec in r.records().flatten() {
+        let line = rec.position().map_or(1, |p| p.line()) as u32;
+        let cells: Vec<String> = rec.iter().map(str::to_string).collect();
+        width = width.max(cells.len() as u16);
+        rows.push((line, cells));
+    }
+    for (line, cells) in &rows {
+        let row = line - 1;
+        for (c, v) in cells.iter().enumerate() {
+            if row == 0 {
+                s.write_with_format(row, c as u16, v, &bold)?;
+            } else {
+                s.write(row, c as u16, v)?;
+            }
+        }
+    }
+    s.write_with_format(0, width, "问题 Faults", &bold)?;
+    s.set_column_width(width, 60)?;
+    for (line, said) in &by_line {
+        let row = (*line as u32).saturating_sub(1);
+        let text = said.join("\n");
+        if row == 0 {
+            s.write_with_format(0, width + 1, text, &bad)?;
+        } else {
+            s.write_with_format(row, width, text, &bad)?;
+        }
+    }
+    s.set_freeze_panes(1, 0)?;
+    wb.save_to_buffer()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
