@@ -188,6 +188,20 @@ async fn a_gbk_ledger_and_a_gbk_claim_batch_saved_by_excel_are_read() {
         "/v1/subsidy-claims?policy_id={}",
         policy["id"].as_str().unwrap()
     );
+    // A dry run first: the report as it would be, nothing stored.
+    let (status, dry) = upload(
+        &a.app,
+        &format!("{path}&dry_run=true"),
+        &a.key,
+        "text/csv",
+        gbk(claims),
+    )
+    .await;
+    assert_eq!(status, 200, "{dry}");
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["lines"].as_array().unwrap().len(), 2, "{dry}");
+    let (_, batches) = a.app.get("/v1/subsidy-claims", Some(&a.key)).await;
+    assert_eq!(batches["items"].as_array().unwrap().len(), 0, "{batches}");
     let (status, b) = upload(&a.app, &path, &a.key, "text/csv", gbk(claims)).await;
     assert_eq!(status, 201, "{b}");
     let (_, report) = a

@@ -289,18 +289,38 @@ pub struct ClaimQuery {
     pub policy_id: Option<String>,
     /// XLSX: the sheet to read (default the first).
     pub sheet: Option<String>,
+    /// Reconcile every line and answer the report, storing nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// What a 200 of a claim submission holds: the batch submitted before under this Idempotency-Key, or a
+/// dry run's report (for the document).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum ClaimsAnswer {
+    Batch(BatchView),
+    DryRun(DryRunReport),
+}
+
+/// A dry run's report: the reconciliation as it would be, nothing stored.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DryRunReport {
+    pub dry_run: bool,
+    #[serde(flatten)]
+    pub report: Report,
 }
 
 /// Submit a claim batch under a policy: CSV (`contract_no,from,to,claimed`) or NDJSON with `?policy_id=`,
 /// or JSON `{"policy_id", "lines": [...]}`. With `Idempotency-Key`, the same batch again is the same batch
 /// (200); the same key with another body is a 409. Reconciled at once; the report is in the answer.
-#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("policy_id" = Option<String>, Query), ("sheet" = Option<String>, Query)),
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("policy_id" = Option<String>, Query), ("sheet" = Option<String>, Query), ("dry_run" = Option<bool>, Query)),
     request_body(description = "JSON with policy_id and lines, or CSV (header row contract_no,from,to,claimed) or NDJSON of lines with ?policy_id=",
         content((ClaimBatchInput = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"),
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
     (status = 201, description = "the reconciled batch", body = BatchView),
-    (status = 200, description = "the same batch, submitted before with this Idempotency-Key", body = BatchView),
+    (status = 200, description = "the same batch, submitted before with this Idempotency-Key; or with dry_run, the report as it would be, nothing stored", body = ClaimsAnswer),
     (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
 #[post("/v1/subsidy-claims")]
 pub async fn submit_claims(
@@ -332,6 +352,13 @@ pub async fn submit_claims(
         idempotency_key,
         body_hash: hex::encode(Sha256::digest(&body)),
     };
+    if q.0.dry_run.unwrap_or(false) {
+        let (b, lines) = service::preview(state.ctx(), &agency, batch).await?;
+        return Ok(HttpResponse::Ok().json_line(DryRunReport {
+            dry_run: true,
+            report: report::report(&b, &lines),
+        }));
+    }
     let filed = service::submit(state.ctx(), &agency, batch).await?;
     if !filed.created {
         return Ok(HttpResponse::Ok().json_line(BatchView::of(&filed.batch)));

@@ -131,6 +131,25 @@ async fn same_key(
     }))
 }
 
+/// Reconcile a batch as if it were submitted now, storing nothing (a dry run): the batch with its
+/// totals and every line, as the report would show them. An empty batch is refused as on submission.
+pub async fn preview(
+    ctx: &Context,
+    agency: &str,
+    batch: NewBatch,
+) -> Result<(BatchRow, Vec<LineRow>), ClaimError> {
+    if batch.lines.is_empty() {
+        return Err(ClaimError::Invalid(vec![Violation::new(
+            "lines",
+            "batch.empty",
+            "the batch has no lines",
+        )]));
+    }
+    let at = ctx.clock.now();
+    let a = agency.to_string();
+    ctx.db.run_as(move |c| reckon(c, &a, &batch, at)).await
+}
+
 /// Reconcile and store the batch, in the caller's transaction.
 fn file(
     c: &mut DbConn,
@@ -138,6 +157,20 @@ fn file(
     batch: &NewBatch,
     at: chrono::NaiveDateTime,
 ) -> Result<BatchRow, ClaimError> {
+    let (row, rows) = reckon(c, agency, batch, at)?;
+    store::insert_batch(c, &row)?;
+    store::set_lines(c, &row.id, &rows)?;
+    Ok(row)
+}
+
+/// The batch reconciled against the policy and everything approved before it: its row with the totals
+/// and its lines, not stored.
+fn reckon(
+    c: &mut DbConn,
+    agency: &str,
+    batch: &NewBatch,
+    at: chrono::NaiveDateTime,
+) -> Result<(BatchRow, Vec<LineRow>), ClaimError> {
     let pid = &batch.policy_id;
     let Some(policy) = store::get_policy(c, pid)? else {
         return Err(policy_violation(
@@ -174,9 +207,7 @@ fn file(
         paid_at: None,
     };
     row.set_totals(&totals);
-    store::insert_batch(c, &row)?;
-    store::set_lines(c, &id, &rows)?;
-    Ok(row)
+    Ok((row, rows))
 }
 
 /// A batch with its lines, to its agency and the government side.
