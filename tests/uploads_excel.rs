@@ -215,6 +215,13 @@ async fn a_gbk_ledger_and_a_gbk_claim_batch_saved_by_excel_are_read() {
     assert_eq!(lines.len(), 2, "{report}");
     // 800,000 × 1% × 181/365 / 2 = 1,983.56; 500,000 × 1% × 90/365 / 2 = 616.44.
     assert!(lines.iter().all(|l| l["status"] == "matched"), "{report}");
+    // The agency is told where its batch stands (the dry run told it nothing).
+    let (_, n) = a.app.get("/v1/notifications", Some(&a.key)).await;
+    let items = n["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{n}");
+    assert_eq!(items[0]["kind"], "batch_moved");
+    assert_eq!(items[0]["detail"]["status"], "reconciled");
+    assert_eq!(items[0]["subject"], b["id"]);
 }
 
 #[tokio::test]

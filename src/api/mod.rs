@@ -15,6 +15,7 @@ pub mod health;
 pub mod institutions;
 pub mod keys;
 pub mod middleware;
+pub mod notifications;
 pub mod products;
 pub mod profiles;
 pub mod signals;
@@ -151,6 +152,7 @@ impl utoipa::Modify for BearerAuth {
         profiles::get_profile, profiles::profile_history, profiles::what_if, profiles::bulk_query,
         consents::create_consent, consents::list_consents, consents::get_consent, consents::revoke_consent, consents::confirm_consent, consents::refuse_consent,
         access_log::firm_access_log, access_log::access_log,
+        notifications::list_notifications, notifications::mark_read,
         institutions::list_institutions, institutions::set_limits,
         products::create_product, products::update_product, products::withdraw_product,
         products::list_products, products::get_product, products::firm_matches,
@@ -201,6 +203,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(consents::refuse_consent)
         .service(access_log::firm_access_log)
         .service(access_log::access_log)
+        .service(notifications::list_notifications)
+        .service(notifications::mark_read)
         .service(institutions::list_institutions)
         .service(institutions::set_limits)
         .service(products::create_product)

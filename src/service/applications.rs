@@ -426,7 +426,20 @@ pub async fn create(
             write_transaction(c, |c| {
                 consents::insert(c, &c2)?;
                 store::insert(c, &a2)?;
-                store::add_event(c, &event)
+                store::add_event(c, &event)?;
+                let note = super::notifications::row(
+                    &a2.institution_id,
+                    super::notifications::Kind::ApplicationNew,
+                    &a2.id,
+                    &[
+                        ("firm", &a2.firm_uscc),
+                        ("product", &a2.product_id),
+                        ("amount", &Money::from_fen(a2.amount_fen).to_string()),
+                    ],
+                    a2.created_at,
+                );
+                super::notifications::add(c, &[note])?;
+                Ok::<_, StoreError>(())
             })
         })
         .await?;

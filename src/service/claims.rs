@@ -160,7 +160,25 @@ fn file(
     let (row, rows) = reckon(c, agency, batch, at)?;
     store::insert_batch(c, &row)?;
     store::set_lines(c, &row.id, &rows)?;
+    moved(c, &row)?;
     Ok(row)
+}
+
+/// The agency is told where its batch stands (reconciled, approved, paid), with the totals.
+fn moved(c: &mut DbConn, b: &BatchRow) -> Result<(), StoreError> {
+    let at = b.paid_at.or(b.approved_at).unwrap_or(b.reconciled_at);
+    let note = super::notifications::row(
+        &b.agency_id,
+        super::notifications::Kind::BatchMoved,
+        &b.id,
+        &[
+            ("status", b.status.as_str()),
+            ("lines", &b.lines.to_string()),
+            ("approved", &Money::from_fen(b.approved_fen).to_string()),
+        ],
+        at,
+    );
+    super::notifications::add(c, &[note]).map(|_| ())
 }
 
 /// The batch reconciled against the policy and everything approved before it: its row with the totals
@@ -277,6 +295,7 @@ where
                 })?;
                 f(c, &mut b)?;
                 store::save_batch(c, &b)?;
+                moved(c, &b)?;
                 Ok(b)
             })
         })

@@ -393,6 +393,17 @@ pub async fn create(
             }
             crate::store::backend::write_transaction(c, |c| {
                 store::insert(c, &stored)?;
+                // The institution is told of a firm's grant.
+                if stored.granted_by == "firm" {
+                    let note = super::notifications::row(
+                        &stored.institution_id,
+                        super::notifications::Kind::ConsentGranted,
+                        &stored.id,
+                        &[("firm", &stored.firm_uscc), ("purpose", &stored.purpose)],
+                        stored.created_at,
+                    );
+                    super::notifications::add(c, &[note])?;
+                }
                 // A consent registered in the firm's name waits for the firm: tell it.
                 if stored.granted_by == "institution" {
                     let note = super::notifications::row(
@@ -542,7 +553,23 @@ pub async fn revoke(ctx: &Context, actor: &Actor, id: &str) -> Result<ConsentRow
     let (i, at) = (c.id.clone(), ctx.clock.now());
     let row = ctx
         .db
-        .run(move |conn| store::revoke(conn, &i, at))
+        .run(move |conn| {
+            crate::store::backend::write_transaction(conn, |conn| {
+                let row = store::revoke(conn, &i, at)?;
+                // The institution is told at once: its next query is refused.
+                if let Some(r) = &row {
+                    let note = super::notifications::row(
+                        &r.institution_id,
+                        super::notifications::Kind::ConsentRevoked,
+                        &r.id,
+                        &[("firm", &r.firm_uscc), ("purpose", &r.purpose)],
+                        at,
+                    );
+                    super::notifications::add(conn, &[note])?;
+                }
+                Ok::<_, StoreError>(row)
+            })
+        })
         .await?
         .ok_or_else(|| ConsentError::NotVisible(c.id.clone()))?;
     evict(ctx, &row).await;

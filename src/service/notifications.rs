@@ -22,6 +22,13 @@ pub enum Kind {
     ConsentPending,
     ApplicationChanged,
     ReceivableToAnswer,
+    /// To an institution (issue 17): a firm applied to it.
+    ApplicationNew,
+    /// A firm granted it a consent, or revoked one.
+    ConsentGranted,
+    ConsentRevoked,
+    /// An agency's claim batch moved: reconciled, approved, paid.
+    BatchMoved,
 }
 
 impl Kind {
@@ -32,6 +39,10 @@ impl Kind {
             Kind::ConsentPending => "consent_pending",
             Kind::ApplicationChanged => "application_changed",
             Kind::ReceivableToAnswer => "receivable_to_answer",
+            Kind::ApplicationNew => "application_new",
+            Kind::ConsentGranted => "consent_granted",
+            Kind::ConsentRevoked => "consent_revoked",
+            Kind::BatchMoved => "batch_moved",
         }
     }
 }
@@ -66,14 +77,25 @@ pub fn add(conn: &mut DbConn, rows: &[NotificationRow]) -> Result<usize, StoreEr
 }
 
 /// One notification as shown.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
     pub id: String,
+    /// `profile_queried`, `consent_expiring`, `consent_pending`, `application_changed`,
+    /// `receivable_to_answer` (a firm's); `application_new`, `consent_granted`, `consent_revoked`,
+    /// `batch_moved` (an institution's).
     pub kind: String,
+    /// What it is about: an access-log row, a consent, an application, a receivable, a claim batch.
     pub subject: String,
+    /// The event's own words (an institution, a status, a firm, …).
     pub detail: BTreeMap<String, String>,
+    #[serde(serialize_with = "utc")]
+    #[schema(value_type = String)]
     pub at: NaiveDateTime,
     pub read: bool,
+}
+
+fn utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::domain::rfc3339(*t))
 }
 
 impl From<NotificationRow> for NotificationView {
