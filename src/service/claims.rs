@@ -80,13 +80,7 @@ pub async fn submit(ctx: &Context, agency: &str, batch: NewBatch) -> Result<File
     if let Some(same) = same_key(ctx, agency, &batch).await? {
         return Ok(same);
     }
-    if batch.lines.is_empty() {
-        return Err(ClaimError::Invalid(vec![Violation::new(
-            "lines",
-            "batch.empty",
-            "the batch has no lines",
-        )]));
-    }
+    lines_in(&batch)?;
     let at = ctx.clock.now();
     let (a, b) = (agency.to_string(), batch.clone());
     let stored = ctx
@@ -131,13 +125,8 @@ async fn same_key(
     }))
 }
 
-/// Reconcile a batch as if it were submitted now, storing nothing (a dry run): the batch with its
-/// totals and every line, as the report would show them. An empty batch is refused as on submission.
-pub async fn preview(
-    ctx: &Context,
-    agency: &str,
-    batch: NewBatch,
-) -> Result<(BatchRow, Vec<LineRow>), ClaimError> {
+/// A batch without lines is refused (submitted or previewed).
+fn lines_in(batch: &NewBatch) -> Result<(), ClaimError> {
     if batch.lines.is_empty() {
         return Err(ClaimError::Invalid(vec![Violation::new(
             "lines",
@@ -145,6 +134,17 @@ pub async fn preview(
             "the batch has no lines",
         )]));
     }
+    Ok(())
+}
+
+/// Reconcile a batch as if it were submitted now, storing nothing (a dry run): the batch with its
+/// totals and every line, as the report would show them. An empty batch is refused as on submission.
+pub async fn preview(
+    ctx: &Context,
+    agency: &str,
+    batch: NewBatch,
+) -> Result<(BatchRow, Vec<LineRow>), ClaimError> {
+    lines_in(&batch)?;
     let at = ctx.clock.now();
     let a = agency.to_string();
     ctx.db.run_as(move |c| reckon(c, &a, &batch, at)).await
