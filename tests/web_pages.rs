@@ -28,6 +28,11 @@ struct Page {
 }
 
 impl Page {
+    /// The page says `text` (the page is shown when it does not).
+    fn shows(&self, text: &str) {
+        assert!(self.html.contains(text), "{text} not in {}", self.html);
+    }
+
     /// The value of a hidden `csrf` field.
     fn csrf(&self) -> String {
         let at = self
@@ -156,11 +161,7 @@ async fn an_owner_activates_signs_in_in_chinese_switches_to_english_and_signs_ou
             ],
         )
         .await;
-    assert!(
-        differ.html.contains("两次输入的密码不一致"),
-        "{}",
-        differ.html
-    );
+    differ.shows("两次输入的密码不一致");
     let csrf = differ.csrf();
     let short = b
         .post(
@@ -172,11 +173,7 @@ async fn an_owner_activates_signs_in_in_chinese_switches_to_english_and_signs_ou
             ],
         )
         .await;
-    assert!(
-        short.html.contains("密码长度须为 10 至 128 个字符"),
-        "{}",
-        short.html
-    );
+    short.shows("密码长度须为 10 至 128 个字符");
     assert!(short.html.contains("id=\"password-error\" role=\"alert\""));
     let no_token = b
         .post(
@@ -621,11 +618,7 @@ async fn offers_rank_what_the_api_ranks_and_apply_shows_the_consent_before_it_gr
         )
         .await;
     assert_eq!(refused.status, 422);
-    assert!(
-        refused.html.contains("id=\"confirm_consent-error\""),
-        "{}",
-        refused.html
-    );
+    refused.shows("id=\"confirm_consent-error\"");
     let (_, apps) = d.app.get("/v1/applications", Some(d.var("FIRM_KEY"))).await;
     let before = apps["items"].as_array().unwrap().len();
     // Forged token: refused.
@@ -668,11 +661,7 @@ async fn offers_rank_what_the_api_ranks_and_apply_shows_the_consent_before_it_gr
     // The consent it granted is active on the consents page; revoke it there after a confirmation.
     let consent = apps["items"][0]["consent_id"].as_str().unwrap().to_string();
     let page = b.get("/firm/consents").await;
-    assert!(
-        page.html.contains(&format!("id=\"consent-{consent}\"")),
-        "{}",
-        page.html
-    );
+    page.shows(&format!("id=\"consent-{consent}\""));
     let confirm = b.get(&format!("/firm/consents/{consent}/revoke")).await;
     assert!(confirm.html.contains("撤回立即生效"));
     let csrf = confirm.csrf();
@@ -706,11 +695,7 @@ async fn offers_rank_what_the_api_ranks_and_apply_shows_the_consent_before_it_gr
         home.html
     );
     let inbox = b.get("/notifications").await;
-    assert!(
-        inbox.html.contains("处理了您的申请：已拒绝"),
-        "{}",
-        inbox.html
-    );
+    inbox.shows("处理了您的申请：已拒绝");
     let after = b.get("/").await;
     assert!(!after.html.contains("class=\"badge\""), "read once shown");
 }
