@@ -251,7 +251,8 @@ async fn every_fault_of_a_ledger_is_answered_at_once_by_line_and_column() {
          ON-FILE,{f1},Bank,100,100,0.01,2026-01-01,2027-01-01\n\
          BAD-DATE,{f1},Bank,100,100,0.01,2026-13-01,2027-01-01\n\
          BAD-AMOUNT,{f1},Bank,一百,100,0.01,2026-01-01,2027-01-01\n\
-         SHORT,{f1},Bank\n",
+         SHORT,{f1},Bank\n\
+         ON-FILE,{unknown},Bank,100,100,0.01,2026-13-01,2027-01-01\n",
         f0 = a.firms[0],
         f1 = a.firms[1]
     );
@@ -266,6 +267,11 @@ async fn every_fault_of_a_ledger_is_answered_at_once_by_line_and_column() {
         ("line 7: start_on", "date.format"),
         ("line 8: loan_amount", "money.format"),
         ("line 9: loan_amount", "required"),
+        // A row with a bad cell still has its borrower and number checked against the database.
+        ("line 10: start_on", "date.format"),
+        ("line 10: firm_uscc", "firm.unknown"),
+        ("line 10: contract_no", "contract.on_file"),
+        ("line 10: contract_no", "contract.duplicate"),
     ] {
         assert!(
             rules.iter().any(|(f, r)| f == field && r == rule),

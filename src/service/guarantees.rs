@@ -54,7 +54,12 @@ pub async fn register_upload(
     ctx.db
         .run_as(move |c| {
             write_transaction(c, |c| {
-                let super::uploads::ContractUpload { rows, mut faults, .. } = upload;
+                let super::uploads::ContractUpload {
+                    rows,
+                    mut faults,
+                    keys,
+                    ..
+                } = upload;
                 let place = |line: usize| {
                     if line == 0 {
                         String::new()
@@ -62,7 +67,8 @@ pub async fn register_upload(
                         format!("line {line}: ")
                     }
                 };
-                let mut usccs: Vec<&str> = rows.iter().map(|(_, g)| g.firm_uscc.as_str()).collect();
+                // Every row whose borrower or number reads, good or not: these faults come with the rest.
+                let mut usccs: Vec<&str> = keys.iter().filter_map(|(_, _, u)| u.as_deref()).collect();
                 usccs.sort_unstable();
                 usccs.dedup();
                 let mut unknown = std::collections::HashSet::new();
@@ -71,27 +77,26 @@ pub async fn register_upload(
                         unknown.insert(u.to_string());
                     }
                 }
-                let numbers: Vec<String> = rows.iter().map(|(_, g)| g.contract_no.clone()).collect();
+                let numbers: Vec<String> = keys.iter().filter_map(|(_, n, _)| n.clone()).collect();
                 let on_file: std::collections::HashMap<String, chrono::NaiveDate> =
                     store::by_numbers(c, &agency, &numbers)?
                         .into_iter()
                         .map(|g| (g.contract_no, g.start_on))
                         .collect();
-                for (line, g) in &rows {
-                    if unknown.contains(&g.firm_uscc) {
+                for (line, no, firm) in &keys {
+                    if let Some(u) = firm.as_ref().filter(|u| unknown.contains(*u)) {
                         faults.push(Violation::new(
                             format!("{}firm_uscc", place(*line)),
                             "firm.unknown",
-                            format!("firm {} is not registered", g.firm_uscc),
+                            format!("firm {u} is not registered"),
                         ));
                     }
-                    if let Some(start) = on_file.get(&g.contract_no) {
+                    if let Some((no, start)) = no.as_ref().and_then(|n| Some((n, on_file.get(n)?))) {
                         faults.push(Violation::new(
                             format!("{}contract_no", place(*line)),
                             "contract.on_file",
                             format!(
-                                "contract_no {} is already on file for this agency (starting {start})",
-                                g.contract_no
+                                "contract_no {no} is already on file for this agency (starting {start})"
                             ),
                         ));
                     }

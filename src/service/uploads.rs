@@ -45,6 +45,9 @@ impl From<UploadError> for ServiceError {
 pub struct ContractUpload {
     pub rows: Vec<(usize, GuaranteeRow)>,
     pub faults: Vec<Violation>,
+    /// Every row's contract number and borrower where each reads, good row or not: what the database
+    /// checks (numbers on file, unknown borrowers), so those faults come with the others.
+    pub keys: Vec<(usize, Option<String>, Option<String>)>,
     /// One JSON object (answered with the contract itself).
     pub single: bool,
 }
@@ -81,12 +84,20 @@ pub fn contracts(
     }
     let mut errors = Vec::new();
     let mut good = Vec::new();
+    let mut keys = Vec::with_capacity(rows.len());
     for (line, v) in &rows {
         let place = if single {
             String::new()
         } else {
             format!("line {line}: ")
         };
+        keys.push((
+            *line,
+            text_field(v, "contract_no").map(str::to_string),
+            text_field(v, "firm_uscc")
+                .and_then(|u| crate::domain::Uscc::parse(u).ok())
+                .map(|u| u.to_string()),
+        ));
         if let Some(g) = contract_row(at, v, agency, &place, &mut errors) {
             good.push((*line, g));
         }
@@ -94,24 +105,22 @@ pub fn contracts(
     // Each contract number once: a repeat names its line and the line it first appeared on.
     let mut seen = std::collections::HashMap::new();
     let mut repeated = std::collections::HashSet::new();
-    for (line, g) in &good {
-        if let Some(first) = seen.insert(g.contract_no.clone(), *line) {
+    for (line, no) in keys.iter().filter_map(|(l, n, _)| Some((*l, n.as_ref()?))) {
+        if let Some(first) = seen.insert(no.clone(), line) {
             errors.push(Violation::new(
                 format!("line {line}: contract_no"),
                 "contract.duplicate",
-                format!(
-                    "contract_no {} appears twice in the batch (first on line {first})",
-                    g.contract_no
-                ),
+                format!("contract_no {no} appears twice in the batch (first on line {first})"),
             ));
-            seen.insert(g.contract_no.clone(), first);
-            repeated.insert(*line);
+            seen.insert(no.clone(), first);
+            repeated.insert(line);
         }
     }
     good.retain(|(line, _)| !repeated.contains(line));
     Ok(ContractUpload {
         rows: good,
         faults: errors,
+        keys,
         single,
     })
 }
