@@ -427,7 +427,8 @@ pub async fn create(
                 consents::insert(c, &c2)?;
                 store::insert(c, &a2)?;
                 store::add_event(c, &event)?;
-                let note = super::notifications::row(
+                super::notifications::tell(
+                    c,
                     &a2.institution_id,
                     super::notifications::Kind::ApplicationNew,
                     &a2.id,
@@ -437,8 +438,7 @@ pub async fn create(
                         ("amount", &Money::from_fen(a2.amount_fen).to_string()),
                     ],
                     a2.created_at,
-                );
-                super::notifications::add(c, &[note])?;
+                )?;
                 Ok::<_, StoreError>(())
             })
         })
@@ -577,7 +577,8 @@ where
                 store::add_event(c, &step.event)?;
                 // The firm is told of every move it did not make itself.
                 if party == Party::Institution {
-                    let note = super::notifications::row(
+                    super::notifications::tell(
+                        c,
                         &new.firm_uscc,
                         super::notifications::Kind::ApplicationChanged,
                         &new.id,
@@ -586,8 +587,7 @@ where
                             ("institution", &new.institution_id),
                         ],
                         ev.at,
-                    );
-                    super::notifications::add(c, &[note])?;
+                    )?;
                 }
                 let events = store::events(c, &new.id)?;
                 Ok(Detailed {

@@ -167,7 +167,8 @@ fn file(
 /// The agency is told where its batch stands (reconciled, approved, paid), with the totals.
 fn moved(c: &mut DbConn, b: &BatchRow) -> Result<(), StoreError> {
     let at = b.paid_at.or(b.approved_at).unwrap_or(b.reconciled_at);
-    let note = super::notifications::row(
+    super::notifications::tell(
+        c,
         &b.agency_id,
         super::notifications::Kind::BatchMoved,
         &b.id,
@@ -177,8 +178,7 @@ fn moved(c: &mut DbConn, b: &BatchRow) -> Result<(), StoreError> {
             ("approved", &Money::from_fen(b.approved_fen).to_string()),
         ],
         at,
-    );
-    super::notifications::add(c, &[note]).map(|_| ())
+    )
 }
 
 /// The batch reconciled against the policy and everything approved before it: its row with the totals

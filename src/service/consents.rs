@@ -393,30 +393,30 @@ pub async fn create(
             }
             crate::store::backend::write_transaction(c, |c| {
                 store::insert(c, &stored)?;
-                // The institution is told of a firm's grant.
-                if stored.granted_by == "firm" {
-                    let note = super::notifications::row(
+                // A firm's grant is told to the institution; a consent an institution registered in
+                // the firm's name waits for the firm, which is told.
+                let told = match stored.granted_by.as_str() {
+                    "firm" => Some((
                         &stored.institution_id,
                         super::notifications::Kind::ConsentGranted,
-                        &stored.id,
-                        &[("firm", &stored.firm_uscc), ("purpose", &stored.purpose)],
-                        stored.created_at,
-                    );
-                    super::notifications::add(c, &[note])?;
-                }
-                // A consent registered in the firm's name waits for the firm: tell it.
-                if stored.granted_by == "institution" {
-                    let note = super::notifications::row(
+                        ("firm", &stored.firm_uscc),
+                    )),
+                    "institution" => Some((
                         &stored.firm_uscc,
                         super::notifications::Kind::ConsentPending,
+                        ("institution", &stored.institution_id),
+                    )),
+                    _ => None,
+                };
+                if let Some((to, kind, (party, who))) = told {
+                    super::notifications::tell(
+                        c,
+                        to,
+                        kind,
                         &stored.id,
-                        &[
-                            ("institution", &stored.institution_id),
-                            ("purpose", &stored.purpose),
-                        ],
+                        &[(party, who), ("purpose", &stored.purpose)],
                         stored.created_at,
-                    );
-                    super::notifications::add(c, &[note])?;
+                    )?;
                 }
                 Ok::<_, StoreError>(())
             })?;
@@ -558,14 +558,14 @@ pub async fn revoke(ctx: &Context, actor: &Actor, id: &str) -> Result<ConsentRow
                 let row = store::revoke(conn, &i, at)?;
                 // The institution is told at once: its next query is refused.
                 if let Some(r) = &row {
-                    let note = super::notifications::row(
+                    super::notifications::tell(
+                        conn,
                         &r.institution_id,
                         super::notifications::Kind::ConsentRevoked,
                         &r.id,
                         &[("firm", &r.firm_uscc), ("purpose", &r.purpose)],
                         at,
-                    );
-                    super::notifications::add(conn, &[note])?;
+                    )?;
                 }
                 Ok::<_, StoreError>(row)
             })

@@ -47,9 +47,8 @@ impl Kind {
     }
 }
 
-/// A notification for `recipient` (a USCC or an institution id), to write inside the transaction that
-/// makes the event.
-pub fn row(
+/// A notification for `recipient` (a USCC or an institution id).
+fn row(
     recipient: &str,
     kind: Kind,
     subject: &str,
@@ -71,9 +70,16 @@ pub fn row(
     }
 }
 
-/// Write notifications in the caller's transaction.
-pub fn add(conn: &mut DbConn, rows: &[NotificationRow]) -> Result<usize, StoreError> {
-    store::add(conn, rows)
+/// Tell `recipient` (a USCC or an institution id) of an event, inside the transaction that makes it.
+pub fn tell(
+    conn: &mut DbConn,
+    recipient: &str,
+    kind: Kind,
+    subject: &str,
+    detail: &[(&str, &str)],
+    at: NaiveDateTime,
+) -> Result<(), StoreError> {
+    store::add(conn, &[row(recipient, kind, subject, detail, at)]).map(|_| ())
 }
 
 /// One notification as shown.

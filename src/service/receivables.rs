@@ -148,7 +148,8 @@ pub async fn register(
                 })?;
                 // The debtor, if it is on the hub, is asked to confirm or dispute (Art 27, 54).
                 if firms::exists(c, &stored.debtor_uscc)? {
-                    let note = super::notifications::row(
+                    super::notifications::tell(
+                        c,
                         &stored.debtor_uscc,
                         super::notifications::Kind::ReceivableToAnswer,
                         &stored.id,
@@ -158,8 +159,7 @@ pub async fn register(
                             ("amount", &Money::from_fen(stored.amount_fen).to_string()),
                         ],
                         stored.registered_at,
-                    );
-                    super::notifications::add(c, &[note])?;
+                    )?;
                 }
                 Ok(())
             })
