@@ -73,7 +73,7 @@ pub async fn mark_read(
     who: Principal,
     body: Json<MarkRead>,
 ) -> ApiResult<HttpResponse> {
-    let marked = service::mark_read(state.ctx(), &who.actor, body.0.id)
+    let marked = service::mark_read(state.ctx(), &who.actor, body.0.id.map(|i| vec![i]))
         .await
         .map_err(crate::service::ServiceError::from)?;
     Ok(HttpResponse::Ok().json_line(Marked { marked }))

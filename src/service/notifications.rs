@@ -212,12 +212,22 @@ pub async fn list(
     before: Option<String>,
     limit: i64,
 ) -> Result<(Vec<NotificationView>, bool), StoreError> {
-    let Some(r) = recipient(actor) else {
-        return Ok((Vec::new(), false));
-    };
     if let Actor::Firm { uscc } = actor {
         refresh(ctx, uscc.as_str()).await?;
     }
+    page(ctx, actor, before, limit).await
+}
+
+/// As [`list`], for a caller that brought the inbox up to date in this request already ([`unread`]).
+pub async fn page(
+    ctx: &Context,
+    actor: &Actor,
+    before: Option<String>,
+    limit: i64,
+) -> Result<(Vec<NotificationView>, bool), StoreError> {
+    let Some(r) = recipient(actor) else {
+        return Ok((Vec::new(), false));
+    };
     let rows = ctx
         .db
         .run(move |c| store::list(c, &r, before.as_deref(), limit + 1))
@@ -226,17 +236,18 @@ pub async fn list(
     Ok((rows.into_iter().map(NotificationView::from).collect(), more))
 }
 
-/// Mark one notification (or, with `None`, all) of the actor's read; how many changed.
+/// Mark these notifications (or, with `None`, all) of the actor's read, in one statement; how many
+/// changed.
 pub async fn mark_read(
     ctx: &Context,
     actor: &Actor,
-    id: Option<String>,
+    ids: Option<Vec<String>>,
 ) -> Result<usize, StoreError> {
     let Some(r) = recipient(actor) else {
         return Ok(0);
     };
     let at = ctx.clock.now();
     ctx.db
-        .run(move |c| store::mark_read(c, &r, id.as_deref(), at))
+        .run(move |c| store::mark_read(c, &r, ids.as_deref(), at))
         .await
 }

@@ -56,18 +56,18 @@ pub fn unread(conn: &mut DbConn, recipient: &str) -> Result<i64> {
         .get_result(conn)?)
 }
 
-/// Mark read: one (`id`) or all of the recipient's.
+/// Mark read: these (`ids`) or all of the recipient's.
 pub fn mark_read(
     conn: &mut DbConn,
     recipient: &str,
-    id: Option<&str>,
+    ids: Option<&[String]>,
     at: chrono::NaiveDateTime,
 ) -> Result<usize> {
     let mine = notifications::table
         .filter(notifications::recipient.eq(recipient.to_string()))
         .filter(notifications::read_at.is_null());
-    Ok(match id {
-        Some(i) => diesel::update(mine.filter(notifications::id.eq(i.to_string())))
+    Ok(match ids {
+        Some(i) => diesel::update(mine.filter(notifications::id.eq_any(i.to_vec())))
             .set(notifications::read_at.eq(at))
             .execute(conn)?,
         None => diesel::update(mine)

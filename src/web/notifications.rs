@@ -24,7 +24,8 @@ pub async fn inbox(
 ) -> actix_web::Result<HttpResponse> {
     let t = &p.t;
     let actor = p.actor();
-    let (items, more) = notifications::list(state.ctx(), &actor, q.into_inner().before, PAGE)
+    // The extractor brought the inbox up to date for the header's count.
+    let (items, more) = notifications::page(state.ctx(), &actor, q.into_inner().before, PAGE)
         .await
         .map_err(super::layout::unavailable)?;
     let names = crate::service::institutions::public_names(state.ctx())
@@ -58,8 +59,8 @@ pub async fn inbox(
         }
     };
     // What the page shows has been seen.
-    for id in unread {
-        notifications::mark_read(state.ctx(), &actor, Some(id))
+    if !unread.is_empty() {
+        notifications::mark_read(state.ctx(), &actor, Some(unread))
             .await
             .map_err(super::layout::unavailable)?;
     }
