@@ -60,13 +60,7 @@ pub async fn register_upload(
                     keys,
                     ..
                 } = upload;
-                let place = |line: usize| {
-                    if line == 0 {
-                        String::new()
-                    } else {
-                        format!("line {line}: ")
-                    }
-                };
+                let place = super::uploads::place;
                 // Every row whose borrower or number reads, good or not: these faults come with the rest.
                 let mut usccs: Vec<&str> = keys.iter().filter_map(|(_, _, u)| u.as_deref()).collect();
                 usccs.sort_unstable();

@@ -86,11 +86,7 @@ pub fn contracts(
     let mut good = Vec::new();
     let mut keys = Vec::with_capacity(rows.len());
     for (line, v) in &rows {
-        let place = if single {
-            String::new()
-        } else {
-            format!("line {line}: ")
-        };
+        let place = place(*line);
         keys.push((
             *line,
             text_field(v, "contract_no").map(str::to_string),
@@ -123,6 +119,15 @@ pub fn contracts(
         keys,
         single,
     })
+}
+
+/// Where a row's fault is said: `line 12: ` before the column; nothing for one JSON object (line 0).
+pub fn place(line: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!("line {line}: ")
+    }
 }
 
 /// The line a fault names (`line 12: …`), for ordering; 0 when it names none.

@@ -254,7 +254,7 @@ async fn render_apply(
                     dl id="consent-terms" {
                         dt { (t.t("consent-institution")) } dd { (inst) }
                         dt { (t.t("access-purpose")) } dd { (t.code("purpose", purpose.as_str())) }
-                        dt { (t.t("consent-scope")) } dd { (SCOPES.iter().map(|s| t.code("scope", s)).collect::<Vec<_>>().join(if t.0 == super::layout::Lang::Zh { "、" } else { ", " })) }
+                        dt { (t.t("consent-scope")) } dd { (t.join(SCOPES.iter().map(|s| t.code("scope", s)))) }
                         dt { (t.t("consent-data-months")) } dd { (t.with("months-n", &[("months", CONSENT_DATA_MONTHS.to_string())])) }
                         dt { (t.t("consent-data-life")) } dd { (t.with("days-n", &[("days", CONSENT_DATA_LIFE_DAYS.to_string())])) }
                         dt { (t.t("consent-valid")) } dd { (t.date(today)) " – " (t.date(ends)) }

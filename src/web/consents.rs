@@ -2,7 +2,7 @@
 //! confirm or refuse; active; expired; revoked), a form to grant one with every field explained, and
 //! revocation with a confirmation step. Owners act; members read.
 
-use super::layout::{FieldErrors, Lang, T};
+use super::layout::{FieldErrors, T};
 use super::session::Person;
 use crate::api::AppState;
 use crate::domain::consent::{Purpose, Status, SCOPES};
@@ -15,13 +15,12 @@ use maud::{html, Markup};
 use std::collections::HashMap;
 
 fn scope_words(t: &T, scope: &str) -> String {
-    let sep = if t.0 == Lang::Zh { "、" } else { ", " };
-    scope
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| t.code("scope", s))
-        .collect::<Vec<_>>()
-        .join(sep)
+    t.join(
+        scope
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| t.code("scope", s)),
+    )
 }
 
 /// The grant form as posted (scope checkboxes repeat).

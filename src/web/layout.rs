@@ -114,6 +114,15 @@ impl T {
             .unwrap_or_else(|| code.to_string())
     }
 
+    /// Items as a list in words: `税务、社保` in Chinese, `Tax, Social insurance` in English.
+    pub fn join(&self, items: impl IntoIterator<Item = String>) -> String {
+        let sep = match self.0 {
+            Lang::Zh => "、",
+            Lang::En => ", ",
+        };
+        items.into_iter().collect::<Vec<_>>().join(sep)
+    }
+
     /// Money as people write it: `¥1,234.56` (both languages use the yuan sign).
     pub fn money(&self, m: Money) -> String {
         let s = m.to_string();
@@ -320,16 +329,19 @@ impl FieldErrors {
         )
     }
 
-    /// Every fault said about `field` (or a field inside it: `changes[0].months` for `changes`).
+    /// Whether a fault's field is `field` or a field inside it (`changes[0].months` in `changes`).
+    fn within(f: &str, field: &str) -> bool {
+        f == field
+            || f.strip_prefix(field)
+                .is_some_and(|r| r.starts_with('.') || r.starts_with('['))
+    }
+
+    /// Every fault said about `field` (or a field inside it).
     pub fn get(&self, field: &str) -> Option<String> {
         let said: Vec<&str> = self
             .0
             .iter()
-            .filter(|(f, _)| {
-                f == field
-                    || f.strip_prefix(field)
-                        .is_some_and(|r| r.starts_with('.') || r.starts_with('['))
-            })
+            .filter(|(f, _)| Self::within(f, field))
             .map(|(_, m)| m.as_str())
             .collect();
         (!said.is_empty()).then(|| said.join(" "))
@@ -339,13 +351,7 @@ impl FieldErrors {
     pub fn others(&self, shown: &[&str]) -> Vec<&str> {
         self.0
             .iter()
-            .filter(|(f, _)| {
-                !shown.iter().any(|s| {
-                    f == s
-                        || f.strip_prefix(s)
-                            .is_some_and(|r| r.starts_with('.') || r.starts_with('['))
-                })
-            })
+            .filter(|(f, _)| !shown.iter().any(|s| Self::within(f, s)))
             .map(|(_, m)| m.as_str())
             .collect()
     }

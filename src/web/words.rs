@@ -7,15 +7,7 @@ use crate::service::matching::Facts;
 use maud::{html, Markup};
 
 fn joined(t: &T, prefix: &str, codes: impl Iterator<Item = String>) -> String {
-    let sep = if t.0 == super::layout::Lang::Zh {
-        "、"
-    } else {
-        ", "
-    };
-    codes
-        .map(|c| t.code(prefix, &c))
-        .collect::<Vec<_>>()
-        .join(sep)
+    t.join(codes.map(|c| t.code(prefix, &c)))
 }
 
 /// A rule as a requirement.
