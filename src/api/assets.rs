@@ -5,7 +5,7 @@
 use super::auth::{BankKey, FirmKey, Principal};
 use super::error::{ApiError, ApiResult, FieldError, JsonLine};
 use super::extract::parse_uscc;
-use super::extract::{cursor_position, date_value, page, page_limit, positive_money, Json, Query};
+use super::extract::{cursor_position, page, page_limit, Json, Query};
 use super::{AppState, Items, Page};
 use crate::domain::role::Role;
 use crate::service::assets::{
@@ -40,22 +40,8 @@ pub async fn create_receivable(
     body: Json<ReceivableRequest>,
 ) -> ApiResult<HttpResponse> {
     let r = body.0;
-    let mut errors = Vec::new();
-    let debtor = parse_uscc("debtor_uscc", &r.debtor_uscc)
-        .map_err(|e| errors.extend(e.field_errors()))
-        .ok();
-    let amount = positive_money("amount", "amount", &r.amount, &mut errors);
-    let due = date_value("due_on", "due_on", &r.due_on, &mut errors);
-    let (Some(debtor), Some(amount), Some(due_on), true) = (debtor, amount, due, errors.is_empty())
-    else {
-        return Err(ApiError::fields(errors));
-    };
-    let new = NewReceivable {
-        debtor,
-        invoice_no: r.invoice_no,
-        amount,
-        due_on,
-    };
+    let new = NewReceivable::parse(&r.debtor_uscc, &r.invoice_no, &r.amount, &r.due_on)
+        .map_err(crate::service::ServiceError::Invalid)?;
     let row = receivables::register(state.ctx(), &firm.uscc, new).await?;
     Ok(HttpResponse::Created().json_line(ReceivableView::of(&row)))
 }
