@@ -391,6 +391,26 @@ async fn who_saw_my_data_lists_each_query_of_the_firm_and_nothing_of_others() {
     assert!(en.html.contains("Who saw my data") && en.html.contains("<td>No profile</td>"));
 }
 
+/// The apply form for 12 months and a 90-day consent, ticked or not.
+fn apply_form<'a>(
+    csrf: &'a str,
+    product: &'a str,
+    amount: &'a str,
+    consent: bool,
+) -> Vec<(&'a str, &'a str)> {
+    let mut f = vec![
+        ("csrf", csrf),
+        ("product", product),
+        ("amount", amount),
+        ("term_months", "12"),
+        ("consent_days", "90"),
+    ];
+    if consent {
+        f.push(("confirm_consent", "1"));
+    }
+    f
+}
+
 /// The demo data set (`credithub demo`) on the test's own database, and its keys file.
 struct Demo {
     app: TestApp,
@@ -606,16 +626,7 @@ async fn offers_rank_what_the_api_ranks_and_apply_shows_the_consent_before_it_gr
     // Without ticking the consent: refused, said beside the box, nothing stored.
     let csrf = form.csrf();
     let refused = b
-        .post(
-            "/firm/apply",
-            &[
-                ("csrf", &csrf),
-                ("product", id),
-                ("amount", "500,000"),
-                ("term_months", "12"),
-                ("consent_days", "90"),
-            ],
-        )
+        .post("/firm/apply", &apply_form(&csrf, id, "500,000", false))
         .await;
     assert_eq!(refused.status, 422);
     refused.shows("id=\"confirm_consent-error\"");
@@ -623,31 +634,11 @@ async fn offers_rank_what_the_api_ranks_and_apply_shows_the_consent_before_it_gr
     let before = apps["items"].as_array().unwrap().len();
     // Forged token: refused.
     let forged = b
-        .post(
-            "/firm/apply",
-            &[
-                ("csrf", "forged"),
-                ("product", id),
-                ("amount", "500000"),
-                ("term_months", "12"),
-                ("consent_days", "90"),
-                ("confirm_consent", "1"),
-            ],
-        )
+        .post("/firm/apply", &apply_form("forged", id, "500000", true))
         .await;
     assert_eq!(forged.status, 403);
     let done = b
-        .post(
-            "/firm/apply",
-            &[
-                ("csrf", &csrf),
-                ("product", id),
-                ("amount", "500000"),
-                ("term_months", "12"),
-                ("consent_days", "90"),
-                ("confirm_consent", "1"),
-            ],
-        )
+        .post("/firm/apply", &apply_form(&csrf, id, "500000", true))
         .await;
     assert_eq!(done.status, 303, "{}", done.html);
     let detail = b.get(done.location.as_deref().unwrap()).await;
