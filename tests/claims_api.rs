@@ -268,3 +268,43 @@ async fn a_claim_under_an_unknown_policy_is_refused_naming_the_policy() {
     let (_, list) = a.app.get("/v1/subsidy-claims", Some(&a.key)).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn an_agency_withdraws_a_batch_before_approval_and_it_never_counts() {
+    let a = Agency::new().await;
+    let id = a.claimed(&["G-1,2026-01-01,2026-07-01,2479.45"]).await;
+    let withdraw = |key: String, id: String| {
+        let app = &a.app;
+        async move {
+            app.post(
+                &format!("/v1/subsidy-claims/{id}/withdraw"),
+                Some(&key),
+                &json!({}),
+            )
+            .await
+        }
+    };
+    // Another agency's withdrawal finds nothing; the government cannot withdraw for the agency.
+    let other = a.app.key(Role::Guarantor, Some("Agency B"), None).await;
+    assert_eq!(withdraw(other, id.clone()).await.0, 404);
+    assert_eq!(withdraw(a.gov.clone(), id.clone()).await.0, 403);
+    let (status, b) = withdraw(a.key.clone(), id.clone()).await;
+    assert_eq!(
+        (status, b["status"].as_str()),
+        (200, Some("withdrawn")),
+        "{b}"
+    );
+    assert!(b["withdrawn_at"].is_string());
+    // Its report is kept; it is never approved, and withdrawn once.
+    let (_, r) = a.report(&id, &a.key).await;
+    assert_eq!(r["lines"].as_array().unwrap().len(), 1);
+    assert_eq!(a.step(&id, "approve").await.0, 409);
+    assert_eq!(withdraw(a.key.clone(), id.clone()).await.0, 409);
+    // Its days are free for a later claim, which is then not a duplicate.
+    let later = a.claimed(&["G-1,2026-01-01,2026-07-01,2479.45"]).await;
+    assert_eq!(a.step(&later, "approve").await.0, 200);
+    let (_, r) = a.report(&later, &a.key).await;
+    assert_eq!(r["lines"][0]["status"], "matched", "{r}");
+    // An approved batch cannot be withdrawn.
+    assert_eq!(withdraw(a.key.clone(), later).await.0, 409);
+}

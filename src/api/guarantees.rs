@@ -165,7 +165,8 @@ pub async fn list_guarantees(
         return Err(ApiError::fields(errors));
     }
     let (items, more) =
-        crate::service::guarantees::list(state.ctx(), &who.actor, after, limit).await?;
+        crate::service::guarantees::list(state.ctx(), &who.actor, Default::default(), after, limit)
+            .await?;
     let next_cursor = more
         .then(|| items.last().map(|g| encode_cursor("guarantees", &g.id)))
         .flatten();
@@ -434,6 +435,22 @@ pub async fn approve(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let b = service::approve(state.ctx(), &who.actor, &id).await?;
+    Ok(HttpResponse::Ok().json_line(BatchView::of(&b)))
+}
+
+/// The agency withdraws a batch before the government approves it: its status becomes `withdrawn`, its
+/// lines and report are kept, and they never count against caps or as duplicates.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)), responses(
+    (status = 200, description = "withdrawn", body = BatchView),
+    (status = 404, description = "no such batch of this agency's", body = super::error::Problem),
+    (status = 409, description = "the batch is approved or paid already", body = super::error::Problem)))]
+#[post("/v1/subsidy-claims/{id}/withdraw")]
+pub async fn withdraw_batch(
+    state: web::Data<AppState>,
+    caller: AgencyKey,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let b = service::withdraw(state.ctx(), &caller.who.actor, &id).await?;
     Ok(HttpResponse::Ok().json_line(BatchView::of(&b)))
 }
 

@@ -223,6 +223,7 @@ status_enum!(
         Reconciled = "reconciled",
         Approved = "approved",
         Paid = "paid",
+        Withdrawn = "withdrawn",
     }
 );
 
@@ -237,6 +238,15 @@ impl BatchStatus {
     }
     pub fn pay(self) -> Result<BatchStatus, TransitionError> {
         step(self, &[BatchStatus::Approved], "payment", BatchStatus::Paid)
+    }
+    /// The agency takes a batch back before it is approved (issue 17).
+    pub fn withdraw(self) -> Result<BatchStatus, TransitionError> {
+        step(
+            self,
+            &[BatchStatus::Reconciled],
+            "withdrawal",
+            BatchStatus::Withdrawn,
+        )
     }
     /// Approved batches count against caps, budgets and duplicates.
     pub const COUNTED: [BatchStatus; 2] = [BatchStatus::Approved, BatchStatus::Paid];
@@ -325,10 +335,12 @@ mod tests {
         use BatchStatus as B;
         assert_eq!(B::Reconciled.approve(), Ok(B::Approved));
         assert_eq!(B::Approved.pay(), Ok(B::Paid));
-        for b in [B::Approved, B::Paid] {
+        assert_eq!(B::Reconciled.withdraw(), Ok(B::Withdrawn));
+        for b in [B::Approved, B::Paid, B::Withdrawn] {
             assert!(b.approve().is_err());
+            assert!(b.withdraw().is_err());
         }
-        for b in [B::Reconciled, B::Paid] {
+        for b in [B::Reconciled, B::Paid, B::Withdrawn] {
             assert!(b.pay().is_err());
         }
     }

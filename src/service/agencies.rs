@@ -214,7 +214,7 @@ pub async fn reward(
             let Some(policy) = store::get_policy(c, &p)? else {
                 return Ok((None, Vec::new()));
             };
-            let rows = store::list(c, Some(&a), None, i64::MAX)?;
+            let rows = store::list(c, Some(&a), &Default::default(), None, i64::MAX)?;
             let mut list: Vec<_> = claims::contracts_of(c, &rows)?.into_values().collect();
             list.sort_by(|x, y| x.id.cmp(&y.id));
             Ok((Some(policy), list))

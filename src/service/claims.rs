@@ -166,7 +166,11 @@ fn file(
 
 /// The agency is told where its batch stands (reconciled, approved, paid), with the totals.
 fn moved(c: &mut DbConn, b: &BatchRow) -> Result<(), StoreError> {
-    let at = b.paid_at.or(b.approved_at).unwrap_or(b.reconciled_at);
+    let at = b
+        .withdrawn_at
+        .or(b.paid_at)
+        .or(b.approved_at)
+        .unwrap_or(b.reconciled_at);
     super::notifications::tell(
         c,
         &b.agency_id,
@@ -223,6 +227,7 @@ fn reckon(
         reconciled_at: at,
         approved_at: None,
         paid_at: None,
+        withdrawn_at: None,
     };
     row.set_totals(&totals);
     Ok((row, rows))
@@ -267,28 +272,49 @@ pub async fn list(ctx: &Context, actor: &Actor) -> Result<Vec<BatchRow>, ClaimEr
         .await?)
 }
 
-/// Move a batch one step in its transaction: load, check the move, apply `f`, save.
+/// Who may make a move on a batch.
+#[derive(Debug, Clone, Copy)]
+enum Mover {
+    /// Approval and payment.
+    Government,
+    /// Withdrawal: the batch's own agency.
+    OwnAgency,
+}
+
+/// Move a batch one step in its transaction: load, check who moves it and the move, apply `f`, save.
 async fn step<F>(
     ctx: &Context,
     actor: &Actor,
     id: &str,
+    who: Mover,
     mv: fn(BatchStatus) -> Result<BatchStatus, TransitionError>,
     f: F,
 ) -> Result<BatchRow, ClaimError>
 where
     F: FnOnce(&mut DbConn, &mut BatchRow) -> Result<(), ClaimError> + Send + 'static,
 {
-    if !actor.is_government_side() {
-        return Err(ClaimError::Forbidden(
-            "the government approves claim batches and records their payment",
-        ));
-    }
+    let own = match (who, actor) {
+        (Mover::Government, a) if a.is_government_side() => None,
+        (Mover::Government, _) => {
+            return Err(ClaimError::Forbidden(
+                "the government approves claim batches and records their payment",
+            ))
+        }
+        (Mover::OwnAgency, Actor::Agency { institution }) => Some(institution.to_string()),
+        (Mover::OwnAgency, _) => {
+            return Err(ClaimError::Forbidden(
+                "a claim batch is withdrawn by the agency that submitted it",
+            ))
+        }
+    };
     let id = id.to_string();
     ctx.db
         .run_as(move |c| {
             write_transaction(c, |c| {
-                let mut b =
-                    store::get_batch(c, &id)?.ok_or_else(|| ClaimError::NotFound(id.clone()))?;
+                let mut b = store::get_batch(c, &id)?
+                    // Another agency's batch reads as absent.
+                    .filter(|b| own.as_ref().is_none_or(|a| *a == b.agency_id))
+                    .ok_or_else(|| ClaimError::NotFound(id.clone()))?;
                 b.status = mv(b.status).map_err(|error| ClaimError::Transition {
                     id: id.clone(),
                     error,
@@ -302,29 +328,55 @@ where
         .await
 }
 
+/// The agency withdraws a batch the government has not approved yet (issue 17): it keeps its lines and
+/// report, is never approved, and its lines never count against caps or as duplicates.
+#[tracing::instrument(skip(ctx), fields(batch = %id))]
+pub async fn withdraw(ctx: &Context, actor: &Actor, id: &str) -> Result<BatchRow, ClaimError> {
+    let at = ctx.clock.now();
+    step(
+        ctx,
+        actor,
+        id,
+        Mover::OwnAgency,
+        BatchStatus::withdraw,
+        move |_, b| {
+            b.withdrawn_at = Some(at);
+            Ok(())
+        },
+    )
+    .await
+}
+
 /// The government approves a reconciled batch: reconciled again against everything approved meanwhile,
 /// its approved lines then count for later claims.
 #[tracing::instrument(skip(ctx), fields(batch = %id))]
 pub async fn approve(ctx: &Context, actor: &Actor, id: &str) -> Result<BatchRow, ClaimError> {
     let at = ctx.clock.now();
-    step(ctx, actor, id, BatchStatus::approve, move |c, b| {
-        let policy = store::get_policy(c, &b.policy_id)?.ok_or(StoreError::NotFound)?;
-        let submitted: Vec<Submitted> = store::lines(c, &b.id)?
-            .into_iter()
-            .map(|l| Submitted {
-                line_no: l.line_no as usize,
-                contract_no: l.contract_no,
-                from: l.from_on,
-                to: l.to_on,
-                claimed: Money::from_fen(l.claimed_fen),
-            })
-            .collect();
-        let (rows, totals) = claims::reconcile(c, &policy, &b.agency_id, &b.id, &submitted)?;
-        b.set_totals(&totals);
-        b.reconciled_at = at;
-        b.approved_at = Some(at);
-        Ok(store::set_lines(c, &b.id, &rows)?)
-    })
+    step(
+        ctx,
+        actor,
+        id,
+        Mover::Government,
+        BatchStatus::approve,
+        move |c, b| {
+            let policy = store::get_policy(c, &b.policy_id)?.ok_or(StoreError::NotFound)?;
+            let submitted: Vec<Submitted> = store::lines(c, &b.id)?
+                .into_iter()
+                .map(|l| Submitted {
+                    line_no: l.line_no as usize,
+                    contract_no: l.contract_no,
+                    from: l.from_on,
+                    to: l.to_on,
+                    claimed: Money::from_fen(l.claimed_fen),
+                })
+                .collect();
+            let (rows, totals) = claims::reconcile(c, &policy, &b.agency_id, &b.id, &submitted)?;
+            b.set_totals(&totals);
+            b.reconciled_at = at;
+            b.approved_at = Some(at);
+            Ok(store::set_lines(c, &b.id, &rows)?)
+        },
+    )
     .await
 }
 
@@ -332,9 +384,16 @@ pub async fn approve(ctx: &Context, actor: &Actor, id: &str) -> Result<BatchRow,
 #[tracing::instrument(skip(ctx), fields(batch = %id))]
 pub async fn pay(ctx: &Context, actor: &Actor, id: &str) -> Result<BatchRow, ClaimError> {
     let at = ctx.clock.now();
-    step(ctx, actor, id, BatchStatus::pay, move |_, b| {
-        b.paid_at = Some(at);
-        Ok(())
-    })
+    step(
+        ctx,
+        actor,
+        id,
+        Mover::Government,
+        BatchStatus::pay,
+        move |_, b| {
+            b.paid_at = Some(at);
+            Ok(())
+        },
+    )
     .await
 }

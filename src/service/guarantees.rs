@@ -214,6 +214,7 @@ pub struct Registered {
 pub async fn list(
     ctx: &Context,
     actor: &Actor,
+    filter: store::ContractFilter,
     after: Option<String>,
     limit: i64,
 ) -> Result<(Vec<GuaranteeView>, bool), ServiceError> {
@@ -228,7 +229,7 @@ pub async fn list(
     };
     let rows = ctx
         .db
-        .run(move |c| store::list(c, agency.as_deref(), after.as_deref(), limit + 1))
+        .run(move |c| store::list(c, agency.as_deref(), &filter, after.as_deref(), limit + 1))
         .await?;
     let (rows, more) = super::split_page(rows, limit);
     Ok((rows.iter().map(GuaranteeView::of).collect(), more))

@@ -25,13 +25,14 @@ pub struct Batch {
     pub agency_id: String,
     pub policy_id: String,
     pub idempotency_key: Option<String>,
-    /// `reconciled`, `approved`, `paid`.
+    /// `reconciled`, `approved`, `paid`, or `withdrawn` by its agency before approval.
     pub status: crate::domain::states::BatchStatus,
     pub totals: Totals,
     pub submitted_at: String,
     pub reconciled_at: String,
     pub approved_at: Option<String>,
     pub paid_at: Option<String>,
+    pub withdrawn_at: Option<String>,
     /// Where its report is.
     pub report: String,
 }
@@ -54,6 +55,7 @@ impl Batch {
             reconciled_at: ts(b.reconciled_at),
             approved_at: b.approved_at.map(ts),
             paid_at: b.paid_at.map(ts),
+            withdrawn_at: b.withdrawn_at.map(ts),
             report: format!("/v1/reconciliations/{}", b.id),
         }
     }

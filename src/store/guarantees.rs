@@ -72,15 +72,93 @@ pub fn by_numbers(
     Ok(out)
 }
 
+/// Where a contract stands on a day: running, released early (repaid), called (compensated), or past
+/// its end date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContractState {
+    Active,
+    Released,
+    Called,
+    Ended,
+}
+
+impl ContractState {
+    pub const ALL: [ContractState; 4] = [
+        ContractState::Active,
+        ContractState::Released,
+        ContractState::Called,
+        ContractState::Ended,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractState::Active => "active",
+            ContractState::Released => "released",
+            ContractState::Called => "called",
+            ContractState::Ended => "ended",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ContractState> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+    /// The state of `g` on `today`.
+    pub fn of(g: &GuaranteeRow, today: chrono::NaiveDate) -> ContractState {
+        match (g.called_on, g.released_on) {
+            (Some(_), _) => ContractState::Called,
+            (None, Some(_)) => ContractState::Released,
+            (None, None) if g.end_on <= today => ContractState::Ended,
+            (None, None) => ContractState::Active,
+        }
+    }
+}
+
+/// What a list of contracts is narrowed to: a contract number or borrower USCC containing `text`, and a
+/// state on `today`.
+#[derive(Debug, Clone, Default)]
+pub struct ContractFilter {
+    pub text: Option<String>,
+    pub state: Option<(ContractState, chrono::NaiveDate)>,
+}
+
 pub fn list(
     conn: &mut DbConn,
     agency: Option<&str>,
+    filter: &ContractFilter,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<GuaranteeRow>> {
     let mut q = guarantees::table.into_boxed();
     if let Some(a) = agency {
         q = q.filter(guarantees::agency_id.eq(a.to_string()));
+    }
+    if let Some(text) = filter.text.as_deref().filter(|t| !t.is_empty()) {
+        let like = format!("%{}%", text.replace(['%', '_'], ""));
+        q = q.filter(
+            guarantees::contract_no
+                .like(like.clone())
+                .or(guarantees::firm_uscc.like(like)),
+        );
+    }
+    if let Some((state, today)) = filter.state {
+        q = match state {
+            ContractState::Called => q.filter(guarantees::called_on.is_not_null()),
+            ContractState::Released => q.filter(
+                guarantees::called_on
+                    .is_null()
+                    .and(guarantees::released_on.is_not_null()),
+            ),
+            ContractState::Ended => q.filter(
+                guarantees::called_on
+                    .is_null()
+                    .and(guarantees::released_on.is_null())
+                    .and(guarantees::end_on.le(today)),
+            ),
+            ContractState::Active => q.filter(
+                guarantees::called_on
+                    .is_null()
+                    .and(guarantees::released_on.is_null())
+                    .and(guarantees::end_on.gt(today)),
+            ),
+        };
     }
     if let Some(a) = after {
         q = q.filter(guarantees::id.gt(a.to_string()));
@@ -166,6 +244,8 @@ pub struct BatchRow {
     pub reconciled_at: chrono::NaiveDateTime,
     pub approved_at: Option<chrono::NaiveDateTime>,
     pub paid_at: Option<chrono::NaiveDateTime>,
+    /// When its agency withdrew it (before approval).
+    pub withdrawn_at: Option<chrono::NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
@@ -218,6 +298,7 @@ pub fn save_batch(conn: &mut DbConn, row: &BatchRow) -> Result<()> {
             claim_batches::reconciled_at.eq(row.reconciled_at),
             claim_batches::approved_at.eq(row.approved_at),
             claim_batches::paid_at.eq(row.paid_at),
+            claim_batches::withdrawn_at.eq(row.withdrawn_at),
         ))
         .execute(conn)?;
     Ok(())

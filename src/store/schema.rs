@@ -357,6 +357,7 @@ diesel::table! {
         reconciled_at -> Timestamp,
         approved_at -> Nullable<Timestamp>,
         paid_at -> Nullable<Timestamp>,
+        withdrawn_at -> Nullable<Timestamp>,
     }
 }
 
