@@ -130,11 +130,22 @@ enum Command {
 
 #[derive(Subcommand)]
 enum UsersCommand {
-    /// Create a firm's account and print its one-time activation link (valid 72 hours).
+    /// Create a firm's account, or a bank's, an agency's or a government department's staff account,
+    /// and print its one-time activation link (valid 72 hours).
     Create {
         /// The firm's USCC (it must be registered).
+        #[arg(
+            long,
+            required_unless_present = "institution",
+            conflicts_with = "institution"
+        )]
+        firm: Option<String>,
+        /// Or the institution the person works for (its name or id): staff act for it on its pages.
         #[arg(long)]
-        firm: String,
+        institution: Option<String>,
+        /// The institution's kind (bank, guarantor, government): needed when it is new.
+        #[arg(long, requires = "institution")]
+        kind: Option<String>,
         /// The sign-in name: 3-64 letters, digits, '.', '_', '-' or '@'.
         #[arg(long)]
         login: String,
@@ -402,7 +413,7 @@ fn run_demo(
         "demo sign-in on the pages, http://127.0.0.1:8080/ (new passwords on every demo run):"
     );
     for (role, login, password, firm) in &accounts {
-        println!("  {role:<7} {login:<12} {password}   (firm {firm})");
+        println!("  {role:<7} {login:<12} {password}   ({firm})");
     }
     if let Some(dir) = keys_file.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
@@ -419,15 +430,17 @@ fn run_demo(
     Ok(())
 }
 
-/// The demo firm's owner and member accounts and the buyer firm's owner, each with a fresh password
-/// (returned to be printed with its firm).
+/// The demo firm's owner and member accounts, the buyer firm's owner, and one staff account each of the
+/// demo bank, the demo guarantee agency and the demo government department, each with a fresh password
+/// (returned to be printed with whom they act for).
 async fn demo_accounts(
     db: &Db,
     profiles: &Profiles,
     firm: &str,
     buyer: Option<&str>,
 ) -> anyhow::Result<Vec<(&'static str, &'static str, String, String)>> {
-    use credithub::service::accounts::{self, Issuer, NewAccount};
+    use credithub::demo::{DEMO_BANK, DEMO_GOVERNMENT, DEMO_GUARANTOR};
+    use credithub::service::accounts::{self, NewAccount, NewStaff, Newcomer};
     let ctx = credithub::service::Context::new(db.clone(), profiles.clone())?;
     let admin = credithub::service::Actor::Admin;
     let mut out = Vec::new();
@@ -436,20 +449,38 @@ async fn demo_accounts(
         ("member", "demo.member", "李娜", Some(firm), "member"),
         ("buyer", "demo.buyer", "王芳", buyer, "owner"),
     ];
+    let staff = [
+        ("bank", "demo.bank", "陈静", DEMO_BANK, "bank"),
+        ("agency", "demo.agency", "刘洋", DEMO_GUARANTOR, "guarantor"),
+        ("gov", "demo.gov", "赵敏", DEMO_GOVERNMENT, "government"),
+    ];
+    let mut newcomers = Vec::new();
     for (label, login, name, firm, role) in people {
         let Some(firm) = firm else { continue };
-        // Letters and digits from the random part, and a symbol: the password rule holds.
-        let password = format!("{}-{}", &accounts::new_secret()[..12], 7);
         let new = NewAccount {
             login,
             display_name: name,
             firm,
             role,
         };
-        accounts::provision_with_password(&ctx, Issuer::Platform(&admin), new, &password)
+        newcomers.push((label, login, firm.to_string(), Newcomer::Firm(new)));
+    }
+    for (label, login, name, institution, kind) in staff {
+        let new = NewStaff {
+            login,
+            display_name: name,
+            institution,
+            kind: Some(kind),
+        };
+        newcomers.push((label, login, institution.to_string(), Newcomer::Staff(new)));
+    }
+    for (label, login, of, new) in newcomers {
+        // Letters and digits from the random part, and a symbol: the password rule holds.
+        let password = format!("{}-{}", &accounts::new_secret()[..12], 7);
+        accounts::provision_with_password(&ctx, &admin, new, &password)
             .await
             .map_err(|e| anyhow::anyhow!("demo account {login}: {e:?}"))?;
-        out.push((label, login, password, firm.to_string()));
+        out.push((label, login, password, of));
     }
     Ok(out)
 }
@@ -710,26 +741,49 @@ fn main() -> anyhow::Result<()> {
                 match command {
                     UsersCommand::Create {
                         firm,
+                        institution,
+                        kind,
                         login,
                         name,
                         role,
                         base_url,
                     } => {
-                        let new = NewAccount {
-                            login: &login,
-                            display_name: &name,
-                            firm: &firm,
-                            role: &role,
+                        let issued = match (firm, institution) {
+                            (Some(firm), _) => {
+                                let new = NewAccount {
+                                    login: &login,
+                                    display_name: &name,
+                                    firm: &firm,
+                                    role: &role,
+                                };
+                                accounts::create(&ctx, Issuer::Platform(&admin), new).await
+                            }
+                            (None, Some(institution)) => {
+                                let new = accounts::NewStaff {
+                                    login: &login,
+                                    display_name: &name,
+                                    institution: &institution,
+                                    kind: kind.as_deref(),
+                                };
+                                accounts::create_staff(&ctx, &admin, new).await
+                            }
+                            (None, None) => anyhow::bail!("give --firm or --institution"),
+                        }
+                        .map_err(show)?;
+                        let of = match &issued.account.membership {
+                            accounts::Membership::Firm { firm, role } => {
+                                format!("{} of {firm}", role.as_str())
+                            }
+                            accounts::Membership::Staff { actor } => format!(
+                                "{} staff of {}",
+                                actor.role().as_str(),
+                                actor.institution().unwrap_or("the platform")
+                            ),
                         };
-                        let issued = accounts::create(&ctx, Issuer::Platform(&admin), new)
-                            .await
-                            .map_err(show)?;
                         println!(
-                            "created {} ({}, {} of {}); activation link, valid until {} UTC, shown once:",
+                            "created {} ({}, {of}); activation link, valid until {} UTC, shown once:",
                             issued.account.login,
                             issued.account.display_name,
-                            issued.account.role.as_str(),
-                            issued.account.firm,
                             issued.expires_at.format("%Y-%m-%d %H:%M:%S")
                         );
                         println!("{}", link(&base_url, &issued.token));

@@ -169,7 +169,7 @@ async fn owners_invite_members_of_their_own_firm_only() {
     let member = d
         .create(Issuer::Owner(&owner), "member.one", "member")
         .await;
-    assert_eq!(member.account.role.as_str(), "member");
+    assert_eq!(member.account.firm().unwrap().1.as_str(), "member");
     let member = accounts::set_password(&d.ctx, &member.token, PASSWORD)
         .await
         .unwrap();

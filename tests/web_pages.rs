@@ -4,111 +4,14 @@
 //! consents (grant, revoke, confirm), receivables, the inbox, the public catalogue, members and isolation.
 
 mod common;
+use common::pages::Browser;
 use common::{spawn_app, TestApp};
 use credithub::domain::ids::InstitutionId;
 use credithub::service::accounts::{self, Issuer, NewAccount};
 use credithub::service::{Actor, Context};
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use std::collections::HashMap;
 
 const PASSWORD: &str = "Kettle-42-blue";
-
-/// A browser without JavaScript: it keeps cookies and does not follow redirects.
-struct Browser {
-    base: String,
-    client: reqwest::Client,
-    cookies: HashMap<String, String>,
-}
-
-struct Page {
-    status: u16,
-    location: Option<String>,
-    set_cookies: Vec<String>,
-    html: String,
-}
-
-impl Page {
-    /// The page says `text` (the page is shown when it does not).
-    fn shows(&self, text: &str) {
-        assert!(self.html.contains(text), "{text} not in {}", self.html);
-    }
-
-    /// The value of a hidden `csrf` field.
-    fn csrf(&self) -> String {
-        let at = self
-            .html
-            .find("name=\"csrf\" value=\"")
-            .expect("a csrf field")
-            + 19;
-        self.html[at..].split('"').next().unwrap().to_string()
-    }
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Browser {
-        Browser {
-            base: app.base.clone(),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            cookies: HashMap::new(),
-        }
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let resp = req.header(COOKIE, cookie).send().await.unwrap();
-        let set_cookies: Vec<String> = resp
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_string())
-            .collect();
-        for c in &set_cookies {
-            let (pair, attrs) = c.split_once(';').unwrap_or((c, ""));
-            let (k, v) = pair.split_once('=').unwrap();
-            if v.is_empty() || attrs.contains("Max-Age=0") {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_string(), v.to_string());
-            }
-        }
-        Page {
-            status: resp.status().as_u16(),
-            location: resp
-                .headers()
-                .get(LOCATION)
-                .map(|v| v.to_str().unwrap().to_string()),
-            set_cookies,
-            html: resp.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let req = self.client.get(format!("{}{path}", self.base));
-        self.send(req).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let req = self.client.post(format!("{}{path}", self.base)).form(form);
-        self.send(req).await
-    }
-
-    async fn sign_in(&mut self, login: &str, password: &str) -> Page {
-        let csrf = self.get("/").await.csrf();
-        self.post(
-            "/sign-in",
-            &[("login", login), ("password", password), ("csrf", &csrf)],
-        )
-        .await
-    }
-}
 
 /// A firm with a pending owner account "zhang.wei" and its link token.
 async fn provisioned(app: &TestApp) -> (Context, String, String) {

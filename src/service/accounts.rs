@@ -108,12 +108,37 @@ impl Issuer<'_> {
     fn may_manage(&self, firm: &str, role: MemberRole) -> bool {
         match self {
             Issuer::Platform(a) => a.is_government_side(),
-            Issuer::Owner(o) => {
-                o.role == MemberRole::Owner && o.firm.as_str() == firm && role == MemberRole::Member
-            }
+            Issuer::Owner(o) => o.firm().is_some_and(|(f, r)| {
+                r == MemberRole::Owner && f.as_str() == firm && role == MemberRole::Member
+            }),
+        }
+    }
+
+    /// Whether this issuer may reset the stored account `row`: a firm's as [`Issuer::may_manage`] says,
+    /// an institution's staff by the government side only.
+    fn may_manage_row(&self, row: &UserRow) -> bool {
+        match (row.party.as_str(), self) {
+            ("firm", _) => MemberRole::parse(&row.role)
+                .zip(row.firm_uscc.as_deref())
+                .is_some_and(|(role, firm)| self.may_manage(firm, role)),
+            (_, Issuer::Platform(a)) => a.is_government_side(),
+            (_, Issuer::Owner(_)) => false,
         }
     }
 }
+
+/// Where a person works: in a firm as its owner or a member, or on the staff of a bank, a guarantee
+/// agency or the government side, acting for that institution.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Membership {
+    Firm { firm: Uscc, role: MemberRole },
+    Staff { actor: Actor },
+}
+
+/// The role column of an institution's staff (they act for the institution; there are no grades of
+/// staff yet).
+pub const STAFF_ROLE: &str = "officer";
 
 /// An account as the application layer sees it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -121,17 +146,26 @@ pub struct Account {
     pub id: String,
     pub login: String,
     pub display_name: String,
-    pub firm: Uscc,
-    pub role: MemberRole,
+    pub membership: Membership,
     pub status: AccountStatus,
     pub language: String,
 }
 
 impl Account {
-    /// The actor this person acts as (a firm's owner and members act for their firm).
+    /// The actor this person acts as (a firm's owner and members act for their firm, staff for their
+    /// institution).
     pub fn actor(&self) -> Actor {
-        Actor::Firm {
-            uscc: self.firm.clone(),
+        match &self.membership {
+            Membership::Firm { firm, .. } => Actor::Firm { uscc: firm.clone() },
+            Membership::Staff { actor } => actor.clone(),
+        }
+    }
+
+    /// The firm and the role in it, for a firm's people.
+    pub fn firm(&self) -> Option<(&Uscc, MemberRole)> {
+        match &self.membership {
+            Membership::Firm { firm, role } => Some((firm, *role)),
+            Membership::Staff { .. } => None,
         }
     }
 
@@ -139,16 +173,30 @@ impl Account {
         let bad = |what: &str, v: &str| {
             StoreError::Config(format!("account {}: stored {what} '{v}'", row.id))
         };
+        let membership = match row.party.as_str() {
+            "firm" => Membership::Firm {
+                firm: row
+                    .firm_uscc
+                    .as_deref()
+                    .and_then(|u| Uscc::parse(u).ok())
+                    .ok_or_else(|| bad("firm", row.firm_uscc.as_deref().unwrap_or("")))?,
+                role: MemberRole::parse(&row.role).ok_or_else(|| bad("role", &row.role))?,
+            },
+            party => {
+                let role = crate::domain::role::Role::parse(party)
+                    .filter(|r| *r != crate::domain::role::Role::Firm)
+                    .ok_or_else(|| bad("party", party))?;
+                Membership::Staff {
+                    actor: Actor::of_key(role, row.institution_id.as_deref(), None)
+                        .map_err(|e| bad("institution", &e.to_string()))?,
+                }
+            }
+        };
         Ok(Account {
             id: row.id.clone(),
             login: row.login.clone(),
             display_name: row.display_name.clone(),
-            firm: row
-                .firm_uscc
-                .as_deref()
-                .and_then(|u| Uscc::parse(u).ok())
-                .ok_or_else(|| bad("firm", row.firm_uscc.as_deref().unwrap_or("")))?,
-            role: MemberRole::parse(&row.role).ok_or_else(|| bad("role", &row.role))?,
+            membership,
             status: AccountStatus::parse(&row.status).ok_or_else(|| bad("status", &row.status))?,
             language: row.language.clone(),
         })
@@ -261,6 +309,89 @@ fn link_row(user_id: &str, purpose: &str, issuer: &str, at: NaiveDateTime) -> (L
     (row, token)
 }
 
+/// A login and a display name as the form or the command line gave them: the login normalised, the
+/// name trimmed, every fault said into `faults`.
+fn login_and_name(
+    login: &str,
+    display_name: &str,
+    faults: &mut Vec<Violation>,
+) -> (Option<String>, String) {
+    let login = account::normalise_login(login)
+        .map_err(|m| faults.push(Violation::new("login", "login.format", m)))
+        .ok();
+    let name = display_name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        faults.push(Violation::new(
+            "display_name",
+            "display_name.length",
+            "a name of 1-100 characters",
+        ));
+    }
+    (login, name)
+}
+
+/// A pending account row made by `by` at `at`.
+fn pending_row(
+    login: String,
+    display_name: String,
+    party: &str,
+    at: NaiveDateTime,
+    by: &str,
+) -> UserRow {
+    UserRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        login,
+        display_name,
+        party: party.into(),
+        firm_uscc: None,
+        institution_id: None,
+        role: STAFF_ROLE.into(),
+        password_hash: None,
+        status: AccountStatus::Pending.as_str().into(),
+        language: "zh".into(),
+        failed_sign_ins: 0,
+        locked_until: None,
+        created_by: by.to_string(),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+/// Store a new account and its activation link in one transaction, after `check` (which may fill the
+/// row's firm or institution from the database); a login already taken is said as such.
+async fn insert_account<F>(
+    ctx: &Context,
+    row: UserRow,
+    by: String,
+    check: F,
+) -> Result<Issued, AccountError>
+where
+    F: FnOnce(&mut DbConn, &mut UserRow) -> Result<(), AccountError> + Send + 'static,
+{
+    let (link, token) = link_row(&row.id, "activation", &by, row.created_at);
+    let expires_at = link.expires_at;
+    let row = ctx
+        .db
+        .run_as(move |c| {
+            crate::store::backend::write_transaction(c, |c| -> Result<UserRow, AccountError> {
+                let mut user = row;
+                check(c, &mut user)?;
+                if users::by_login(c, &user.login)?.is_some() {
+                    return Err(invalid(
+                        "login",
+                        "login.taken",
+                        format!("the login '{}' is taken", user.login),
+                    ));
+                }
+                users::insert_user(c, &user)?;
+                store_link(c, &user, &link, &by)?;
+                Ok(user)
+            })
+        })
+        .await?;
+    issued(&row, token, expires_at)
+}
+
 /// Create a firm's account and its activation link. The government side creates owners and members of
 /// any registered firm; an owner creates members of their own.
 #[tracing::instrument(skip(ctx, issuer, new), fields(login = %new.login, firm = %new.firm))]
@@ -270,17 +401,7 @@ pub async fn create(
     new: NewAccount<'_>,
 ) -> Result<Issued, AccountError> {
     let mut faults = Vec::new();
-    let login = account::normalise_login(new.login)
-        .map_err(|m| faults.push(Violation::new("login", "login.format", m)))
-        .ok();
-    let name = new.display_name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        faults.push(Violation::new(
-            "display_name",
-            "display_name.length",
-            "a name of 1-100 characters",
-        ));
-    }
+    let (login, name) = login_and_name(new.login, new.display_name, &mut faults);
     let firm = Uscc::parse(new.firm)
         .map_err(|e| faults.push(Violation::new("firm", "uscc", e.to_string())))
         .ok();
@@ -302,52 +423,105 @@ pub async fn create(
             Issuer::Platform(_) => "the government side creates accounts".into(),
         }));
     }
-    let at = ctx.clock.now();
     let by = issuer.name();
-    let row = UserRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        login: login.clone(),
-        display_name: name,
-        party: "firm".into(),
-        firm_uscc: Some(firm.to_string()),
-        institution_id: None,
-        role: role.as_str().into(),
-        password_hash: None,
-        status: AccountStatus::Pending.as_str().into(),
-        language: "zh".into(),
-        failed_sign_ins: 0,
-        locked_until: None,
-        created_by: by.clone(),
-        created_at: at,
-        updated_at: at,
+    let mut row = pending_row(login, name, "firm", ctx.clock.now(), &by);
+    row.firm_uscc = Some(firm.to_string());
+    row.role = role.as_str().into();
+    insert_account(ctx, row, by, |c, user| {
+        let uscc = user.firm_uscc.clone().unwrap_or_default();
+        match firms::get(c, &uscc) {
+            Err(StoreError::NotFound) => Err(AccountError::NotFound(format!(
+                "no firm {uscc} is registered"
+            ))),
+            other => other.map(|_| ()).map_err(AccountError::from),
+        }
+    })
+    .await
+}
+
+/// A staff account to create: the person and the institution they work for (its name or id). An
+/// institution not known yet is created when its kind is given (`bank`, `guarantor`, `government`).
+pub struct NewStaff<'a> {
+    pub login: &'a str,
+    pub display_name: &'a str,
+    pub institution: &'a str,
+    pub kind: Option<&'a str>,
+}
+
+/// Create the account of a bank's, an agency's or a government department's staff member, with its
+/// activation link. The government side does this (issue 17: an institution's first account).
+#[tracing::instrument(skip(ctx, by, new), fields(login = %new.login, institution = %new.institution))]
+pub async fn create_staff(
+    ctx: &Context,
+    by: &Actor,
+    new: NewStaff<'_>,
+) -> Result<Issued, AccountError> {
+    let mut faults = Vec::new();
+    let (login, name) = login_and_name(new.login, new.display_name, &mut faults);
+    let institution = new.institution.trim().to_string();
+    if institution.is_empty() {
+        faults.push(Violation::new(
+            "institution",
+            "required",
+            "name the institution (its name or id)",
+        ));
+    }
+    let kind = new.kind.map(str::trim).filter(|k| !k.is_empty());
+    if let Some(k) = kind.filter(|k| !crate::store::institutions::KINDS.contains(k)) {
+        faults.push(Violation::new(
+            "kind",
+            "institution.kind",
+            format!("'{k}' is not an institution kind: bank, guarantor or government"),
+        ));
+    }
+    let (Some(login), true) = (login, faults.is_empty()) else {
+        return Err(AccountError::Invalid(faults));
     };
-    let (link, token) = link_row(&row.id, "activation", &by, at);
-    let expires_at = link.expires_at;
-    let (user, uscc) = (row.clone(), firm.to_string());
-    ctx.db
-        .run_as(move |c| {
-            crate::store::backend::write_transaction(c, |c| -> Result<(), AccountError> {
-                match firms::get(c, &uscc) {
-                    Err(StoreError::NotFound) => {
-                        return Err(AccountError::NotFound(format!(
-                            "no firm {uscc} is registered"
-                        )))
-                    }
-                    other => other?,
-                };
-                if users::by_login(c, &user.login)?.is_some() {
-                    return Err(invalid(
-                        "login",
-                        "login.taken",
-                        format!("the login '{}' is taken", user.login),
-                    ));
-                }
-                users::insert_user(c, &user)?;
-                store_link(c, &user, &link, &by)
-            })
-        })
-        .await?;
-    issued(&row, token, expires_at)
+    if !by.is_government_side() {
+        return Err(AccountError::Forbidden(
+            "the government side creates accounts".into(),
+        ));
+    }
+    let who = Issuer::Platform(by).name();
+    let row = pending_row(login, name, "", ctx.clock.now(), &who);
+    let kind = kind.map(str::to_string);
+    insert_account(ctx, row, who, move |c, user| {
+        use crate::store::institutions as inst;
+        let found = match inst::find_by_name(c, &institution)? {
+            Some(i) => Some(i),
+            None => match inst::get(c, &institution) {
+                Ok(i) => Some(i),
+                Err(StoreError::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        let i = match (found, kind.as_deref()) {
+            (Some(i), Some(k)) if i.kind != k => {
+                return Err(invalid(
+                    "kind",
+                    "institution.kind_mismatch",
+                    format!("'{}' is a {}, not a {k}", i.name, i.kind),
+                ))
+            }
+            (Some(i), _) => i,
+            (None, Some(k)) => inst::ensure(c, &institution, k)?,
+            (None, None) => {
+                return Err(invalid(
+                    "institution",
+                    "institution.unknown",
+                    format!("no institution '{institution}'; give its kind to create it"),
+                ))
+            }
+        };
+        user.party = crate::domain::role::Role::ALL
+            .into_iter()
+            .find(|r| r.institution_kind() == Some(i.kind.as_str()))
+            .map(|r| r.as_str().to_string())
+            .ok_or_else(|| StoreError::Config(format!("institution kind '{}'", i.kind)))?;
+        user.institution_id = Some(i.id);
+        Ok(())
+    })
+    .await
 }
 
 /// Store a link issued for `user`, with its audit row.
@@ -378,19 +552,33 @@ fn issued(row: &UserRow, token: String, expires_at: NaiveDateTime) -> Result<Iss
     })
 }
 
-/// The account `new.login` with this password: created if absent, its password reset if present (the
-/// demo's printed accounts, so a second demo run prints working passwords again).
+/// Someone to give an account: a firm's person or an institution's staff member.
+pub enum Newcomer<'a> {
+    Firm(NewAccount<'a>),
+    Staff(NewStaff<'a>),
+}
+
+/// The account of `new` with this password, made by the government side: created if absent, its
+/// password reset if present (the demo's printed accounts, so a second demo run prints working passwords
+/// again).
 pub async fn provision_with_password(
     ctx: &Context,
-    issuer: Issuer<'_>,
-    new: NewAccount<'_>,
+    by: &Actor,
+    new: Newcomer<'_>,
     password: &str,
 ) -> Result<Account, AccountError> {
-    let login = new.login;
-    let issued = match create(ctx, issuer, new).await {
+    let login = match &new {
+        Newcomer::Firm(n) => n.login,
+        Newcomer::Staff(n) => n.login,
+    };
+    let made = match new {
+        Newcomer::Firm(n) => create(ctx, Issuer::Platform(by), n).await,
+        Newcomer::Staff(n) => create_staff(ctx, by, n).await,
+    };
+    let issued = match made {
         Ok(i) => i,
         Err(AccountError::Invalid(v)) if v.iter().any(|v| v.rule == "login.taken") => {
-            issue_reset(ctx, issuer, login).await?
+            issue_reset(ctx, Issuer::Platform(by), login).await?
         }
         Err(e) => return Err(e),
     };
@@ -412,11 +600,7 @@ pub async fn issue_reset(
     let found = ctx.db.run(move |c| users::by_login(c, &l)).await?;
     // An account the issuer does not manage reads as absent.
     let row = found
-        .filter(|row| {
-            MemberRole::parse(&row.role)
-                .zip(row.firm_uscc.as_deref())
-                .is_some_and(|(role, firm)| issuer.may_manage(firm, role))
-        })
+        .filter(|row| issuer.may_manage_row(row))
         .ok_or_else(|| AccountError::NotFound(format!("no account '{login}' you manage")))?;
     let purpose = if row.password_hash.is_some() {
         "reset"

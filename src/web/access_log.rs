@@ -32,7 +32,7 @@ pub async fn log_page(
         before: q.before.clone(),
         limit: ACCESS_PAGE,
     };
-    let rows = access_log::of_firm(state.ctx(), &p.actor(), &p.who.account.firm, w)
+    let rows = access_log::of_firm(state.ctx(), &p.actor(), &p.firm, w)
         .await
         .map_err(super::layout::unavailable)?;
     let names: HashMap<String, String> = crate::service::institutions::public_names(state.ctx())

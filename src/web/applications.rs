@@ -131,7 +131,7 @@ pub async fn apply(
             confirm_consent: true,
             consent_days: Some(days),
         };
-        match applications::create(state.ctx(), &p.who.account.firm, &p.key_id(), input).await {
+        match applications::create(state.ctx(), &p.firm, &p.key_id(), input).await {
             Ok(a) => {
                 return Ok(super::layout::see_other(&format!(
                     "/firm/applications/{}?applied=1",
@@ -164,7 +164,7 @@ async fn render_apply(
         .get(&product.institution_id)
         .cloned()
         .unwrap_or_else(|| product.institution_id.clone());
-    let firm = &p.who.account.firm;
+    let firm = &p.firm;
     let (receivables, ip) = applications::pledgeable(state.ctx(), firm)
         .await
         .map_err(|e| super::layout::unavailable(ServiceError::from(e)))?;
@@ -421,7 +421,7 @@ fn render_detail(
                 @if let Some(c) = &v.decline_code { dt { (t.t("decline-reason")) } dd { (t.code("decline", c)) @if let Some(r) = &v.decline_reason { " — " (r) } } }
                 dt { (t.t("consent-title")) } dd { a href="/firm/consents" { code { (v.consent_id) } } }
             }
-            @if may_withdraw && p.who.account.role == crate::domain::account::MemberRole::Owner {
+            @if may_withdraw && p.is_owner() {
                 form method="post" action={ "/firm/applications/" (v.id) "/withdraw" } {
                     input type="hidden" name="csrf" value=(p.who.csrf);
                     button.secondary type="submit" { (t.t("withdraw")) }
@@ -465,7 +465,7 @@ pub async fn withdraw(
 #[get("/firm/loans")]
 pub async fn loans(state: web::Data<AppState>, p: Person) -> actix_web::Result<HttpResponse> {
     let t = &p.t;
-    let rows = match assets::firm_loans(state.ctx(), &p.actor(), &p.who.account.firm).await {
+    let rows = match assets::firm_loans(state.ctx(), &p.actor(), &p.firm).await {
         Ok(r) => r,
         Err(e) => return super::layout::refusal(t, Some(&p.frame()), ServiceError::from(e)),
     };

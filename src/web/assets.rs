@@ -81,7 +81,7 @@ async fn render(
             return super::layout::refusal(t, Some(&p.frame()), ServiceError::from(e))
         }
     };
-    let owner = p.who.account.role == crate::domain::account::MemberRole::Owner;
+    let owner = p.is_owner();
     let now = state.clock.now();
     let body = html! {
         div.card {
@@ -212,7 +212,7 @@ pub async fn register_receivable(
     let amount = f.amount.replace([',', '，', ' '], "").replace('元', "");
     let errors = match NewReceivable::parse(&f.debtor_uscc, &f.invoice_no, &amount, &f.due_on) {
         Err(v) => FieldErrors::of(t, &v),
-        Ok(new) => match receivables::register(state.ctx(), &p.who.account.firm, new).await {
+        Ok(new) => match receivables::register(state.ctx(), &p.firm, new).await {
             Ok(_) => return Ok(super::layout::see_other("/firm/assets#mine")),
             Err(receivables::ReceivableError::Invalid(v)) => FieldErrors::of(t, &v),
             Err(e) => return super::layout::refusal(t, Some(&p.frame()), ServiceError::from(e)),
@@ -297,7 +297,7 @@ pub async fn register_ip(
             .replace('元', ""),
         appraised_on: f.appraised_on.clone(),
     };
-    let errors = match assets::register_ip(state.ctx(), &p.who.account.firm, req).await {
+    let errors = match assets::register_ip(state.ctx(), &p.firm, req).await {
         Ok(_) => return Ok(super::layout::see_other("/firm/assets#ip")),
         Err(assets::AssetError::Invalid(v)) => FieldErrors::of(t, &v),
         Err(e) => return super::layout::refusal(t, Some(&p.frame()), ServiceError::from(e)),

@@ -3,11 +3,11 @@
 
 use super::layout::{beijing, cookie, page, see_other, unavailable, Lang, LANG_COOKIE, T};
 use super::session::{
-    address, pre_session_csrf, pre_session_ok, signed_in, CsrfForm, Person, CSRF_COOKIE,
+    address, pre_session_csrf, pre_session_ok, signed_in, CsrfForm, Signed, CSRF_COOKIE,
     SESSION_COOKIE,
 };
 use crate::api::AppState;
-use crate::service::accounts::{self, SignInError};
+use crate::service::accounts::{self, Membership, SignInError};
 use actix_web::cookie::time::Duration as CookieAge;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -296,25 +296,42 @@ pub fn url_path(referer: &str) -> Option<String> {
     (path.starts_with('/') && !path.starts_with("//")).then(|| path.to_string())
 }
 
-/// The person's account: who they are, their firm and role, their last sign-ins.
+/// The person's account: who they are, their firm and role (or their institution), their last sign-ins.
 #[get("/account")]
 pub async fn account_page(
     state: web::Data<AppState>,
-    p: Person,
+    p: Signed,
 ) -> actix_web::Result<HttpResponse> {
     let t = &p.t;
     let a = &p.who.account;
     let events = accounts::events(state.ctx(), a, 10)
         .await
         .map_err(unavailable)?;
+    let institution = match a.actor().institution() {
+        Some(id) => crate::service::institutions::public_names(state.ctx())
+            .await
+            .map_err(|e| unavailable(crate::service::ServiceError::from(e)))?
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string()),
+        None => String::new(),
+    };
     let body = html! {
         div.card {
             h1 { (t.t("account-title")) }
             dl {
                 dt { (t.t("display-name")) } dd { (a.display_name) }
                 dt { (t.t("login")) } dd { (a.login) }
-                dt { (t.t("uscc")) } dd { (a.firm.as_str()) }
-                dt { (t.t("role")) } dd { (t.t(role_key(a.role))) }
+                @match &a.membership {
+                    Membership::Firm { firm, role } => {
+                        dt { (t.t("uscc")) } dd { (firm.as_str()) }
+                        dt { (t.t("role")) } dd { (t.t(role_key(*role))) }
+                    }
+                    Membership::Staff { actor } => {
+                        dt { (t.t("institution")) } dd { (institution) }
+                        dt { (t.t("role")) } dd { (t.code("party", actor.role().as_str())) }
+                    }
+                }
             }
         }
         div.card {

@@ -103,7 +103,7 @@ async fn render(
         .await
         .map_err(super::layout::unavailable)?;
     let now = state.clock.now();
-    let owner = p.who.account.role == crate::domain::account::MemberRole::Owner;
+    let owner = p.is_owner();
     let by = |s: Status| -> Vec<&ConsentRow> {
         listed.rows.iter().filter(|c| c.status(now) == s).collect()
     };

@@ -177,12 +177,49 @@ pub fn beijing(t: NaiveDateTime) -> String {
         .to_string()
 }
 
-/// Who the frame is drawn for: the signed-in person's form token and unread count.
+/// Who the frame is drawn for: the signed-in person's form token, unread count and navigation.
 pub struct Frame<'a> {
     pub csrf: &'a str,
     pub unread: i64,
-    /// A firm's navigation (owners and members), or none.
-    pub firm: bool,
+    pub nav: Nav,
+}
+
+/// Whose navigation the frame shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Firm,
+    Bank,
+    Agency,
+    Government,
+}
+
+impl Nav {
+    pub fn of(m: &crate::service::accounts::Membership) -> Nav {
+        use crate::service::{accounts::Membership, Actor};
+        match m {
+            Membership::Firm { .. } => Nav::Firm,
+            Membership::Staff { actor } => match actor {
+                Actor::Bank { .. } => Nav::Bank,
+                Actor::Agency { .. } => Nav::Agency,
+                Actor::Government { .. } | Actor::Admin | Actor::Firm { .. } => Nav::Government,
+            },
+        }
+    }
+
+    /// The links: (path, message key), and the label of the navigation.
+    fn links(self) -> (&'static [(&'static str, &'static str)], &'static str) {
+        match self {
+            Nav::Firm => (FIRM_NAV, "nav-firm"),
+            Nav::Bank => (BANK_NAV, "nav-bank"),
+            Nav::Agency => (AGENCY_NAV, "nav-agency"),
+            Nav::Government => (GOVERNMENT_NAV, "nav-government"),
+        }
+    }
+
+    /// Where this person's pages start.
+    pub fn home(self) -> &'static str {
+        self.links().0[0].0
+    }
 }
 
 /// The links of a firm's navigation: (path, message key).
@@ -195,6 +232,22 @@ const FIRM_NAV: &[(&str, &str)] = &[
     ("/firm/consents", "nav-consents"),
     ("/firm/access-log", "nav-access-log"),
     ("/firm/assets", "nav-assets"),
+];
+
+/// A bank's credit officers.
+const BANK_NAV: &[(&str, &str)] = &[("/bank/applications", "nav-bank-applications")];
+
+/// A guarantee agency's back office.
+const AGENCY_NAV: &[(&str, &str)] = &[
+    ("/agency/contracts", "nav-agency-contracts"),
+    ("/agency/contracts/upload", "nav-agency-upload"),
+    ("/agency/batches", "nav-agency-batches"),
+];
+
+/// The government side.
+const GOVERNMENT_NAV: &[(&str, &str)] = &[
+    ("/gov/batches", "nav-gov-batches"),
+    ("/gov/users", "nav-gov-users"),
 ];
 
 /// A whole page: the header with the language switch and, signed in, the navigation, the unread count
@@ -231,11 +284,10 @@ pub fn page(t: &T, title: &str, here: &str, frame: Option<&Frame>, body: Markup)
                     }
                 }
                 @if let Some(f) = frame {
-                    @if f.firm {
-                        nav.sections aria-label=(t.t("nav-firm")) {
-                            @for (href, key) in FIRM_NAV {
-                                a href=(href) aria-current=[(here == *href).then_some("page")] { (t.t(key)) }
-                            }
+                    @let (links, label) = f.nav.links();
+                    nav.sections aria-label=(t.t(label)) {
+                        @for (href, key) in links {
+                            a href=(href) aria-current=[(here == *href).then_some("page")] { (t.t(key)) }
                         }
                     }
                 }

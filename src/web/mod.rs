@@ -9,19 +9,27 @@
 //! `auth` (sign-in, activation, account, language switch, stylesheet), and one module per page area:
 //! `overview` (with `chart`), `what_if`, `offers` (and the public catalogue, with `words`),
 //! `applications` (apply, my applications, my loans), `consents`, `access_log`, `assets` (receivables
-//! and IP), `notifications`.
+//! and IP), `notifications`; and for the institutions (issue 17): `agency` (contracts, ledger upload,
+//! claim batches, with `upload` for files sent from a form), `claims` (a batch's reconciliation, shared
+//! by the agency and the government), `bank` (the inbox and decisions) and `government` (batches awaiting
+//! approval, people's accounts).
 
 pub mod access_log;
+pub mod agency;
 pub mod applications;
 pub mod assets;
 pub mod auth;
+pub mod bank;
 pub mod chart;
+pub mod claims;
 pub mod consents;
+pub mod government;
 pub mod layout;
 pub mod notifications;
 pub mod offers;
 pub mod overview;
 pub mod session;
+pub mod upload;
 pub mod what_if;
 pub mod words;
 
@@ -70,7 +78,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(assets::dispute)
         .service(assets::register_ip)
         .service(notifications::inbox)
-        .service(notifications::read_all);
+        .service(notifications::read_all)
+        // Institutions (issue 17). The fixed paths come before the ones with a parameter in their place.
+        .service(agency::contracts)
+        .service(agency::upload_form)
+        .service(agency::upload_contracts)
+        .service(agency::end_contract)
+        .service(agency::batches)
+        .service(agency::file_batch)
+        .service(claims::download)
+        .service(claims::batch_page)
+        .service(claims::move_batch)
+        .service(government::queue)
+        .service(government::users)
+        .service(government::create)
+        .service(government::reset)
+        .service(government::suspend)
+        .service(bank::inbox)
+        .service(bank::application)
+        .service(bank::act);
 }
 
 #[cfg(test)]
@@ -80,8 +106,16 @@ mod tests {
 
     #[test]
     fn every_message_exists_in_both_languages() {
-        let zh = include_str!("locales/zh-CN/main.ftl");
-        let en = include_str!("locales/en/main.ftl");
+        let zh = concat!(
+            include_str!("locales/zh-CN/main.ftl"),
+            "\n",
+            include_str!("locales/zh-CN/institutions.ftl")
+        );
+        let en = concat!(
+            include_str!("locales/en/main.ftl"),
+            "\n",
+            include_str!("locales/en/institutions.ftl")
+        );
         let keys = |s: &str| {
             let mut k: Vec<String> = s
                 .lines()
@@ -91,6 +125,30 @@ mod tests {
             k
         };
         assert_eq!(keys(zh), keys(en));
+        let all = keys(zh);
+        let mut once = all.clone();
+        once.dedup();
+        assert_eq!(all.len(), once.len(), "a message is defined twice");
+        // Every message a page asks for by name is in the catalogues.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let code = std::fs::read_to_string(&path).unwrap();
+            for pat in [".t(\"", ".with(\"", "StatusCode::FORBIDDEN, \""] {
+                for (i, _) in code.match_indices(pat) {
+                    let rest = &code[i + pat.len()..];
+                    let key = &rest[..rest.find('"').unwrap()];
+                    assert!(
+                        once.binary_search(&key.to_string()).is_ok(),
+                        "{}: no message '{key}'",
+                        path.display()
+                    );
+                }
+            }
+        }
         assert_eq!(T(Lang::Zh).t("sign-in"), "登录");
         assert_eq!(
             T(Lang::En).with("hello", &[("name", "Li".into())]),

@@ -1,8 +1,8 @@
-//! The inbox: what the firm was told, newest first, 30 a page; opening the page marks what it shows
+//! The inbox: what the firm (or the institution) was told, newest first, 30 a page; opening the page marks what it shows
 //! read (the header's count drops), and each notification links to where it can be acted on.
 
 use super::layout::T;
-use super::session::Person;
+use super::session::Signed;
 use crate::api::AppState;
 use crate::service::notifications::{self, NotificationView};
 use actix_web::{get, post, web, HttpResponse};
@@ -19,7 +19,7 @@ const PAGE: i64 = 30;
 #[get("/notifications")]
 pub async fn inbox(
     state: web::Data<AppState>,
-    p: Person,
+    p: Signed,
     q: web::Query<Older>,
 ) -> actix_web::Result<HttpResponse> {
     let t = &p.t;
@@ -89,6 +89,18 @@ fn line(t: &T, n: &NotificationView, names: &HashMap<String, String>) -> Markup 
         "receivable_to_answer" => html! {
             a href="/firm/assets#owed" { (t.with("n-receivable_to_answer", &[("creditor", d("creditor")), ("invoice", d("invoice")), ("amount", crate::domain::Money::parse(&d("amount")).map(|m| t.money(m)).unwrap_or_default())])) }
         },
+        "application_new" => html! {
+            a href={ "/bank/applications/" (n.subject) } { (t.with("n-application_new", &[("firm", d("firm")), ("amount", crate::domain::Money::parse(&d("amount")).map(|m| t.money(m)).unwrap_or_default())])) }
+        },
+        "consent_granted" => html! {
+            (t.with("n-consent_granted", &[("firm", d("firm"))]))
+        },
+        "consent_revoked" => html! {
+            (t.with("n-consent_revoked", &[("firm", d("firm"))]))
+        },
+        "batch_moved" => html! {
+            a href={ "/agency/batches/" (n.subject) } { (t.with("n-batch_moved", &[("status", t.code("batch", &d("status"))), ("lines", d("lines")), ("approved", crate::domain::Money::parse(&d("approved")).map(|m| t.money(m)).unwrap_or_default())])) }
+        },
         other => html! { (other) },
     }
 }
@@ -96,7 +108,7 @@ fn line(t: &T, n: &NotificationView, names: &HashMap<String, String>) -> Markup 
 #[post("/notifications/read")]
 pub async fn read_all(
     state: web::Data<AppState>,
-    p: Person,
+    p: Signed,
     f: web::Form<super::session::CsrfForm>,
 ) -> actix_web::Result<HttpResponse> {
     if let Some(r) = p.forged(&f.csrf) {

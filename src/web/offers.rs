@@ -83,8 +83,7 @@ pub async fn offers_page(
     let (view_markup, errors) = match ask_of(&form, state.clock.today(), t) {
         Err(e) => (html! {}, e),
         Ok(ask) => {
-            let a = &p.who.account;
-            let m = match matching::for_firm(state.ctx(), &p.actor(), &a.firm, ask).await {
+            let m = match matching::for_firm(state.ctx(), &p.actor(), &p.firm, ask).await {
                 Ok(m) => m,
                 Err(e) => {
                     return super::layout::refusal(t, Some(&p.frame()), ServiceError::from(e))
@@ -94,13 +93,7 @@ pub async fn offers_page(
             let view = m.view(&result);
             let fixes = fixes(&state, &p, &view).await?;
             (
-                render_offers(
-                    t,
-                    &view,
-                    &form.kind,
-                    &fixes,
-                    p.who.account.role == crate::domain::account::MemberRole::Owner,
-                ),
+                render_offers(t, &view, &form.kind, &fixes, p.is_owner()),
                 FieldErrors::default(),
             )
         }
@@ -162,7 +155,7 @@ async fn fixes(
         ),
     ];
     let mut out = Vec::new();
-    let firm = &p.who.account.firm;
+    let firm = &p.firm;
     for (key, changes) in candidates {
         let w = profiles::what_if(state.ctx(), &p.actor(), firm, None, changes)
             .await
@@ -429,7 +422,7 @@ pub async fn catalogue(
     let frame = who.as_ref().map(|w| Frame {
         csrf: &w.csrf,
         unread: 0,
-        firm: true,
+        nav: super::layout::Nav::of(&w.account.membership),
     });
     Ok(page(
         &t,

@@ -4,8 +4,8 @@
 
 use super::auth::sign_in_page;
 use super::chart;
-use super::layout::{Lang, T};
-use super::session::{signed_in, Person};
+use super::layout::{see_other, Lang, Nav, T};
+use super::session::{signed_in, Person, Signed};
 use crate::api::AppState;
 use crate::service::overview::{self, Overview};
 use crate::service::profiles::ProfileDocument;
@@ -32,14 +32,20 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> actix_web::Re
             .then(|| t.t("activated"));
         return Ok(sign_in_page(&state, &t, "", notice, None));
     };
-    let p = Person::of(&state, &req, who).await?;
-    let a = &p.who.account;
-    let o = match overview::of_firm(state.ctx(), &p.actor(), &a.firm).await {
+    let signed = Signed::of(&state, &req, who).await?;
+    // Staff of an institution start on their own pages.
+    let nav = Nav::of(&signed.who.account.membership);
+    if nav != Nav::Firm {
+        return Ok(see_other(nav.home()));
+    }
+    let p = Person::of(signed)?;
+    let o = match overview::of_firm(state.ctx(), &p.actor(), &p.firm).await {
         Ok(o) => o,
         Err(e) => return super::layout::refusal(&p.t, Some(&p.frame()), e),
     };
-    let hello = p.t.with("hello", &[("name", a.display_name.clone())]);
-    let body = render(&p.t, &hello, &o, super::auth::role_key(a.role));
+    let hello =
+        p.t.with("hello", &[("name", p.who.account.display_name.clone())]);
+    let body = render(&p.t, &hello, &o, super::auth::role_key(p.role));
     Ok(p.page(&hello, "/", body))
 }
 

@@ -1,10 +1,11 @@
 //! Who is signed in: the session cookie read against the database on every request (so sign-out and
 //! suspension bite at once), the form tokens (CSRF) and what a firm's owner may do that a member may not.
 
-use super::layout::{cookie, page, see_other, unavailable, with_status, Frame, Lang, T};
+use super::layout::{cookie, page, see_other, unavailable, with_status, Frame, Lang, Nav, T};
 use crate::api::AppState;
 use crate::domain::account::MemberRole;
-use crate::service::accounts::{self, SignedIn};
+use crate::domain::Uscc;
+use crate::service::accounts::{self, Membership, SignedIn};
 use crate::service::Actor;
 use actix_web::cookie::Cookie;
 use actix_web::dev::Payload;
@@ -33,43 +34,48 @@ pub async fn signed_in(
         .map_err(unavailable)
 }
 
-/// A signed-in person and the page language: a handler that takes one is only reached signed in
-/// (otherwise the request is sent to the sign-in page).
-pub struct Person {
+/// A signed-in person, whoever they work for, and the page language: a handler that takes one is only
+/// reached signed in (otherwise the request is sent to the sign-in page).
+pub struct Signed {
     pub who: SignedIn,
     pub t: T,
     pub unread: i64,
 }
 
-impl FromRequest for Person {
+/// The application state of a request.
+fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, actix_web::Error> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| actix_web::error::ErrorInternalServerError("no app state"))
+}
+
+impl FromRequest for Signed {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| actix_web::error::ErrorInternalServerError("no app state"))?;
-            match signed_in(state, &req).await? {
-                Some(who) => Person::of(state, &req, who).await,
+            let state = state_of(&req)?;
+            match signed_in(&state, &req).await? {
+                Some(who) => Signed::of(&state, &req, who).await,
                 None => Err(InternalError::from_response("sign in first", see_other("/")).into()),
             }
         })
     }
 }
 
-impl Person {
+impl Signed {
     /// The person of a session already read, with the page language and the unread count.
     pub async fn of(
         state: &AppState,
         req: &HttpRequest,
         who: SignedIn,
-    ) -> Result<Person, actix_web::Error> {
+    ) -> Result<Signed, actix_web::Error> {
         let unread = crate::service::notifications::unread(state.ctx(), &who.account.actor())
             .await
             .map_err(unavailable)?;
-        Ok(Person {
+        Ok(Signed {
             who,
             t: T(Lang::of(req)),
             unread,
@@ -89,7 +95,7 @@ impl Person {
         Frame {
             csrf: &self.who.csrf,
             unread: self.unread,
-            firm: true,
+            nav: Nav::of(&self.who.account.membership),
         }
     }
 
@@ -97,19 +103,6 @@ impl Person {
     pub fn forged(&self, sent: &str) -> Option<HttpResponse> {
         (!accounts::same_secret(&self.who.csrf, sent))
             .then(|| self.stop(StatusCode::FORBIDDEN, "form-expired"))
-    }
-
-    /// Owners grant consents and apply; members read: the 403 page for a member.
-    pub fn not_owner(&self) -> Option<HttpResponse> {
-        match self.who.account.role {
-            MemberRole::Owner => None,
-            MemberRole::Member => Some(self.stop(StatusCode::FORBIDDEN, "owner-only")),
-        }
-    }
-
-    /// What refuses an owner's form: a forged token, or a member sending it.
-    pub fn refused(&self, sent: &str) -> Option<HttpResponse> {
-        self.forged(sent).or_else(|| self.not_owner())
     }
 
     /// A page that only says `key`, with `status`.
@@ -124,11 +117,191 @@ impl Person {
         with_status(page(t, &t.t(key), "", Some(&self.frame()), body), status)
     }
 
-    /// The page the person's firm sees, framed.
+    /// A page of this person's, framed with their navigation.
     pub fn page(&self, title: &str, here: &str, body: maud::Markup) -> HttpResponse {
         page(&self.t, title, here, Some(&self.frame()), body)
     }
+
+    /// What a service refused, as a page.
+    pub fn refusal(
+        &self,
+        e: impl Into<crate::service::ServiceError>,
+    ) -> actix_web::Result<HttpResponse> {
+        super::layout::refusal(&self.t, Some(&self.frame()), e.into())
+    }
 }
+
+/// A firm's person (owner or member): the firm's pages take one. Staff of an institution are sent to
+/// their own home.
+pub struct Person {
+    pub signed: Signed,
+    pub firm: Uscc,
+    pub role: MemberRole,
+}
+
+impl std::ops::Deref for Person {
+    type Target = Signed;
+    fn deref(&self) -> &Signed {
+        &self.signed
+    }
+}
+
+impl FromRequest for Person {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let signed = Signed::from_request(req, payload);
+        Box::pin(async move { Person::of(signed.await?) })
+    }
+}
+
+impl Person {
+    /// The firm's person a signed-in person is; anyone else is sent home (`/`).
+    pub fn of(signed: Signed) -> Result<Person, actix_web::Error> {
+        match signed.who.account.firm() {
+            Some((firm, role)) => Ok(Person {
+                firm: firm.clone(),
+                role,
+                signed,
+            }),
+            None => Err(InternalError::from_response("a firm's page", see_other("/")).into()),
+        }
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.role == MemberRole::Owner
+    }
+
+    /// Owners grant consents and apply; members read: the 403 page for a member.
+    pub fn not_owner(&self) -> Option<HttpResponse> {
+        (!self.is_owner()).then(|| self.stop(StatusCode::FORBIDDEN, "owner-only"))
+    }
+
+    /// What refuses an owner's form: a forged token, or a member sending it.
+    pub fn refused(&self, sent: &str) -> Option<HttpResponse> {
+        self.forged(sent).or_else(|| self.not_owner())
+    }
+}
+
+/// A staff member of a bank, a guarantee agency or the government side, acting for their institution:
+/// the institutions' pages take one, and say 403 to anyone of another kind.
+pub struct Staff {
+    pub signed: Signed,
+    pub actor: Actor,
+}
+
+impl std::ops::Deref for Staff {
+    type Target = Signed;
+    fn deref(&self) -> &Signed {
+        &self.signed
+    }
+}
+
+impl FromRequest for Staff {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let signed = Signed::from_request(req, payload);
+        Box::pin(async move {
+            let signed = signed.await?;
+            match &signed.who.account.membership {
+                Membership::Staff { actor } => Ok(Staff {
+                    actor: actor.clone(),
+                    signed,
+                }),
+                Membership::Firm { .. } => Err(InternalError::from_response(
+                    "an institution's page",
+                    see_other("/"),
+                )
+                .into()),
+            }
+        })
+    }
+}
+
+impl Staff {
+    /// This person as `T`, or the 403 page that says the page is for another kind of staff.
+    fn narrowed<T>(
+        self,
+        f: impl FnOnce(&Actor) -> Option<String>,
+        make: fn(Staff, String) -> T,
+        key: &str,
+    ) -> Result<T, actix_web::Error> {
+        match f(&self.actor) {
+            Some(id) => Ok(make(self, id)),
+            None => {
+                let page = self.stop(StatusCode::FORBIDDEN, key);
+                Err(InternalError::from_response("another kind of staff's page", page).into())
+            }
+        }
+    }
+}
+
+/// Implements `FromRequest` for a kind of staff: a signed-in staff member whose actor `f` accepts.
+macro_rules! staff_extractor {
+    ($name:ident, $key:literal, $f:expr, $make:expr) => {
+        impl FromRequest for $name {
+            type Error = actix_web::Error;
+            type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+            fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+                let staff = Staff::from_request(req, payload);
+                Box::pin(async move { staff.await?.narrowed($f, $make, $key) })
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = Staff;
+            fn deref(&self) -> &Staff {
+                &self.staff
+            }
+        }
+    };
+}
+
+/// A bank's credit officer: the bank's pages take one (403 for anyone else).
+pub struct BankStaff {
+    pub staff: Staff,
+    pub bank: String,
+}
+
+/// A guarantee agency's staff member: the agency's pages take one.
+pub struct AgencyStaff {
+    pub staff: Staff,
+    pub agency: String,
+}
+
+/// An official of the government side (a department's staff, or the platform's administrators).
+pub struct Official {
+    pub staff: Staff,
+}
+
+staff_extractor!(
+    BankStaff,
+    "staff-bank-only",
+    |a| match a {
+        Actor::Bank { institution } => Some(institution.to_string()),
+        _ => None,
+    },
+    |staff, bank| BankStaff { staff, bank }
+);
+staff_extractor!(
+    AgencyStaff,
+    "staff-agency-only",
+    |a| match a {
+        Actor::Agency { institution } => Some(institution.to_string()),
+        _ => None,
+    },
+    |staff, agency| AgencyStaff { staff, agency }
+);
+staff_extractor!(
+    Official,
+    "staff-government-only",
+    |a| a.is_government_side().then(String::new),
+    |staff, _| Official { staff }
+);
 
 /// A form that sends nothing but its token (sign-out, revoke, confirm, withdraw, …).
 #[derive(Debug, serde::Deserialize)]

@@ -101,8 +101,7 @@ pub async fn what_if(
             errors.0.push(("changes".into(), t.t("what-if-none")));
         }
         if errors.is_empty() {
-            let a = &p.who.account;
-            match profiles::what_if(state.ctx(), &p.actor(), &a.firm, None, changes.clone()).await {
+            match profiles::what_if(state.ctx(), &p.actor(), &p.firm, None, changes.clone()).await {
                 Ok(w) => answer = Some(w),
                 Err(ProfileError::Invalid(v)) => {
                     for x in &v {

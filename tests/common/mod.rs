@@ -4,6 +4,8 @@
 //! Redis (`REDIS_URL` set): the real Redis, under a key namespace of the test's own.
 #![allow(dead_code)]
 
+pub mod pages;
+
 use credithub::domain::role::Role;
 use credithub::startup::{Application, Config};
 use credithub::store::{keys, Db};

@@ -432,3 +432,4 @@ n-receivable_to_answer = { $creditor } registered a receivable (invoice { $invoi
 role-government = Government
 role-admin = Platform administrator
 role-firm = Your firm
+due-on = due { $date }

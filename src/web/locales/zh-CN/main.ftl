@@ -432,3 +432,4 @@ n-receivable_to_answer = { $creditor } 登记了一笔应收账款（发票 { $i
 role-government = 政府部门
 role-admin = 平台管理员
 role-firm = 本企业
+due-on = { $date } 到期

@@ -1,0 +1,750 @@
+//! The institutions' pages (issue 17) through the real server on the demo data: a guarantee agency
+//! uploads its ledger as XLSX with Chinese headers and a GBK claims CSV, reads every fault and every
+//! discrepancy per line, downloads the reconciliation as XLSX (read back and compared with the page and
+//! the API), withdraws a batch; the government approves and records payment on its page and creates
+//! accounts; a bank officer decides and disburses an application from the inbox; and isolation — an
+//! agency never sees another's batches or contracts, a bank never another's applications — through the
+//! pages as through the API.
+
+mod common;
+use common::pages::{Browser, Page};
+use common::{demo_env, spawn_app, TestApp};
+use credithub::demo::{DEMO_BANK_2, DEMO_GUARANTOR_2};
+use credithub::service::accounts::{self, NewStaff, Newcomer};
+use credithub::service::{Actor, Context};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+const PASSWORD: &str = "Kettle-42-blue";
+
+struct Demo {
+    app: TestApp,
+    env: HashMap<String, String>,
+}
+
+impl Demo {
+    async fn new() -> Demo {
+        let app = spawn_app().await;
+        let env = demo_env(&app).await;
+        Demo { app, env }
+    }
+
+    fn var(&self, k: &str) -> &str {
+        self.env
+            .get(k)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("no {k}"))
+    }
+
+    /// A browser signed in as the demo account `label` (`agency`, `bank`, `gov`, `owner`).
+    async fn signed_in(&self, label: &str) -> Browser {
+        let up = label.to_uppercase();
+        let mut b = Browser::new(&self.app);
+        let r = b
+            .sign_in(
+                self.var(&format!("DEMO_{up}_LOGIN")),
+                self.var(&format!("DEMO_{up}_PASSWORD")),
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.html);
+        b
+    }
+
+    /// A browser signed in as a new staff member of `institution` (an existing demo institution).
+    async fn staff_of(&self, login: &str, institution: &str) -> Browser {
+        let ctx = Context::new(self.app.db.clone(), self.app.profiles.clone()).unwrap();
+        let new = Newcomer::Staff(NewStaff {
+            login,
+            display_name: "孙丽",
+            institution,
+            kind: None,
+        });
+        accounts::provision_with_password(&ctx, &Actor::Admin, new, PASSWORD)
+            .await
+            .unwrap();
+        let mut b = Browser::new(&self.app);
+        assert_eq!(b.sign_in(login, PASSWORD).await.status, 303);
+        b
+    }
+
+    async fn api(&self, path: &str, key: &str) -> Value {
+        let (status, v) = self.app.get(path, Some(self.var(key))).await;
+        assert_eq!(status, 200, "{path}: {v}");
+        v
+    }
+}
+
+fn gbk(text: &str) -> Vec<u8> {
+    let (bytes, _, bad) = encoding_rs::GBK.encode(text);
+    assert!(!bad);
+    bytes.into_owned()
+}
+
+/// The text of the element with this id (the first `>` after it up to the next `<`).
+fn by_id(page: &Page, id: &str) -> String {
+    let at = page
+        .html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in {}", page.html));
+    let rest = &page.html[at..];
+    let open = rest.find('>').unwrap() + 1;
+    let text = &rest[open..];
+    // Skip nested tags (a status pill inside a <dd>).
+    let text = if text.starts_with('<') {
+        &text[text.find('>').unwrap() + 1..]
+    } else {
+        text
+    };
+    text[..text.find('<').unwrap()].trim().to_string()
+}
+
+/// `¥1,234.56` as fen.
+fn fen(shown: &str) -> i64 {
+    let digits: String = shown
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '-')
+        .collect();
+    digits.parse().unwrap()
+}
+
+/// A ledger workbook as an agency keeps it: a title sheet, then 台账 with Chinese headers, Excel dates,
+/// amounts as numbers and a percentage fee rate.
+fn ledger_workbook(rows: &[(&str, &str)]) -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut wb = Workbook::new();
+    wb.add_worksheet()
+        .set_name("说明")
+        .unwrap()
+        .write_string(0, 0, "2026年担保台账")
+        .unwrap();
+    let sheet = wb.add_worksheet();
+    sheet.set_name("台账").unwrap();
+    let date = Format::new().set_num_format("yyyy/m/d");
+    let headers = [
+        "序号",
+        "合同编号",
+        "企业名称",
+        "统一社会信用代码",
+        "贷款银行",
+        "贷款金额",
+        "担保金额",
+        "保费费率",
+        "起始日",
+        "到期日",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (i, (no, firm)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        sheet.write_number(r, 0, f64::from(r)).unwrap();
+        sheet.write_string(r, 1, *no).unwrap();
+        sheet.write_string(r, 2, "某某科技有限公司").unwrap();
+        sheet.write_string(r, 3, *firm).unwrap();
+        sheet.write_string(r, 4, "申城银行").unwrap();
+        sheet.write_number(r, 5, 2_000_000.0).unwrap();
+        sheet.write_number(r, 6, 1_600_000.0).unwrap();
+        sheet.write_string(r, 7, "1.2%").unwrap();
+        let start = ExcelDateTime::from_ymd(2026, 1, 1).unwrap();
+        let end = ExcelDateTime::from_ymd(2027, 1, 1).unwrap();
+        sheet
+            .write_datetime_with_format(r, 8, &start, &date)
+            .unwrap();
+        sheet.write_datetime_with_format(r, 9, &end, &date).unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+#[tokio::test]
+async fn an_agency_uploads_its_ledger_and_the_faults_come_all_at_once() {
+    let d = Demo::new().await;
+    let mut a = d.signed_in("agency").await;
+    // Its home is its contracts.
+    let home = a.get("/").await;
+    assert_eq!(home.location.as_deref(), Some("/agency/contracts"));
+    let form = a.get("/agency/contracts/upload").await;
+    assert_eq!(form.status, 200);
+    let csrf = form.csrf();
+    let firm = d.var("FIRM_USCC").to_string();
+    let book = ledger_workbook(&[("WEB-1", &firm), ("WEB-2", &firm)]);
+
+    // The first sheet is the title: it has none of the columns, and says so.
+    let r = a
+        .post_file(
+            "/agency/contracts/upload",
+            &[("csrf", &csrf)],
+            "台账.xlsx",
+            book.clone(),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    // A dry run on the named sheet checks both rows and stores nothing.
+    let fields = [("csrf", csrf.as_str()), ("sheet", "台账"), ("dry_run", "1")];
+    let r = a
+        .post_file(
+            "/agency/contracts/upload",
+            &fields,
+            "台账.xlsx",
+            book.clone(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.html);
+    r.shows("检查通过：2 行均无问题");
+    let found = a.get("/agency/contracts?q=WEB-").await;
+    found.shows("没有符合条件的合同");
+    // Registered for real.
+    let r = a
+        .post_file(
+            "/agency/contracts/upload",
+            &[("csrf", &csrf), ("sheet", "台账")],
+            "台账.xlsx",
+            book,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.html);
+    r.shows("已登记 2 份担保合同");
+    let found = a.get("/agency/contracts?q=web-").await;
+    found.shows("WEB-1");
+    found.shows("WEB-2");
+    found.shows("在保");
+
+    // A GBK ledger with one fault of each kind: every one of them in one answer, by line and column,
+    // with the workbook of faults beside the rows; nothing stored.
+    let stranger = credithub::demo::demo_uscc(90_000, "310115");
+    let text = format!(
+        "合同编号,统一社会信用代码,贷款银行,贷款金额,担保金额,保费费率,起始日,到期日\n\
+         GBK-1,{firm},申城银行,\"1,000,000\",800000元,1%,2026/1/1,2027年1月1日\n\
+         WEB-1,{firm},申城银行,1000000,800000,1%,2026/1/1,2027/1/1\n\
+         GBK-1,{firm},申城银行,1000000,800000,1%,2026/1/1,2027/1/1\n\
+         GBK-3,{stranger},申城银行,1000000,800000,1%,2026/13/1,2027/1/1\n"
+    );
+    let r = a
+        .post_file(
+            "/agency/contracts/upload",
+            &[("csrf", &csrf), ("charset", "gbk")],
+            "ledger.csv",
+            gbk(&text),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    r.shows("文件中有 4 处问题");
+    for rule in [
+        "contract.on_file",
+        "contract.duplicate",
+        "firm.unknown",
+        "date.format",
+    ] {
+        r.shows(rule);
+    }
+    r.shows("未保存任何数据");
+    r.shows("data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64,");
+    let gbk1 = a.get("/agency/contracts?q=GBK-").await;
+    gbk1.shows("没有符合条件的合同");
+
+    // A file the readers do not take is said beside the field.
+    let r = a
+        .post_file(
+            "/agency/contracts/upload",
+            &[("csrf", &csrf)],
+            "ledger.xls",
+            b"not a workbook".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    r.shows("id=\"file-error\"");
+    // A forged token is refused.
+    let r = a
+        .post_file(
+            "/agency/contracts/upload",
+            &[("csrf", "forged")],
+            "台账.xlsx",
+            ledger_workbook(&[("WEB-9", &firm)]),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn an_agency_files_a_gbk_claim_batch_and_the_government_approves_it_on_its_page() {
+    let d = Demo::new().await;
+    let mut a = d.signed_in("agency").await;
+    let page = a.get("/agency/batches").await;
+    assert_eq!(page.status, 200);
+    let csrf = page.csrf();
+    let policies = d.api("/v1/subsidy-policies", "GUARANTOR_KEY").await;
+    let policy = policies["items"][0]["id"].as_str().unwrap().to_string();
+    let claims = gbk("合同编号,起始日,截止日,申请金额\n\
+         PJ-0000,2026/1/1,2026/7/1,\"1,000.00\"\n\
+         PJ-0002,2026/1/1,2026/7/1,900元\n\
+         PJ-0004,2026/1/1,2026/7/1,3719.18\n\
+         PJ-9999,2026/1/1,2026/7/1,10\n");
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("policy_id", policy.as_str()),
+        ("idempotency_key", "web-h1"),
+    ];
+    // A dry run shows the reconciliation and files nothing.
+    let mut dry = fields.to_vec();
+    dry.push(("dry_run", "1"));
+    let r = a
+        .post_file("/agency/batches", &dry, "claims.csv", claims.clone())
+        .await;
+    assert_eq!(r.status, 200, "{}", r.html);
+    r.shows("核对结果（未保存）");
+    r.shows("合同不存在");
+    assert_eq!(
+        d.api("/v1/subsidy-claims", "GUARANTOR_KEY").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    // Filed: reconciled at once, then its page.
+    let r = a
+        .post_file("/agency/batches", &fields, "claims.csv", claims.clone())
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let at = r.location.clone().unwrap();
+    let id = at.trim_start_matches("/claims/").to_string();
+    // The same form sent twice files one batch.
+    let again = a
+        .post_file("/agency/batches", &fields, "claims.csv", claims.clone())
+        .await;
+    assert_eq!(again.location.as_deref(), Some(at.as_str()));
+
+    let batch = a.get(&at).await;
+    assert_eq!(batch.status, 200);
+    assert_eq!(by_id(&batch, "batch-status"), "已核对");
+    batch.shows("PJ-9999");
+    batch.shows("no contract PJ-9999");
+    // The totals are the sums of the lines, and the API's.
+    let report = d
+        .api(&format!("/v1/reconciliations/{id}"), "GUARANTOR_KEY")
+        .await;
+    for k in ["claimed", "computed", "approved", "difference"] {
+        let total = fen(&by_id(&batch, &format!("total-{k}")));
+        assert_eq!(total, fen(&by_id(&batch, &format!("sum-{k}"))), "{k}");
+        let api = report["totals"][k].as_str().unwrap();
+        assert_eq!(total, fen(api), "{k}: {api}");
+    }
+    // Filtered to one status, the table holds those lines only.
+    let unknown = a.get(&format!("{at}?status=unknown_contract")).await;
+    unknown.shows("PJ-9999");
+    assert!(!unknown.html.contains("PJ-0002"));
+    // The workbook read back: its totals are the page's, its lines the API's.
+    let (status, xlsx) = a.download(&format!("{at}/reconciliation.xlsx")).await;
+    assert_eq!(status, 200);
+    let lines = read_lines(&xlsx);
+    assert_eq!(lines.len(), report["lines"].as_array().unwrap().len());
+    let approved: f64 = lines.iter().map(|l| l.1).sum();
+    assert_eq!(
+        (approved * 100.0).round() as i64,
+        fen(&by_id(&batch, "total-approved"))
+    );
+    let (status, csv) = a.download(&format!("{at}/reconciliation.csv")).await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8(csv)
+        .unwrap()
+        .contains("PJ-9999,2026-01-01"));
+
+    // A second batch is withdrawn before approval: it stays, withdrawn, and cannot be approved.
+    let mut second = fields.to_vec();
+    second[2] = ("idempotency_key", "web-h1-again");
+    let r = a
+        .post_file("/agency/batches", &second, "claims.csv", claims)
+        .await;
+    let other = r.location.clone().unwrap();
+    let w = a
+        .post(&format!("{other}/withdraw"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(w.status, 303, "{}", w.html);
+    assert_eq!(by_id(&a.get(&other).await, "batch-status"), "已撤回");
+    let other_id = other.trim_start_matches("/claims/");
+    let v = d
+        .api(&format!("/v1/reconciliations/{other_id}"), "GUARANTOR_KEY")
+        .await;
+    assert_eq!(v["status"], "withdrawn");
+    assert!(v["withdrawn_at"].is_string());
+    // The agency cannot approve its own batch.
+    let r = a.post(&format!("{at}/approve"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 403);
+
+    // The other agency sees neither batch, on the pages or through the API.
+    let mut other_agency = d.staff_of("df.staff", DEMO_GUARANTOR_2).await;
+    assert_eq!(other_agency.get(&at).await.status, 404);
+    assert_eq!(
+        other_agency
+            .download(&format!("{at}/reconciliation.xlsx"))
+            .await
+            .0,
+        404
+    );
+    let list = other_agency.get("/agency/batches").await;
+    assert!(!list.html.contains(&id));
+    let (status, _) = d
+        .app
+        .get(
+            &format!("/v1/reconciliations/{id}"),
+            Some(d.var("GUARANTOR2_KEY")),
+        )
+        .await;
+    assert_eq!(status, 404);
+    // Nor the first agency's contracts.
+    let contracts = other_agency.get("/agency/contracts?q=PJ-").await;
+    contracts.shows("没有符合条件的合同");
+
+    // The government: the batch waits for approval on its page (the withdrawn one does not).
+    let mut g = d.signed_in("gov").await;
+    let queue = g.get("/gov/batches").await;
+    assert_eq!(queue.status, 200);
+    queue.shows(&id);
+    assert!(!queue.html.contains(other_id));
+    let page = g.get(&at).await;
+    let gcsrf = page.csrf();
+    page.shows("审批通过");
+    let r = g.post(&format!("{at}/approve"), &[("csrf", &gcsrf)]).await;
+    assert_eq!(r.status, 303);
+    let page = g.get(&at).await;
+    assert_eq!(by_id(&page, "batch-status"), "已审批");
+    let r = g.post(&format!("{at}/paid"), &[("csrf", &gcsrf)]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(by_id(&g.get(&at).await, "batch-status"), "已拨付");
+    let v = d
+        .api(&format!("/v1/reconciliations/{id}"), "GUARANTOR_KEY")
+        .await;
+    assert_eq!(v["status"], "paid");
+    // Approving twice is refused with the reason.
+    let r = g.post(&format!("{at}/approve"), &[("csrf", &gcsrf)]).await;
+    assert_eq!(r.status, 409);
+    // The agency was told at each step.
+    let inbox = a.get("/notifications").await;
+    inbox.shows("已拨付");
+}
+
+/// The reconciliation workbook's lines: (status, approved yuan).
+fn read_lines(xlsx: &[u8]) -> Vec<(String, f64)> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    let range = wb.worksheet_range("Lines").unwrap();
+    range
+        .rows()
+        .skip(1)
+        .map(|r| {
+            let status = r[4].to_string();
+            let approved = match &r[7] {
+                Data::Float(f) => *f,
+                Data::Int(i) => *i as f64,
+                other => panic!("approved is not a number: {other:?}"),
+            };
+            (status, approved)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bank_officer_decides_and_disburses_from_the_inbox() {
+    let d = Demo::new().await;
+    let firm = d.var("FIRM_USCC").to_string();
+    // The firm applies for one of the demo bank's loans through the API.
+    let m = d
+        .api(
+            &format!("/v1/firms/{firm}/matches?amount=500000&term_months=12"),
+            "FIRM_KEY",
+        )
+        .await;
+    let bank_id =
+        common::institution_id(&d.app, d.var("GOV_KEY"), credithub::demo::DEMO_BANK).await;
+    let offer = m["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["product"]["kind"] == "bank_loan" && o["product"]["institution_id"] == bank_id)
+        .unwrap_or_else(|| panic!("no bank loan offer: {m}"));
+    let product = offer["product"]["id"].as_str().unwrap();
+    let (lo, hi) = (
+        offer["product"]["rate_min"].as_str().unwrap().to_string(),
+        offer["product"]["rate_max"].as_str().unwrap().to_string(),
+    );
+    let (status, app) = d
+        .app
+        .post(
+            "/v1/applications",
+            Some(d.var("FIRM_KEY")),
+            &json!({"product_id": product, "amount": "500000", "term_months": 12, "confirm_consent": true}),
+        )
+        .await;
+    assert_eq!(status, 201, "{app}");
+    let id = app["id"].as_str().unwrap().to_string();
+
+    let mut b = d.signed_in("bank").await;
+    assert_eq!(
+        b.get("/").await.location.as_deref(),
+        Some("/bank/applications")
+    );
+    let inbox = b.get("/bank/applications?status=submitted").await;
+    inbox.shows(&id);
+    inbox.shows(&firm);
+    let page = b.get(&format!("/bank/applications/{id}")).await;
+    assert_eq!(page.status, 200);
+    // The profile as the consent lets the bank see it: the API's score, and the consent beside it.
+    let (status, profile) = d
+        .app
+        .get(
+            &format!("/v1/firms/{firm}/profile?purpose=credit_assessment"),
+            Some(d.var("BANK_KEY")),
+        )
+        .await;
+    assert_eq!(status, 200, "{profile}");
+    assert_eq!(by_id(&page, "score"), profile["score"].to_string());
+    page.shows("id=\"consent\"");
+    page.shows("授信审查");
+    // The page's read is in the firm's access log, under the officer's account.
+    let log = d
+        .api(&format!("/v1/firms/{firm}/access-log?limit=50"), "FIRM_KEY")
+        .await;
+    assert!(
+        log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["key_id"].as_str().unwrap_or("").starts_with("account:")),
+        "{log}"
+    );
+
+    // A rate outside the product's range is said beside the field, and nothing changes.
+    let csrf = page.csrf();
+    let too_high = (hi.parse::<f64>().unwrap() * 100.0 + 5.0).to_string();
+    let r = b
+        .post(
+            &format!("/bank/applications/{id}/decide"),
+            &[
+                ("csrf", &csrf),
+                ("decision", "approve"),
+                ("amount", "400000"),
+                ("rate_percent", &too_high),
+                ("term_months", "12"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    r.shows("id=\"rate_percent-error\"");
+    assert_eq!(by_id(&r, "status"), "已提交");
+    // Within the range: approved, then disbursed.
+    let rate = (lo.parse::<f64>().unwrap() * 100.0).to_string();
+    let r = b
+        .post(
+            &format!("/bank/applications/{id}/decide"),
+            &[
+                ("csrf", &csrf),
+                ("decision", "approve"),
+                ("amount", "400,000"),
+                ("rate_percent", &rate),
+                ("term_months", "12"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let page = b.get(&format!("/bank/applications/{id}")).await;
+    assert_eq!(by_id(&page, "status"), "已批准");
+    let r = b
+        .post(
+            &format!("/bank/applications/{id}/disburse"),
+            &[("csrf", &csrf), ("on", "")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let v = d.api(&format!("/v1/applications/{id}"), "FIRM_KEY").await;
+    assert_eq!(v["status"], "disbursed");
+    assert_eq!(v["approved_amount"], "400000.00");
+    // A repayment of part of it keeps the loan running.
+    let r = b
+        .post(
+            &format!("/bank/applications/{id}/repay"),
+            &[("csrf", &csrf), ("amount", "100000"), ("on", "")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let page = b.get(&format!("/bank/applications/{id}")).await;
+    page.shows("¥100,000.00");
+
+    // The other bank sees none of it; the agency's and the firm's people are kept out.
+    let mut other = d.staff_of("hd.staff", DEMO_BANK_2).await;
+    assert_eq!(
+        other.get(&format!("/bank/applications/{id}")).await.status,
+        404
+    );
+    assert!(!other.get("/bank/applications").await.html.contains(&id));
+    let mut agency = d.signed_in("agency").await;
+    assert_eq!(agency.get("/bank/applications").await.status, 403);
+    assert_eq!(b.get("/agency/contracts").await.status, 403);
+    assert_eq!(b.get("/gov/batches").await.status, 403);
+    let mut owner = d.signed_in("owner").await;
+    assert_eq!(
+        owner.get("/bank/applications").await.location.as_deref(),
+        Some("/")
+    );
+}
+
+#[tokio::test]
+async fn the_government_creates_first_accounts_resets_and_suspends_on_its_page() {
+    let d = Demo::new().await;
+    let mut g = d.signed_in("gov").await;
+    let page = g.get("/gov/users").await;
+    assert_eq!(page.status, 200);
+    let csrf = page.csrf();
+    // Every fault beside its field, nothing created.
+    let r = g
+        .post(
+            "/gov/users",
+            &[
+                ("csrf", &csrf),
+                ("party", "staff"),
+                ("login", "x"),
+                ("display_name", ""),
+                ("institution", "新成立的担保公司"),
+                ("kind", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    r.shows("id=\"login-error\"");
+    r.shows("id=\"display_name-error\"");
+    // An institution not known yet needs its kind.
+    let r = g
+        .post(
+            "/gov/users",
+            &[
+                ("csrf", &csrf),
+                ("party", "staff"),
+                ("login", "xin.danbao"),
+                ("display_name", "周强"),
+                ("institution", "新成立的担保公司"),
+                ("kind", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    r.shows("id=\"institution-error\"");
+    // With its kind: the institution and its first account, the link shown once.
+    let r = g
+        .post(
+            "/gov/users",
+            &[
+                ("csrf", &csrf),
+                ("party", "staff"),
+                ("login", "xin.danbao"),
+                ("display_name", "周强"),
+                ("institution", "新成立的担保公司"),
+                ("kind", "guarantor"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.html);
+    let link = r.html.split("/activate/").nth(1).unwrap();
+    let token = &link[..link.find('<').unwrap()];
+    // The person sets a password through it and lands on the agency's pages.
+    let mut p = Browser::new(&d.app);
+    let form = p.get(&format!("/activate/{token}")).await;
+    assert_eq!(form.status, 200);
+    let set = p
+        .post(
+            &format!("/activate/{token}"),
+            &[
+                ("csrf", &form.csrf()),
+                ("password", PASSWORD),
+                ("password_again", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, 303, "{}", set.html);
+    assert_eq!(p.sign_in("xin.danbao", PASSWORD).await.status, 303);
+    assert_eq!(
+        p.get("/").await.location.as_deref(),
+        Some("/agency/contracts")
+    );
+    let contracts = p.get("/agency/contracts").await;
+    contracts.shows("没有符合条件的合同");
+
+    // A firm's first account.
+    let firm = d.var("GROWING_USCC").to_string();
+    let r = g
+        .post(
+            "/gov/users",
+            &[
+                ("csrf", &csrf),
+                ("party", "firm"),
+                ("login", "growing.owner"),
+                ("display_name", "钱多"),
+                ("firm", &firm),
+                ("role", "owner"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.html);
+    r.shows("已为 growing.owner（钱多）创建企业账户");
+
+    // A reset voids the earlier link; suspension ends the person's session at once.
+    let r = g
+        .post(
+            "/gov/users/reset",
+            &[("csrf", &csrf), ("login", "growing.owner")],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    r.shows("已为 growing.owner（钱多）发出新链接");
+    let r = g
+        .post(
+            "/gov/users/suspend",
+            &[("csrf", &csrf), ("login", "xin.danbao")],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    r.shows("账户 xin.danbao 已停用");
+    assert_eq!(
+        p.get("/agency/contracts").await.location.as_deref(),
+        Some("/")
+    );
+    // Only the government side has this page.
+    let mut b = d.signed_in("bank").await;
+    assert_eq!(b.get("/gov/users").await.status, 403);
+}
+
+#[tokio::test]
+async fn staff_accounts_are_made_from_the_command_line() {
+    let app = spawn_app().await;
+    let out = app.cli(&[
+        "users",
+        "create",
+        "--institution",
+        "命令行银行",
+        "--kind",
+        "bank",
+        "--login",
+        "cli.bank",
+        "--name",
+        "吴刚",
+        "--base-url",
+        "http://hub.example",
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("bank staff of"), "{said}");
+    assert!(said.contains("http://hub.example/activate/"), "{said}");
+    // An institution not known and no kind: refused, saying why.
+    let out = app.cli(&[
+        "users",
+        "create",
+        "--institution",
+        "无名机构",
+        "--login",
+        "cli.none",
+        "--name",
+        "某人",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("institution.unknown"));
+}
