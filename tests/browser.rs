@@ -192,13 +192,42 @@ impl Session {
             .await;
     }
 
+    /// The element's text; found again if the page changed under it (a form's answer arriving).
     async fn text(&self, css: &str) -> String {
-        let e = self.find(css).await;
-        self.get(&format!("/element/{e}/text"))
-            .await
-            .as_str()
-            .unwrap()
-            .to_string()
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let e = self.find(css).await;
+            let r: Value = self
+                .http
+                .get(format!("{}/element/{e}/text", self.url))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            match r["value"].as_str() {
+                Some(t) => return t.to_string(),
+                None if r["value"]["error"] == "stale element reference"
+                    && Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                None => panic!("webdriver text of {css}: {}", r["value"]),
+            }
+        }
+    }
+
+    /// Wait until the element says `want` (a form's answer may still be loading); what it said last.
+    async fn says(&self, css: &str, want: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let t = self.text(css).await;
+            if t == want || Instant::now() >= deadline {
+                return t;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     async fn script(&self, script: &str) -> Value {
@@ -435,6 +464,313 @@ async fn a_newcomer_signs_in_compares_applies_revokes_and_reads_who_saw_the_data
     s.find("form[action='/sign-in']").await;
     s.goto(&format!("{base}/firm/consents")).await;
     s.find("form[action='/sign-in']").await;
+
+    s.cmd(reqwest::Method::DELETE, "", None).await;
+    assert!(violations.is_empty(), "axe-core: {violations:#?}");
+}
+
+/// The session's cookies as a `Cookie` header, to fetch a download as the signed-in person.
+async fn cookie_header(s: &Session) -> String {
+    s.get("/cookie")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{}={}",
+                c["name"].as_str().unwrap(),
+                c["value"].as_str().unwrap()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Sign in on the sign-in page as `login` (after clearing any earlier session's cookies).
+async fn sign_in_as(s: &Session, base: &str, login: &str, password: &str) {
+    s.goto(&format!("{base}/")).await;
+    s.cmd(reqwest::Method::DELETE, "/cookie", None).await;
+    s.goto(&format!("{base}/")).await;
+    s.type_into("#login", login).await;
+    s.type_into("#password", password).await;
+    s.click("form[action='/sign-in'] button").await;
+}
+
+/// Choose a file for the form's file input, as a person picks one.
+async fn choose_file(s: &Session, path: &Path) {
+    let e = s.find("#file").await;
+    s.post(
+        &format!("/element/{e}/value"),
+        json!({ "text": path.display().to_string() }),
+    )
+    .await;
+}
+
+fn write_temp(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("credithub-upload-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn gbk(text: &str) -> Vec<u8> {
+    encoding_rs::GBK.encode(text).0.into_owned()
+}
+
+/// A ledger workbook: a title sheet, then 台账 with Chinese headers, Excel dates and a percentage rate.
+fn ledger_workbook(firm: &str) -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut wb = Workbook::new();
+    wb.add_worksheet()
+        .set_name("说明")
+        .unwrap()
+        .write_string(0, 0, "2026年担保台账")
+        .unwrap();
+    let sheet = wb.add_worksheet();
+    sheet.set_name("台账").unwrap();
+    let date = Format::new().set_num_format("yyyy年m月d日");
+    for (c, h) in [
+        "序号",
+        "合同编号",
+        "企业名称",
+        "统一社会信用代码",
+        "贷款银行",
+        "贷款金额",
+        "担保金额",
+        "保费费率",
+        "起始日",
+        "到期日",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for r in 1..=3u32 {
+        sheet.write_number(r, 0, f64::from(r)).unwrap();
+        sheet.write_string(r, 1, format!("BR-{r}")).unwrap();
+        sheet.write_string(r, 2, "某某科技有限公司").unwrap();
+        sheet.write_string(r, 3, firm).unwrap();
+        sheet.write_string(r, 4, "申城银行").unwrap();
+        sheet.write_number(r, 5, 2_000_000.0).unwrap();
+        sheet.write_number(r, 6, 1_600_000.0).unwrap();
+        sheet.write_string(r, 7, "1.2%").unwrap();
+        let start = ExcelDateTime::from_ymd(2026, 1, 1).unwrap();
+        let end = ExcelDateTime::from_ymd(2027, 1, 1).unwrap();
+        sheet
+            .write_datetime_with_format(r, 8, &start, &date)
+            .unwrap();
+        sheet.write_datetime_with_format(r, 9, &end, &date).unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+/// `¥1,234.56` as fen.
+fn fen(shown: &str) -> i64 {
+    shown
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '-')
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser() {
+    let axe = axe_source();
+    let (app, env) = demo().await;
+    let driver = Driver::start().await;
+    let s = driver.session(1280, 900).await;
+    let base = &app.base;
+    let mut violations = Vec::new();
+
+    // The agency signs in and lands on its contracts.
+    sign_in_as(&s, base, "demo.agency", &env["DEMO_AGENCY_PASSWORD"]).await;
+    s.find("form.filters").await;
+    assert_eq!(s.path().await, "/agency/contracts");
+    audit(&s, &axe, "agency contracts", &mut violations).await;
+    s.screenshot("agency-contracts-zh-desktop", 1280).await;
+
+    // Its ledger as XLSX with Chinese headers, from the sheet 台账.
+    let book = write_temp("台账.xlsx", &ledger_workbook(&env["FIRM_USCC"]));
+    s.click("nav.sections a[href='/agency/contracts/upload']")
+        .await;
+    choose_file(&s, &book).await;
+    s.type_into("#sheet", "台账").await;
+    s.click("form[action='/agency/contracts/upload'] button[type=submit]")
+        .await;
+    assert!(s.text("#outcome").await.contains("已登记 3 份担保合同"));
+    // The same ledger again, as GBK CSV, with faults: every one of them beside its line.
+    let faulty = write_temp(
+        "ledger.csv",
+        &gbk(&format!(
+            "合同编号,统一社会信用代码,贷款银行,贷款金额,担保金额,保费费率,起始日,到期日\n\
+             BR-1,{f},申城银行,\"1,000,000\",800000元,1%,2026/1/1,2027年1月1日\n\
+             BR-9,{f},申城银行,1000000,800000,1%,2026/2/30,2027/1/1\n",
+            f = env["FIRM_USCC"]
+        )),
+    );
+    choose_file(&s, &faulty).await;
+    s.type_into("#sheet", "").await;
+    s.click("#charset option[value=gbk]").await;
+    s.click("form[action='/agency/contracts/upload'] button[type=submit]")
+        .await;
+    let faults = s.text("div.faults").await;
+    assert!(faults.contains("contract.on_file"), "{faults}");
+    assert!(faults.contains("date.format"), "{faults}");
+    s.find("div.faults a[download]").await;
+    audit(&s, &axe, "agency upload faults", &mut violations).await;
+    s.screenshot("agency-upload-faults-zh-desktop", 1280).await;
+
+    // A GBK claims CSV under the demo policy: reconciled at once, every line with its result.
+    let claims = write_temp(
+        "claims.csv",
+        &gbk("合同编号,起始日,截止日,申请金额\nPJ-0000,2026/1/1,2026/7/1,\"1,000.00\"\nPJ-0002,2026/1/1,2026/7/1,900元\nPJ-0004,2026/1/1,2026/7/1,3719.18\nPJ-9999,2026/1/1,2026/7/1,10\n"),
+    );
+    s.click("nav.sections a[href='/agency/batches']").await;
+    choose_file(&s, &claims).await;
+    s.click("form[action='/agency/batches'] button[type=submit]")
+        .await;
+    assert_eq!(s.says("#batch-status", "已核对").await, "已核对");
+    let batch = s.path().await;
+    audit(&s, &axe, "agency batch", &mut violations).await;
+    s.screenshot("agency-batch-zh-desktop", 1280).await;
+    assert_eq!(
+        fen(&s.text("#total-approved").await),
+        fen(&s.text("#sum-approved").await)
+    );
+    // The workbook, downloaded as the signed-in agency and read back: its lines add up to the page's total.
+    let cookie = cookie_header(&s).await;
+    let xlsx = reqwest::Client::new()
+        .get(format!("{base}{batch}/reconciliation.xlsx"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    use calamine::{Data, Reader, Xlsx};
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    let approved: f64 = wb
+        .worksheet_range("Lines")
+        .unwrap()
+        .rows()
+        .skip(1)
+        .map(|r| match &r[7] {
+            Data::Float(f) => *f,
+            other => panic!("{other:?}"),
+        })
+        .sum();
+    assert_eq!(
+        (approved * 100.0).round() as i64,
+        fen(&s.text("#total-approved").await)
+    );
+    // Only the unknown contract, by the filter.
+    s.click("nav.filter a[href$='status=unknown_contract']")
+        .await;
+    assert!(s.text("table.lines tbody").await.contains("PJ-9999"));
+    assert!(!s.text("table.lines tbody").await.contains("PJ-0002"));
+    // A second batch filed and withdrawn before approval.
+    s.click("nav.sections a[href='/agency/batches']").await;
+    choose_file(&s, &claims).await;
+    s.click("form[action='/agency/batches'] button[type=submit]")
+        .await;
+    let second = s.path().await;
+    assert_ne!(second, batch);
+    s.click("form[action$='/withdraw'] button").await;
+    assert_eq!(s.says("#batch-status", "已撤回").await, "已撤回");
+
+    // The government approves the first batch and records its payment on its pages.
+    sign_in_as(&s, base, "demo.gov", &env["DEMO_GOV_PASSWORD"]).await;
+    s.find("nav.filter").await;
+    assert_eq!(s.path().await, "/gov/batches");
+    audit(&s, &axe, "government batches", &mut violations).await;
+    s.screenshot("gov-batches-zh-desktop", 1280).await;
+    s.click(&format!("a[href='{batch}']")).await;
+    s.click("form[action$='/approve'] button").await;
+    assert_eq!(s.says("#batch-status", "已审批").await, "已审批");
+    s.click("form[action$='/paid'] button").await;
+    assert_eq!(s.says("#batch-status", "已拨付").await, "已拨付");
+    let id = batch.trim_start_matches("/claims/");
+    let (_, report) = app
+        .get(
+            &format!("/v1/reconciliations/{id}"),
+            Some(&env["GUARANTOR_KEY"]),
+        )
+        .await;
+    assert_eq!(report["status"], "paid");
+    s.click("nav.sections a[href='/gov/users']").await;
+    s.find("form[action='/gov/users']").await;
+    audit(&s, &axe, "government accounts", &mut violations).await;
+    s.screenshot("gov-users-zh-desktop", 1280).await;
+
+    // A firm applies through the API; the bank's officer decides and disburses from the inbox.
+    let (_, m) = app
+        .get(
+            &format!(
+                "/v1/firms/{}/matches?amount=500000&term_months=12",
+                env["FIRM_USCC"]
+            ),
+            Some(&env["FIRM_KEY"]),
+        )
+        .await;
+    let bank_id = common::institution_id(&app, &env["GOV_KEY"], credithub::demo::DEMO_BANK).await;
+    let offer = m["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["product"]["kind"] == "bank_loan" && o["product"]["institution_id"] == bank_id)
+        .unwrap()
+        .clone();
+    let (status, application) = app
+        .post(
+            "/v1/applications",
+            Some(&env["FIRM_KEY"]),
+            &json!({"product_id": offer["product"]["id"], "amount": "500000", "term_months": 12, "confirm_consent": true}),
+        )
+        .await;
+    assert_eq!(status, 201, "{application}");
+    let aid = application["id"].as_str().unwrap();
+    sign_in_as(&s, base, "demo.bank", &env["DEMO_BANK_PASSWORD"]).await;
+    s.find("form.filters").await;
+    audit(&s, &axe, "bank inbox", &mut violations).await;
+    s.screenshot("bank-inbox-zh-desktop", 1280).await;
+    s.click(&format!("a[href='/bank/applications/{aid}']"))
+        .await;
+    s.find("#consent").await;
+    s.find("#score").await;
+    audit(&s, &axe, "bank application", &mut violations).await;
+    s.screenshot("bank-application-zh-desktop", 1280).await;
+    let rate: f64 = offer["product"]["rate_min"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    s.type_into("#rate_percent", &format!("{}", rate * 100.0))
+        .await;
+    s.click("#decide form button[type=submit]").await;
+    assert_eq!(s.says("#status", "已批准").await, "已批准");
+    s.click("#disburse button[type=submit]").await;
+    assert_eq!(s.says("#status", "已放款").await, "已放款");
+    let (_, v) = app
+        .get(&format!("/v1/applications/{aid}"), Some(&env["FIRM_KEY"]))
+        .await;
+    assert_eq!(v["status"], "disbursed");
+
+    // A phone: the officer's and the agency's working pages fit a 390-pixel window.
+    for path in [
+        "/bank/applications".to_string(),
+        format!("/bank/applications/{aid}"),
+    ] {
+        s.resize(390, 844).await;
+        s.goto(&format!("{base}{path}")).await;
+        s.find("main h1").await;
+        assert!(s.fits().await, "{path} is wider than a phone");
+    }
+    s.screenshot("bank-application-zh-phone", 390).await;
 
     s.cmd(reqwest::Method::DELETE, "", None).await;
     assert!(violations.is_empty(), "axe-core: {violations:#?}");

@@ -748,3 +748,42 @@ async fn staff_accounts_are_made_from_the_command_line() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("institution.unknown"));
 }
+
+#[tokio::test]
+async fn a_long_batch_is_shown_a_page_at_a_time_with_the_sums_of_every_line() {
+    let d = Demo::new().await;
+    let policies = d.api("/v1/subsidy-policies", "GUARANTOR_KEY").await;
+    let policy = policies["items"][0]["id"].as_str().unwrap();
+    let mut csv = String::from("contract_no,from,to,claimed\n");
+    for i in 0..250 {
+        csv.push_str(&format!("NO-{i:03},2026-01-01,2026-07-01,{}.00\n", i + 1));
+    }
+    let r = d
+        .app
+        .client
+        .post(d.app.url(&format!("/v1/subsidy-claims?policy_id={policy}")))
+        .bearer_auth(d.var("GUARANTOR_KEY"))
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let (status, b) = common::read(r).await;
+    assert_eq!(status, 201, "{b}");
+    let id = b["id"].as_str().unwrap();
+    let mut a = d.signed_in("agency").await;
+    let first = a.get(&format!("/claims/{id}")).await;
+    first.shows("第 1 页，共 2 页");
+    first.shows("NO-199");
+    assert!(!first.html.contains("NO-200"));
+    // 1 + 2 + … + 250 yuan claimed, over both pages.
+    assert_eq!(fen(&by_id(&first, "sum-claimed")), 31_375_00);
+    assert_eq!(fen(&by_id(&first, "total-claimed")), 31_375_00);
+    let second = a.get(&format!("/claims/{id}?page=2")).await;
+    second.shows("NO-249");
+    assert!(!second.html.contains("NO-199"));
+    let filtered = a
+        .get(&format!("/claims/{id}?status=unknown_contract&page=2"))
+        .await;
+    filtered.shows("NO-249");
+}

@@ -540,11 +540,13 @@ pub async fn file_batch(
         return match crate::service::claims::preview(ctx, &agency, batch).await {
             Ok((b, lines)) => {
                 let all: Vec<_> = lines.iter().collect();
+                let first = &all[..all.len().min(claims::LINES_PAGE)];
                 let shown = html! {
                     div.card #outcome {
                         h2 { (t.t("batch-dry-run")) }
                         p.notice role="status" { (t.with("batch-dry-run-intro", &[("count", lines.len().to_string()), ("approved", t.money(crate::domain::Money::from_fen(b.approved_fen)))])) }
-                        (claims::lines_table(t, &all))
+                        (claims::lines_table(t, first, &all))
+                        @if all.len() > first.len() { p.help { (t.with("batch-dry-run-more", &[("shown", first.len().to_string())])) } }
                     }
                 };
                 render_batches(

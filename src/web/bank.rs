@@ -334,7 +334,7 @@ fn profile_view(t: &T, doc: &ProfileDocument) -> Markup {
                             tr {
                                 td { (t.code("source", name)) }
                                 td { (t.code("indicator", &i.key)) }
-                                td.num { (i.value.as_deref().unwrap_or("—")) }
+                                td.num { (value(t, &i.unit, i.value.as_deref())) }
                                 td { (t.code("coverage", &i.coverage)) }
                             }
                         }
@@ -342,6 +342,18 @@ fn profile_view(t: &T, doc: &ProfileDocument) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// An indicator's value as people read it: yuan as money, a ratio as a percentage.
+fn value(t: &T, unit: &str, v: Option<&str>) -> String {
+    let Some(v) = v else { return "—".into() };
+    match unit {
+        "yuan" => Money::parse(v).map_or_else(|_| v.to_string(), |m| t.money(m)),
+        "ratio" => v
+            .parse::<Decimal>()
+            .map_or_else(|_| v.to_string(), |r| t.percent(r)),
+        _ => v.to_string(),
     }
 }
 

@@ -98,10 +98,14 @@ fn totals(t: &T, b: &BatchRow) -> Markup {
     }
 }
 
-/// The reconciliation of `lines` as a table (all of them, or those of one status), with the sums of the
-/// lines shown in the footer.
-pub fn lines_table(t: &T, lines: &[&LineRow]) -> Markup {
-    let sum = |f: fn(&LineRow) -> i64| t.money(Money::from_fen(lines.iter().map(|l| f(l)).sum()));
+/// Lines shown on one page of a batch (the sums in the footer are over all the lines chosen).
+pub const LINES_PAGE: usize = 200;
+
+/// The reconciliation as a table: `shown` (a page of the lines chosen), with the sums of every line
+/// chosen (`all`: the batch's, or those of one status) in the footer.
+pub fn lines_table(t: &T, shown: &[&LineRow], all: &[&LineRow]) -> Markup {
+    let lines = shown;
+    let sum = |f: fn(&LineRow) -> i64| t.money(Money::from_fen(all.iter().map(|l| f(l)).sum()));
     html! {
         div.scroll tabindex="0" {
             table.lines {
@@ -123,7 +127,7 @@ pub fn lines_table(t: &T, lines: &[&LineRow]) -> Markup {
                         tr {
                             td.num { (l.line_no) }
                             td.mono { (l.contract_no) }
-                            td { (t.date(l.from_on)) " – " (t.date(l.to_on)) }
+                            td.period { (t.date(l.from_on)) " – " (t.date(l.to_on)) }
                             td { span class={ "pill " (l.status.as_str()) } { (t.code("line", l.status.as_str())) } }
                             td.num { (t.money(Money::from_fen(l.claimed_fen))) }
                             td.num { (t.money(Money::from_fen(l.computed_fen))) }
@@ -135,7 +139,7 @@ pub fn lines_table(t: &T, lines: &[&LineRow]) -> Markup {
                     }
                 }
                 tfoot { tr {
-                    th scope="row" colspan="4" { (t.with("lines-sum", &[("count", lines.len().to_string())])) }
+                    th scope="row" colspan="4" { (t.with("lines-sum", &[("count", all.len().to_string())])) }
                     td.num #sum-claimed { (sum(|l| l.claimed_fen)) }
                     td.num #sum-computed { (sum(|l| l.computed_fen)) }
                     td.num #sum-approved { (sum(|l| l.approved_fen)) }
@@ -167,6 +171,8 @@ fn status_filter(t: &T, base: &str, lines: &[LineRow], chosen: Option<Status>) -
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct LineFilter {
     pub status: Option<String>,
+    /// Which page of the lines chosen (from 1).
+    pub page: Option<usize>,
 }
 
 /// One batch: its status and totals, the reconciliation table (filterable by status), the downloads,
@@ -192,7 +198,14 @@ pub async fn batch_page(
         .iter()
         .filter(|l| chosen.is_none_or(|c| l.status == c))
         .collect();
+    let pages = shown.len().div_ceil(LINES_PAGE).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, pages);
+    let on_page = &shown[(page - 1) * LINES_PAGE..(page * LINES_PAGE).min(shown.len())];
     let base = format!("/claims/{}", b.id);
+    let page_link = |n: usize| match chosen {
+        Some(c) => format!("{base}?status={}&page={n}", c.as_str()),
+        None => format!("{base}?page={n}"),
+    };
     let gov = s.actor.is_government_side();
     let notice = |k: &str| t.try_t(&format!("batch-notice-{k}"));
     let body = html! {
@@ -221,7 +234,14 @@ pub async fn batch_page(
         div.card {
             h2 { (t.t("lines-title")) }
             (status_filter(t, &base, &lines, chosen))
-            (lines_table(t, &shown))
+            (lines_table(t, on_page, &shown))
+            @if pages > 1 {
+                nav.filter aria-label=(t.t("lines-pages")) {
+                    span { (t.with("lines-page-of", &[("page", page.to_string()), ("pages", pages.to_string())])) }
+                    @if page > 1 { a href=(page_link(page - 1)) { (t.t("previous-page")) } }
+                    @if page < pages { a href=(page_link(page + 1)) { (t.t("next-page")) } }
+                }
+            }
         }
     };
     let here = if gov {
