@@ -10,6 +10,7 @@
 //! installs all three. Without them the test fails and says so.
 
 mod common;
+use common::sheets::{fen, gbk, ledger_workbook, reconciled_lines};
 use common::{spawn_app, TestApp};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -515,68 +516,6 @@ fn write_temp(name: &str, bytes: &[u8]) -> PathBuf {
     p
 }
 
-fn gbk(text: &str) -> Vec<u8> {
-    encoding_rs::GBK.encode(text).0.into_owned()
-}
-
-/// A ledger workbook: a title sheet, then 台账 with Chinese headers, Excel dates and a percentage rate.
-fn ledger_workbook(firm: &str) -> Vec<u8> {
-    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
-    let mut wb = Workbook::new();
-    wb.add_worksheet()
-        .set_name("说明")
-        .unwrap()
-        .write_string(0, 0, "2026年担保台账")
-        .unwrap();
-    let sheet = wb.add_worksheet();
-    sheet.set_name("台账").unwrap();
-    let date = Format::new().set_num_format("yyyy年m月d日");
-    for (c, h) in [
-        "序号",
-        "合同编号",
-        "企业名称",
-        "统一社会信用代码",
-        "贷款银行",
-        "贷款金额",
-        "担保金额",
-        "保费费率",
-        "起始日",
-        "到期日",
-    ]
-    .iter()
-    .enumerate()
-    {
-        sheet.write_string(0, c as u16, *h).unwrap();
-    }
-    for r in 1..=3u32 {
-        sheet.write_number(r, 0, f64::from(r)).unwrap();
-        sheet.write_string(r, 1, format!("BR-{r}")).unwrap();
-        sheet.write_string(r, 2, "某某科技有限公司").unwrap();
-        sheet.write_string(r, 3, firm).unwrap();
-        sheet.write_string(r, 4, "申城银行").unwrap();
-        sheet.write_number(r, 5, 2_000_000.0).unwrap();
-        sheet.write_number(r, 6, 1_600_000.0).unwrap();
-        sheet.write_string(r, 7, "1.2%").unwrap();
-        let start = ExcelDateTime::from_ymd(2026, 1, 1).unwrap();
-        let end = ExcelDateTime::from_ymd(2027, 1, 1).unwrap();
-        sheet
-            .write_datetime_with_format(r, 8, &start, &date)
-            .unwrap();
-        sheet.write_datetime_with_format(r, 9, &end, &date).unwrap();
-    }
-    wb.save_to_buffer().unwrap()
-}
-
-/// `¥1,234.56` as fen.
-fn fen(shown: &str) -> i64 {
-    shown
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '-')
-        .collect::<String>()
-        .parse()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser() {
     let axe = axe_source();
@@ -594,7 +533,17 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
     s.screenshot("agency-contracts-zh-desktop", 1280).await;
 
     // Its ledger as XLSX with Chinese headers, from the sheet 台账.
-    let book = write_temp("台账.xlsx", &ledger_workbook(&env["FIRM_USCC"]));
+    let book = write_temp(
+        "台账.xlsx",
+        &ledger_workbook(
+            &[
+                ("BR-1", &env["FIRM_USCC"]),
+                ("BR-2", &env["FIRM_USCC"]),
+                ("BR-3", &env["FIRM_USCC"]),
+            ],
+            "yyyy年m月d日",
+        ),
+    );
     s.click("nav.sections a[href='/agency/contracts/upload']")
         .await;
     choose_file(&s, &book).await;
@@ -652,18 +601,7 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
         .bytes()
         .await
         .unwrap();
-    use calamine::{Data, Reader, Xlsx};
-    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx.to_vec())).unwrap();
-    let approved: f64 = wb
-        .worksheet_range("Lines")
-        .unwrap()
-        .rows()
-        .skip(1)
-        .map(|r| match &r[7] {
-            Data::Float(f) => *f,
-            other => panic!("{other:?}"),
-        })
-        .sum();
+    let approved: f64 = reconciled_lines(&xlsx).iter().map(|l| l.1).sum();
     assert_eq!(
         (approved * 100.0).round() as i64,
         fen(&s.text("#total-approved").await)

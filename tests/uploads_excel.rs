@@ -4,6 +4,7 @@
 //! answered at once by line and column; a dry run that stores nothing.
 
 mod common;
+use common::sheets::{self, gbk};
 use common::{field_rules, spawn_app, TestApp};
 use credithub::domain::role::Role;
 use serde_json::{json, Value};
@@ -21,12 +22,6 @@ async fn upload(app: &TestApp, path: &str, key: &str, ct: &str, body: Vec<u8>) -
         .await
         .unwrap();
     common::read(r).await
-}
-
-fn gbk(text: &str) -> Vec<u8> {
-    let (bytes, _, bad) = encoding_rs::GBK.encode(text);
-    assert!(!bad);
-    bytes.into_owned()
 }
 
 struct Agency {
@@ -52,50 +47,15 @@ impl Agency {
     }
 }
 
-/// A ledger workbook: a title sheet first, then the ledger on the sheet named 台账, with Chinese
-/// headers, real Excel dates, amounts as numbers and a percentage fee rate.
+/// The agency's firms' ledger, numbers XL-1, XL-2, …
 fn ledger_workbook(firms: &[String]) -> Vec<u8> {
-    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
-    let mut wb = Workbook::new();
-    let title = wb.add_worksheet();
-    title.set_name("说明").unwrap();
-    title.write_string(0, 0, "2026年担保台账").unwrap();
-    let sheet = wb.add_worksheet();
-    sheet.set_name("台账").unwrap();
-    let date = Format::new().set_num_format("yyyy/m/d");
-    let headers = [
-        "序号",
-        "合同编号",
-        "企业名称",
-        "统一社会信用代码",
-        "贷款银行",
-        "贷款金额",
-        "担保金额",
-        "保费费率",
-        "起始日",
-        "到期日",
-    ];
-    for (c, h) in headers.iter().enumerate() {
-        sheet.write_string(0, c as u16, *h).unwrap();
-    }
-    for (i, firm) in firms.iter().enumerate() {
-        let r = i as u32 + 1;
-        sheet.write_number(r, 0, f64::from(r)).unwrap();
-        sheet.write_string(r, 1, format!("XL-{r}")).unwrap();
-        sheet.write_string(r, 2, format!("企业{r}")).unwrap();
-        sheet.write_string(r, 3, firm).unwrap();
-        sheet.write_string(r, 4, "申城银行").unwrap();
-        sheet.write_number(r, 5, 2_000_000.0).unwrap();
-        sheet.write_number(r, 6, 1_600_000.5).unwrap();
-        sheet.write_string(r, 7, "1.2%").unwrap();
-        let start = ExcelDateTime::from_ymd(2026, 1, 1).unwrap();
-        let end = ExcelDateTime::from_ymd(2027, 1, 1).unwrap();
-        sheet
-            .write_datetime_with_format(r, 8, &start, &date)
-            .unwrap();
-        sheet.write_datetime_with_format(r, 9, &end, &date).unwrap();
-    }
-    wb.save_to_buffer().unwrap()
+    let numbers: Vec<String> = (1..=firms.len()).map(|r| format!("XL-{r}")).collect();
+    let rows: Vec<(&str, &str)> = numbers
+        .iter()
+        .zip(firms)
+        .map(|(n, f)| (n.as_str(), f.as_str()))
+        .collect();
+    sheets::ledger_workbook(&rows, "yyyy/m/d")
 }
 
 #[tokio::test]

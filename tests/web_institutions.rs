@@ -7,153 +7,11 @@
 //! pages as through the API.
 
 mod common;
-use common::pages::{Browser, Page};
-use common::{demo_env, spawn_app, TestApp};
+use common::pages::{by_id, Browser, Demo, PASSWORD};
+use common::sheets::{fen, gbk, ledger_workbook, reconciled_lines};
+use common::spawn_app;
 use credithub::demo::{DEMO_BANK_2, DEMO_GUARANTOR_2};
-use credithub::service::accounts::{self, NewStaff, Newcomer};
-use credithub::service::{Actor, Context};
-use serde_json::{json, Value};
-use std::collections::HashMap;
-
-const PASSWORD: &str = "Kettle-42-blue";
-
-struct Demo {
-    app: TestApp,
-    env: HashMap<String, String>,
-}
-
-impl Demo {
-    async fn new() -> Demo {
-        let app = spawn_app().await;
-        let env = demo_env(&app).await;
-        Demo { app, env }
-    }
-
-    fn var(&self, k: &str) -> &str {
-        self.env
-            .get(k)
-            .map(String::as_str)
-            .unwrap_or_else(|| panic!("no {k}"))
-    }
-
-    /// A browser signed in as the demo account `label` (`agency`, `bank`, `gov`, `owner`).
-    async fn signed_in(&self, label: &str) -> Browser {
-        let up = label.to_uppercase();
-        let mut b = Browser::new(&self.app);
-        let r = b
-            .sign_in(
-                self.var(&format!("DEMO_{up}_LOGIN")),
-                self.var(&format!("DEMO_{up}_PASSWORD")),
-            )
-            .await;
-        assert_eq!(r.status, 303, "{}", r.html);
-        b
-    }
-
-    /// A browser signed in as a new staff member of `institution` (an existing demo institution).
-    async fn staff_of(&self, login: &str, institution: &str) -> Browser {
-        let ctx = Context::new(self.app.db.clone(), self.app.profiles.clone()).unwrap();
-        let new = Newcomer::Staff(NewStaff {
-            login,
-            display_name: "孙丽",
-            institution,
-            kind: None,
-        });
-        accounts::provision_with_password(&ctx, &Actor::Admin, new, PASSWORD)
-            .await
-            .unwrap();
-        let mut b = Browser::new(&self.app);
-        assert_eq!(b.sign_in(login, PASSWORD).await.status, 303);
-        b
-    }
-
-    async fn api(&self, path: &str, key: &str) -> Value {
-        let (status, v) = self.app.get(path, Some(self.var(key))).await;
-        assert_eq!(status, 200, "{path}: {v}");
-        v
-    }
-}
-
-fn gbk(text: &str) -> Vec<u8> {
-    let (bytes, _, bad) = encoding_rs::GBK.encode(text);
-    assert!(!bad);
-    bytes.into_owned()
-}
-
-/// The text of the element with this id (the first `>` after it up to the next `<`).
-fn by_id(page: &Page, id: &str) -> String {
-    let at = page
-        .html
-        .find(&format!("id=\"{id}\""))
-        .unwrap_or_else(|| panic!("no #{id} in {}", page.html));
-    let rest = &page.html[at..];
-    let open = rest.find('>').unwrap() + 1;
-    let text = &rest[open..];
-    // Skip nested tags (a status pill inside a <dd>).
-    let text = if text.starts_with('<') {
-        &text[text.find('>').unwrap() + 1..]
-    } else {
-        text
-    };
-    text[..text.find('<').unwrap()].trim().to_string()
-}
-
-/// `¥1,234.56` as fen.
-fn fen(shown: &str) -> i64 {
-    let digits: String = shown
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '-')
-        .collect();
-    digits.parse().unwrap()
-}
-
-/// A ledger workbook as an agency keeps it: a title sheet, then 台账 with Chinese headers, Excel dates,
-/// amounts as numbers and a percentage fee rate.
-fn ledger_workbook(rows: &[(&str, &str)]) -> Vec<u8> {
-    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
-    let mut wb = Workbook::new();
-    wb.add_worksheet()
-        .set_name("说明")
-        .unwrap()
-        .write_string(0, 0, "2026年担保台账")
-        .unwrap();
-    let sheet = wb.add_worksheet();
-    sheet.set_name("台账").unwrap();
-    let date = Format::new().set_num_format("yyyy/m/d");
-    let headers = [
-        "序号",
-        "合同编号",
-        "企业名称",
-        "统一社会信用代码",
-        "贷款银行",
-        "贷款金额",
-        "担保金额",
-        "保费费率",
-        "起始日",
-        "到期日",
-    ];
-    for (c, h) in headers.iter().enumerate() {
-        sheet.write_string(0, c as u16, *h).unwrap();
-    }
-    for (i, (no, firm)) in rows.iter().enumerate() {
-        let r = i as u32 + 1;
-        sheet.write_number(r, 0, f64::from(r)).unwrap();
-        sheet.write_string(r, 1, *no).unwrap();
-        sheet.write_string(r, 2, "某某科技有限公司").unwrap();
-        sheet.write_string(r, 3, *firm).unwrap();
-        sheet.write_string(r, 4, "申城银行").unwrap();
-        sheet.write_number(r, 5, 2_000_000.0).unwrap();
-        sheet.write_number(r, 6, 1_600_000.0).unwrap();
-        sheet.write_string(r, 7, "1.2%").unwrap();
-        let start = ExcelDateTime::from_ymd(2026, 1, 1).unwrap();
-        let end = ExcelDateTime::from_ymd(2027, 1, 1).unwrap();
-        sheet
-            .write_datetime_with_format(r, 8, &start, &date)
-            .unwrap();
-        sheet.write_datetime_with_format(r, 9, &end, &date).unwrap();
-    }
-    wb.save_to_buffer().unwrap()
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn an_agency_uploads_its_ledger_and_the_faults_come_all_at_once() {
@@ -166,7 +24,7 @@ async fn an_agency_uploads_its_ledger_and_the_faults_come_all_at_once() {
     assert_eq!(form.status, 200);
     let csrf = form.csrf();
     let firm = d.var("FIRM_USCC").to_string();
-    let book = ledger_workbook(&[("WEB-1", &firm), ("WEB-2", &firm)]);
+    let book = ledger_workbook(&[("WEB-1", &firm), ("WEB-2", &firm)], "yyyy/m/d");
 
     // The first sheet is the title: it has none of the columns, and says so.
     let r = a
@@ -258,7 +116,7 @@ async fn an_agency_uploads_its_ledger_and_the_faults_come_all_at_once() {
             "/agency/contracts/upload",
             &[("csrf", "forged")],
             "台账.xlsx",
-            ledger_workbook(&[("WEB-9", &firm)]),
+            ledger_workbook(&[("WEB-9", &firm)], "yyyy/m/d"),
         )
         .await;
     assert_eq!(r.status, 403);
@@ -334,7 +192,7 @@ async fn an_agency_files_a_gbk_claim_batch_and_the_government_approves_it_on_its
     // The workbook read back: its totals are the page's, its lines the API's.
     let (status, xlsx) = a.download(&format!("{at}/reconciliation.xlsx")).await;
     assert_eq!(status, 200);
-    let lines = read_lines(&xlsx);
+    let lines = reconciled_lines(&xlsx);
     assert_eq!(lines.len(), report["lines"].as_array().unwrap().len());
     let approved: f64 = lines.iter().map(|l| l.1).sum();
     assert_eq!(
@@ -419,26 +277,6 @@ async fn an_agency_files_a_gbk_claim_batch_and_the_government_approves_it_on_its
     // The agency was told at each step.
     let inbox = a.get("/notifications").await;
     inbox.shows("已拨付");
-}
-
-/// The reconciliation workbook's lines: (status, approved yuan).
-fn read_lines(xlsx: &[u8]) -> Vec<(String, f64)> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx.to_vec())).unwrap();
-    let range = wb.worksheet_range("Lines").unwrap();
-    range
-        .rows()
-        .skip(1)
-        .map(|r| {
-            let status = r[4].to_string();
-            let approved = match &r[7] {
-                Data::Float(f) => *f,
-                Data::Int(i) => *i as f64,
-                other => panic!("approved is not a number: {other:?}"),
-            };
-            (status, approved)
-        })
-        .collect()
 }
 
 #[tokio::test]

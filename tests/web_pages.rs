@@ -4,14 +4,11 @@
 //! consents (grant, revoke, confirm), receivables, the inbox, the public catalogue, members and isolation.
 
 mod common;
-use common::pages::Browser;
+use common::pages::{Browser, Demo, PASSWORD};
 use common::{spawn_app, TestApp};
 use credithub::domain::ids::InstitutionId;
 use credithub::service::accounts::{self, Issuer, NewAccount};
 use credithub::service::{Actor, Context};
-use std::collections::HashMap;
-
-const PASSWORD: &str = "Kettle-42-blue";
 
 /// A firm with a pending owner account "zhang.wei" and its link token.
 async fn provisioned(app: &TestApp) -> (Context, String, String) {
@@ -312,33 +309,6 @@ fn apply_form<'a>(
         f.push(("confirm_consent", "1"));
     }
     f
-}
-
-/// The demo data set (`credithub demo`) on the test's own database, and its keys file.
-struct Demo {
-    app: TestApp,
-    env: HashMap<String, String>,
-}
-
-impl Demo {
-    async fn new() -> Demo {
-        let app = spawn_app().await;
-        let env = common::demo_env(&app).await;
-        Demo { app, env }
-    }
-
-    fn var(&self, k: &str) -> &str {
-        &self.env[k]
-    }
-
-    async fn owner(&self) -> Browser {
-        let mut b = Browser::new(&self.app);
-        let p = b
-            .sign_in("demo.owner", self.var("DEMO_OWNER_PASSWORD"))
-            .await;
-        assert_eq!(p.status, 303, "{}", p.html);
-        b
-    }
 }
 
 #[tokio::test]

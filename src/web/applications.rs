@@ -428,19 +428,7 @@ fn render_detail(
                 }
             }
         }
-        div.card {
-            h2 { (t.t("events-title")) }
-            ol.events {
-                @for e in v.events.as_deref().unwrap_or(&[]) {
-                    li {
-                        strong { (t.code("event", &e.kind)) }
-                        " · " (chrono::DateTime::parse_from_rfc3339(&e.at).map(|d| t.instant(d.naive_utc())).unwrap_or_else(|_| e.at.clone()))
-                        @if let Some(a) = e.amount { " · " (t.money(a)) }
-                        @if let Some(d) = &e.detail { div.muted { (d) } }
-                    }
-                }
-            }
-        }
+        (words::events(t, v.events.as_deref().unwrap_or(&[])))
     }
 }
 

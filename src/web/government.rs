@@ -317,32 +317,32 @@ pub async fn reset(
         return Ok(r);
     }
     let made = accounts::issue_reset(state.ctx(), Issuer::Platform(&s.actor), &f.login).await;
+    let card = made.map(|issued| link_card(&s.t, &req, &issued, "users-reset-done"));
+    on_account(&s, card)
+}
+
+/// The accounts page after a reset or a suspension: what was done, or the login not found.
+fn on_account(s: &Official, done: Result<Markup, AccountError>) -> actix_web::Result<HttpResponse> {
     let form = AccountForm {
         party: "firm".into(),
         role: "owner".into(),
-        login: f.login.clone(),
         ..Default::default()
     };
-    match made {
-        Ok(issued) => {
-            let card = link_card(&s.t, &req, &issued, "users-reset-done");
-            Ok(render_users(
-                &s,
-                &form,
-                &FieldErrors::default(),
-                card,
-                StatusCode::OK,
-            ))
-        }
-        Err(AccountError::NotFound(m)) => Ok(render_users(
-            &s,
-            &form,
-            &FieldErrors::default(),
+    let (card, status) = match done {
+        Ok(card) => (card, StatusCode::OK),
+        Err(AccountError::NotFound(m)) => (
             html! { div.card { p.error role="alert" { (m) } } },
             StatusCode::NOT_FOUND,
-        )),
-        Err(e) => s.refusal(e),
-    }
+        ),
+        Err(e) => return s.refusal(e),
+    };
+    Ok(render_users(
+        s,
+        &form,
+        &FieldErrors::default(),
+        card,
+        status,
+    ))
 }
 
 /// Suspend an account: its sessions and links end at once.
@@ -355,29 +355,8 @@ pub async fn suspend(
     if let Some(r) = s.forged(&f.csrf) {
         return Ok(r);
     }
-    let form = AccountForm {
-        party: "firm".into(),
-        role: "owner".into(),
-        ..Default::default()
-    };
-    match accounts::suspend(state.ctx(), &s.actor, &f.login).await {
-        Ok(a) => {
-            let card = html! { div.card role="status" { p.notice { (s.t.with("users-suspended", &[("login", a.login)])) } } };
-            Ok(render_users(
-                &s,
-                &form,
-                &FieldErrors::default(),
-                card,
-                StatusCode::OK,
-            ))
-        }
-        Err(AccountError::NotFound(m)) => Ok(render_users(
-            &s,
-            &form,
-            &FieldErrors::default(),
-            html! { div.card { p.error role="alert" { (m) } } },
-            StatusCode::NOT_FOUND,
-        )),
-        Err(e) => s.refusal(e),
-    }
+    let done = accounts::suspend(state.ctx(), &s.actor, &f.login)
+        .await
+        .map(|a| html! { div.card role="status" { p.notice { (s.t.with("users-suspended", &[("login", a.login)])) } } });
+    on_account(&s, done)
 }

@@ -1,5 +1,5 @@
 //! Products in words: a rule as a requirement a person reads ("信用评分不低于 650"), a firm's own fact
-//! beside a rule it misses, a product's terms, and an offer's cost line by line.
+//! beside a rule it misses, a product's terms, an offer's cost line by line, and an application's events.
 
 use super::layout::T;
 use crate::domain::matching::{Cost, ProductSpec, Rule};
@@ -165,6 +165,25 @@ pub fn cost(t: &T, c: &Cost) -> Markup {
                 (row("cost-interest-subsidy", c.interest_subsidy_rate, c.interest_subsidy, true))
             }
             tfoot { tr { th scope="row" { (t.t("cost-total")) } td.num { strong { (t.percent(c.all_in_rate)) } } td.num { strong { (t.money(c.all_in_total)) } } } }
+        }
+    }
+}
+
+/// An application's events in the order they happened: what, when, how much, and any detail.
+pub fn events(t: &T, events: &[crate::service::applications::EventView]) -> Markup {
+    html! {
+        div.card {
+            h2 { (t.t("events-title")) }
+            ol.events {
+                @for e in events {
+                    li {
+                        strong { (t.code("event", &e.kind)) }
+                        " · " (chrono::DateTime::parse_from_rfc3339(&e.at).map(|d| t.instant(d.naive_utc())).unwrap_or_else(|_| e.at.clone()))
+                        @if let Some(a) = e.amount { " · " (t.money(a)) }
+                        @if let Some(d) = &e.detail { div.muted { (d) } }
+                    }
+                }
+            }
         }
     }
 }

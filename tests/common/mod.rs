@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod pages;
+pub mod sheets;
 
 use credithub::domain::role::Role;
 use credithub::startup::{Application, Config};

@@ -3,8 +3,14 @@
 #![allow(dead_code)]
 
 use super::TestApp;
+use credithub::service::accounts::{self, NewStaff, Newcomer};
+use credithub::service::{Actor, Context};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::Value;
 use std::collections::HashMap;
+
+/// The password the page tests give the accounts they make.
+pub const PASSWORD: &str = "Kettle-42-blue";
 
 /// A browser without JavaScript: it keeps cookies and does not follow redirects.
 pub struct Browser {
@@ -144,5 +150,88 @@ impl Browser {
             .unwrap();
         let status = resp.status().as_u16();
         (status, resp.bytes().await.unwrap().to_vec())
+    }
+}
+
+/// The demo data set (`credithub demo`) on the test's own database, and its keys file's values.
+pub struct Demo {
+    pub app: TestApp,
+    pub env: HashMap<String, String>,
+}
+
+impl Demo {
+    pub async fn new() -> Demo {
+        let app = super::spawn_app().await;
+        let env = super::demo_env(&app).await;
+        Demo { app, env }
+    }
+
+    pub fn var(&self, k: &str) -> &str {
+        self.env
+            .get(k)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("no {k}"))
+    }
+
+    /// A browser signed in as the demo account `label` (`agency`, `bank`, `gov`, `owner`).
+    pub async fn signed_in(&self, label: &str) -> Browser {
+        let up = label.to_uppercase();
+        let mut b = Browser::new(&self.app);
+        let r = b
+            .sign_in(
+                self.var(&format!("DEMO_{up}_LOGIN")),
+                self.var(&format!("DEMO_{up}_PASSWORD")),
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.html);
+        b
+    }
+
+    /// A browser signed in as a new staff member of `institution` (an existing demo institution).
+    pub async fn staff_of(&self, login: &str, institution: &str) -> Browser {
+        let ctx = Context::new(self.app.db.clone(), self.app.profiles.clone()).unwrap();
+        let new = Newcomer::Staff(NewStaff {
+            login,
+            display_name: "孙丽",
+            institution,
+            kind: None,
+        });
+        accounts::provision_with_password(&ctx, &Actor::Admin, new, PASSWORD)
+            .await
+            .unwrap();
+        let mut b = Browser::new(&self.app);
+        assert_eq!(b.sign_in(login, PASSWORD).await.status, 303);
+        b
+    }
+
+    pub async fn api(&self, path: &str, key: &str) -> Value {
+        let (status, v) = self.app.get(path, Some(self.var(key))).await;
+        assert_eq!(status, 200, "{path}: {v}");
+        v
+    }
+}
+
+/// The text of the element with this id (the first `>` after it up to the next `<`).
+pub fn by_id(page: &Page, id: &str) -> String {
+    let at = page
+        .html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in {}", page.html));
+    let rest = &page.html[at..];
+    let open = rest.find('>').unwrap() + 1;
+    let text = &rest[open..];
+    // Skip nested tags (a status pill inside a <dd>).
+    let text = if text.starts_with('<') {
+        &text[text.find('>').unwrap() + 1..]
+    } else {
+        text
+    };
+    text[..text.find('<').unwrap()].trim().to_string()
+}
+
+impl Demo {
+    /// The demo firm's owner, signed in.
+    pub async fn owner(&self) -> Browser {
+        self.signed_in("owner").await
     }
 }
