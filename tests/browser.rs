@@ -621,6 +621,12 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
     s.click("form[action$='/withdraw'] button").await;
     assert_eq!(s.says("#batch-status", "已撤回").await, "已撤回");
 
+    // Its own figures by quarter, with the flags' thresholds drawn.
+    s.click("nav.sections a[href='/agency/metrics']").await;
+    s.find("svg#agency-leverage").await;
+    audit(&s, &axe, "agency figures", &mut violations).await;
+    s.screenshot("agency-metrics-zh-desktop", 1280).await;
+
     // The government approves the first batch and records its payment on its pages.
     sign_in_as(&s, base, "demo.gov", &env["DEMO_GOV_PASSWORD"]).await;
     s.find("nav.filter").await;
@@ -644,6 +650,11 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
     s.find("form[action='/gov/users']").await;
     audit(&s, &axe, "government accounts", &mut violations).await;
     s.screenshot("gov-users-zh-desktop", 1280).await;
+    // The monitoring board: the flagged agency first.
+    s.click("nav.sections a[href='/gov/agencies']").await;
+    assert!(s.text("#flagged").await.contains("1 家触及预警"));
+    audit(&s, &axe, "agency monitoring", &mut violations).await;
+    s.screenshot("gov-agencies-zh-desktop", 1280).await;
 
     // A firm applies through the API; the bank's officer decides and disburses from the inbox.
     let (_, m) = app

@@ -625,3 +625,45 @@ async fn a_long_batch_is_shown_a_page_at_a_time_with_the_sums_of_every_line() {
         .await;
     filtered.shows("NO-249");
 }
+
+#[tokio::test]
+async fn an_agency_reads_its_own_figures_and_the_government_sees_every_agency_flagged_first() {
+    let d = Demo::new().await;
+    let mut a = d.signed_in("agency").await;
+    let page = a.get("/agency/metrics").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    page.shows("年初至今");
+    page.shows("id=\"agency-leverage\"");
+    page.shows("id=\"agency-compensation\"");
+    // The year to date row is the API's figures for the same period.
+    let agency =
+        common::institution_id(&d.app, d.var("GOV_KEY"), credithub::demo::DEMO_GUARANTOR).await;
+    let today = chrono::Utc::now().date_naive();
+    let year = chrono::Datelike::year(&today);
+    let tomorrow = today.succ_opt().unwrap();
+    let m = d
+        .api(
+            &format!("/v1/guarantors/{agency}/metrics?from={year}-01-01&to={tomorrow}"),
+            "GOV_KEY",
+        )
+        .await;
+    let balance = credithub::domain::Money::parse(m["balance"].as_str().unwrap()).unwrap();
+    page.shows(&credithub::web::layout::T(credithub::web::Lang::Zh).money(balance));
+    // Another year's link, and a year that has not begun.
+    let next = a.get(&format!("/agency/metrics?year={}", year + 1)).await;
+    next.shows("这一年还没有开始");
+
+    // The board: the second agency (under-used capital, often called) is flagged, and comes first.
+    let mut g = d.signed_in("gov").await;
+    let board = g.get("/gov/agencies").await;
+    assert_eq!(board.status, 200, "{}", board.html);
+    board.shows("放大倍数低于 5 倍");
+    board.shows("代偿率高于 5%");
+    let first = board.html.find("东方融资担保").unwrap();
+    let second = board.html.find("浦江融资担保 Pujiang").unwrap();
+    assert!(first < second, "the flagged agency first");
+    // Only the government has the board; an agency has only its own figures.
+    assert_eq!(a.get("/gov/agencies").await.status, 403);
+    let mut b = d.signed_in("bank").await;
+    assert_eq!(b.get("/agency/metrics").await.status, 403);
+}

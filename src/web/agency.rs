@@ -1,9 +1,11 @@
 //! A guarantee agency's back office (Art 28, issue 17): its contracts (search, filter by where they stand,
 //! record a release or a call), the ledger upload (CSV in UTF-8 or GBK, XLSX, NDJSON; every fault of the
 //! file at once, nothing stored unless every row is good, the faults as a workbook beside the agency's own
-//! rows; a dry run), and its claim batches (upload under a policy, reconciled at once; see `claims`).
+//! rows; a dry run), its claim batches (upload under a policy, reconciled at once; see `claims`), and its
+//! own figures by quarter (`figures`).
 
 use super::claims::{self, Names};
+use super::figures;
 use super::layout::{see_other, FieldErrors, T};
 use super::session::{AgencyStaff, Staff};
 use super::upload::{self, UploadForm, UploadRefused};
@@ -597,5 +599,73 @@ async fn claim_faults(
             render_batches(state, s, &errors, Some(form), html! {}, status).await
         }
         other => s.refusal(other),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct YearQuery {
+    pub year: Option<i32>,
+}
+
+/// The agency's own figures (Art 28) for each quarter of a year and the year to date: leverage,
+/// compensation rate, small and micro share, average fee rate, subsidies approved and paid, each flag
+/// explained; leverage and the compensation rate as charts over the quarters.
+#[get("/agency/metrics")]
+pub async fn metrics(
+    state: web::Data<AppState>,
+    s: AgencyStaff,
+    q: web::Query<YearQuery>,
+) -> actix_web::Result<HttpResponse> {
+    let t = &s.t;
+    let today = state.clock.today();
+    let year = figures::year_of(q.year, today);
+    let mut periods = figures::quarters(year, today);
+    if let (Some(first), Some(last)) = (periods.first().cloned(), periods.last().cloned()) {
+        periods.push((
+            t.with("fig-year", &[("year", year.to_string())]),
+            first.1,
+            last.2,
+        ));
+    }
+    let mut rows = Vec::new();
+    for (label, from, to) in &periods {
+        let m = crate::service::agencies::metrics(
+            state.ctx(),
+            &s.actor,
+            &s.agency,
+            &from.to_string(),
+            &to.to_string(),
+        )
+        .await;
+        match m {
+            Ok(m) => rows.push((label.clone(), m)),
+            Err(e) => return s.refusal(e),
+        }
+    }
+    let quarters = &rows[..rows.len().saturating_sub(1)];
+    let body = html! {
+        div.card {
+            h1 { (t.t("agency-metrics-title")) }
+            p { (t.t("agency-metrics-intro")) }
+            (year_links(t, "/agency/metrics", year, today))
+            @if rows.is_empty() { p.notice { (t.t("fig-none")) } }
+            @else {
+                (figures::table(t, &t.with("fig-caption-year", &[("year", year.to_string())]), &rows))
+                (figures::charts(t, "agency", quarters))
+            }
+        }
+    };
+    Ok(s.page(&t.t("agency-metrics-title"), "/agency/metrics", body))
+}
+
+/// Links to the year before and (when it has begun) the year after.
+pub fn year_links(t: &T, base: &str, year: i32, today: chrono::NaiveDate) -> Markup {
+    use chrono::Datelike;
+    html! {
+        nav.filter aria-label=(t.t("fig-years")) {
+            a href={ (base) "?year=" (year - 1) } { (year - 1) }
+            span aria-current="page" { (year) }
+            @if year < today.year() { a href={ (base) "?year=" (year + 1) } { (year + 1) } }
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! Charts as SVG made on the server: a line over labelled points, with a title and a description for
-//! screen readers (the page also gives the numbers as a table).
+//! Charts as SVG made on the server: a line over labelled points, or bars with a threshold, each with a
+//! title and a description for screen readers (the page also gives the numbers as a table).
 
 use maud::{html, Markup, PreEscaped};
 
@@ -75,6 +75,51 @@ pub fn line(
     }
 }
 
+/// A bar chart of `points` (label, value, the value as shown), with a dashed line at `mark` (a flag's
+/// threshold) where given; `title` and `desc` name it for assistive technology. Values at or below zero
+/// draw no bar.
+pub fn bars(
+    id: &str,
+    title: &str,
+    desc: &str,
+    points: &[(String, f64, String)],
+    mark: Option<(f64, String)>,
+) -> Markup {
+    let top = points
+        .iter()
+        .map(|p| p.1)
+        .chain(mark.as_ref().map(|m| m.0))
+        .fold(0.0_f64, f64::max)
+        .max(f64::MIN_POSITIVE)
+        * 1.15;
+    let n = points.len().max(1);
+    let slot = (W - LEFT - RIGHT) / n as f64;
+    let y = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - v.max(0.0) / top);
+    let title_id = format!("{id}-title");
+    let desc_id = format!("{id}-desc");
+    html! {
+        svg.chart id=(id) viewBox={ "0 0 " (W) " " (H) } role="img"
+            aria-labelledby={ (title_id) " " (desc_id) } xmlns="http://www.w3.org/2000/svg" {
+            title id=(title_id) { (title) }
+            desc id=(desc_id) { (desc) }
+            line x1=(LEFT) x2=(W - RIGHT) y1=(format!("{:.1}", y(0.0))) y2=(format!("{:.1}", y(0.0))) class="guide" {}
+            @for (i, p) in points.iter().enumerate() {
+                @let x = LEFT + slot * i as f64 + slot * 0.2;
+                rect.bar x=(format!("{x:.1}")) y=(format!("{:.1}", y(p.1))) width=(format!("{:.1}", slot * 0.6))
+                    height=(format!("{:.1}", y(0.0) - y(p.1))) {
+                    title { (p.0) ": " (p.2) }
+                }
+                text x=(format!("{:.1}", x + slot * 0.3)) y=(format!("{:.1}", y(p.1) - 4.0)) text-anchor="middle" class="tick" { (p.2) }
+                text x=(format!("{:.1}", x + slot * 0.3)) y=(H - 8.0) text-anchor="middle" class="tick" { (p.0) }
+            }
+            @if let Some((v, label)) = &mark {
+                line.mark x1=(LEFT) x2=(W - RIGHT) y1=(format!("{:.1}", y(*v))) y2=(format!("{:.1}", y(*v))) {}
+                text x=(LEFT - 6.0) y=(format!("{:.1}", y(*v) + 4.0)) text-anchor="end" class="tick" { (label) }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +132,29 @@ mod tests {
         assert!(svg.contains("role=\"img\""));
         assert!(svg.contains("<title id=\"c-title\">Score</title>"));
         assert!(svg.contains("M44.0,"), "{svg}");
+    }
+
+    #[test]
+    fn bars_have_one_rect_per_value_and_a_threshold_line() {
+        let pts = vec![
+            ("Q1".to_string(), 4.0, "4.0".to_string()),
+            ("Q2".to_string(), 0.0, "—".to_string()),
+            ("Q3".to_string(), 8.0, "8.0".to_string()),
+        ];
+        let svg = bars(
+            "b",
+            "Leverage",
+            "three quarters",
+            &pts,
+            Some((5.0, "5".into())),
+        )
+        .into_string();
+        assert_eq!(svg.matches("<rect").count(), 3);
+        assert!(
+            svg.contains("height=\"0.0\""),
+            "an empty quarter draws no bar: {svg}"
+        );
+        assert_eq!(svg.matches("class=\"mark\"").count(), 1);
+        assert!(svg.contains("<title>Q3: 8.0</title>"));
     }
 }

@@ -360,3 +360,56 @@ pub async fn suspend(
         .map(|a| html! { div.card role="status" { p.notice { (s.t.with("users-suspended", &[("login", a.login)])) } } });
     on_account(&s, done)
 }
+
+/// The monitoring board (Art 28): every guarantee agency's figures over the year to date, the flagged
+/// ones first, with leverage and the compensation rate per agency as charts.
+#[get("/gov/agencies")]
+pub async fn agencies(
+    state: web::Data<AppState>,
+    s: Official,
+    q: web::Query<super::agency::YearQuery>,
+) -> actix_web::Result<HttpResponse> {
+    let t = &s.t;
+    let today = state.clock.today();
+    let year = super::figures::year_of(q.year, today);
+    let periods = super::figures::quarters(year, today);
+    let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
+        let body = html! { div.card { h1 { (t.t("gov-agencies-title")) } p.notice { (t.t("fig-none")) } } };
+        return Ok(s.page(&t.t("gov-agencies-title"), "/gov/agencies", body));
+    };
+    let (from, to) = (first.1.to_string(), last.2.to_string());
+    let all = match crate::service::institutions::list(state.ctx(), &s.actor).await {
+        Ok(a) => a,
+        Err(e) => return s.refusal(e),
+    };
+    let mut rows = Vec::new();
+    for i in all.iter().filter(|i| i.kind == "guarantor") {
+        match crate::service::agencies::metrics(state.ctx(), &s.actor, &i.id, &from, &to).await {
+            Ok(m) => rows.push((i.name.clone(), m)),
+            Err(e) => return s.refusal(e),
+        }
+    }
+    // The flagged agencies first, the most flags first; then by name.
+    rows.sort_by(|a, b| {
+        b.1.metrics
+            .flags
+            .len()
+            .cmp(&a.1.metrics.flags.len())
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    let flagged = rows
+        .iter()
+        .filter(|r| !r.1.metrics.flags.is_empty())
+        .count();
+    let body = html! {
+        div.card {
+            h1 { (t.t("gov-agencies-title")) }
+            p { (t.t("gov-agencies-intro")) }
+            (super::agency::year_links(t, "/gov/agencies", year, today))
+            p.notice #flagged role="status" { (t.with("gov-agencies-flagged", &[("flagged", flagged.to_string()), ("count", rows.len().to_string())])) }
+            (super::figures::table(t, &t.with("fig-caption-agencies", &[("from", t.date(first.1)), ("to", t.date(last.2.pred_opt().unwrap_or(last.2)))]), &rows))
+            (super::figures::charts(t, "agencies", &rows))
+        }
+    };
+    Ok(s.page(&t.t("gov-agencies-title"), "/gov/agencies", body))
+}

@@ -242,11 +242,13 @@ const AGENCY_NAV: &[(&str, &str)] = &[
     ("/agency/contracts", "nav-agency-contracts"),
     ("/agency/contracts/upload", "nav-agency-upload"),
     ("/agency/batches", "nav-agency-batches"),
+    ("/agency/metrics", "nav-agency-metrics"),
 ];
 
 /// The government side.
 const GOVERNMENT_NAV: &[(&str, &str)] = &[
     ("/gov/batches", "nav-gov-batches"),
+    ("/gov/agencies", "nav-gov-agencies"),
     ("/gov/users", "nav-gov-users"),
 ];
 

@@ -23,6 +23,7 @@ pub mod bank;
 pub mod chart;
 pub mod claims;
 pub mod consents;
+pub mod figures;
 pub mod government;
 pub mod layout;
 pub mod notifications;
@@ -86,10 +87,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(agency::end_contract)
         .service(agency::batches)
         .service(agency::file_batch)
+        .service(agency::metrics)
         .service(claims::download)
         .service(claims::batch_page)
         .service(claims::move_batch)
         .service(government::queue)
+        .service(government::agencies)
         .service(government::users)
         .service(government::create)
         .service(government::reset)
