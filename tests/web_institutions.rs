@@ -11,7 +11,7 @@ use common::pages::{by_id, Browser, Demo, PASSWORD};
 use common::sheets::{fen, gbk, ledger_workbook, reconciled_lines};
 use common::spawn_app;
 use credithub::demo::{DEMO_BANK_2, DEMO_GUARANTOR_2};
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn an_agency_uploads_its_ledger_and_the_faults_come_all_at_once() {
@@ -279,11 +279,10 @@ async fn an_agency_files_a_gbk_claim_batch_and_the_government_approves_it_on_its
     inbox.shows("已拨付");
 }
 
-#[tokio::test]
-async fn a_bank_officer_decides_and_disburses_from_the_inbox() {
-    let d = Demo::new().await;
+/// The first demo firm applies through the API for one of the demo bank's loans it qualifies for: the
+/// application's id and the offer it took.
+async fn apply_to_the_demo_bank(d: &Demo) -> (String, Value) {
     let firm = d.var("FIRM_USCC").to_string();
-    // The firm applies for one of the demo bank's loans through the API.
     let m = d
         .api(
             &format!("/v1/firms/{firm}/matches?amount=500000&term_months=12"),
@@ -297,22 +296,109 @@ async fn a_bank_officer_decides_and_disburses_from_the_inbox() {
         .unwrap()
         .iter()
         .find(|o| o["product"]["kind"] == "bank_loan" && o["product"]["institution_id"] == bank_id)
-        .unwrap_or_else(|| panic!("no bank loan offer: {m}"));
-    let product = offer["product"]["id"].as_str().unwrap();
-    let (lo, hi) = (
-        offer["product"]["rate_min"].as_str().unwrap().to_string(),
-        offer["product"]["rate_max"].as_str().unwrap().to_string(),
-    );
+        .unwrap_or_else(|| panic!("no bank loan offer: {m}"))
+        .clone();
     let (status, app) = d
         .app
         .post(
             "/v1/applications",
             Some(d.var("FIRM_KEY")),
-            &json!({"product_id": product, "amount": "500000", "term_months": 12, "confirm_consent": true}),
+            &json!({"product_id": offer["product"]["id"], "amount": "500000", "term_months": 12, "confirm_consent": true}),
         )
         .await;
     assert_eq!(status, 201, "{app}");
-    let id = app["id"].as_str().unwrap().to_string();
+    (app["id"].as_str().unwrap().to_string(), offer)
+}
+
+#[tokio::test]
+async fn a_bank_queries_many_profiles_at_once_and_reads_its_own_query_log() {
+    let d = Demo::new().await;
+    let (_, _) = apply_to_the_demo_bank(&d).await;
+    let firm = d.var("FIRM_USCC").to_string();
+    let other = d.var("GROWING_USCC").to_string();
+    let mut b = d.signed_in("bank").await;
+    let form = b.get("/bank/bulk").await;
+    assert_eq!(form.status, 200);
+    let csrf = form.csrf();
+    // Typed and in a file: the consented firm is read, the other withheld, a bad code said as such.
+    let r = b
+        .post_file(
+            "/bank/bulk",
+            &[
+                ("csrf", &csrf),
+                ("usccs", &format!("{firm}\n12345")),
+                ("purpose", "credit_assessment"),
+            ],
+            "firms.csv",
+            format!("统一社会信用代码\n{other}\n").into_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.html);
+    let rows = {
+        // The answer was the workbook itself (the response body).
+        use calamine::{Reader, Xlsx};
+        let bytes = r.bytes.clone();
+        let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let range = wb.worksheet_range("画像 Profiles").unwrap();
+        range
+            .rows()
+            .skip(1)
+            .map(|row| (row[0].to_string(), row[1].to_string(), row[6].to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(
+        (rows[0].0.as_str(), rows[0].1.as_str()),
+        (firm.as_str(), "ok")
+    );
+    assert_eq!(
+        (rows[1].1.as_str(), rows[1].2.as_str()),
+        ("withheld", "uscc.invalid")
+    );
+    assert_eq!(
+        (rows[2].0.as_str(), rows[2].1.as_str()),
+        (other.as_str(), "withheld")
+    );
+    // Nothing to query is said beside the field.
+    let r = b
+        .post_file(
+            "/bank/bulk",
+            &[
+                ("csrf", &csrf),
+                ("usccs", ""),
+                ("purpose", "credit_assessment"),
+            ],
+            "empty.csv",
+            b"uscc\n".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    r.shows("id=\"usccs-error\"");
+    // The query log: the bulk reads are there, under the officer's account, and filter by firm.
+    let log = b
+        .get(&format!("/bank/queries?firm={}", firm.to_lowercase()))
+        .await;
+    assert_eq!(log.status, 200, "{}", log.html);
+    log.shows(&firm);
+    log.shows("account:");
+    assert!(!log.html.contains(&other));
+    let all = b.get("/bank/queries").await;
+    all.shows(&other);
+    // Another bank's officer sees none of this bank's queries.
+    let mut hd = d.staff_of("hd.queries", DEMO_BANK_2).await;
+    let theirs = hd.get("/bank/queries").await;
+    assert!(!theirs.html.contains(&firm));
+}
+
+#[tokio::test]
+async fn a_bank_officer_decides_and_disburses_from_the_inbox() {
+    let d = Demo::new().await;
+    let firm = d.var("FIRM_USCC").to_string();
+    let (id, offer) = apply_to_the_demo_bank(&d).await;
+    let (lo, hi) = (
+        offer["product"]["rate_min"].as_str().unwrap().to_string(),
+        offer["product"]["rate_max"].as_str().unwrap().to_string(),
+    );
 
     let mut b = d.signed_in("bank").await;
     assert_eq!(

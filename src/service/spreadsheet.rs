@@ -312,6 +312,67 @@ pub fn fault_report(
     wb.save_to_buffer()
 }
 
+/// A bulk profile query's answers as a workbook (issue 17): one row per USCC asked, in the order asked —
+/// the result (`ok`, `withheld`, `not_found`), score, grade, the month the profile ends with, the consent
+/// it was read under, and for the others the rule and the reason.
+pub fn bulk_profiles(
+    items: &[super::profiles::BulkItem],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use super::profiles::BulkItem;
+    use rust_xlsxwriter::{Format, Workbook};
+    let bold = Format::new().set_bold();
+    let mut wb = Workbook::new();
+    let s = wb.add_worksheet();
+    s.set_name("画像 Profiles")?;
+    let head = [
+        "统一社会信用代码 USCC",
+        "结果 result",
+        "评分 score",
+        "等级 grade",
+        "数据截至 as_of",
+        "授权 consent",
+        "规则 rule",
+        "原因 reason",
+    ];
+    for (c, h) in head.iter().enumerate() {
+        s.write_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (i, item) in items.iter().enumerate() {
+        let r = i as u32 + 1;
+        match item {
+            BulkItem::Ok {
+                uscc,
+                consent_id,
+                profile,
+            } => {
+                s.write(r, 0, uscc.as_str())?;
+                s.write(r, 1, "ok")?;
+                if let Some(score) = profile["score"].as_i64() {
+                    s.write(r, 2, score as f64)?;
+                }
+                s.write(r, 3, profile["grade"].as_str().unwrap_or(""))?;
+                s.write(r, 4, profile["as_of"].as_str().unwrap_or(""))?;
+                s.write(r, 5, consent_id.as_deref().unwrap_or(""))?;
+            }
+            BulkItem::Withheld { uscc, rule, reason }
+            | BulkItem::NotFound { uscc, rule, reason } => {
+                let result = match item {
+                    BulkItem::Withheld { .. } => "withheld",
+                    _ => "not_found",
+                };
+                s.write(r, 0, uscc.as_str())?;
+                s.write(r, 1, result)?;
+                s.write(r, 6, rule.as_str())?;
+                s.write(r, 7, reason.as_str())?;
+            }
+        }
+    }
+    s.set_column_width(0, 24)?;
+    s.set_column_width(5, 38)?;
+    s.set_column_width(7, 60)?;
+    wb.save_to_buffer()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

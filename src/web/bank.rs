@@ -509,3 +509,241 @@ pub async fn act(
         Err(e) => s.refusal(e),
     }
 }
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct QueryLogQuery {
+    #[serde(default)]
+    pub firm: String,
+    pub before: Option<String>,
+}
+
+/// The bank's own queries of firms' profiles, newest first (the access log as the bank sees it): when,
+/// which firm, under which purpose and consent, what came back, and who asked (a key or an officer).
+#[get("/bank/queries")]
+pub async fn queries(
+    state: web::Data<AppState>,
+    s: BankStaff,
+    q: web::Query<QueryLogQuery>,
+) -> actix_web::Result<HttpResponse> {
+    let t = &s.t;
+    let q = q.into_inner();
+    let firm = Some(q.firm.trim().to_uppercase()).filter(|f| !f.is_empty());
+    let w = crate::service::access_log::Window {
+        before: q.before.clone(),
+        limit: 50,
+    };
+    let (rows, errors) = match crate::service::access_log::log(
+        state.ctx(),
+        &s.actor,
+        None,
+        firm.as_deref(),
+        w,
+    )
+    .await
+    {
+        Ok(r) => (Some(r), FieldErrors::default()),
+        Err(ServiceError::Invalid(v)) => (None, FieldErrors::of(t, &v)),
+        Err(e) => return s.refusal(e),
+    };
+    let older = rows.as_ref().and_then(|r| {
+        r.more
+            .then(|| r.items.last())
+            .flatten()
+            .map(|last| format!("/bank/queries?firm={}&before={}", q.firm.trim(), last.id))
+    });
+    let body = html! {
+        div.card {
+            h1 { (t.t("bank-queries-title")) }
+            p { (t.t("bank-queries-intro")) }
+            form.filters method="get" action="/bank/queries" {
+                (field(&t.t("uscc"), "firm", "search", &q.firm, &errors))
+                @if let Some(m) = errors.get("firm_uscc") { p.error role="alert" { (m) } }
+                button type="submit" { (t.t("filter")) }
+            }
+        }
+        div.card {
+            @match &rows {
+                Some(r) if !r.items.is_empty() => div.scroll tabindex="0" {
+                    table {
+                        caption { (t.t("bank-queries-caption")) }
+                        thead { tr {
+                            th scope="col" { (t.t("event-time")) }
+                            th scope="col" { (t.t("uscc")) }
+                            th scope="col" { (t.t("access-purpose")) }
+                            th scope="col" { (t.t("access-consent")) }
+                            th scope="col" { (t.t("access-scope")) }
+                            th scope="col" { (t.t("access-result")) }
+                            th scope="col" { (t.t("bank-queries-who")) }
+                        } }
+                        tbody {
+                            @for row in &r.items {
+                                tr {
+                                    td { (chrono::DateTime::parse_from_rfc3339(&row.at).map(|d| t.instant(d.naive_utc())).unwrap_or_else(|_| row.at.clone())) }
+                                    td.mono { (row.firm_uscc) }
+                                    td { (t.code("purpose", row.purpose.as_deref().unwrap_or("none"))) }
+                                    td.mono { (row.consent_id.as_deref().unwrap_or("—")) }
+                                    td { (row.scope.as_deref().unwrap_or("—")) }
+                                    td { (t.code("result", &row.result)) @if let Some(why) = &row.reason { div.muted { (why) } } }
+                                    td.mono { (row.key_id) }
+                                }
+                            }
+                        }
+                    }
+                },
+                _ => p.notice { (t.t("bank-queries-none")) },
+            }
+            @if let Some(o) = older { p { a href=(o) { (t.t("access-older")) } } }
+        }
+    };
+    Ok(s.page(&t.t("bank-queries-title"), "/bank/queries", body))
+}
+
+/// The bulk query form: USCCs typed or in a file, and the purpose.
+#[get("/bank/bulk")]
+pub async fn bulk_form(s: BankStaff) -> actix_web::Result<HttpResponse> {
+    Ok(render_bulk(
+        &s,
+        "",
+        "credit_assessment",
+        &FieldErrors::default(),
+        StatusCode::OK,
+    ))
+}
+
+fn render_bulk(
+    s: &BankStaff,
+    usccs: &str,
+    purpose: &str,
+    e: &FieldErrors,
+    status: StatusCode,
+) -> HttpResponse {
+    let t = &s.t;
+    let err = e.get("usccs").or_else(|| e.get("file"));
+    let body = html! {
+        div.card {
+            h1 { (t.t("bank-bulk-title")) }
+            p { (t.t("bank-bulk-intro")) }
+            form method="post" action="/bank/bulk" enctype="multipart/form-data" {
+                input type="hidden" name="csrf" value=(s.who.csrf);
+                div.field {
+                    label for="usccs" { (t.t("bank-bulk-usccs")) }
+                    textarea id="usccs" name="usccs" rows="8" cols="24"
+                        aria-invalid=[err.as_ref().map(|_| "true")] aria-describedby=[err.as_ref().map(|_| "usccs-error")] { (usccs) }
+                    @if let Some(m) = &err { p.error id="usccs-error" role="alert" { (m) } }
+                }
+                div.field {
+                    label for="file" { (t.t("bank-bulk-file")) }
+                    input id="file" name="file" type="file" accept=".csv,.txt,.xlsx";
+                    p.help { (t.t("bank-bulk-file-hint")) }
+                }
+                div.field {
+                    label for="purpose" { (t.t("access-purpose")) }
+                    select id="purpose" name="purpose" {
+                        @for p in crate::domain::consent::Purpose::ALL {
+                            option value=(p.as_str()) selected[purpose == p.as_str()] { (t.code("purpose", p.as_str())) }
+                        }
+                    }
+                    @if let Some(m) = e.get("purpose") { p.error role="alert" { (m) } }
+                }
+                button type="submit" { (t.t("bank-bulk-send")) }
+            }
+        }
+    };
+    super::layout::with_status(s.page(&t.t("bank-bulk-title"), "/bank/bulk", body), status)
+}
+
+/// The USCCs of a typed list or a file (one per line, or the first column of a CSV or a sheet; a header
+/// row and blank lines left aside), in the order given.
+fn usccs_of(typed: &str, file: Option<&super::upload::FilePart>) -> Result<Vec<String>, String> {
+    let mut text = typed.to_string();
+    if let Some(f) = file {
+        let body = match f.kind() {
+            Some(crate::service::spreadsheet::XLSX) => {
+                crate::service::spreadsheet::xlsx_as_csv(&f.bytes, None)
+                    .map_err(|e| e.to_string())?
+            }
+            _ => crate::service::spreadsheet::utf8(&f.bytes, None)
+                .map_err(|e| e.to_string())?
+                .into_owned(),
+        };
+        text.push('\n');
+        text.push_str(&String::from_utf8_lossy(&body));
+    }
+    Ok(text
+        .lines()
+        .map(|l| {
+            l.split([',', '\t', ';'])
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches('"')
+        })
+        .filter(|l| !l.is_empty())
+        // A header row names the column rather than a firm.
+        .filter(|l| l.chars().any(|c| c.is_ascii_digit()))
+        .map(str::to_string)
+        .collect())
+}
+
+/// Query up to 1,000 firms' profiles at once and answer them as a workbook, one row per USCC in the
+/// order given (each read under the bank's consents for the purpose, each logged for its firm).
+#[post("/bank/bulk")]
+pub async fn bulk(
+    state: web::Data<AppState>,
+    s: BankStaff,
+    req: actix_web::HttpRequest,
+    payload: actix_multipart::Multipart,
+) -> actix_web::Result<HttpResponse> {
+    let t = &s.t;
+    let (_permit, form) = match super::upload::read(&state, &req, payload).await {
+        Ok(x) => x,
+        Err(e) => {
+            let errors = FieldErrors(vec![("file".into(), e.to_string())]);
+            return Ok(render_bulk(
+                &s,
+                "",
+                "credit_assessment",
+                &errors,
+                StatusCode::BAD_REQUEST,
+            ));
+        }
+    };
+    if let Some(r) = s.forged(form.field("csrf")) {
+        return Ok(r);
+    }
+    let (typed, purpose) = (form.field("usccs"), form.field("purpose"));
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let usccs = match usccs_of(typed, form.file.as_ref()) {
+        Ok(u) => u,
+        Err(m) => {
+            let errors = FieldErrors(vec![("file".into(), m)]);
+            return Ok(render_bulk(&s, typed, purpose, &errors, unprocessable));
+        }
+    };
+    let key_id = s.key_id();
+    let caller = Caller {
+        actor: &s.actor,
+        key_id: &key_id,
+        route: "POST /bank/bulk",
+        request_id: None,
+        client_request_id: None,
+        at: state.clock.now(),
+    };
+    let items = match profiles::read_many(state.ctx(), &caller, Some(purpose), None, &usccs).await {
+        Ok(items) => items,
+        Err(profiles::ProfileError::Invalid(v)) => {
+            let errors = FieldErrors::of(t, &v);
+            return Ok(render_bulk(&s, typed, purpose, &errors, unprocessable));
+        }
+        Err(e) => return s.refusal(ServiceError::from(e)),
+    };
+    let book = crate::service::spreadsheet::bulk_profiles(&items)
+        .map_err(|e| actix_web::error::ErrorInternalServerError(format!("the workbook: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type(crate::service::spreadsheet::XLSX)
+        .insert_header((
+            "content-disposition",
+            "attachment; filename=\"profiles.xlsx\"",
+        ))
+        .body(book))
+}

@@ -235,7 +235,11 @@ const FIRM_NAV: &[(&str, &str)] = &[
 ];
 
 /// A bank's credit officers.
-const BANK_NAV: &[(&str, &str)] = &[("/bank/applications", "nav-bank-applications")];
+const BANK_NAV: &[(&str, &str)] = &[
+    ("/bank/applications", "nav-bank-applications"),
+    ("/bank/queries", "nav-bank-queries"),
+    ("/bank/bulk", "nav-bank-bulk"),
+];
 
 /// A guarantee agency's back office.
 const AGENCY_NAV: &[(&str, &str)] = &[

@@ -98,6 +98,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(government::reset)
         .service(government::suspend)
         .service(bank::inbox)
+        .service(bank::queries)
+        .service(bank::bulk_form)
+        .service(bank::bulk)
         .service(bank::application)
         .service(bank::act);
 }

@@ -24,9 +24,17 @@ pub struct Page {
     pub location: Option<String>,
     pub set_cookies: Vec<String>,
     pub html: String,
+    /// The body as sent (a download's bytes).
+    pub bytes: Vec<u8>,
 }
 
 impl Page {
+    fn with_body(mut self, bytes: Vec<u8>) -> Page {
+        self.html = String::from_utf8_lossy(&bytes).into_owned();
+        self.bytes = bytes;
+        self
+    }
+
     /// The page says `text` (the page is shown when it does not).
     pub fn shows(&self, text: &str) {
         assert!(self.html.contains(text), "{text} not in {}", self.html);
@@ -85,8 +93,10 @@ impl Browser {
                 .get(LOCATION)
                 .map(|v| v.to_str().unwrap().to_string()),
             set_cookies,
-            html: resp.text().await.unwrap(),
+            bytes: Vec::new(),
+            html: String::new(),
         }
+        .with_body(resp.bytes().await.unwrap().to_vec())
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
@@ -135,21 +145,8 @@ impl Browser {
 
     /// The raw bytes of a download (a report), with its status.
     pub async fn download(&mut self, path: &str) -> (u16, Vec<u8>) {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let resp = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, cookie)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.bytes().await.unwrap().to_vec())
+        let p = self.get(path).await;
+        (p.status, p.bytes)
     }
 }
 
