@@ -650,6 +650,11 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
     s.find("form[action='/gov/users']").await;
     audit(&s, &axe, "government accounts", &mut violations).await;
     s.screenshot("gov-users-zh-desktop", 1280).await;
+    // The policies, and the form to publish one.
+    s.click("nav.sections a[href='/gov/policies']").await;
+    s.find("form[action='/gov/policies']").await;
+    audit(&s, &axe, "government policies", &mut violations).await;
+    s.screenshot("gov-policies-zh-desktop", 1280).await;
     // The monitoring board: the flagged agency first.
     s.click("nav.sections a[href='/gov/agencies']").await;
     assert!(s.text("#flagged").await.contains("1 家触及预警"));

@@ -753,3 +753,64 @@ async fn an_agency_reads_its_own_figures_and_the_government_sees_every_agency_fl
     let mut b = d.signed_in("bank").await;
     assert_eq!(b.get("/agency/metrics").await.status, 403);
 }
+
+/// A form's fields as the browser sends them.
+fn pairs<'a>(f: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    f.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+#[tokio::test]
+async fn the_government_publishes_a_policy_on_its_page_with_the_api_checks() {
+    let d = Demo::new().await;
+    let mut g = d.signed_in("gov").await;
+    let page = g.get("/gov/policies").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    page.shows("上海市小微企业融资担保费补贴");
+    let csrf = page.csrf();
+    let form = |name: &'static str, from: &'static str, to: &'static str, pct: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", name.to_string()),
+            ("window_from", from.to_string()),
+            ("window_to", to.to_string()),
+            ("formula", "share_of_fee".to_string()),
+            ("formula_percent", pct.to_string()),
+            ("size_classes", "micro".to_string()),
+            ("size_classes", "small".to_string()),
+            ("cap_per_contract", "3,000".to_string()),
+            ("budget", "1,000,000元".to_string()),
+        ]
+    };
+    // A window that ends before it starts, and a share that is not a number: both beside their fields.
+    let f = form("", "2026-07-01", "2026-01-01", "half");
+    let r = g.post("/gov/policies", &pairs(&f)).await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    r.shows("id=\"formula_percent-error\"");
+    let f = form("", "2026-07-01", "2026-01-01", "50");
+    let r = g.post("/gov/policies", &pairs(&f)).await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    r.shows("id=\"name-error\"");
+    r.shows("id=\"window_to-error\"");
+    // A good one is published and listed in words, and the agencies can claim under it.
+    let f = form("页面发布的补贴", "2026-01-01", "2026-12-31", "40");
+    let r = g.post("/gov/policies", &pairs(&f)).await;
+    assert_eq!(r.status, 200, "{}", r.html);
+    r.shows("政策已发布");
+    r.shows("补贴担保费的 40.00%");
+    r.shows("¥3,000.00");
+    let (_, list) = d
+        .app
+        .get("/v1/subsidy-policies", Some(d.var("GUARANTOR_KEY")))
+        .await;
+    let p = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "页面发布的补贴")
+        .unwrap();
+    assert_eq!(p["formula"]["share"], "0.4");
+    assert_eq!(p["cap_per_contract"], "3000.00");
+    let mut a = d.signed_in("agency").await;
+    a.get("/agency/batches").await.shows("页面发布的补贴");
+    assert_eq!(a.get("/gov/policies").await.status, 403);
+}

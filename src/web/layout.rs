@@ -253,6 +253,7 @@ const AGENCY_NAV: &[(&str, &str)] = &[
 const GOVERNMENT_NAV: &[(&str, &str)] = &[
     ("/gov/batches", "nav-gov-batches"),
     ("/gov/agencies", "nav-gov-agencies"),
+    ("/gov/policies", "nav-gov-policies"),
     ("/gov/users", "nav-gov-users"),
 ];
 

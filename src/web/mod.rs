@@ -29,6 +29,7 @@ pub mod layout;
 pub mod notifications;
 pub mod offers;
 pub mod overview;
+pub mod policies;
 pub mod session;
 pub mod upload;
 pub mod what_if;
@@ -93,6 +94,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(claims::move_batch)
         .service(government::queue)
         .service(government::agencies)
+        .service(policies::list)
+        .service(policies::publish)
         .service(government::users)
         .service(government::create)
         .service(government::reset)

@@ -1,0 +1,328 @@
+//! The government's subsidy policies on the pages (Art 28, issue 17): every published policy with its
+//! window, eligibility in words, formula, caps and budget; and the form to publish one, read into the same
+//! JSON the API takes and checked by the same code (`with_rules`, then `policies::publish`), every fault
+//! beside its field.
+
+use super::layout::{field, FieldErrors, T};
+use super::session::Official;
+use super::words;
+use crate::api::AppState;
+use crate::domain::subsidy::{Formula, PolicySpec};
+use crate::domain::SizeClass;
+use crate::service::policies::{self, PolicyError, PolicyView};
+use crate::service::ServiceError;
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpResponse};
+use maud::{html, Markup};
+use serde_json::{json, Map, Value};
+
+/// The publish form as sent: every field text, the size classes ticked.
+#[derive(Debug, Default, Clone)]
+pub struct PolicyForm {
+    pub csrf: String,
+    pub name: String,
+    pub window_from: String,
+    pub window_to: String,
+    /// `share_of_fee`, `rate_points` or `agency_reward`.
+    pub formula: String,
+    /// Percent: the share of the fee, or the rate a year.
+    pub formula_percent: String,
+    pub max_fee_rate_percent: String,
+    pub max_guaranteed: String,
+    pub cap_per_contract: String,
+    pub cap_per_firm_year: String,
+    pub budget: String,
+    pub size_classes: Vec<String>,
+}
+
+impl PolicyForm {
+    fn parse(body: &[u8]) -> PolicyForm {
+        let mut f = PolicyForm::default();
+        for (k, v) in form_urlencoded::parse(body) {
+            let v = v.trim().to_string();
+            match k.as_ref() {
+                "csrf" => f.csrf = v,
+                "name" => f.name = v,
+                "window_from" => f.window_from = v,
+                "window_to" => f.window_to = v,
+                "formula" => f.formula = v,
+                "formula_percent" => f.formula_percent = v,
+                "max_fee_rate_percent" => f.max_fee_rate_percent = v,
+                "max_guaranteed" => f.max_guaranteed = v,
+                "cap_per_contract" => f.cap_per_contract = v,
+                "cap_per_firm_year" => f.cap_per_firm_year = v,
+                "budget" => f.budget = v,
+                "size_classes" => f.size_classes.push(v),
+                _ => {}
+            }
+        }
+        f
+    }
+
+    /// The policy as the API's JSON body: percentages as fractions, amounts without separators, empty
+    /// fields left out. A percentage that is not a number is said against its field.
+    fn body(&self, t: &T) -> Result<Value, FieldErrors> {
+        let mut faults = FieldErrors::default();
+        let fraction = |name: &str, v: &str, faults: &mut FieldErrors| -> Option<String> {
+            if v.is_empty() {
+                return None;
+            }
+            match v.trim_end_matches('%').parse::<rust_decimal::Decimal>() {
+                Ok(d) => Some(
+                    (d / rust_decimal::Decimal::ONE_HUNDRED)
+                        .normalize()
+                        .to_string(),
+                ),
+                Err(_) => {
+                    faults.0.push((name.into(), t.t("policy-percent-format")));
+                    None
+                }
+            }
+        };
+        let mut o = Map::new();
+        o.insert("name".into(), json!(self.name));
+        for (k, v) in [
+            ("window_from", &self.window_from),
+            ("window_to", &self.window_to),
+        ] {
+            o.insert(k.into(), json!(v));
+        }
+        let value = fraction("formula_percent", &self.formula_percent, &mut faults);
+        let key = if self.formula == "share_of_fee" {
+            "share"
+        } else {
+            "rate"
+        };
+        let mut formula = Map::new();
+        formula.insert("kind".into(), json!(self.formula));
+        if let Some(v) = value {
+            formula.insert(key.into(), json!(v));
+        }
+        o.insert("formula".into(), Value::Object(formula));
+        if let Some(r) = fraction(
+            "max_fee_rate_percent",
+            &self.max_fee_rate_percent,
+            &mut faults,
+        ) {
+            o.insert("max_fee_rate".into(), json!(r));
+        }
+        for (k, v) in [
+            ("max_guaranteed", &self.max_guaranteed),
+            ("cap_per_contract", &self.cap_per_contract),
+            ("cap_per_firm_year", &self.cap_per_firm_year),
+            ("budget", &self.budget),
+        ] {
+            let v = v.replace([',', '，', ' '], "").replace('元', "");
+            if !v.is_empty() {
+                o.insert(k.into(), json!(v));
+            }
+        }
+        if !self.size_classes.is_empty() {
+            o.insert(
+                "rules".into(),
+                json!([{"type": "size_class", "any_of": self.size_classes}]),
+            );
+        }
+        if faults.is_empty() {
+            Ok(Value::Object(o))
+        } else {
+            Err(faults)
+        }
+    }
+}
+
+/// Where the page shows a fault the API names by its JSON path.
+fn form_field(api: &str) -> String {
+    match api {
+        f if f.starts_with("formula") => "formula_percent".into(),
+        f if f.starts_with("rules") => "size_classes".into(),
+        "max_fee_rate" => "max_fee_rate_percent".into(),
+        other => other.to_string(),
+    }
+}
+
+#[get("/gov/policies")]
+pub async fn list(state: web::Data<AppState>, s: Official) -> actix_web::Result<HttpResponse> {
+    let f = PolicyForm {
+        formula: "share_of_fee".into(),
+        size_classes: vec!["micro".into(), "small".into()],
+        ..Default::default()
+    };
+    render(
+        &state,
+        &s,
+        &f,
+        &FieldErrors::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A policy's terms in words.
+fn terms(t: &T, p: &PolicyView) -> Markup {
+    let spec: &PolicySpec = &p.spec;
+    let formula = match &spec.formula {
+        Formula::ShareOfFee { share } => {
+            t.with("policy-share-of-fee", &[("share", t.percent(*share))])
+        }
+        Formula::RatePoints { rate } => t.with("policy-rate-points", &[("rate", t.percent(*rate))]),
+        Formula::AgencyReward { rate } => {
+            t.with("policy-agency-reward", &[("rate", t.percent(*rate))])
+        }
+    };
+    let money =
+        |m: Option<crate::domain::Money>| m.map_or_else(|| t.t("policy-none"), |m| t.money(m));
+    html! {
+        dl {
+            dt { (t.t("policy-window")) } dd { (t.date(spec.window_from)) " – " (t.date(spec.window_to)) }
+            dt { (t.t("policy-formula")) } dd { (formula) }
+            dt { (t.t("policy-eligibility")) } dd {
+                @if spec.rules.is_empty() { (t.t("policy-everyone")) }
+                @for r in &spec.rules { div { (words::requirement(t, r)) } }
+            }
+            @if let Some(r) = spec.max_fee_rate { dt { (t.t("policy-max-fee-rate")) } dd { (t.percent(r)) } }
+            dt { (t.t("policy-max-guaranteed")) } dd { (money(spec.max_guaranteed)) }
+            dt { (t.t("policy-cap-contract")) } dd { (money(spec.cap_per_contract)) }
+            dt { (t.t("policy-cap-firm-year")) } dd { (money(spec.cap_per_firm_year)) }
+            dt { (t.t("policy-budget")) } dd { (money(spec.budget)) }
+        }
+    }
+}
+
+async fn render(
+    state: &AppState,
+    s: &Official,
+    f: &PolicyForm,
+    e: &FieldErrors,
+    published: Option<&str>,
+    status: StatusCode,
+) -> actix_web::Result<HttpResponse> {
+    let t = &s.t;
+    let all = policies::list(state.ctx())
+        .await
+        .map_err(|e| super::layout::unavailable(ServiceError::from(e)))?;
+    let shown = [
+        "name",
+        "window_from",
+        "window_to",
+        "formula_percent",
+        "max_fee_rate_percent",
+        "max_guaranteed",
+        "cap_per_contract",
+        "cap_per_firm_year",
+        "budget",
+        "size_classes",
+    ];
+    let others = e.others(&shown);
+    let body = html! {
+        div.card {
+            h1 { (t.t("policies-title")) }
+            p { (t.t("policies-intro")) }
+            @if let Some(id) = published { p.notice role="status" #published { (t.with("policy-published", &[("id", id.to_string())])) } }
+        }
+        @for p in all.iter().rev() {
+            div.card.policy id={ "policy-" (p.id) } {
+                h2 { (p.spec.name) }
+                (terms(t, p))
+            }
+        }
+        div.card {
+            h2 { (t.t("policy-publish")) }
+            @if !others.is_empty() { p.error role="alert" { (others.join(" ")) } }
+            form method="post" action="/gov/policies" {
+                input type="hidden" name="csrf" value=(s.who.csrf);
+                (field(&t.t("policy-name"), "name", "text", &f.name, e))
+                (field(&t.t("policy-window-from"), "window_from", "date", &f.window_from, e))
+                (field(&t.t("policy-window-to"), "window_to", "date", &f.window_to, e))
+                div.field {
+                    label for="formula" { (t.t("policy-formula")) }
+                    select id="formula" name="formula" {
+                        @for (v, k) in [("share_of_fee", "policy-kind-share"), ("rate_points", "policy-kind-points"), ("agency_reward", "policy-kind-reward")] {
+                            option value=(v) selected[f.formula == v] { (t.t(k)) }
+                        }
+                    }
+                }
+                (field(&t.t("policy-formula-percent"), "formula_percent", "text", &f.formula_percent, e))
+                fieldset {
+                    legend { (t.t("policy-size-classes")) }
+                    @for c in [SizeClass::Micro, SizeClass::Small, SizeClass::Medium] {
+                        div.field.check {
+                            input id={ "size-" (c.as_str()) } name="size_classes" type="checkbox" value=(c.as_str())
+                                checked[f.size_classes.iter().any(|x| x == c.as_str())];
+                            label for={ "size-" (c.as_str()) } { (t.code("size", c.as_str())) }
+                        }
+                    }
+                    @if let Some(m) = e.get("size_classes") { p.error role="alert" { (m) } }
+                }
+                (field(&t.t("policy-max-fee-rate-percent"), "max_fee_rate_percent", "text", &f.max_fee_rate_percent, e))
+                (field(&t.t("policy-max-guaranteed"), "max_guaranteed", "text", &f.max_guaranteed, e))
+                (field(&t.t("policy-cap-contract"), "cap_per_contract", "text", &f.cap_per_contract, e))
+                (field(&t.t("policy-cap-firm-year"), "cap_per_firm_year", "text", &f.cap_per_firm_year, e))
+                (field(&t.t("policy-budget"), "budget", "text", &f.budget, e))
+                button type="submit" { (t.t("policy-publish-button")) }
+            }
+        }
+    };
+    Ok(super::layout::with_status(
+        s.page(&t.t("policies-title"), "/gov/policies", body),
+        status,
+    ))
+}
+
+/// Publish a policy from the form, with the API's checks: every fault at once, beside its field.
+#[post("/gov/policies")]
+pub async fn publish(
+    state: web::Data<AppState>,
+    s: Official,
+    body: web::Bytes,
+) -> actix_web::Result<HttpResponse> {
+    let f = PolicyForm::parse(&body);
+    if let Some(r) = s.forged(&f.csrf) {
+        return Ok(r);
+    }
+    let t = &s.t;
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    let json = match f.body(t) {
+        Ok(j) => j,
+        Err(e) => return render(&state, &s, &f, &e, None, unprocessable).await,
+    };
+    let faults = |v: Vec<crate::service::Violation>| {
+        let mut e = FieldErrors::of(t, &v);
+        for (field, _) in e.0.iter_mut() {
+            *field = form_field(field);
+        }
+        e
+    };
+    let (mut spec, rules, read) = match crate::api::extract::with_rules::<PolicySpec>(&json) {
+        Ok(x) => x,
+        Err(crate::api::error::ApiError::Validation { errors, .. }) => {
+            let v = errors.into_iter().map(|e| e.into_violation()).collect();
+            return render(&state, &s, &f, &faults(v), None, unprocessable).await;
+        }
+        Err(e) => return Err(actix_web::error::ErrorInternalServerError(e.to_string())),
+    };
+    spec.rules = rules;
+    let read = read.into_iter().map(|e| e.into_violation()).collect();
+    match policies::publish(state.ctx(), &s.actor, spec, read).await {
+        Ok(p) => {
+            let blank = PolicyForm {
+                formula: "share_of_fee".into(),
+                ..Default::default()
+            };
+            render(
+                &state,
+                &s,
+                &blank,
+                &FieldErrors::default(),
+                Some(&p.id),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(PolicyError::Invalid(v)) => {
+            render(&state, &s, &f, &faults(v), None, unprocessable).await
+        }
+        Err(e) => s.refusal(e),
+    }
+}
