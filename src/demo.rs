@@ -523,24 +523,37 @@ fn seed_guarantees(
         Money::from_yuan(60_000_000).fen(),
         at,
     )?;
-    let spec = serde_json::json!({
+    let fee = serde_json::json!({
         "name": "上海市小微企业融资担保费补贴 Shanghai small and micro guarantee fee subsidy (demo)",
         "window_from": "2025-01-01", "window_to": "2026-12-31",
         "rules": [{"type": "size_class", "any_of": ["micro", "small"]}],
         "max_fee_rate": "0.015", "formula": {"kind": "share_of_fee", "share": "0.5"},
         "cap_per_contract": "20000", "cap_per_firm_year": "50000", "budget": "5000000",
     });
-    let spec: crate::domain::subsidy::PolicySpec = serde_json::from_value(spec)
-        .map_err(|e| StoreError::Config(format!("demo policy: {e}")))?;
-    g::insert_policy(
-        c,
-        &PolicyRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            name: spec.name.clone(),
-            spec: serde_json::to_string(&spec).map_err(|e| StoreError::Config(e.to_string()))?,
-            created_at: at,
-        },
-    )
+    // The agencies' reward (the national guarantee fund measures, DOMAIN §8a): a yearly rate on the
+    // average balance of guarantees to small and micro firms. Published after the fee subsidy, so the
+    // fee subsidy stays the first policy listed.
+    let reward = serde_json::json!({
+        "name": "融资担保机构小微业务奖励 Agency reward for small and micro guarantees (demo)",
+        "window_from": "2025-01-01", "window_to": "2026-12-31",
+        "rules": [{"type": "size_class", "any_of": ["micro", "small"]}],
+        "formula": {"kind": "agency_reward", "rate": "0.01"},
+    });
+    for (k, spec) in [fee, reward].into_iter().enumerate() {
+        let spec: crate::domain::subsidy::PolicySpec = serde_json::from_value(spec)
+            .map_err(|e| StoreError::Config(format!("demo policy: {e}")))?;
+        g::insert_policy(
+            c,
+            &PolicyRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                name: spec.name.clone(),
+                spec: serde_json::to_string(&spec)
+                    .map_err(|e| StoreError::Config(e.to_string()))?,
+                created_at: at + chrono::Duration::milliseconds(k as i64),
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// The keys file `source`d by the README's examples.

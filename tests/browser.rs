@@ -621,6 +621,13 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
     s.click("form[action$='/withdraw'] button").await;
     assert_eq!(s.says("#batch-status", "已撤回").await, "已撤回");
 
+    // Its reward under the agency-reward policy, claimed.
+    s.click("nav.sections a[href='/agency/rewards']").await;
+    s.find("dd.reward-amount").await;
+    s.click("div.reward form button[type=submit]").await;
+    assert!(s.text("#reward-claims").await.contains("已申报"));
+    audit(&s, &axe, "agency rewards", &mut violations).await;
+    s.screenshot("agency-rewards-zh-desktop", 1280).await;
     // Its own figures by quarter, with the flags' thresholds drawn.
     s.click("nav.sections a[href='/agency/metrics']").await;
     s.find("svg#agency-leverage").await;
@@ -650,6 +657,12 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
     s.find("form[action='/gov/users']").await;
     audit(&s, &axe, "government accounts", &mut violations).await;
     s.screenshot("gov-users-zh-desktop", 1280).await;
+    // The reward the agency claimed: approved.
+    s.click("nav.sections a[href='/gov/rewards']").await;
+    s.click("#reward-claims form[action$='/approve'] button")
+        .await;
+    assert!(s.text("#reward-claims").await.contains("已审批"));
+    audit(&s, &axe, "government rewards", &mut violations).await;
     // The policies, and the form to publish one.
     s.click("nav.sections a[href='/gov/policies']").await;
     s.find("form[action='/gov/policies']").await;

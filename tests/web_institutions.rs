@@ -814,3 +814,139 @@ async fn the_government_publishes_a_policy_on_its_page_with_the_api_checks() {
     a.get("/agency/batches").await.shows("页面发布的补贴");
     assert_eq!(a.get("/gov/policies").await.status, 403);
 }
+
+#[tokio::test]
+async fn an_agency_claims_its_computed_reward_and_the_government_approves_and_pays_it() {
+    let d = Demo::new().await;
+    let mut a = d.signed_in("agency").await;
+    let year = chrono::Datelike::year(&chrono::Utc::now().date_naive());
+    let from = format!("{year}-01-01");
+    let to = format!("{year}-07-01");
+    let page = a.get(&format!("/agency/rewards?from={from}&to={to}")).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    page.shows("融资担保机构小微业务奖励");
+    // What the page computes is the API's reward for the same period.
+    let policies = d.api("/v1/subsidy-policies", "GUARANTOR_KEY").await;
+    let policy = policies["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["formula"]["kind"] == "agency_reward")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let agency =
+        common::institution_id(&d.app, d.var("GOV_KEY"), credithub::demo::DEMO_GUARANTOR).await;
+    let r = d
+        .api(
+            &format!("/v1/subsidy-policies/{policy}/rewards/{agency}?from={from}&to={to}"),
+            "GUARANTOR_KEY",
+        )
+        .await;
+    let reward = credithub::domain::Money::parse(r["reward"].as_str().unwrap()).unwrap();
+    assert!(reward > credithub::domain::Money::ZERO, "{r}");
+    let shown = credithub::web::layout::T(credithub::web::Lang::Zh).money(reward);
+    page.shows(&shown);
+    // Claimed from the page: listed as claimed.
+    let csrf = page.csrf();
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("policy_id", policy.as_str()),
+        ("from", from.as_str()),
+        ("to", to.as_str()),
+    ];
+    let r = a.post("/agency/rewards", &fields).await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let list = a.get(&format!("/agency/rewards?from={from}&to={to}")).await;
+    list.shows("已申报");
+    // The same period again, or one that overlaps it, is refused with the claim it overlaps.
+    let r = a.post("/agency/rewards", &fields).await;
+    assert_eq!(r.status, 409, "{}", r.html);
+    r.shows("overlaps the claim");
+    let (status, _) = d
+        .app
+        .post(
+            "/v1/reward-claims",
+            Some(d.var("GUARANTOR_KEY")),
+            &json!({"policy_id": policy, "from": format!("{year}-03-01"), "to": format!("{year}-08-01")}),
+        )
+        .await;
+    assert_eq!(status, 409);
+    // The next period through the API.
+    let (status, next) = d
+        .app
+        .post(
+            "/v1/reward-claims",
+            Some(d.var("GUARANTOR_KEY")),
+            &json!({"policy_id": policy, "from": to, "to": format!("{year}-10-01")}),
+        )
+        .await;
+    assert_eq!(status, 201, "{next}");
+    assert_eq!(next["status"], "claimed");
+    // Only its agency and the government see the claims; a bank cannot claim.
+    let own = d.api("/v1/reward-claims", "GUARANTOR_KEY").await;
+    assert_eq!(own["items"].as_array().unwrap().len(), 2);
+    let theirs = d.api("/v1/reward-claims", "GUARANTOR2_KEY").await;
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 0);
+    let (status, _) = d
+        .app
+        .post(
+            "/v1/reward-claims",
+            Some(d.var("BANK_KEY")),
+            &json!({"policy_id": policy, "from": from, "to": to}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    // The government approves the first on its page (computed again: the same contracts, the same
+    // amount), then records the payment; the agency is told.
+    let mut g = d.signed_in("gov").await;
+    let queue = g.get("/gov/rewards").await;
+    assert_eq!(queue.status, 200, "{}", queue.html);
+    let first = own["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["from"] == from.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let gcsrf = queue.csrf();
+    let r = g
+        .post(
+            &format!("/gov/rewards/{first}/approve"),
+            &[("csrf", &gcsrf)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let r = g
+        .post(&format!("/gov/rewards/{first}/paid"), &[("csrf", &gcsrf)])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let own = d.api("/v1/reward-claims", "GUARANTOR_KEY").await;
+    let paid = own["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == first.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(paid["reward"], reward.to_string());
+    let r = g
+        .post(&format!("/gov/rewards/{first}/paid"), &[("csrf", &gcsrf)])
+        .await;
+    assert_eq!(r.status, 409, "paid once");
+    a.get("/notifications").await.shows("机构奖励申报已拨付");
+    // The agency's own pages never approve.
+    let (status, _) = d
+        .app
+        .post(
+            &format!("/v1/reward-claims/{first}/approve"),
+            Some(d.var("GUARANTOR_KEY")),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 403);
+}

@@ -14,6 +14,7 @@ use crate::service::claims::{self as service, NewBatch};
 use crate::service::guarantees::{Ending, GuaranteeView, Registered};
 use crate::service::policies::{self, PolicyView};
 use crate::service::reconciliation::{self as report, BatchView, Report};
+use crate::service::rewards::{self, RewardClaimView};
 use crate::service::uploads::{self, ClaimBatchInput, ContractInput};
 use crate::store::guarantees::{BatchRow, LineRow};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -529,4 +530,66 @@ pub async fn agency_reward(
     let (from, to) = (&q.0.from, &q.0.to);
     let r = agencies::reward(state.ctx(), &who.actor, &policy, &agency, from, to).await?;
     Ok(HttpResponse::Ok().json_line(r))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RewardClaimRequest {
+    /// An `agency_reward` policy.
+    pub policy_id: String,
+    /// YYYY-MM-DD, inclusive.
+    pub from: String,
+    /// YYYY-MM-DD, exclusive.
+    pub to: String,
+}
+
+/// The agency claims the reward an agency-reward policy computes for it over `[from, to)`: computed and
+/// stored at once; 409 when the period overlaps an earlier claim of its under the policy.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses(
+    (status = 201, description = "the claim, with the reward computed", body = RewardClaimView),
+    (status = 409, description = "the period overlaps an earlier claim", body = super::error::Problem),
+    (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/reward-claims")]
+pub async fn claim_reward(
+    state: web::Data<AppState>,
+    caller: AgencyKey,
+    body: Json<RewardClaimRequest>,
+) -> ApiResult<HttpResponse> {
+    let r = body.0;
+    let v = rewards::claim(state.ctx(), &caller.who.actor, &r.policy_id, &r.from, &r.to).await?;
+    Ok(HttpResponse::Created().json_line(v))
+}
+
+/// Reward claims, newest first: an agency its own, the government side all.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses((status = 200, description = "claims", body = Items<RewardClaimView>)))]
+#[get("/v1/reward-claims")]
+pub async fn list_reward_claims(
+    state: web::Data<AppState>,
+    who: Principal,
+) -> ApiResult<HttpResponse> {
+    let items = rewards::list(state.ctx(), &who.actor).await?;
+    Ok(HttpResponse::Ok().json_line(Items { items }))
+}
+
+/// The government approves a reward claim (computed again now, and that amount approved), then records
+/// its payment.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path), ("step" = String, Path, description = "`approve` or `paid`")),
+    responses((status = 200, description = "moved", body = RewardClaimView), (status = 409, body = super::error::Problem)))]
+#[post("/v1/reward-claims/{id}/{step}")]
+pub async fn move_reward_claim(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (id, step) = path.into_inner();
+    let v = match step.as_str() {
+        "approve" => rewards::approve(state.ctx(), &who.actor, &id).await?,
+        "paid" => rewards::pay(state.ctx(), &who.actor, &id).await?,
+        other => {
+            return Err(ApiError::NotFound(format!(
+                "no step '{other}' of a reward claim: approve or paid"
+            )))
+        }
+    };
+    Ok(HttpResponse::Ok().json_line(v))
 }

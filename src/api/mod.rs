@@ -164,7 +164,7 @@ impl utoipa::Modify for BearerAuth {
         applications::default,
         guarantees::create_guarantees, guarantees::list_guarantees, guarantees::release, guarantees::call_guarantee,
         guarantees::create_policy, guarantees::list_policies, guarantees::get_policy, guarantees::submit_claims, guarantees::list_claims,
-        guarantees::reconciliation, guarantees::approve, guarantees::paid, guarantees::withdraw_batch,
+        guarantees::reconciliation, guarantees::approve, guarantees::paid, guarantees::withdraw_batch, guarantees::claim_reward, guarantees::list_reward_claims, guarantees::move_reward_claim,
         guarantees::report_net_assets, guarantees::metrics, guarantees::agency_reward,
     ),
     components(schemas(error::Problem, error::FieldError)),
@@ -245,6 +245,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(guarantees::approve)
         .service(guarantees::paid)
         .service(guarantees::withdraw_batch)
+        .service(guarantees::claim_reward)
+        .service(guarantees::list_reward_claims)
+        .service(guarantees::move_reward_claim)
         .service(guarantees::report_net_assets)
         .service(guarantees::metrics)
         .service(guarantees::agency_reward)

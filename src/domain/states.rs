@@ -252,7 +252,41 @@ impl BatchStatus {
     pub const COUNTED: [BatchStatus; 2] = [BatchStatus::Approved, BatchStatus::Paid];
 }
 
-into_str!(ApplicationStatus, LoanStatus, ReceivableStatus, BatchStatus);
+status_enum!(
+    /// An agency's claim for the reward an agency-reward policy computes (issue 17).
+    RewardStatus, "reward claim" {
+        Claimed = "claimed",
+        Approved = "approved",
+        Paid = "paid",
+    }
+);
+
+impl RewardStatus {
+    pub fn approve(self) -> Result<RewardStatus, TransitionError> {
+        step(
+            self,
+            &[RewardStatus::Claimed],
+            "approval",
+            RewardStatus::Approved,
+        )
+    }
+    pub fn pay(self) -> Result<RewardStatus, TransitionError> {
+        step(
+            self,
+            &[RewardStatus::Approved],
+            "payment",
+            RewardStatus::Paid,
+        )
+    }
+}
+
+into_str!(
+    ApplicationStatus,
+    LoanStatus,
+    ReceivableStatus,
+    BatchStatus,
+    RewardStatus
+);
 
 #[cfg(test)]
 mod tests {
@@ -343,6 +377,12 @@ mod tests {
         for b in [B::Reconciled, B::Paid, B::Withdrawn] {
             assert!(b.pay().is_err());
         }
+        use RewardStatus as W;
+        assert_eq!(W::Claimed.approve(), Ok(W::Approved));
+        assert_eq!(W::Approved.pay(), Ok(W::Paid));
+        assert!(W::Claimed.pay().is_err());
+        assert!(W::Paid.approve().is_err());
+        assert!(W::Approved.approve().is_err());
     }
 
     #[test]

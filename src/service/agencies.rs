@@ -208,19 +208,23 @@ pub async fn reward(
     may_read(actor, agency)?;
     let (from, to) = period(from, to).map_err(AgencyError::Invalid)?;
     let (p, a) = (policy.to_string(), agency.to_string());
-    let (row, contracts) = ctx
-        .db
-        .run(move |c| {
-            let Some(policy) = store::get_policy(c, &p)? else {
-                return Ok((None, Vec::new()));
-            };
-            let rows = store::list(c, Some(&a), &Default::default(), None, i64::MAX)?;
-            let mut list: Vec<_> = claims::contracts_of(c, &rows)?.into_values().collect();
-            list.sort_by(|x, y| x.id.cmp(&y.id));
-            Ok((Some(policy), list))
-        })
-        .await?;
-    let row = row.ok_or_else(|| AgencyError::UnknownPolicy(policy.to_string()))?;
+    ctx.db.run_as(move |c| reward_on(c, &p, &a, from, to)).await
+}
+
+/// The reward of `agency` under `policy` over `[from, to)`, read on `c` (in the caller's transaction
+/// where there is one: a reward claimed or approved is computed where it is stored).
+pub fn reward_on(
+    c: &mut crate::store::DbConn,
+    policy: &str,
+    agency: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<RewardView, AgencyError> {
+    let row = store::get_policy(c, policy)?
+        .ok_or_else(|| AgencyError::UnknownPolicy(policy.to_string()))?;
+    let rows = store::list(c, Some(agency), &Default::default(), None, i64::MAX)?;
+    let mut contracts: Vec<_> = claims::contracts_of(c, &rows)?.into_values().collect();
+    contracts.sort_by(|x, y| x.id.cmp(&y.id));
     let spec = claims::spec_of(&row)?;
     let reward = crate::domain::subsidy::agency_reward(&spec.policy(policy), &contracts, from, to)
         .ok_or_else(|| {

@@ -29,6 +29,8 @@ pub enum Kind {
     ConsentRevoked,
     /// An agency's claim batch moved: reconciled, approved, paid.
     BatchMoved,
+    /// An agency's reward claim moved: claimed, approved, paid.
+    RewardMoved,
 }
 
 impl Kind {
@@ -43,6 +45,7 @@ impl Kind {
             Kind::ConsentGranted => "consent_granted",
             Kind::ConsentRevoked => "consent_revoked",
             Kind::BatchMoved => "batch_moved",
+            Kind::RewardMoved => "reward_moved",
         }
     }
 }

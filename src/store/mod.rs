@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod products;
 pub mod profiles;
 pub mod receivables;
+pub mod rewards;
 pub mod schema;
 pub mod signals;
 pub mod states;

@@ -71,8 +71,26 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     user_links,
     sessions,
-    auth_events
+    auth_events,
+    reward_claims
 );
+
+diesel::table! {
+    reward_claims (id) {
+        id -> Text,
+        policy_id -> Text,
+        agency_id -> Text,
+        from_on -> Date,
+        to_on -> Date,
+        eligible_contracts -> Integer,
+        average_balance_fen -> BigInt,
+        reward_fen -> BigInt,
+        status -> Text,
+        claimed_at -> Timestamp,
+        approved_at -> Nullable<Timestamp>,
+        paid_at -> Nullable<Timestamp>,
+    }
+}
 
 diesel::table! {
     ingestion_runs (id) {

@@ -1,7 +1,9 @@
 //! The lifecycle enums of `domain::states` stored as their text on every backend: a stored word that is
 //! none of the enum's is a read error, never a default.
 
-use crate::domain::states::{ApplicationStatus, BatchStatus, LoanStatus, ReceivableStatus};
+use crate::domain::states::{
+    ApplicationStatus, BatchStatus, LoanStatus, ReceivableStatus, RewardStatus,
+};
 use crate::domain::subsidy::Status as LineStatus;
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
@@ -39,5 +41,6 @@ stored_as_text!(
     LoanStatus,
     ReceivableStatus,
     BatchStatus,
-    LineStatus
+    LineStatus,
+    RewardStatus
 );

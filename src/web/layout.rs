@@ -247,11 +247,13 @@ const AGENCY_NAV: &[(&str, &str)] = &[
     ("/agency/contracts/upload", "nav-agency-upload"),
     ("/agency/batches", "nav-agency-batches"),
     ("/agency/metrics", "nav-agency-metrics"),
+    ("/agency/rewards", "nav-agency-rewards"),
 ];
 
 /// The government side.
 const GOVERNMENT_NAV: &[(&str, &str)] = &[
     ("/gov/batches", "nav-gov-batches"),
+    ("/gov/rewards", "nav-gov-rewards"),
     ("/gov/agencies", "nav-gov-agencies"),
     ("/gov/policies", "nav-gov-policies"),
     ("/gov/users", "nav-gov-users"),

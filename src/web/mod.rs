@@ -30,6 +30,7 @@ pub mod notifications;
 pub mod offers;
 pub mod overview;
 pub mod policies;
+pub mod rewards;
 pub mod session;
 pub mod upload;
 pub mod what_if;
@@ -94,6 +95,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(claims::move_batch)
         .service(government::queue)
         .service(government::agencies)
+        .service(rewards::agency_rewards)
+        .service(rewards::claim)
+        .service(rewards::gov_rewards)
+        .service(rewards::move_claim)
         .service(policies::list)
         .service(policies::publish)
         .service(government::users)

@@ -101,6 +101,9 @@ fn line(t: &T, n: &NotificationView, names: &HashMap<String, String>) -> Markup 
         "batch_moved" => html! {
             a href={ "/agency/batches/" (n.subject) } { (t.with("n-batch_moved", &[("status", t.code("batch", &d("status"))), ("lines", d("lines")), ("approved", crate::domain::Money::parse(&d("approved")).map(|m| t.money(m)).unwrap_or_default())])) }
         },
+        "reward_moved" => html! {
+            a href="/agency/rewards" { (t.with("n-reward_moved", &[("status", t.code("reward", &d("status"))), ("reward", crate::domain::Money::parse(&d("reward")).map(|m| t.money(m)).unwrap_or_default())])) }
+        },
         other => html! { (other) },
     }
 }
