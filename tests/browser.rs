@@ -705,6 +705,20 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
     s.find("form.filters").await;
     audit(&s, &axe, "bank inbox", &mut violations).await;
     s.screenshot("bank-inbox-zh-desktop", 1280).await;
+    for (href, name) in [
+        ("/bank/products", "bank-products"),
+        ("/bank/queries", "bank-queries"),
+        ("/bank/bulk", "bank-bulk"),
+    ] {
+        s.click(&format!("nav.sections a[href='{href}']")).await;
+        s.find("main h1").await;
+        audit(&s, &axe, name, &mut violations).await;
+    }
+    s.goto(&format!("{base}/bank/products/new")).await;
+    s.find("form[action='/bank/products']").await;
+    audit(&s, &axe, "bank product form", &mut violations).await;
+    s.screenshot("bank-product-form-zh-desktop", 1280).await;
+    s.click("nav.sections a[href='/bank/applications']").await;
     s.click(&format!("a[href='/bank/applications/{aid}']"))
         .await;
     s.find("#consent").await;

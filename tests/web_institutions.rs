@@ -950,3 +950,125 @@ async fn an_agency_claims_its_computed_reward_and_the_government_approves_and_pa
         .await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn a_bank_publishes_edits_and_withdraws_its_products_with_the_api_checks() {
+    let d = Demo::new().await;
+    let mut b = d.signed_in("bank").await;
+    let bank = common::institution_id(&d.app, d.var("GOV_KEY"), credithub::demo::DEMO_BANK).await;
+    // A product's terms as the hub reads them (rates as numbers: 0.055 is 0.0550), its rules a set.
+    let spec_of = |v: &Value| {
+        let mut v = v.clone();
+        for k in [
+            "id",
+            "institution_id",
+            "status",
+            "created_at",
+            "updated_at",
+            "withdrawn_at",
+        ] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+        let mut spec: credithub::domain::matching::ProductSpec = serde_json::from_value(v).unwrap();
+        spec.rules.sort_by_key(|r| r.type_name());
+        spec
+    };
+    let listed = |v: &Value| -> Vec<Value> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["institution_id"] == bank.as_str())
+            .cloned()
+            .collect()
+    };
+    // Every demo product of the bank, opened for editing and saved as it stands, is unchanged: the form
+    // holds every term and every rule.
+    let before = listed(&d.app.get("/v1/products?limit=100", None).await.1);
+    assert!(!before.is_empty());
+    for p in &before {
+        let id = p["id"].as_str().unwrap();
+        let form = b.get(&format!("/bank/products/{id}/edit")).await;
+        assert_eq!(form.status, 200, "{}", form.html);
+        let fields = common::pages::form_fields(&form, &format!("/bank/products/{id}"));
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let r = b.post(&format!("/bank/products/{id}"), &pairs).await;
+        assert_eq!(r.status, 303, "{id}: {}", r.html);
+        let (_, after) = d.app.get(&format!("/v1/products/{id}"), None).await;
+        assert_eq!(
+            spec_of(&after),
+            spec_of(p),
+            "{id} changed by a save as it stands"
+        );
+    }
+    // A new product with faults: each beside its field, nothing published.
+    let form = b.get("/bank/products/new").await;
+    let csrf = form.csrf();
+    let mut fields: Vec<(&str, String)> = vec![
+        ("csrf", csrf.clone()),
+        ("kind", "bank_loan".into()),
+        ("subtype", "".into()),
+        ("name", "页面贷".into()),
+        ("amount_min", "1,000,000".into()),
+        ("amount_max", "100,000".into()),
+        ("term_min_months", "6".into()),
+        ("term_max_months", "36".into()),
+        ("rate_min", "3.2".into()),
+        ("rate_max", "abc".into()),
+        ("valid_from", "2026-01-01".into()),
+        ("min_score", "650".into()),
+        ("size_classes", "micro".into()),
+        ("size_classes", "small".into()),
+        ("first_loan_only", "1".into()),
+    ];
+    let r = b.post("/bank/products", &pairs(&fields)).await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    r.shows("id=\"rate_max-error\"");
+    fields[9].1 = "4.5".into();
+    let r = b.post("/bank/products", &pairs(&fields)).await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    r.shows("id=\"amount_max-error\"");
+    r.shows("id=\"subtype-error\"");
+    fields[5].1 = "3,000,000".into();
+    fields[2].1 = "first_loan".into();
+    let r = b.post("/bank/products", &pairs(&fields)).await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let after = listed(&d.app.get("/v1/products?limit=100", None).await.1);
+    let new = after.iter().find(|p| p["name"] == "页面贷").unwrap();
+    assert_eq!(new["rate_min"], "0.032");
+    assert_eq!(new["amount_max"], "3000000.00");
+    assert_eq!(new["rules"].as_array().unwrap().len(), 3, "{new}");
+    let id = new["id"].as_str().unwrap().to_string();
+    // In the public catalogue; then withdrawn, it leaves it.
+    let cat = Browser::new(&d.app).get("/catalogue").await;
+    cat.shows("页面贷");
+    let list = b.get("/bank/products").await;
+    list.shows("页面贷");
+    let r = b
+        .post(&format!("/bank/products/{id}/withdraw"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, 303);
+    let cat = Browser::new(&d.app).get("/catalogue").await;
+    assert!(!cat.html.contains("页面贷"));
+    // Another bank's officer cannot edit or withdraw this bank's products.
+    let mut other = d.staff_of("hd.products", DEMO_BANK_2).await;
+    let first = before[0]["id"].as_str().unwrap();
+    assert_eq!(
+        other
+            .get(&format!("/bank/products/{first}/edit"))
+            .await
+            .status,
+        404
+    );
+    let ocsrf = other.get("/bank/products").await.csrf();
+    let r = other
+        .post(
+            &format!("/bank/products/{first}/withdraw"),
+            &[("csrf", &ocsrf)],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.html);
+}

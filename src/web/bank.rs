@@ -441,17 +441,6 @@ fn acts(
     }
 }
 
-/// A rate as the officer typed it (percent a year) as the operation takes it (a fraction).
-fn rate_fraction(percent: &str) -> Result<Option<String>, ()> {
-    match some(percent.trim_end_matches('%')) {
-        None => Ok(None),
-        Some(p) => p
-            .parse::<Decimal>()
-            .map(|d| Some((d / Decimal::ONE_HUNDRED).normalize().to_string()))
-            .map_err(|_| ()),
-    }
-}
-
 /// Decide, disburse, record a repayment or a default; back to the application, or the form with its
 /// faults beside the fields.
 #[post("/bank/applications/{id}/{act}")]
@@ -475,7 +464,7 @@ pub async fn act(
     };
     let done = match act.as_str() {
         "decide" => {
-            let Ok(rate) = rate_fraction(&f.rate_percent) else {
+            let Ok(rate) = super::layout::fraction_of_percent(&f.rate_percent) else {
                 let e = FieldErrors(vec![("rate_percent".into(), s.t.t("bank-rate-format"))]);
                 return render(&state, &s, &id, &f, &e, StatusCode::UNPROCESSABLE_ENTITY).await;
             };

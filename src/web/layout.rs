@@ -157,6 +157,32 @@ impl T {
     }
 }
 
+/// What was typed where a percentage goes is not a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAPercent;
+
+/// A percentage as people type it (`3.85`, `3.85%`) as the fraction the services take (`0.0385`); empty
+/// is `None`.
+pub fn fraction_of_percent(typed: &str) -> Result<Option<String>, NotAPercent> {
+    let v = typed.trim().trim_end_matches('%').trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    v.parse::<Decimal>()
+        .map(|d| Some((d / Decimal::ONE_HUNDRED).normalize().to_string()))
+        .map_err(|_| NotAPercent)
+}
+
+/// A fraction as a percentage to put back in a field (`0.0385` → `3.85`).
+pub fn percent_of_fraction(d: Decimal) -> String {
+    (d * Decimal::ONE_HUNDRED).normalize().to_string()
+}
+
+/// An amount as people type it (`1,000,000`, `800000元`) as the plain decimal the services take.
+pub fn plain_amount(typed: &str) -> String {
+    typed.trim().replace([',', '，', ' '], "").replace('元', "")
+}
+
 /// `1234567` → `1,234,567`.
 fn thousands(digits: &str) -> String {
     let n = digits.len();
@@ -237,6 +263,7 @@ const FIRM_NAV: &[(&str, &str)] = &[
 /// A bank's credit officers.
 const BANK_NAV: &[(&str, &str)] = &[
     ("/bank/applications", "nav-bank-applications"),
+    ("/bank/products", "nav-bank-products"),
     ("/bank/queries", "nav-bank-queries"),
     ("/bank/bulk", "nav-bank-bulk"),
 ];
@@ -457,6 +484,17 @@ mod tests {
         assert_eq!(en.date(d), "1 Dec 2026");
         assert_eq!(zh.percent(Decimal::new(385, 4)), "3.85%");
         assert_eq!(zh.percent(Decimal::new(4, 3)), "0.40%");
+    }
+
+    #[test]
+    fn percentages_and_amounts_read_as_people_type_them() {
+        assert_eq!(fraction_of_percent("3.85"), Ok(Some("0.0385".into())));
+        assert_eq!(fraction_of_percent(" 50% "), Ok(Some("0.5".into())));
+        assert_eq!(fraction_of_percent(""), Ok(None));
+        assert_eq!(fraction_of_percent("half"), Err(NotAPercent));
+        assert_eq!(percent_of_fraction(Decimal::new(550, 4)), "5.5");
+        assert_eq!(plain_amount("1,000,000元"), "1000000");
+        assert_eq!(plain_amount(" 800，000 "), "800000");
     }
 
     #[test]

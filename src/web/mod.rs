@@ -30,6 +30,7 @@ pub mod notifications;
 pub mod offers;
 pub mod overview;
 pub mod policies;
+pub mod products;
 pub mod rewards;
 pub mod session;
 pub mod upload;
@@ -105,6 +106,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(government::create)
         .service(government::reset)
         .service(government::suspend)
+        .service(products::list)
+        .service(products::new_form)
+        .service(products::edit_form)
+        .service(products::publish)
+        .service(products::withdraw)
+        .service(products::save)
         .service(bank::inbox)
         .service(bank::queries)
         .service(bank::bulk_form)

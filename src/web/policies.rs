@@ -3,7 +3,7 @@
 //! JSON the API takes and checked by the same code (`with_rules`, then `policies::publish`), every fault
 //! beside its field.
 
-use super::layout::{field, FieldErrors, T};
+use super::layout::{field, fraction_of_percent, plain_amount, FieldErrors, T};
 use super::session::Official;
 use super::words;
 use crate::api::AppState;
@@ -64,20 +64,10 @@ impl PolicyForm {
     fn body(&self, t: &T) -> Result<Value, FieldErrors> {
         let mut faults = FieldErrors::default();
         let fraction = |name: &str, v: &str, faults: &mut FieldErrors| -> Option<String> {
-            if v.is_empty() {
-                return None;
-            }
-            match v.trim_end_matches('%').parse::<rust_decimal::Decimal>() {
-                Ok(d) => Some(
-                    (d / rust_decimal::Decimal::ONE_HUNDRED)
-                        .normalize()
-                        .to_string(),
-                ),
-                Err(_) => {
-                    faults.0.push((name.into(), t.t("policy-percent-format")));
-                    None
-                }
-            }
+            fraction_of_percent(v)
+                .map_err(|_| faults.0.push((name.into(), t.t("policy-percent-format"))))
+                .ok()
+                .flatten()
         };
         let mut o = Map::new();
         o.insert("name".into(), json!(self.name));
@@ -112,7 +102,7 @@ impl PolicyForm {
             ("cap_per_firm_year", &self.cap_per_firm_year),
             ("budget", &self.budget),
         ] {
-            let v = v.replace([',', '，', ' '], "").replace('元', "");
+            let v = plain_amount(v);
             if !v.is_empty() {
                 o.insert(k.into(), json!(v));
             }

@@ -232,3 +232,78 @@ impl Demo {
         self.signed_in("owner").await
     }
 }
+
+/// The fields a browser would send for the form posting to `action` on the page, as it stands: inputs
+/// with their values (checkboxes and radios only when checked), the selected option of each select, the
+/// text of each textarea. Enough of HTML for the pages' own markup (maud's quoting).
+pub fn form_fields(page: &Page, action: &str) -> Vec<(String, String)> {
+    let html = &page.html;
+    let start = html
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("no form posting to {action}"));
+    let end = start + html[start..].find("</form>").unwrap();
+    let form = &html[start..end];
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let key = format!(" {name}=\"");
+        tag.find(&key).map(|i| {
+            let rest = &tag[i + key.len()..];
+            unescape(&rest[..rest.find('"').unwrap()])
+        })
+    };
+    let flag = |tag: &str, name: &str| {
+        tag.contains(&format!(" {name}>"))
+            || tag.contains(&format!(" {name} "))
+            || tag.ends_with(&format!(" {name}"))
+    };
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = form[at..].find('<') {
+        let open = at + i;
+        let close = open + form[open..].find('>').unwrap();
+        let tag = &form[open..=close];
+        at = close + 1;
+        if tag.starts_with("<input") {
+            let Some(name) = attr(tag, "name") else {
+                continue;
+            };
+            let kind = attr(tag, "type").unwrap_or_else(|| "text".into());
+            if (kind == "checkbox" || kind == "radio") && !flag(tag, "checked") {
+                continue;
+            }
+            if kind == "submit" || kind == "file" {
+                continue;
+            }
+            out.push((name, attr(tag, "value").unwrap_or_default()));
+        } else if tag.starts_with("<select") {
+            let name = attr(tag, "name").unwrap();
+            let body_end = at + form[at..].find("</select>").unwrap();
+            let body = &form[at..body_end];
+            let mut first = None;
+            let mut chosen = None;
+            for opt in body.split("<option").skip(1) {
+                let head = &opt[..opt.find('>').unwrap() + 1];
+                let v = attr(head, "value").unwrap_or_default();
+                first.get_or_insert(v.clone());
+                if flag(head, "selected") {
+                    chosen = Some(v);
+                }
+            }
+            out.push((name, chosen.or(first).unwrap_or_default()));
+            at = body_end;
+        } else if tag.starts_with("<textarea") {
+            let name = attr(tag, "name").unwrap();
+            let body_end = at + form[at..].find("</textarea>").unwrap();
+            out.push((name, unescape(&form[at..body_end])));
+            at = body_end;
+        }
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
