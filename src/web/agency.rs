@@ -8,7 +8,7 @@ use super::claims::{self, Names};
 use super::figures;
 use super::layout::{see_other, FieldErrors, T};
 use super::session::{AgencyStaff, Staff};
-use super::upload::{self, UploadForm, UploadRefused};
+use super::upload::{self, Received, UploadForm};
 use crate::api::AppState;
 use crate::domain::subsidy::Formula;
 use crate::service::claims::NewBatch;
@@ -275,19 +275,6 @@ fn readable(t: &T, form: &UploadForm) -> Read {
     }
 }
 
-/// The form's fault for a refused upload (too large, busy, broken).
-fn refused_upload(t: &T, e: UploadRefused) -> (FieldErrors, StatusCode) {
-    let (m, status) = match e {
-        UploadRefused::TooLarge { limit } => (
-            t.with("upload-too-large", &[("mb", (limit >> 20).to_string())]),
-            StatusCode::PAYLOAD_TOO_LARGE,
-        ),
-        UploadRefused::Busy => (t.t("upload-busy"), StatusCode::SERVICE_UNAVAILABLE),
-        UploadRefused::Broken(m) => (m, StatusCode::BAD_REQUEST),
-    };
-    (FieldErrors(vec![("file".into(), m)]), status)
-}
-
 /// The workbook of a table's faults beside its own rows (not for NDJSON or JSON).
 fn fault_book(kind: &str, body: &[u8], v: &[Violation]) -> Option<Vec<u8>> {
     (kind == "text/csv")
@@ -350,16 +337,13 @@ pub async fn upload_contracts(
 ) -> actix_web::Result<HttpResponse> {
     let agency = s.agency.clone();
     let t = &s.t;
-    let (_permit, form) = match upload::read(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(e) => {
-            let (errors, status) = refused_upload(t, e);
-            return Ok(render_upload(&s, &errors, None, html! {}, status));
+    let (_permit, form) = match upload::receive(&state, &req, payload, &s).await {
+        Received::Form(permit, form) => (permit, form),
+        Received::Refused(errors, status) => {
+            return Ok(render_upload(&s, &errors, None, html! {}, status))
         }
+        Received::Forged(page) => return Ok(page),
     };
-    if let Some(r) = s.forged(form.field("csrf")) {
-        return Ok(r);
-    }
     let (kind, body) = match readable(t, &form) {
         Read::Ok { kind, body, .. } => (kind, body),
         Read::Refused(errors, faults) => {
@@ -504,16 +488,13 @@ pub async fn file_batch(
 ) -> actix_web::Result<HttpResponse> {
     let agency = s.agency.clone();
     let t = &s.t;
-    let (_permit, form) = match upload::read(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(e) => {
-            let (errors, status) = refused_upload(t, e);
-            return render_batches(&state, &s, &errors, None, html! {}, status).await;
+    let (_permit, form) = match upload::receive(&state, &req, payload, &s).await {
+        Received::Form(permit, form) => (permit, form),
+        Received::Refused(errors, status) => {
+            return render_batches(&state, &s, &errors, None, html! {}, status).await
         }
+        Received::Forged(page) => return Ok(page),
     };
-    if let Some(r) = s.forged(form.field("csrf")) {
-        return Ok(r);
-    }
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let (kind, body, raw_hash) = match readable(t, &form) {
         Read::Ok {

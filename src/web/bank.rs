@@ -684,22 +684,14 @@ pub async fn bulk(
     payload: actix_multipart::Multipart,
 ) -> actix_web::Result<HttpResponse> {
     let t = &s.t;
-    let (_permit, form) = match super::upload::read(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(e) => {
-            let errors = FieldErrors(vec![("file".into(), e.to_string())]);
-            return Ok(render_bulk(
-                &s,
-                "",
-                "credit_assessment",
-                &errors,
-                StatusCode::BAD_REQUEST,
-            ));
+    use super::upload::Received;
+    let (_permit, form) = match super::upload::receive(&state, &req, payload, &s).await {
+        Received::Form(permit, form) => (permit, form),
+        Received::Refused(errors, status) => {
+            return Ok(render_bulk(&s, "", "credit_assessment", &errors, status))
         }
+        Received::Forged(page) => return Ok(page),
     };
-    if let Some(r) = s.forged(form.field("csrf")) {
-        return Ok(r);
-    }
     let (typed, purpose) = (form.field("usccs"), form.field("purpose"));
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let usccs = match usccs_of(typed, form.file.as_ref()) {

@@ -3,11 +3,14 @@
 //! (`CREDITHUB_UPLOAD_LIMIT`, `CREDITHUB_MAX_UPLOADS`). The file's kind is told by its name (`.xlsx`,
 //! `.csv`, `.ndjson`, `.json`), as a browser's own content type for a CSV varies with the machine.
 
+use super::layout::FieldErrors;
+use super::session::Signed;
 use crate::api::upload::{admit, Permit};
 use crate::api::AppState;
 use crate::service::spreadsheet::XLSX;
 use actix_multipart::Multipart;
-use actix_web::HttpRequest;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use std::collections::HashMap;
 
@@ -125,6 +128,44 @@ pub async fn read(
         }
     }
     Ok((permit, out))
+}
+
+/// A form with a file as a page receives it.
+pub enum Received {
+    /// Read, and its token is this session's; the place among the uploads in flight is held until the
+    /// permit is dropped.
+    Form(Permit, UploadForm),
+    /// Not read: the fault to show beside the file field, and the status to answer with.
+    Refused(FieldErrors, StatusCode),
+    /// The form's token is not this session's: the 403 page.
+    Forged(HttpResponse),
+}
+
+/// Read a page's form with a file for the signed-in person `who`, its token checked.
+pub async fn receive(
+    state: &AppState,
+    req: &HttpRequest,
+    form: Multipart,
+    who: &Signed,
+) -> Received {
+    let t = &who.t;
+    match read(state, req, form).await {
+        Ok((permit, form)) => match who.forged(form.field("csrf")) {
+            Some(page) => Received::Forged(page),
+            None => Received::Form(permit, form),
+        },
+        Err(e) => {
+            let (m, status) = match e {
+                UploadRefused::TooLarge { limit } => (
+                    t.with("upload-too-large", &[("mb", (limit >> 20).to_string())]),
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                ),
+                UploadRefused::Busy => (t.t("upload-busy"), StatusCode::SERVICE_UNAVAILABLE),
+                UploadRefused::Broken(m) => (m, StatusCode::BAD_REQUEST),
+            };
+            Received::Refused(FieldErrors(vec![("file".into(), m)]), status)
+        }
+    }
 }
 
 #[cfg(test)]
