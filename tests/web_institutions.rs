@@ -822,6 +822,18 @@ async fn an_agency_claims_its_computed_reward_and_the_government_approves_and_pa
     let year = chrono::Datelike::year(&chrono::Utc::now().date_naive());
     let from = format!("{year}-01-01");
     let to = format!("{year}-07-01");
+    // A contract started before the policy's window: running in the period, but left out of the reward.
+    let (status, g) = d
+        .app
+        .post(
+            "/v1/guarantees",
+            Some(d.var("GUARANTOR_KEY")),
+            &json!({"contract_no": "OLD-2024", "firm_uscc": d.var("FIRM_USCC"), "lender": "申城银行",
+                "loan_amount": "1000000", "guaranteed": "800000", "fee_rate": "0.01",
+                "start_on": "2024-06-01", "end_on": format!("{}-06-01", year + 1)}),
+        )
+        .await;
+    assert_eq!(status, 201, "{g}");
     let page = a.get(&format!("/agency/rewards?from={from}&to={to}")).await;
     assert_eq!(page.status, 200, "{}", page.html);
     page.shows("融资担保机构小微业务奖励");
@@ -848,6 +860,17 @@ async fn an_agency_claims_its_computed_reward_and_the_government_approves_and_pa
     assert!(reward > credithub::domain::Money::ZERO, "{r}");
     let shown = credithub::web::layout::T(credithub::web::Lang::Zh).money(reward);
     page.shows(&shown);
+    // The contracts left out are named by the agency's own numbers, with the reason.
+    let old = r["excluded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["contract_no"] == "OLD-2024")
+        .unwrap_or_else(|| panic!("the old contract is not left out: {r}"));
+    page.shows(&format!(
+        "OLD-2024</span> — {}",
+        old["reason"].as_str().unwrap()
+    ));
     // Claimed from the page: listed as claimed.
     let csrf = page.csrf();
     let fields = [

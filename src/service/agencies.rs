@@ -175,6 +175,8 @@ pub async fn metrics(
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Excluded {
     pub guarantee_id: String,
+    /// The agency's own number for it.
+    pub contract_no: String,
     pub reason: String,
 }
 
@@ -223,6 +225,10 @@ pub fn reward_on(
     let row = store::get_policy(c, policy)?
         .ok_or_else(|| AgencyError::UnknownPolicy(policy.to_string()))?;
     let rows = store::list(c, Some(agency), &Default::default(), None, i64::MAX)?;
+    let numbers: std::collections::HashMap<&str, &str> = rows
+        .iter()
+        .map(|g| (g.id.as_str(), g.contract_no.as_str()))
+        .collect();
     let mut contracts: Vec<_> = claims::contracts_of(c, &rows)?.into_values().collect();
     contracts.sort_by(|x, y| x.id.cmp(&y.id));
     let spec = claims::spec_of(&row)?;
@@ -249,6 +255,9 @@ pub fn reward_on(
             .excluded
             .into_iter()
             .map(|(guarantee_id, reason)| Excluded {
+                contract_no: numbers
+                    .get(guarantee_id.as_str())
+                    .map_or_else(String::new, |n| n.to_string()),
                 guarantee_id,
                 reason,
             })

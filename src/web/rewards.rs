@@ -158,7 +158,7 @@ async fn render(
                     @if !r.excluded.is_empty() {
                         details {
                             summary { (t.with("rewards-excluded", &[("count", r.excluded.len().to_string())])) }
-                            ul { @for x in r.excluded.iter().take(50) { li { span.mono { (x.guarantee_id) } " — " (x.reason) } } }
+                            ul { @for x in r.excluded.iter().take(50) { li { span.mono { (x.contract_no) } " — " (x.reason) } } }
                         }
                     }
                     form method="post" action="/agency/rewards" {
