@@ -231,6 +231,33 @@ impl Session {
         }
     }
 
+    /// Wait until the element's text holds `needle` (the page after a click may still be loading).
+    async fn holds(&self, css: &str, needle: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if self.text(css).await.contains(needle) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Wait until the page's path and query hold `needle`: the click's page has arrived.
+    async fn arrived(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.path().await.contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "never reached {needle}: at {}",
+                self.path().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn script(&self, script: &str) -> Value {
         self.post("/execute/sync", json!({"script": script, "args": []}))
             .await
@@ -550,7 +577,7 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
     s.type_into("#sheet", "台账").await;
     s.click("form[action='/agency/contracts/upload'] button[type=submit]")
         .await;
-    assert!(s.text("#outcome").await.contains("已登记 3 份担保合同"));
+    assert!(s.holds("#outcome", "已登记 3 份担保合同").await);
     // The same ledger again, as GBK CSV, with faults: every one of them beside its line.
     let faulty = write_temp(
         "ledger.csv",
@@ -609,6 +636,7 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
     // Only the unknown contract, by the filter.
     s.click("nav.filter a[href$='status=unknown_contract']")
         .await;
+    s.arrived("status=unknown_contract").await;
     assert!(s.text("table.lines tbody").await.contains("PJ-9999"));
     assert!(!s.text("table.lines tbody").await.contains("PJ-0002"));
     // A second batch filed and withdrawn before approval.
@@ -616,6 +644,7 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
     choose_file(&s, &claims).await;
     s.click("form[action='/agency/batches'] button[type=submit]")
         .await;
+    s.arrived("/claims/").await;
     let second = s.path().await;
     assert_ne!(second, batch);
     s.click("form[action$='/withdraw'] button").await;
@@ -625,7 +654,7 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
     s.click("nav.sections a[href='/agency/rewards']").await;
     s.find("dd.reward-amount").await;
     s.click("div.reward form button[type=submit]").await;
-    assert!(s.text("#reward-claims").await.contains("已申报"));
+    assert!(s.holds("#reward-claims", "已申报").await);
     audit(&s, &axe, "agency rewards", &mut violations).await;
     s.screenshot("agency-rewards-zh-desktop", 1280).await;
     // Its own figures by quarter, with the flags' thresholds drawn.
@@ -661,7 +690,7 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
     s.click("nav.sections a[href='/gov/rewards']").await;
     s.click("#reward-claims form[action$='/approve'] button")
         .await;
-    assert!(s.text("#reward-claims").await.contains("已审批"));
+    assert!(s.holds("#reward-claims", "已审批").await);
     audit(&s, &axe, "government rewards", &mut violations).await;
     // The policies, and the form to publish one.
     s.click("nav.sections a[href='/gov/policies']").await;
@@ -670,7 +699,7 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
     s.screenshot("gov-policies-zh-desktop", 1280).await;
     // The monitoring board: the flagged agency first.
     s.click("nav.sections a[href='/gov/agencies']").await;
-    assert!(s.text("#flagged").await.contains("1 家触及预警"));
+    assert!(s.holds("#flagged", "1 家触及预警").await);
     audit(&s, &axe, "agency monitoring", &mut violations).await;
     s.screenshot("gov-agencies-zh-desktop", 1280).await;
 
