@@ -873,3 +873,70 @@ async fn designations_and_renewals_from_reported_loans() {
     assert_eq!(offer_names(&m), ["renewal"], "{m}");
     assert_eq!(m["facts"]["days_to_nearest_maturity"], 30);
 }
+
+#[tokio::test]
+async fn reported_loans_are_listed_for_their_bank_and_the_government() {
+    let app = spawn_app().await;
+    let bank = app.key(Role::Bank, Some(BANK_A), None).await;
+    let other = app.key(Role::Bank, Some("Bank B"), None).await;
+    let gov = app.gov_key().await;
+    let (u, firm_key) = firm(&app, 92).await;
+    // A second firm (the registry's demo codes depend on the index, not the seed).
+    let v = app.register_firms(93, 2).await.remove(1);
+    assert_ne!(u, v);
+    let start = (today_cst() - chrono::Duration::days(100)).to_string();
+    let maturity = (today_cst() + chrono::Duration::days(200)).to_string();
+    for (key, f, amount) in [
+        (&bank, &u, "800000"),
+        (&bank, &v, "300000"),
+        (&other, &u, "100000"),
+    ] {
+        let (status, l) = app
+            .post("/v1/loans", Some(key), &json!({"firm_uscc": f, "amount": amount, "start_on": start, "maturity_on": maturity}))
+            .await;
+        assert_eq!(status, 201, "{l}");
+    }
+    let amounts = |v: &Value| -> Vec<String> {
+        let mut a: Vec<String> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["amount"].as_str().unwrap().to_string())
+            .collect();
+        a.sort();
+        a
+    };
+    // A bank its own; the other bank its one; the government all, or one firm's.
+    let (status, mine) = app.get("/v1/loans", Some(&bank)).await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(amounts(&mine), ["300000.00", "800000.00"]);
+    let (_, theirs) = app.get("/v1/loans", Some(&other)).await;
+    assert_eq!(amounts(&theirs), ["100000.00"]);
+    let (_, all) = app
+        .get(&format!("/v1/loans?firm_uscc={u}"), Some(&gov))
+        .await;
+    assert_eq!(amounts(&all), ["100000.00", "800000.00"]);
+    let (_, open) = app
+        .get("/v1/loans?status=outstanding&limit=2", Some(&gov))
+        .await;
+    assert_eq!(open["items"].as_array().unwrap().len(), 2);
+    // Paged: the cursor brings the third.
+    let cursor = open["next_cursor"].as_str().unwrap();
+    let (_, next) = app
+        .get(
+            &format!("/v1/loans?status=outstanding&limit=2&cursor={cursor}"),
+            Some(&gov),
+        )
+        .await;
+    assert_eq!(next["items"].as_array().unwrap().len(), 1);
+    assert!(next["next_cursor"].is_null());
+    // Bad filters are named; a firm reads its own elsewhere.
+    let (status, bad) = app
+        .get("/v1/loans?status=late&firm_uscc=123", Some(&gov))
+        .await;
+    assert_eq!(status, 422, "{bad}");
+    let fields: Vec<String> = field_rules(&bad).into_iter().map(|(f, _)| f).collect();
+    assert_eq!(fields, ["firm_uscc", "status"]);
+    let (status, _) = app.get("/v1/loans", Some(&firm_key)).await;
+    assert_eq!(status, 403);
+}

@@ -203,6 +203,71 @@ pub async fn report_loan(
     Ok(HttpResponse::Created().json_line(view))
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LoanList {
+    /// One firm's loans.
+    pub firm_uscc: Option<String>,
+    /// `outstanding`, `repaid` or `defaulted`.
+    pub status: Option<String>,
+    /// The government side: one lender's (an institution id).
+    pub lender: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// The loans the hub knows of (through applications, or reported by banks): a bank its own, the
+/// government side every lender's; filters by firm, status and (government) lender; paginated.
+#[utoipa::path(tag = "receivables", security(("bearer" = [])), params(LoanList),
+    responses((status = 200, description = "by id", body = Page<LoanView>),
+        (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+#[get("/v1/loans")]
+pub async fn list_loans(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: Query<LoanList>,
+) -> ApiResult<HttpResponse> {
+    let q = q.0;
+    let mut errors = Vec::new();
+    let limit = page_limit(q.limit)
+        .map_err(|e| errors.push(e))
+        .unwrap_or(50);
+    let after = cursor_position("loans", q.cursor.as_deref(), &mut errors);
+    let firm = q.firm_uscc.as_deref().and_then(|u| {
+        crate::domain::Uscc::parse(u)
+            .map_err(|e| errors.push(FieldError::new("firm_uscc", e.rule(), e.to_string())))
+            .ok()
+    });
+    let status = q.status.as_deref().and_then(|s| {
+        crate::domain::states::LoanStatus::parse(s)
+            .map_err(|e| {
+                errors.push(FieldError::new(
+                    "status",
+                    "status.unknown",
+                    format!("{e}; use outstanding, repaid or defaulted"),
+                ))
+            })
+            .ok()
+    });
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
+    let filter = assets::LoanFilter {
+        firm,
+        status,
+        lender: q.lender,
+    };
+    let (items, more) = assets::loans(state.ctx(), &who.actor, filter, after, limit).await?;
+    let next_cursor = more
+        .then(|| {
+            items
+                .last()
+                .map(|l| super::extract::encode_cursor("loans", &l.id))
+        })
+        .flatten();
+    Ok(HttpResponse::Ok().json_line(Page { items, next_cursor }))
+}
+
 /// The firm's loans (through the hub, or reported by its banks), the nearest maturity first: the firm
 /// itself and the government side.
 #[utoipa::path(tag = "receivables", security(("bearer" = [])), params(("uscc" = String, Path)), responses((status = 200, description = "the loans", body = Items<LoanView>)))]

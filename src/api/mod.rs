@@ -158,7 +158,7 @@ impl utoipa::Modify for BearerAuth {
         products::list_products, products::get_product, products::firm_matches,
         assets::create_receivable, assets::list_receivables, assets::confirm_receivable,
         assets::dispute_receivable, assets::debtor_latency, assets::create_ip_asset, assets::list_ip_assets,
-        assets::set_designations, assets::report_loan, assets::firm_loans, assets::firm_guarantees,
+        assets::set_designations, assets::report_loan, assets::list_loans, assets::firm_loans, assets::firm_guarantees,
         applications::create_application, applications::list_applications, applications::get_application,
         applications::decide, applications::withdraw, applications::disburse, applications::repay,
         applications::default,
@@ -245,6 +245,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(guarantees::approve)
         .service(guarantees::paid)
         .service(guarantees::withdraw_batch)
+        .service(assets::list_loans)
         .service(guarantees::claim_reward)
         .service(guarantees::list_reward_claims)
         .service(guarantees::move_reward_claim)

@@ -388,6 +388,52 @@ pub async fn firm_loans(
     Ok(rows.iter().map(LoanView::of).collect())
 }
 
+/// What a list of loans is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct LoanFilter {
+    pub firm: Option<Uscc>,
+    pub status: Option<crate::domain::states::LoanStatus>,
+    /// The government side: one lender's.
+    pub lender: Option<String>,
+}
+
+/// The loans the hub knows of (issue 18: Art 21 reads them): a bank its own (through the hub or reported
+/// by it), the government side every lender's; by id, up to `limit` after `after`.
+#[tracing::instrument(skip(ctx, actor, filter))]
+pub async fn loans(
+    ctx: &Context,
+    actor: &Actor,
+    filter: LoanFilter,
+    after: Option<String>,
+    limit: i64,
+) -> Result<(Vec<LoanView>, bool), AssetError> {
+    let lender = match actor {
+        Actor::Bank { institution } => Some(institution.to_string()),
+        a if a.is_government_side() => filter.lender.clone(),
+        _ => {
+            return Err(AssetError::NotYours(
+                "loans are listed for their bank and the government side; a firm reads its own at GET /v1/firms/{uscc}/loans".into(),
+            ))
+        }
+    };
+    let firm = filter.firm.map(|u| u.to_string());
+    let rows = ctx
+        .db
+        .run(move |c| {
+            apps::list_loans(
+                c,
+                lender.as_deref(),
+                firm.as_deref(),
+                filter.status,
+                after.as_deref(),
+                limit + 1,
+            )
+        })
+        .await?;
+    let (rows, more) = super::split_page(rows, limit);
+    Ok((rows.iter().map(LoanView::of).collect(), more))
+}
+
 /// The guarantee contracts agencies registered for a firm, the newest first.
 #[tracing::instrument(skip(ctx, actor), fields(firm = %firm))]
 pub async fn firm_guarantees(

@@ -168,6 +168,32 @@ pub fn save_loan(conn: &mut DbConn, row: &LoanRow) -> Result<()> {
     Ok(())
 }
 
+/// Loans by id, up to `limit` after `after`: one lender's or every lender's, of one firm or all, of
+/// one status or all.
+pub fn list_loans(
+    conn: &mut DbConn,
+    lender: Option<&str>,
+    firm: Option<&str>,
+    status: Option<LoanStatus>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<LoanRow>> {
+    let mut q = loans::table.into_boxed();
+    if let Some(l) = lender {
+        q = q.filter(loans::institution_id.eq(l.to_string()));
+    }
+    if let Some(f) = firm {
+        q = q.filter(loans::firm_uscc.eq(f.to_string()));
+    }
+    if let Some(s) = status {
+        q = q.filter(loans::status.eq(s));
+    }
+    if let Some(a) = after {
+        q = q.filter(loans::id.gt(a.to_string()));
+    }
+    Ok(q.order(loans::id.asc()).limit(limit).load(conn)?)
+}
+
 pub fn firm_loans(conn: &mut DbConn, firm: &str) -> Result<Vec<LoanRow>> {
     Ok(loans::table
         .filter(loans::firm_uscc.eq(firm.to_string()))
