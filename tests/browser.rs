@@ -209,9 +209,9 @@ impl Session {
                 .unwrap();
             match r["value"].as_str() {
                 Some(t) => return t.to_string(),
-                None if r["value"]["error"] == "stale element reference"
-                    && Instant::now() < deadline =>
-                {
+                // The page changed under the element (a form's answer arriving: the element went
+                // stale, or its node left the document): find it again, until the deadline.
+                None if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(100)).await
                 }
                 None => panic!("webdriver text of {css}: {}", r["value"]),
