@@ -100,12 +100,18 @@ impl ContractState {
     pub fn parse(s: &str) -> Option<ContractState> {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
-    /// The state of `g` on `today`.
-    pub fn of(g: &GuaranteeRow, today: chrono::NaiveDate) -> ContractState {
-        match (g.called_on, g.released_on) {
+    /// The state on `today` of a contract called, released or ending on these days (the same rule the
+    /// list filter below applies in SQL).
+    pub fn of(
+        called_on: Option<chrono::NaiveDate>,
+        released_on: Option<chrono::NaiveDate>,
+        end_on: chrono::NaiveDate,
+        today: chrono::NaiveDate,
+    ) -> ContractState {
+        match (called_on, released_on) {
             (Some(_), _) => ContractState::Called,
             (None, Some(_)) => ContractState::Released,
-            (None, None) if g.end_on <= today => ContractState::Ended,
+            (None, None) if end_on <= today => ContractState::Ended,
             (None, None) => ContractState::Active,
         }
     }

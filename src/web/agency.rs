@@ -100,7 +100,7 @@ pub async fn contracts(
                         } }
                         tbody {
                             @for g in &items {
-                                @let st = state_of(g, today);
+                                @let st = ContractState::of(g.called_on, g.released_on, g.end_on, today);
                                 tr {
                                     td.mono { (g.contract_no) }
                                     td.mono { (g.firm_uscc) }
@@ -120,15 +120,6 @@ pub async fn contracts(
         }
     };
     Ok(s.page(&t.t("contracts-title"), "/agency/contracts", body))
-}
-
-fn state_of(g: &guarantees::GuaranteeView, today: chrono::NaiveDate) -> ContractState {
-    match (g.called_on, g.released_on) {
-        (Some(_), _) => ContractState::Called,
-        (None, Some(_)) => ContractState::Released,
-        (None, None) if g.end_on <= today => ContractState::Ended,
-        (None, None) => ContractState::Active,
-    }
 }
 
 /// A contract's release or call as recorded, or (running) the forms that record one.
