@@ -76,6 +76,23 @@ pub struct StoreConfig {
         global = true
     )]
     pub db_wait_secs: u64,
+    /// Data quality (Art 26): a source whose coverage of the registry for the last complete month is
+    /// under this share is flagged (Shanghai's public-data standard: at least 90% updated on time).
+    #[arg(
+        long,
+        env = "CREDITHUB_COVERAGE_FLOOR",
+        default_value = "0.90",
+        global = true
+    )]
+    pub coverage_floor: rust_decimal::Decimal,
+    /// Data quality (Art 26): a source that has sent nothing for this many days is flagged.
+    #[arg(
+        long,
+        env = "CREDITHUB_SILENT_DAYS",
+        default_value_t = 35,
+        global = true
+    )]
+    pub silent_days: i64,
 }
 
 impl Default for StoreConfig {
@@ -93,11 +110,20 @@ impl Default for StoreConfig {
             redis_connect_timeout_ms: 250,
             redis_response_timeout_ms: 500,
             db_wait_secs: 5,
+            coverage_floor: rust_decimal::Decimal::new(90, 2),
+            silent_days: 35,
         }
     }
 }
 
 impl StoreConfig {
+    /// The data-quality thresholds the statistics flag against.
+    pub fn watch(&self) -> crate::domain::statistics::Watch {
+        crate::domain::statistics::Watch {
+            coverage_floor: self.coverage_floor,
+            silent_days: self.silent_days,
+        }
+    }
     /// The Redis deadlines configured.
     pub fn redis_timeouts(&self) -> crate::cache::Timeouts {
         let d = crate::cache::Timeouts::default();

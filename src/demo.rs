@@ -428,6 +428,7 @@ pub fn seed_financing(
             )],
         )?;
         if let Some(g) = &report.growing_firm {
+            let class = crate::store::firms::get(c, g)?.size_class;
             apps::insert_loan(
                 c,
                 &apps::LoanRow {
@@ -442,11 +443,162 @@ pub fn seed_financing(
                     status: crate::domain::states::LoanStatus::Outstanding,
                     closed_on: None,
                     created_at: at,
+                    kind: crate::domain::states::LoanKind::Credit,
+                    first_loan: true,
+                    renews_loan_id: None,
+                    credit_line_fen: None,
+                    size_class: Some(class),
                 },
             )?;
         }
+        seed_loans(c, report, seed, &[&bank.id, &bank2.id])?;
         seed_guarantees(c, report, seed, &agency.id, &agency2.id)
     })
+}
+
+/// Two years of loans the demo banks report (Art 21 statistics): every kind, first loans and renewals
+/// without principal repayment, a few defaults, credit lines above the inclusive ceiling for some
+/// medium firms, with balances reported at each quarter end. Deterministic for the seed.
+fn seed_loans(
+    c: &mut crate::store::DbConn,
+    report: &DemoReport,
+    seed: u64,
+    banks: &[&str],
+) -> Result<(), StoreError> {
+    use crate::domain::states::{LoanKind, LoanStatus};
+    use crate::store::applications::{self as apps, BalanceRow, LoanRow};
+    let today = today_cst();
+    let at = now();
+    let firms = report.firms_total.max(1) as u64;
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x10a5);
+    let first_day =
+        NaiveDate::from_ymd_opt(chrono::Datelike::year(&today) - 1, 1, 1).unwrap_or(today);
+    let span = (today - first_day).num_days().max(1);
+    let mut had: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut made: Vec<LoanRow> = Vec::new();
+    let n = (firms * 2).min(4_000);
+    let mut starts: Vec<i64> = (0..n).map(|_| rng.random_range(0..span)).collect();
+    starts.sort_unstable();
+    for (k, offset) in starts.into_iter().enumerate() {
+        let firm = demo_firm(seed, rng.random_range(0..firms));
+        let start = first_day + chrono::Duration::days(offset);
+        let months = *[6u32, 12, 12, 12, 24, 36]
+            .get(rng.random_range(0..6))
+            .unwrap_or(&12);
+        let maturity = start
+            .checked_add_months(chrono::Months::new(months))
+            .unwrap_or(start);
+        let small = matches!(firm.size_class.as_str(), "small" | "micro");
+        let amount =
+            Money::from_yuan(if small { 100_000 } else { 1_000_000 } * rng.random_range(1..=20));
+        let credit_line =
+            (!small && rng.random_range(0..4) == 0).then(|| Money::from_yuan(12_000_000).fen());
+        let kind = match rng.random_range(0..10) {
+            0..=3 => LoanKind::Credit,
+            4..=7 => LoanKind::Guaranteed,
+            _ => LoanKind::Collateral,
+        };
+        let bank = banks[k % banks.len()];
+        // A renewal takes over an outstanding loan of the same bank and firm maturing within 90 days.
+        let renews = made
+            .iter_mut()
+            .filter(|o| {
+                o.firm_uscc == firm.uscc
+                    && o.institution_id == bank
+                    && o.status == LoanStatus::Outstanding
+            })
+            .find(|o| o.maturity_on >= start && (o.maturity_on - start).num_days() <= 90);
+        let renews_loan_id = renews.map(|o| {
+            o.status = LoanStatus::Repaid;
+            o.outstanding_fen = 0;
+            o.closed_on = Some(start);
+            o.id.clone()
+        });
+        made.push(LoanRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            first_loan: had.insert(firm.uscc.clone()),
+            firm_uscc: firm.uscc,
+            institution_id: bank.to_string(),
+            application_id: None,
+            amount_fen: amount.fen(),
+            start_on: start,
+            maturity_on: maturity,
+            outstanding_fen: amount.fen(),
+            status: LoanStatus::Outstanding,
+            closed_on: None,
+            created_at: at,
+            kind,
+            renews_loan_id,
+            credit_line_fen: credit_line,
+            size_class: Some(firm.size_class),
+        });
+    }
+    // Balances at each quarter end: straight-line repayment; matured loans repaid, one in 25 defaulted.
+    let mut balances = Vec::new();
+    for (k, l) in made.iter_mut().enumerate() {
+        balances.push((l.id.clone(), l.start_on, l.amount_fen));
+        let term = (l.maturity_on - l.start_on).num_days().max(1);
+        let defaults = k % 25 == 7;
+        let mut q = first_day;
+        while q < today {
+            let quarter_end = q
+                .checked_add_months(chrono::Months::new(3))
+                .unwrap_or(today)
+                .pred_opt()
+                .unwrap_or(q);
+            q = quarter_end.succ_opt().unwrap_or(today);
+            if quarter_end <= l.start_on
+                || quarter_end >= today
+                || l.closed_on.is_some_and(|c| c <= quarter_end)
+            {
+                continue;
+            }
+            if quarter_end >= l.maturity_on {
+                if defaults {
+                    l.status = LoanStatus::Defaulted;
+                } else {
+                    l.status = LoanStatus::Repaid;
+                    l.outstanding_fen = 0;
+                    l.closed_on = Some(l.maturity_on);
+                    balances.push((l.id.clone(), l.maturity_on, 0));
+                }
+                break;
+            }
+            let left = (l.maturity_on - quarter_end).num_days();
+            let out = l.amount_fen / 2 + l.amount_fen / 2 * left / term;
+            l.outstanding_fen = out;
+            balances.push((l.id.clone(), quarter_end, out));
+        }
+    }
+    for l in &made {
+        apps::insert_loan(c, l)?;
+    }
+    for (loan_id, as_of, outstanding_fen) in balances {
+        apps::record_balance(
+            c,
+            &BalanceRow {
+                loan_id,
+                as_of,
+                outstanding_fen,
+                reported_at: at,
+            },
+        )?;
+    }
+    // A renewed loan closes with a zero balance the day its renewal starts.
+    for l in made.iter().filter(|l| l.renews_loan_id.is_some()) {
+        if let Some(old) = &l.renews_loan_id {
+            apps::record_balance(
+                c,
+                &BalanceRow {
+                    loan_id: old.clone(),
+                    as_of: l.start_on,
+                    outstanding_fen: 0,
+                    reported_at: at,
+                },
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// A second demo guarantee agency: thinly capitalised and often called, so its metrics are flagged.
@@ -573,6 +725,97 @@ pub fn keys_env(report: &DemoReport) -> String {
         }
     }
     out
+}
+
+/// Public money moving through the real paths (Art 17 statistics): each demo agency claims the fee
+/// subsidy for the second half of last year on its contracts (the reconciliation decides each line),
+/// the government approves both batches and pays the first agency's; the first agency claims its
+/// reward for the same half-year, approved and paid. Once: nothing is claimed when any batch exists.
+pub async fn seed_public_money(ctx: &crate::service::Context) -> anyhow::Result<()> {
+    use crate::financing::claims::Submitted;
+    use crate::service::{claims, rewards, Actor};
+    use crate::store::guarantees as g;
+    use rust_decimal::Decimal;
+    let (batches, policies, agencies) = ctx
+        .db
+        .run(|c| {
+            Ok((
+                g::list_batches(c, None, 1)?,
+                g::list_policies(c)?,
+                crate::store::institutions::list(c)?,
+            ))
+        })
+        .await?;
+    if !batches.is_empty() {
+        return Ok(());
+    }
+    let year = chrono::Datelike::year(&today_cst()) - 1;
+    let (from, to) = (
+        NaiveDate::from_ymd_opt(year, 7, 1).unwrap_or_default(),
+        NaiveDate::from_ymd_opt(year + 1, 1, 1).unwrap_or_default(),
+    );
+    let (Some(fee), Some(reward)) = (policies.first(), policies.get(1)) else {
+        return Ok(());
+    };
+    let gov = Actor::Admin;
+    for (k, name) in [DEMO_GUARANTOR, DEMO_GUARANTOR_2].iter().enumerate() {
+        let Some(agency) = agencies.iter().find(|i| i.name == *name) else {
+            continue;
+        };
+        let a = agency.id.clone();
+        let rows = ctx
+            .db
+            .run(move |c| g::list(c, Some(&a), &Default::default(), None, i64::MAX))
+            .await?;
+        let mut lines = Vec::new();
+        for r in rows {
+            let (s, e) = (r.start_on.max(from), r.end_on.min(to));
+            if s >= e {
+                continue;
+            }
+            // What the agency thinks it is owed: half the fee for the days (the policy's share).
+            let days = Decimal::from((e - s).num_days());
+            let rate: Decimal = r.fee_rate.parse().unwrap_or_default();
+            let claimed = Decimal::new(r.guaranteed_fen, 2) * rate * days
+                / Decimal::from(365)
+                / Decimal::from(2);
+            lines.push(Submitted {
+                line_no: lines.len() + 1,
+                contract_no: r.contract_no,
+                from: s,
+                to: e,
+                claimed: Money::round_yuan(claimed).unwrap_or(Money::ZERO),
+            });
+        }
+        if lines.is_empty() {
+            continue;
+        }
+        let filed = claims::submit(
+            ctx,
+            &agency.id,
+            claims::NewBatch {
+                policy_id: fee.id.clone(),
+                lines,
+                idempotency_key: Some(format!("demo-{year}-h2")),
+                body_hash: format!("demo-{year}-h2-{k}"),
+            },
+        )
+        .await?;
+        claims::approve(ctx, &gov, &filed.batch.id).await?;
+        if k == 0 {
+            claims::pay(ctx, &gov, &filed.batch.id).await?;
+            let Some(institution) = crate::domain::ids::InstitutionId::new(agency.id.clone())
+            else {
+                continue;
+            };
+            let who = Actor::Agency { institution };
+            let claim =
+                rewards::claim(ctx, &who, &reward.id, &from.to_string(), &to.to_string()).await?;
+            rewards::approve(ctx, &gov, &claim.id).await?;
+            rewards::pay(ctx, &gov, &claim.id).await?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -126,6 +126,25 @@ enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// The government's reports (acts as the platform's administrator).
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// The yearly SME development report (Art 62-63) as an XLSX workbook (or JSON, by the extension),
+    /// with a progress bar.
+    Yearly {
+        /// The calendar year; default this year so far.
+        #[arg(long)]
+        year: Option<i32>,
+        /// report.xlsx, or report.json.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -403,6 +422,10 @@ fn run_demo(
         println!("  GROWING_USCC   {g}   (a growing firm's history)");
         println!("  DISTRESSED_USCC {d}  (a distressed firm's history)");
     }
+    rt.block_on(async {
+        let ctx = credithub::service::Context::new(db.clone(), profiles.clone())?;
+        demo::seed_public_money(&ctx).await
+    })?;
     let accounts = rt.block_on(demo_accounts(
         db,
         profiles,
@@ -716,6 +739,61 @@ fn main() -> anyhow::Result<()> {
             runtime()?.block_on(async {
                 let profiles = open_profiles(&cli.store, &db, false).await?;
                 recompute_with_bar(&profiles, firms, months, "recompute").await
+            })?;
+        }
+        Command::Report {
+            command: ReportCommand::Yearly { year, out },
+        } => {
+            use credithub::service::reports;
+            let db = open_db(&cli.store)?;
+            let year = year.unwrap_or_else(|| {
+                chrono::Datelike::year(&credithub::clock::Clock::system().today())
+            });
+            let json = out.extension().is_some_and(|e| e == "json");
+            runtime()?.block_on(async {
+                let profiles = open_profiles(&cli.store, &db, false).await?;
+                let mut ctx = credithub::service::Context::new(db.clone(), profiles)?;
+                ctx.watch = cli.store.watch();
+                let bar = ProgressBar::new(7).with_style(ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} {msg} ({elapsed})",
+                )?);
+                let b = bar.clone();
+                let report = reports::yearly(
+                    &ctx,
+                    &credithub::service::Actor::Admin,
+                    year,
+                    move |name, step, of| {
+                        b.set_length(of as u64);
+                        b.set_position(step.saturating_sub(1) as u64);
+                        b.set_message(name.to_string());
+                    },
+                )
+                .await
+                .map_err(|e| match e {
+                    reports::ReportError::Invalid(v) => anyhow::anyhow!(
+                        "{}",
+                        v.iter()
+                            .map(|x| format!("{}: {}", x.field, x.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                    other => anyhow::anyhow!("{other}"),
+                })?;
+                bar.set_position(bar.length().unwrap_or(0));
+                bar.finish_with_message("done");
+                let bytes = if json {
+                    serde_json::to_vec_pretty(&report)?
+                } else {
+                    reports::export::yearly_xlsx(&report)?
+                };
+                std::fs::write(&out, bytes)
+                    .with_context(|| format!("writing {}", out.display()))?;
+                println!(
+                    "{}: the {year} report ({} problems found) written",
+                    out.display(),
+                    report.problems.len()
+                );
+                anyhow::Ok(())
             })?;
         }
         Command::Users { command } => {

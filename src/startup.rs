@@ -88,7 +88,9 @@ impl Application {
             per_sec: config.store.rate_per_sec.max(1),
             burst: config.store.rate_burst.max(1),
         };
-        let state = AppState::new(db, profiles.cache.clone(), profiles, limits)?
+        let mut state = AppState::new(db, profiles.cache.clone(), profiles, limits)?;
+        state.ctx.watch = config.store.watch();
+        let state = state
             .with_body_limits(config.body_limits)
             .with_web(config.web)
             .with_clock(config.clock);

@@ -9,7 +9,7 @@ use super::extract::{cursor_position, page, page_limit, Json, Query};
 use super::{AppState, Items, Page};
 use crate::domain::role::Role;
 use crate::service::assets::{
-    self, DesignationItem, DesignationsView, IpRequest, IpView, LoanReport, LoanView,
+    self, BalanceReport, DesignationItem, DesignationsView, IpRequest, IpView, LoanReport, LoanView,
 };
 use crate::service::guarantees::GuaranteeView;
 use crate::service::receivables::{self, Answer, Latency, NewReceivable, ReceivableView, Side};
@@ -201,6 +201,23 @@ pub async fn report_loan(
 ) -> ApiResult<HttpResponse> {
     let view = assets::report_loan(state.ctx(), &bank.bank, body.0).await?;
     Ok(HttpResponse::Created().json_line(view))
+}
+
+/// A bank reports a loan's outstanding principal at a date (at every period end, at least: the
+/// lending statistics read balances at period ends); nothing outstanding closes it as repaid.
+#[utoipa::path(tag = "receivables", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, description = "the loan", body = LoanView),
+        (status = 404, body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/loans/{id}/balances")]
+pub async fn report_balance(
+    state: web::Data<AppState>,
+    bank: BankKey,
+    id: web::Path<String>,
+    body: Json<BalanceReport>,
+) -> ApiResult<HttpResponse> {
+    let view = assets::report_balance(state.ctx(), &bank.bank, &id, body.0).await?;
+    Ok(HttpResponse::Ok().json_line(view))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -273,6 +273,7 @@ through_service_error!(
     crate::service::agencies::AgencyError,
     crate::service::applications::ApplicationError,
     crate::service::assets::AssetError,
+    crate::service::reports::ReportError,
     crate::service::claims::ClaimError,
     crate::service::consents::ConsentError,
     crate::service::firms::FirmError,

@@ -18,6 +18,7 @@ pub mod middleware;
 pub mod notifications;
 pub mod products;
 pub mod profiles;
+pub mod reports;
 pub mod signals;
 pub mod upload;
 pub mod uscc;
@@ -90,6 +91,7 @@ impl AppState {
                 clock: Default::default(),
                 catalogue: Default::default(),
                 profiles,
+                watch: Default::default(),
             },
             metrics: Default::default(),
             limits,
@@ -166,6 +168,7 @@ impl utoipa::Modify for BearerAuth {
         guarantees::create_policy, guarantees::list_policies, guarantees::get_policy, guarantees::submit_claims, guarantees::list_claims,
         guarantees::reconciliation, guarantees::approve, guarantees::paid, guarantees::withdraw_batch, guarantees::claim_reward, guarantees::list_reward_claims, guarantees::move_reward_claim,
         guarantees::report_net_assets, guarantees::metrics, guarantees::agency_reward,
+        assets::report_balance, reports::statistics, reports::yearly,
     ),
     components(schemas(error::Problem, error::FieldError)),
     modifiers(&BearerAuth, &Problems),
@@ -252,6 +255,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(guarantees::report_net_assets)
         .service(guarantees::metrics)
         .service(guarantees::agency_reward)
+        .service(assets::report_balance)
+        .service(reports::statistics)
+        .service(reports::yearly)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", contract::document()))
         .service(web::redirect("/docs", "/docs/"));
 }

@@ -33,13 +33,13 @@ pub struct Money(i64);
 impl Money {
     pub const ZERO: Money = Money(0);
 
-    pub fn from_fen(fen: i64) -> Self {
+    pub const fn from_fen(fen: i64) -> Self {
         Money(fen)
     }
-    pub fn fen(self) -> i64 {
+    pub const fn fen(self) -> i64 {
         self.0
     }
-    pub fn from_yuan(yuan: i64) -> Self {
+    pub const fn from_yuan(yuan: i64) -> Self {
         Money(yuan * 100)
     }
     /// Parse a yuan decimal string; no rounding happens here: more than two decimals is an error.

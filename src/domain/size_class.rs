@@ -16,6 +16,16 @@ pub enum SizeClass {
 }
 
 impl SizeClass {
+    pub const ALL: [SizeClass; 4] = [
+        SizeClass::Micro,
+        SizeClass::Small,
+        SizeClass::Medium,
+        SizeClass::Large,
+    ];
+    /// Small and micro firms: the ones Art 17's third, Art 21's inclusive loans and Art 49's 60% count.
+    pub fn is_small_or_micro(self) -> bool {
+        matches!(self, SizeClass::Small | SizeClass::Micro)
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             SizeClass::Micro => "micro",
@@ -25,14 +35,7 @@ impl SizeClass {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            SizeClass::Micro,
-            SizeClass::Small,
-            SizeClass::Medium,
-            SizeClass::Large,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+        SizeClass::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
 

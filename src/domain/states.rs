@@ -169,6 +169,16 @@ status_enum!(
     }
 );
 
+status_enum!(
+    /// What a loan rests on (Art 21 counts credit loans, 信用贷款: on the borrower's creditworthiness alone,
+    /// with no guarantee and no collateral; DOMAIN §11).
+    LoanKind, "loan kind" {
+        Credit = "credit",
+        Guaranteed = "guaranteed",
+        Collateral = "collateral",
+    }
+);
+
 impl LoanStatus {
     /// A repayment: still outstanding, or repaid when it `clears` the principal.
     pub fn repay(self, clears: bool) -> Result<LoanStatus, TransitionError> {

@@ -74,6 +74,14 @@ pub enum Formula {
 }
 
 impl Formula {
+    /// The formula's kind as published (`share_of_fee`, `rate_points`, `agency_reward`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Formula::ShareOfFee { .. } => "share_of_fee",
+            Formula::RatePoints { .. } => "rate_points",
+            Formula::AgencyReward { .. } => "agency_reward",
+        }
+    }
     /// The subsidy for `d` days of a contract, exact.
     pub fn amount(&self, c: &Contract, days: i64) -> Decimal {
         let g = c.guaranteed.to_decimal();
@@ -215,6 +223,8 @@ pub struct Reward {
     pub average_balance: Money,
     /// The reward, rounded once to the fen.
     pub reward: Money,
+    /// The part earned on small and micro firms' guarantees (Art 17 counts it), rounded once.
+    pub small_micro: Money,
 }
 
 /// The reward for `contracts` (one agency's) under an agency-reward policy; `None` for other kinds.
@@ -232,6 +242,7 @@ pub fn agency_reward(
     let mut excluded = Vec::new();
     let mut balance_days = Decimal::ZERO;
     let mut total = Decimal::ZERO;
+    let mut small_micro = Decimal::ZERO;
     for c in contracts {
         let d: i64 = c.days_by_year(from, to).iter().map(|x| x.1).sum();
         if d == 0 {
@@ -243,7 +254,11 @@ pub fn agency_reward(
         }
         eligible += 1;
         balance_days += c.guaranteed.to_decimal() * Decimal::from(d);
-        total += policy.formula.amount(c, d);
+        let amount = policy.formula.amount(c, d);
+        total += amount;
+        if c.firm.size_class.is_some_and(SizeClass::is_small_or_micro) {
+            small_micro += amount;
+        }
     }
     let average = if period > 0 {
         balance_days / Decimal::from(period)
@@ -258,6 +273,7 @@ pub fn agency_reward(
         excluded,
         average_balance: round(average),
         reward: round(total),
+        small_micro: round(small_micro),
     })
 }
 

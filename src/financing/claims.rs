@@ -170,6 +170,9 @@ pub fn reconcile(
                     .collect::<Vec<_>>()
                     .join(","),
                 reason: l.reason.clone(),
+                size_class: known
+                    .and_then(|c| c.firm.size_class)
+                    .map(|k| k.as_str().to_string()),
             }
         })
         .collect();

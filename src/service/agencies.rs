@@ -133,22 +133,40 @@ pub async fn metrics(
     may_read(actor, agency)?;
     let (from, to) = period(from, to).map_err(AgencyError::Invalid)?;
     let a = agency.to_string();
-    let (rows, net, (approved, paid)) = ctx
-        .db
-        .run(move |c| {
-            let last = to.pred_opt().unwrap_or(to);
-            // Instants in UTC for dates in China Standard Time.
-            let utc = |d: NaiveDate| {
-                d.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::hours(8)
-            };
-            Ok((
-                store::with_size_class(c, &a)?,
-                store::net_assets_on(c, &a, last)?,
-                store::subsidies_between(c, &a, utc(from), utc(to))?,
-            ))
-        })
-        .await?;
-    let gs: Vec<agency::Guarantee> = rows
+    ctx.db.run_as(move |c| metrics_on(c, &a, from, to)).await
+}
+
+/// The start of the calendar day `d` in China Standard Time, as a UTC instant (DOMAIN §6).
+pub fn utc_start(d: NaiveDate) -> chrono::NaiveDateTime {
+    d.and_time(chrono::NaiveTime::MIN) - chrono::Duration::hours(8)
+}
+
+/// `agency`'s figures over `[from, to)`, read on `c` (the statistics read every agency's).
+pub fn metrics_on(
+    c: &mut crate::store::DbConn,
+    agency: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<AgencyMetrics, AgencyError> {
+    let last = to.pred_opt().unwrap_or(to);
+    let gs = guarantees_of(c, agency)?;
+    let net = store::net_assets_on(c, agency, last)?;
+    let (approved, paid) = store::subsidies_between(c, agency, utc_start(from), utc_start(to))?;
+    Ok(AgencyMetrics {
+        metrics: agency::metrics(&gs, net.map(Money::from_fen), from, to),
+        agency_id: agency.to_string(),
+        subsidies_approved: Money::from_fen(approved),
+        subsidies_paid: Money::from_fen(paid),
+    })
+}
+
+/// An agency's contracts as monitoring reads them (with the borrower's size class).
+pub fn guarantees_of(
+    c: &mut crate::store::DbConn,
+    agency: &str,
+) -> Result<Vec<agency::Guarantee>, AgencyError> {
+    let rows = store::with_size_class(c, agency)?;
+    Ok(rows
         .iter()
         .map(|(g, class)| {
             let early = [g.released_on, g.called_on].into_iter().flatten().min();
@@ -162,13 +180,7 @@ pub async fn metrics(
                 size_class: SizeClass::parse(class),
             })
         })
-        .collect::<Result<_, StoreError>>()?;
-    Ok(AgencyMetrics {
-        metrics: agency::metrics(&gs, net.map(Money::from_fen), from, to),
-        agency_id: agency.to_string(),
-        subsidies_approved: Money::from_fen(approved),
-        subsidies_paid: Money::from_fen(paid),
-    })
+        .collect::<Result<_, StoreError>>()?)
 }
 
 /// A contract left out of a reward, and why.
@@ -193,6 +205,8 @@ pub struct RewardView {
     pub average_balance: Money,
     /// Rounded once, to the fen.
     pub reward: Money,
+    /// The part earned on small and micro firms' guarantees (Art 17).
+    pub small_micro: Money,
     pub excluded: Vec<Excluded>,
 }
 
@@ -251,6 +265,7 @@ pub fn reward_on(
         eligible_contracts: reward.eligible,
         average_balance: reward.average_balance,
         reward: reward.reward,
+        small_micro: reward.small_micro,
         excluded: reward
             .excluded
             .into_iter()

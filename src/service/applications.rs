@@ -7,9 +7,9 @@ use super::access::Actor;
 use super::consents::{evict, Grant};
 use super::{Context, ServiceError, Violation};
 use crate::domain::consent::{Purpose, MAX_DAYS, SCOPES};
-use crate::domain::matching::{self, Ask, Product, ProductKind, ProductTerms};
+use crate::domain::matching::{self, Ask, LoanSubtype, Product, ProductKind, ProductTerms};
 use crate::domain::rate::Ratio;
-use crate::domain::states::{ApplicationAction, ApplicationStatus, LoanStatus};
+use crate::domain::states::{ApplicationAction, ApplicationStatus, LoanKind, LoanStatus};
 use crate::domain::Money;
 use crate::financing;
 use crate::store::applications::{self as store, ApplicationRow, EventRow, Filter, LoanRow};
@@ -566,6 +566,18 @@ where
                         Some(_) => store::save_loan(c, l)?,
                         None => store::insert_loan(c, l)?,
                     }
+                    // The balance after the move, on its date (Art 21 statistics read balances at dates).
+                    if let Some(on) = step.event.on_date {
+                        store::record_balance(
+                            c,
+                            &store::BalanceRow {
+                                loan_id: l.id.clone(),
+                                as_of: on,
+                                outstanding_fen: l.outstanding_fen,
+                                reported_at: ev.at,
+                            },
+                        )?;
+                    }
                 }
                 let new = step.application;
                 if !store::save_if(c, &new, before)? {
@@ -957,17 +969,18 @@ pub async fn disburse(
 ) -> Result<Detailed, ApplicationError> {
     let on = on_date(input.on.as_deref(), ctx.clock.today())?;
     let snap = ctx.catalogue.current(&ctx.db, &ctx.cache).await?;
-    let kinds: std::collections::HashMap<String, ProductKind> = snap
+    let kinds: std::collections::HashMap<String, (ProductKind, Option<LoanSubtype>)> = snap
         .products
         .iter()
-        .map(|p| (p.id.clone(), p.spec.kind))
+        .map(|p| (p.id.clone(), (p.spec.kind, p.spec.subtype)))
         .collect();
     transition(ctx, actor, key_id, id, Party::Institution, move |c, mut a, ev| {
         let disbursed = next_status(&a, ApplicationAction::Disburse)?;
-        let kind = match kinds.get(&a.product_id) {
+        let (kind, subtype) = match kinds.get(&a.product_id) {
             Some(k) => *k,
             None => crate::store::products::get(c, &a.product_id)?
                 .and_then(|p| ProductKind::parse(&p.kind))
+                .map(|k| (k, None))
                 .ok_or_else(|| {
                     ApplicationError::Conflict(format!("product {} is gone", a.product_id))
                 })?,
@@ -999,6 +1012,17 @@ pub async fn disburse(
         let maturity_on = on
             .checked_add_months(Months::new(term.unsigned_abs()))
             .ok_or_else(|| ApplicationError::Conflict(format!("a term of {term} months")))?;
+        // A renewal without principal repayment (无还本续贷) repays the borrower's loan at this lender that
+        // matures first from the day on.
+        let renews_loan_id = match subtype {
+            Some(LoanSubtype::Renewal) => store::firm_loans(c, &a.firm_uscc)?
+                .into_iter()
+                .filter(|l| l.institution_id == a.institution_id)
+                .filter(|l| l.status == LoanStatus::Outstanding && l.maturity_on >= on)
+                .min_by_key(|l| l.maturity_on)
+                .map(|l| l.id),
+            _ => None,
+        };
         let loan = LoanRow {
             id: uuid::Uuid::now_v7().to_string(),
             firm_uscc: a.firm_uscc.clone(),
@@ -1011,6 +1035,15 @@ pub async fn disburse(
             status: LoanStatus::Outstanding,
             closed_on: None,
             created_at: ev.at,
+            kind: match kind {
+                ProductKind::ReceivableFinancing | ProductKind::IpPledge => LoanKind::Collateral,
+                _ if a.credit_loan => LoanKind::Credit,
+                _ => LoanKind::Guaranteed,
+            },
+            first_loan: !store::had_loan_before(c, &a.firm_uscc, on)?,
+            renews_loan_id,
+            credit_line_fen: None,
+            size_class: Some(crate::store::firms::get(c, &a.firm_uscc)?.size_class),
         };
         a.status = disbursed;
         a.loan_id = Some(loan.id.clone());

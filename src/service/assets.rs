@@ -7,9 +7,10 @@ use super::access::Actor;
 use super::{date, positive_money, uscc, Context, Faults, ServiceError, Violation};
 use crate::domain::matching::Designation;
 use crate::domain::rfc3339 as ts;
-use crate::domain::states::LoanStatus;
+use crate::domain::states::{LoanKind, LoanStatus};
 use crate::domain::{Money, Uscc};
 use crate::store::applications::{self as apps, LoanRow};
+use crate::store::backend::write_transaction;
 use crate::store::receivables::{self as store, IpAssetRow};
 use crate::store::{firms, StoreError};
 use chrono::NaiveDate;
@@ -23,6 +24,8 @@ pub enum AssetError {
     Forbidden(crate::domain::role::Role),
     #[error("no firm {0} is registered")]
     UnknownFirm(String),
+    #[error("no loan {0} of this bank is on record")]
+    UnknownLoan(String),
     #[error("{kind} {number} is already registered")]
     Registered { kind: String, number: String },
     /// A firm's own records, read by someone who is neither the firm nor the government side.
@@ -32,12 +35,20 @@ pub enum AssetError {
     Store(#[from] StoreError),
 }
 
+impl From<diesel::result::Error> for AssetError {
+    fn from(e: diesel::result::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
 impl From<AssetError> for ServiceError {
     fn from(e: AssetError) -> Self {
         match e {
             AssetError::Invalid(v) => ServiceError::Invalid(v),
             AssetError::Forbidden(_) => ServiceError::Forbidden(e.to_string()),
-            AssetError::UnknownFirm(_) => ServiceError::NotFound(e.to_string()),
+            AssetError::UnknownFirm(_) | AssetError::UnknownLoan(_) => {
+                ServiceError::NotFound(e.to_string())
+            }
             AssetError::Registered { .. } => ServiceError::Conflict(e.to_string()),
             AssetError::NotYours(m) => ServiceError::Forbidden(m),
             AssetError::Store(s) => ServiceError::Store(s),
@@ -176,6 +187,25 @@ pub struct LoanReport {
     pub maturity_on: String,
     /// Outstanding principal; default the whole amount.
     pub outstanding: Option<String>,
+    /// `credit` (信用贷款: no guarantee, no collateral), `guaranteed` or `collateral`; default `credit`.
+    pub kind: Option<String>,
+    /// The borrower's total credit line at this bank (单户授信总额; the inclusive small/micro basis reads
+    /// it); default the amount.
+    pub credit_line: Option<String>,
+    /// The id of the loan (of this bank, to this firm) this one renews without principal repayment
+    /// (无还本续贷): it repays that loan on `start_on`.
+    pub renews_loan_id: Option<String>,
+    /// Whether the firm never had a bank loan before (首贷户) as the bank knows it; default: no loan of
+    /// the firm on record before this one.
+    pub first_loan: Option<bool>,
+}
+
+/// A loan's outstanding principal at a date, as its bank reports it (at each period end, at least).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BalanceReport {
+    pub as_of: String,
+    pub outstanding: String,
 }
 
 /// A loan the hub knows of (disbursed through an application, or reported by its bank).
@@ -191,6 +221,15 @@ pub struct LoanView {
     pub outstanding: Money,
     pub status: LoanStatus,
     pub closed_on: Option<NaiveDate>,
+    pub kind: LoanKind,
+    pub first_loan: bool,
+    pub renews_loan_id: Option<String>,
+    /// The borrower's total credit line at the lender (the amount unless reported).
+    pub credit_line: Money,
+    /// The borrower's size class when the loan was made.
+    pub size_class: Option<String>,
+    /// Term over one year (贷款通则 Art 8: short-term is up to one year).
+    pub medium_long_term: bool,
 }
 
 impl LoanView {
@@ -206,6 +245,12 @@ impl LoanView {
             outstanding: Money::from_fen(l.outstanding_fen),
             status: l.status,
             closed_on: l.closed_on,
+            kind: l.kind,
+            first_loan: l.first_loan,
+            renews_loan_id: l.renews_loan_id.clone(),
+            credit_line: Money::from_fen(l.credit_line_fen.unwrap_or(l.amount_fen)),
+            size_class: l.size_class.clone(),
+            medium_long_term: crate::domain::lending::medium_long_term(l.start_on, l.maturity_on),
         }
     }
 }
@@ -243,8 +288,37 @@ pub async fn report_loan(ctx: &Context, bank: &str, r: LoanReport) -> Result<Loa
             );
         }
     }
-    let (((firm, amount), (start_on, maturity_on)), outstanding) = f
-        .done(firm.zip(amount).zip(start.zip(maturity)).zip(outstanding))
+    let kind = match r.kind.as_deref() {
+        None => Some(LoanKind::Credit),
+        Some(k) => f.check(LoanKind::parse(k).map_err(|e| {
+            Violation::new(
+                "kind",
+                "kind.unknown",
+                format!("{e}; use credit, guaranteed or collateral"),
+            )
+        })),
+    };
+    let credit_line = match r.credit_line.as_deref() {
+        None => None,
+        Some(s) => f
+            .check(positive_money("credit_line", "credit_line", s))
+            .map(Some),
+    };
+    if let (Some(Some(line)), Some(a)) = (credit_line, amount) {
+        if line < a {
+            f.push(
+                "credit_line",
+                "range.order",
+                "credit_line is the borrower's whole credit line at the bank; it cannot be below this loan's amount",
+            );
+        }
+    }
+    let (((firm, amount), (start_on, maturity_on)), (outstanding, kind)) = f
+        .done(
+            firm.zip(amount)
+                .zip(start.zip(maturity))
+                .zip(outstanding.zip(kind)),
+        )
         .map_err(AssetError::Invalid)?;
     let repaid = outstanding == Money::ZERO;
     let row = LoanRow {
@@ -263,12 +337,176 @@ pub async fn report_loan(ctx: &Context, bank: &str, r: LoanReport) -> Result<Loa
         },
         closed_on: repaid.then_some(maturity_on),
         created_at: ctx.clock.now(),
+        kind,
+        first_loan: false,
+        renews_loan_id: r.renews_loan_id.clone(),
+        credit_line_fen: credit_line.flatten().map(Money::fen),
+        size_class: None,
     };
-    let stored = row.clone();
-    ctx.db
+    let (stated_first, at, today) = (r.first_loan, row.created_at, ctx.clock.today());
+    let row = ctx
+        .db
         .run_as(move |c| {
-            registered(c, &stored.firm_uscc)?;
-            apps::insert_loan(c, &stored).map_err(AssetError::from)
+            write_transaction(c, |c| {
+                let mut row = row;
+                let firm = firms::get_many(c, std::slice::from_ref(&row.firm_uscc))?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| AssetError::UnknownFirm(row.firm_uscc.clone()))?;
+                row.size_class = Some(firm.size_class);
+                row.first_loan = match stated_first {
+                    Some(b) => b,
+                    None => !apps::had_loan_before(c, &row.firm_uscc, row.start_on)?,
+                };
+                if let Some(old) = &row.renews_loan_id {
+                    renewal_of(c, &row, old)?;
+                }
+                apps::insert_loan(c, &row)?;
+                let mut moves = vec![(row.start_on, row.amount_fen)];
+                if row.outstanding_fen != row.amount_fen {
+                    // Outstanding as of the report (or nothing from maturity, when repaid already).
+                    moves.push((
+                        row.closed_on.unwrap_or(today.max(row.start_on)),
+                        row.outstanding_fen,
+                    ));
+                }
+                for (as_of, outstanding_fen) in moves {
+                    apps::record_balance(
+                        c,
+                        &apps::BalanceRow {
+                            loan_id: row.id.clone(),
+                            as_of,
+                            outstanding_fen,
+                            reported_at: at,
+                        },
+                    )?;
+                }
+                Ok::<_, AssetError>(row)
+            })
+        })
+        .await?;
+    Ok(LoanView::of(&row))
+}
+
+/// A renewal repays `old` (a loan of the same bank to the same firm, outstanding, maturing on or after
+/// the renewal's start) on the renewal's start: `old` is closed as repaid with a zero balance then.
+fn renewal_of(c: &mut crate::store::DbConn, new: &LoanRow, old: &str) -> Result<(), AssetError> {
+    let bad = |why: String| {
+        AssetError::Invalid(vec![Violation::new("renews_loan_id", "loan.renewal", why)])
+    };
+    let Some(mut o) = apps::get_loan(c, old)? else {
+        return Err(bad(format!("no loan {old} is on record")));
+    };
+    if o.institution_id != new.institution_id || o.firm_uscc != new.firm_uscc {
+        return Err(bad(format!(
+            "loan {old} is not this bank's loan to {}",
+            new.firm_uscc
+        )));
+    }
+    if o.status != LoanStatus::Outstanding || o.maturity_on < new.start_on {
+        return Err(bad(format!(
+            "loan {old} is not outstanding on {} (a renewal without principal repayment is signed before the old loan matures)",
+            new.start_on
+        )));
+    }
+    o.status = LoanStatus::Repaid;
+    o.outstanding_fen = 0;
+    o.closed_on = Some(new.start_on);
+    apps::save_loan(c, &o)?;
+    apps::record_balance(
+        c,
+        &apps::BalanceRow {
+            loan_id: o.id,
+            as_of: new.start_on,
+            outstanding_fen: 0,
+            reported_at: new.created_at,
+        },
+    )?;
+    Ok(())
+}
+
+/// `bank` reports loan `id`'s outstanding principal on a date (no later than today, not before the loan
+/// started, not above its amount); nothing outstanding closes it as repaid on that date.
+#[tracing::instrument(skip(ctx, r), fields(bank = %bank, loan = %id))]
+pub async fn report_balance(
+    ctx: &Context,
+    bank: &str,
+    id: &str,
+    r: BalanceReport,
+) -> Result<LoanView, AssetError> {
+    let mut f = Faults::default();
+    let as_of = f.check(date("as_of", "as_of", &r.as_of));
+    let outstanding = f.check(Money::parse_non_negative(&r.outstanding).map_err(|e| {
+        Violation::new(
+            "outstanding",
+            e.rule(),
+            format!("outstanding '{}' {e}", r.outstanding),
+        )
+    }));
+    let (as_of, outstanding) = f
+        .done(as_of.zip(outstanding))
+        .map_err(AssetError::Invalid)?;
+    let (bank, id, now, today) = (
+        bank.to_string(),
+        id.to_string(),
+        ctx.clock.now(),
+        ctx.clock.today(),
+    );
+    let row = ctx
+        .db
+        .run_as(move |c| {
+            write_transaction(c, |c| {
+                let mut l = apps::get_loan(c, &id)?
+                    .filter(|l| l.institution_id == bank)
+                    .ok_or_else(|| AssetError::UnknownLoan(id.clone()))?;
+                let bad = |field: &str, rule: &'static str, why: String| {
+                    AssetError::Invalid(vec![Violation::new(field, rule, why)])
+                };
+                if as_of < l.start_on || as_of > today {
+                    return Err(bad(
+                        "as_of",
+                        "range.order",
+                        format!(
+                            "as_of must fall between the loan's start {} and today {today}",
+                            l.start_on
+                        ),
+                    ));
+                }
+                if outstanding.fen() > l.amount_fen {
+                    return Err(bad(
+                        "outstanding",
+                        "range.order",
+                        "outstanding is above the loan's amount".into(),
+                    ));
+                }
+                if l.status != LoanStatus::Outstanding {
+                    return Err(bad(
+                        "outstanding",
+                        "loan.closed",
+                        format!(
+                            "loan {id} is {} since {}; its balance no longer moves",
+                            l.status,
+                            l.closed_on.map_or_else(String::new, |d| d.to_string())
+                        ),
+                    ));
+                }
+                apps::record_balance(
+                    c,
+                    &apps::BalanceRow {
+                        loan_id: l.id.clone(),
+                        as_of,
+                        outstanding_fen: outstanding.fen(),
+                        reported_at: now,
+                    },
+                )?;
+                l.outstanding_fen = apps::balance_now(c, &l.id)?.unwrap_or(outstanding.fen());
+                if l.outstanding_fen == 0 {
+                    l.status = LoanStatus::Repaid;
+                    l.closed_on = Some(as_of);
+                }
+                apps::save_loan(c, &l)?;
+                Ok(l)
+            })
         })
         .await?;
     Ok(LoanView::of(&row))

@@ -30,6 +30,7 @@ pub mod products;
 pub mod profiles;
 pub mod receivables;
 pub mod reconciliation;
+pub mod reports;
 pub mod rewards;
 pub mod signals;
 pub mod spreadsheet;
@@ -56,6 +57,8 @@ pub struct Context {
     pub profiles: Profiles,
     /// The durable access log (group commit).
     pub audit: Audit,
+    /// The data-quality thresholds the statistics flag against.
+    pub watch: crate::domain::statistics::Watch,
 }
 
 impl Context {
@@ -68,6 +71,7 @@ impl Context {
             clock: Clock::system(),
             catalogue: Default::default(),
             profiles,
+            watch: Default::default(),
         })
     }
 }

@@ -98,6 +98,7 @@ fn set_figures(row: &mut RewardClaimRow, r: &RewardView) {
     row.eligible_contracts = r.eligible_contracts as i32;
     row.average_balance_fen = r.average_balance.fen();
     row.reward_fen = r.reward.fen();
+    row.small_micro_fen = Some(r.small_micro.fen());
 }
 
 /// The agency is told where its claim stands.
@@ -167,6 +168,7 @@ pub async fn claim(
                     claimed_at: at,
                     approved_at: None,
                     paid_at: None,
+                    small_micro_fen: None,
                 };
                 set_figures(&mut row, &r);
                 store::insert(c, &row)?;

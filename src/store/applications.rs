@@ -1,9 +1,9 @@
 //! Applications for financing, their events (decision, disbursement, repayments, default), the loans the
 //! hub knows of, and firms' designations (the facts first-loan, renewal and designation rules read).
 
-use super::schema::{application_events, applications, firm_designations, loans};
+use super::schema::{application_events, applications, firm_designations, loan_balances, loans};
 use super::{DbConn, Result};
-use crate::domain::states::{ApplicationStatus, LoanStatus};
+use crate::domain::states::{ApplicationStatus, LoanKind, LoanStatus};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
@@ -68,6 +68,59 @@ pub struct LoanRow {
     pub status: LoanStatus,
     pub closed_on: Option<chrono::NaiveDate>,
     pub created_at: chrono::NaiveDateTime,
+    pub kind: LoanKind,
+    /// No loan of the borrower on record before this one (首贷户, DOMAIN §11).
+    pub first_loan: bool,
+    /// The loan this one renews without principal repayment (无还本续贷).
+    pub renews_loan_id: Option<String>,
+    /// The borrower's total credit line at the lender (单户授信总额); `None`: the amount.
+    pub credit_line_fen: Option<i64>,
+    /// The borrower's size class when the loan was made.
+    pub size_class: Option<String>,
+}
+
+/// A loan's outstanding principal as reported (or moved through the hub) on a date.
+#[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
+#[diesel(table_name = loan_balances)]
+pub struct BalanceRow {
+    pub loan_id: String,
+    pub as_of: chrono::NaiveDate,
+    pub outstanding_fen: i64,
+    pub reported_at: chrono::NaiveDateTime,
+}
+
+/// Record `outstanding` on `as_of` (a later report for the same date replaces it).
+pub fn record_balance(conn: &mut DbConn, row: &BalanceRow) -> Result<()> {
+    diesel::delete(
+        loan_balances::table
+            .filter(loan_balances::loan_id.eq(&row.loan_id))
+            .filter(loan_balances::as_of.eq(row.as_of)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(loan_balances::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The latest balance reported for `loan`.
+pub fn balance_now(conn: &mut DbConn, loan: &str) -> Result<Option<i64>> {
+    Ok(loan_balances::table
+        .filter(loan_balances::loan_id.eq(loan))
+        .order(loan_balances::as_of.desc())
+        .select(loan_balances::outstanding_fen)
+        .first(conn)
+        .optional()?)
+}
+
+/// Whether `firm` has any loan on record starting before `on` (a first loan has none).
+pub fn had_loan_before(conn: &mut DbConn, firm: &str, on: chrono::NaiveDate) -> Result<bool> {
+    let n: i64 = loans::table
+        .filter(loans::firm_uscc.eq(firm))
+        .filter(loans::start_on.le(on))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 pub fn insert(conn: &mut DbConn, row: &ApplicationRow) -> Result<()> {
@@ -260,4 +313,21 @@ pub fn designations_of(conn: &mut DbConn, firms: &[String]) -> Result<Vec<Held>>
         );
     }
     Ok(out)
+}
+
+/// Every loan that started before `to`, with its reported balances before `to` (oldest first): what the
+/// lending statistics read.
+pub fn loans_before(
+    conn: &mut DbConn,
+    to: chrono::NaiveDate,
+) -> Result<(Vec<LoanRow>, Vec<BalanceRow>)> {
+    let rows = loans::table
+        .filter(loans::start_on.lt(to))
+        .order(loans::id.asc())
+        .load(conn)?;
+    let balances = loan_balances::table
+        .filter(loan_balances::as_of.lt(to))
+        .order((loan_balances::loan_id.asc(), loan_balances::as_of.asc()))
+        .load(conn)?;
+    Ok((rows, balances))
 }

@@ -274,6 +274,8 @@ pub struct LineRow {
     pub before_caps_fen: i64,
     pub caps: String,
     pub reason: Option<String>,
+    /// The firm's size class when the line was reconciled (Art 17 statistics count by it).
+    pub size_class: Option<String>,
 }
 
 impl BatchRow {

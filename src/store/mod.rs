@@ -20,6 +20,7 @@ pub mod rewards;
 pub mod schema;
 pub mod signals;
 pub mod states;
+pub mod statistics;
 pub mod users;
 
 use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};

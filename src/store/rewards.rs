@@ -23,6 +23,8 @@ pub struct RewardClaimRow {
     pub claimed_at: NaiveDateTime,
     pub approved_at: Option<NaiveDateTime>,
     pub paid_at: Option<NaiveDateTime>,
+    /// The part earned on small and micro firms' guarantees; `None` for claims made before it was kept.
+    pub small_micro_fen: Option<i64>,
 }
 
 pub fn insert(conn: &mut DbConn, row: &RewardClaimRow) -> Result<()> {

@@ -72,7 +72,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_links,
     sessions,
     auth_events,
-    reward_claims
+    reward_claims,
+    loan_balances
 );
 
 diesel::table! {
@@ -89,6 +90,7 @@ diesel::table! {
         claimed_at -> Timestamp,
         approved_at -> Nullable<Timestamp>,
         paid_at -> Nullable<Timestamp>,
+        small_micro_fen -> Nullable<BigInt>,
     }
 }
 
@@ -325,6 +327,20 @@ diesel::table! {
         status -> Text,
         closed_on -> Nullable<Date>,
         created_at -> Timestamp,
+        kind -> Text,
+        first_loan -> Bool,
+        renews_loan_id -> Nullable<Text>,
+        credit_line_fen -> Nullable<BigInt>,
+        size_class -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    loan_balances (loan_id, as_of) {
+        loan_id -> Text,
+        as_of -> Date,
+        outstanding_fen -> BigInt,
+        reported_at -> Timestamp,
     }
 }
 
@@ -397,6 +413,7 @@ diesel::table! {
         before_caps_fen -> BigInt,
         caps -> Text,
         reason -> Nullable<Text>,
+        size_class -> Nullable<Text>,
     }
 }
 

@@ -2,7 +2,7 @@
 //! none of the enum's is a read error, never a default.
 
 use crate::domain::states::{
-    ApplicationStatus, BatchStatus, LoanStatus, ReceivableStatus, RewardStatus,
+    ApplicationStatus, BatchStatus, LoanKind, LoanStatus, ReceivableStatus, RewardStatus,
 };
 use crate::domain::subsidy::Status as LineStatus;
 use diesel::backend::Backend;
@@ -39,6 +39,7 @@ macro_rules! stored_as_text {
 stored_as_text!(
     ApplicationStatus,
     LoanStatus,
+    LoanKind,
     ReceivableStatus,
     BatchStatus,
     LineStatus,
