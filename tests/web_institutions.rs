@@ -1095,3 +1095,87 @@ async fn a_bank_publishes_edits_and_withdraws_its_products_with_the_api_checks()
         .await;
     assert_eq!(r.status, 403, "{}", r.html);
 }
+
+/// Issue 18: the government's statistics page puts the missed targets first (the demo's thinly
+/// capitalised agency), charts leverage and coverage, and downloads each section and the yearly report
+/// with the API's numbers; nobody else has them.
+#[tokio::test]
+async fn the_government_reads_the_statistics_and_the_yearly_report_on_its_pages() {
+    use calamine::{Data, Reader};
+    let d = Demo::new().await;
+    let mut g = d.signed_in("gov").await;
+    let page = g.get("/gov/statistics").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    page.shows("未达标与预警");
+    page.shows("leverage_low");
+    page.shows("id=\"chart-leverage\"");
+    page.shows("id=\"chart-coverage\"");
+    let flags = page.html.find("id=\"flags\"").unwrap();
+    let census = page.html.find("id=\"part-census\"").unwrap();
+    assert!(flags < census, "the flags come first");
+    // The lending section as a workbook holds the API's figures.
+    let year = chrono::Datelike::year(&chrono::Utc::now().date_naive());
+    let api = d
+        .api(&format!("/v1/statistics/lending?year={year}"), "GOV_KEY")
+        .await;
+    let (status, bytes) = g
+        .download(&format!("/gov/statistics/lending.xlsx?year={year}"))
+        .await;
+    assert_eq!(status, 200);
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = wb.worksheet_range("lending").unwrap();
+    let row = sheet
+        .rows()
+        .find(|r| r.get(1) == Some(&Data::String("granted_amount".into())))
+        .unwrap();
+    let want: f64 = api["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "granted_amount")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(row[2], Data::Float(want));
+    assert!(want > 0.0, "the demo reports loans");
+    let (status, csv) = g
+        .download(&format!("/gov/statistics/census.csv?year={year}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8(csv)
+        .unwrap()
+        .starts_with("part,table,keys,column,value"));
+    // The yearly report: its five parts on one printable page, and its workbook.
+    let report = g.get(&format!("/gov/reports/yearly?year={year}")).await;
+    assert_eq!(report.status, 200, "{}", report.html);
+    for part in [
+        "一、中小企业基本情况",
+        "二、扶持政策及落实情况",
+        "三、资金使用情况",
+        "四、存在的问题及措施",
+        "五、其他事项",
+    ] {
+        report.shows(part);
+    }
+    let (status, bytes) = g
+        .download(&format!("/gov/reports/yearly.xlsx?year={year}"))
+        .await;
+    assert_eq!(status, 200);
+    let wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(wb.sheet_names()[0], "contents");
+    // Only the government side.
+    let mut b = d.signed_in("bank").await;
+    assert_eq!(b.get("/gov/statistics").await.status, 403);
+    assert_eq!(
+        b.download(&format!("/gov/reports/yearly.xlsx?year={year}"))
+            .await
+            .0,
+        403
+    );
+    let mut firm = d.signed_in("owner").await;
+    assert_ne!(firm.get("/gov/statistics").await.status, 200);
+}

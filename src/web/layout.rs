@@ -280,6 +280,7 @@ const AGENCY_NAV: &[(&str, &str)] = &[
 /// The government side.
 const GOVERNMENT_NAV: &[(&str, &str)] = &[
     ("/gov/batches", "nav-gov-batches"),
+    ("/gov/statistics", "nav-gov-statistics"),
     ("/gov/rewards", "nav-gov-rewards"),
     ("/gov/agencies", "nav-gov-agencies"),
     ("/gov/policies", "nav-gov-policies"),

@@ -33,6 +33,7 @@ pub mod policies;
 pub mod products;
 pub mod rewards;
 pub mod session;
+pub mod statistics;
 pub mod upload;
 pub mod what_if;
 pub mod words;
@@ -95,6 +96,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(claims::batch_page)
         .service(claims::move_batch)
         .service(government::queue)
+        .service(statistics::dashboard)
+        .service(statistics::download)
+        .service(statistics::yearly)
         .service(government::agencies)
         .service(rewards::agency_rewards)
         .service(rewards::claim)
