@@ -289,6 +289,25 @@ pub fn figures(t: &Tally) -> Vec<Figure> {
     out
 }
 
+/// The figures each bank's row shows, in order.
+const PER_BANK: [&str; 15] = [
+    "all_loans_balance_start",
+    "all_loans_balance_end",
+    "all_loans_growth",
+    "inclusive_balance_start",
+    "inclusive_balance_end",
+    "inclusive_growth",
+    "inclusive_borrowers_start",
+    "inclusive_borrowers_end",
+    "granted_count",
+    "granted_amount",
+    "credit_loan_share_amount",
+    "first_loan_share_amount",
+    "renewal_share_amount",
+    "medium_long_term_share_amount",
+    "non_performing_ratio",
+];
+
 /// The per-bank table: balances, growth, inclusive growth against the bank's own all-loan growth, and
 /// the shares of what it granted; a bank missing 两增 is flagged on its row.
 pub fn per_bank(
@@ -301,27 +320,7 @@ pub fn per_bank(
     for l in loans {
         by.entry(l.lender.as_str()).or_default().push(l);
     }
-    let mut table = Table::new(
-        "per_bank",
-        &["bank", "bank_id"],
-        &[
-            "all_loans_balance_start",
-            "all_loans_balance_end",
-            "all_loans_growth",
-            "inclusive_balance_start",
-            "inclusive_balance_end",
-            "inclusive_growth",
-            "inclusive_borrowers_start",
-            "inclusive_borrowers_end",
-            "granted_count",
-            "granted_amount",
-            "credit_loan_share_amount",
-            "first_loan_share_amount",
-            "renewal_share_amount",
-            "medium_long_term_share_amount",
-            "non_performing_ratio",
-        ],
-    );
+    let mut table = Table::new("per_bank", &["bank", "bank_id"], &PER_BANK);
     for (bank, ls) in by {
         let t = tally(ls.iter().copied(), from, to);
         let f = figures(&t);
@@ -333,26 +332,7 @@ pub fn per_bank(
             .collect();
         table.push(
             vec![names(bank), bank.to_string()],
-            [
-                "all_loans_balance_start",
-                "all_loans_balance_end",
-                "all_loans_growth",
-                "inclusive_balance_start",
-                "inclusive_balance_end",
-                "inclusive_growth",
-                "inclusive_borrowers_start",
-                "inclusive_borrowers_end",
-                "granted_count",
-                "granted_amount",
-                "credit_loan_share_amount",
-                "first_loan_share_amount",
-                "renewal_share_amount",
-                "medium_long_term_share_amount",
-                "non_performing_ratio",
-            ]
-            .iter()
-            .map(|k| v(k))
-            .collect(),
+            PER_BANK.iter().map(|k| v(k)).collect(),
             flags,
         );
     }

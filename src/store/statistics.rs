@@ -135,16 +135,23 @@ pub enum Moved {
     Paid,
 }
 
+impl Moved {
+    /// The instant column that dates the move, and the statuses a batch or claim has once moved so.
+    fn column_and_statuses(self) -> (&'static str, &'static str) {
+        match self {
+            Moved::Approved => ("approved_at", "'approved', 'paid'"),
+            Moved::Paid => ("paid_at", "'paid'"),
+        }
+    }
+}
+
 pub fn fee_subsidies_by_class(
     conn: &mut DbConn,
     moved: Moved,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<Vec<ClassSum>> {
-    let (column, statuses) = match moved {
-        Moved::Approved => ("approved_at", "'approved', 'paid'"),
-        Moved::Paid => ("paid_at", "'paid'"),
-    };
+    let (column, statuses) = moved.column_and_statuses();
     let q = format!(
         "SELECT l.size_class AS size_class, CAST(SUM(l.approved_fen) AS BIGINT) AS fen, CAST(COUNT(*) AS BIGINT) AS lines
          FROM claim_lines l JOIN claim_batches b ON b.id = l.batch_id
@@ -259,10 +266,7 @@ pub fn funds_by_policy(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<Vec<Counted>> {
-    let (column, statuses) = match moved {
-        Moved::Approved => ("approved_at", "'approved', 'paid'"),
-        Moved::Paid => ("paid_at", "'paid'"),
-    };
+    let (column, statuses) = moved.column_and_statuses();
     let (f, t) = (instant(from), instant(to));
     let q = format!(
         "SELECT key, CAST(SUM(n) AS BIGINT) AS n FROM (
