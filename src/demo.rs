@@ -452,8 +452,83 @@ pub fn seed_financing(
             )?;
         }
         seed_loans(c, report, seed, &[&bank.id, &bank2.id])?;
+        seed_late_payment(c, report, seed)?;
         seed_guarantees(c, report, seed, &agency.id, &agency2.id)
     })
+}
+
+/// The demo government buyer (a district construction commission: a government body, USCC category 1).
+pub const DEMO_GOVERNMENT_BUYER: &str =
+    "上海市某区建设和管理委员会 District construction commission (demo)";
+
+/// Art 54: the demo government buyer owes demo firms for works delivered this year and last; most
+/// receivables were paid on time, some late, a few are still unpaid past their due date.
+fn seed_late_payment(
+    c: &mut crate::store::DbConn,
+    report: &DemoReport,
+    seed: u64,
+) -> Result<(), StoreError> {
+    use crate::domain::states::ReceivableStatus;
+    use crate::store::receivables::{self as r, PaymentRow, ReceivableRow};
+    let today = today_cst();
+    let at = now();
+    let uscc =
+        Uscc::with_check("11310115MB0000001").map_err(|e| StoreError::Config(e.to_string()))?;
+    let mut gov = demo_firm(seed, 0);
+    gov.uscc = uscc.to_string();
+    gov.name = DEMO_GOVERNMENT_BUYER.into();
+    gov.size_class = "large".into();
+    gov.employees = Some(400);
+    crate::store::firms::insert_many_new(c, &[gov])?;
+    let firms = report.firms_total.max(1) as u64;
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x54);
+    for k in 0..40u64 {
+        let creditor = demo_firm(seed, (k * 7 + 3) % firms).uscc;
+        let due = today - chrono::Duration::days(rng.random_range(20..400));
+        let registered = (due - chrono::Duration::days(45))
+            .and_hms_opt(2, 0, 0)
+            .unwrap_or(at);
+        let amount = Money::from_yuan(rng.random_range(5..80) * 10_000);
+        let id = uuid::Uuid::now_v7().to_string();
+        r::insert_receivable(
+            c,
+            &ReceivableRow {
+                id: id.clone(),
+                creditor_uscc: creditor,
+                debtor_uscc: uscc.to_string(),
+                invoice_no: format!("3100026{:010}", 2_000_000 + k),
+                amount_fen: amount.fen(),
+                due_on: due,
+                status: ReceivableStatus::Confirmed,
+                dispute_reason: None,
+                registered_at: registered,
+                decided_at: Some(registered + chrono::Duration::hours(rng.random_range(4..300))),
+                financed_application_id: None,
+                financed_at: None,
+            },
+        )?;
+        // Three in five paid on time, one in four late (10 to 90 days), the rest still unpaid.
+        let roll = rng.random_range(0..20);
+        let paid_on = match roll {
+            0..=11 => Some(due - chrono::Duration::days(rng.random_range(0..10))),
+            12..=16 => Some(due + chrono::Duration::days(rng.random_range(10..90))),
+            _ => None,
+        };
+        if let Some(on) = paid_on.filter(|d| *d <= today) {
+            r::insert_payment(
+                c,
+                &PaymentRow {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    receivable_id: id,
+                    paid_on: on,
+                    amount_fen: amount.fen(),
+                    recorded_by: "creditor".into(),
+                    recorded_at: at,
+                },
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Two years of loans the demo banks report (Art 21 statistics): every kind, first loans and renewals

@@ -754,7 +754,7 @@ fn main() -> anyhow::Result<()> {
                 let profiles = open_profiles(&cli.store, &db, false).await?;
                 let mut ctx = credithub::service::Context::new(db.clone(), profiles)?;
                 ctx.watch = cli.store.watch();
-                let bar = ProgressBar::new(7).with_style(ProgressStyle::with_template(
+                let bar = ProgressBar::new(9).with_style(ProgressStyle::with_template(
                     "{bar:30} {pos}/{len} {msg} ({elapsed})",
                 )?);
                 let b = bar.clone();

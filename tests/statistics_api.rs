@@ -469,3 +469,290 @@ async fn the_yearly_workbook_holds_the_numbers_of_the_json() {
         assert!(checked > 30, "{checked} figures compared");
     }
 }
+
+/// Art 49 on hand-made award notices posted to the sixth source, `procurement`: buyer A (P1 reserved,
+/// 1,000,000, two lots: 400,000 to small S and 500,000 to medium M; P2 open, 3,000,000, 2,800,000 to M;
+/// P3 with no reserved flag, 1,000,000, 900,000 to S) reserves 1,000,000 / 5,000,000 = 20%, under 30%;
+/// of its reserved awards (900,000) small firms got 400,000 = 44.44%, under 60%. Buyer B (Q1 reserved,
+/// 2,000,000, 1,800,000 to S) is not flagged. A notice republished with another amount supersedes the
+/// first (history kept); a notice without a budget is quarantined with its reason.
+#[tokio::test]
+async fn procurement_awards_give_each_buyers_reserved_shares() {
+    let app = spawn_app().await;
+    let gov = app.gov_key().await;
+    let y = year();
+    let s = firm(&app, &gov, 21, 30, "5000000", "2015-03-01").await;
+    let m = firm(&app, &gov, 22, 120, "25000000", "2010-01-01").await;
+    let award = |buyer: &str,
+                 project: &str,
+                 who: &str,
+                 amount: &str,
+                 budget: &str,
+                 reserved: Option<bool>| {
+        let mut v = json!({"uscc": who, "kind": "procurement_award", "record_id": project, "authority": buyer,
+            "start_date": day(y, 5, 10), "value": amount, "budget": budget});
+        if let Some(r) = reserved {
+            v["reserved_for_smes"] = json!(r.to_string());
+        }
+        v
+    };
+    let rows = json!([
+        award("采购人A", "P1", &s, "400000", "1000000", Some(true)),
+        award("采购人A", "P1", &m, "500000", "1000000", Some(true)),
+        award("采购人A", "P2", &m, "2700000", "3000000", Some(false)),
+        award("采购人A", "P3", &s, "900000", "1000000", None),
+        award("采购人B", "Q1", &s, "1800000", "2000000", Some(true)),
+        {"uscc": s, "kind": "procurement_award", "record_id": "P9", "authority": "采购人A", "start_date": day(y, 6, 1), "value": "10"},
+    ]);
+    let (status, run) = app
+        .post(
+            "/v1/signals",
+            Some(&gov),
+            &json!({"source": "procurement", "rows": rows}),
+        )
+        .await;
+    assert_eq!(status, 201, "{run}");
+    assert_eq!(
+        (run["accepted"].as_i64(), run["quarantined"].as_i64()),
+        (Some(5), Some(1)),
+        "{run}"
+    );
+    let (_, rejects) = app
+        .get(
+            &format!("/v1/ingestion-runs/{}/rejects", run["id"].as_str().unwrap()),
+            Some(&gov),
+        )
+        .await;
+    assert_eq!(
+        rejects["items"][0]["reasons"][0]["code"], "missing_budget",
+        "{rejects}"
+    );
+    // P2 republished: 2,800,000.
+    let (status, again) = app
+        .post("/v1/signals", Some(&gov), &json!({"source": "procurement", "rows": [award("采购人A", "P2", &m, "2800000", "3000000", Some(false))]}))
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(again["superseded"], 1, "{again}");
+    let (status, p) = app
+        .get(&format!("/v1/statistics/procurement?year={y}"), Some(&gov))
+        .await;
+    assert_eq!(status, 200, "{p}");
+    let buyers = p["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == "per_buyer")
+        .unwrap();
+    let a = &buyers["rows"][0];
+    assert_eq!(a["keys"][0], "采购人A", "the flagged buyer first: {buyers}");
+    let col = |name: &str| {
+        buyers["measures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|x| x == name)
+            .unwrap()
+    };
+    let dec = |v: &Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+    };
+    assert_eq!(
+        dec(&a["values"][col("procurement_budget")]),
+        "5000000".parse().unwrap()
+    );
+    assert_eq!(
+        dec(&a["values"][col("reserved_share")]),
+        "0.2".parse().unwrap()
+    );
+    assert_eq!(
+        dec(&a["values"][col("reserved_small_micro_share")]),
+        "0.4444".parse().unwrap()
+    );
+    assert_eq!(
+        dec(&a["values"][col("awarded")]),
+        "4600000".parse().unwrap()
+    );
+    assert_eq!(
+        dec(&a["values"][col("projects_without_reserved_flag")]),
+        "1".parse().unwrap()
+    );
+    assert_eq!(a["flags"].as_array().unwrap().len(), 2, "{a}");
+    assert!(buyers["rows"][1]["flags"].is_null(), "{buyers}");
+    // The city: reserved 3,000,000 of 7,000,000 = 42.86%; of reserved awards 2,700,000, small 2,200,000.
+    assert_eq!(value(&p, "reserved_share").as_deref(), Some("0.4286"));
+    assert_eq!(
+        value(&p, "reserved_small_micro_share").as_deref(),
+        Some("0.8148")
+    );
+    assert_eq!(value(&p, "buyers_flagged").as_deref(), Some("1"));
+    assert!(
+        p["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["subject"] == "采购人A"
+                && f["message"].as_str().unwrap().contains("under 30%"))
+    );
+    // The awards for the drill-down.
+    let list = p["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == "awards")
+        .unwrap();
+    assert_eq!(list["rows"].as_array().unwrap().len(), 5);
+}
+
+/// Art 54 on hand-made receivables owed by a government body (USCC category 1) to a small firm, recorded
+/// as due in the past (the registration route only takes future due dates) and paid through the API:
+/// R1 100,000 due 03-31, 60,000 paid 03-20 by the creditor and 40,000 on 04-30 by the debtor (40,000
+/// overdue, 30 days late); R2 50,000 due 04-15 paid 04-10 (on time); R3 20,000 due 05-01, unpaid
+/// (20,000 overdue, still unpaid). Overdue 2 of 3, 60,000 yuan; a large firm's receivable paid on time
+/// is listed without a flag; a receivable owed by an SME is not Decree 802's.
+#[tokio::test]
+async fn late_payment_lists_each_debtor_against_its_due_dates() {
+    use credithub::store::receivables::{insert_receivable, ReceivableRow};
+    let app = spawn_app().await;
+    let gov = app.gov_key().await;
+    let y = year();
+    let s = firm(&app, &gov, 31, 30, "5000000", "2015-03-01").await;
+    let big = firm(&app, &gov, 32, 2000, "900000000", "2001-01-01").await;
+    let small_debtor = firm(&app, &gov, 33, 30, "5000000", "2016-01-01").await;
+    let body = credithub::domain::Uscc::with_check("11310115MB0000009")
+        .unwrap()
+        .to_string();
+    let mut g = credithub::demo::demo_firm(31, 0);
+    g.uscc = body.clone();
+    g.name = "某区建设管理委员会".into();
+    let registered = chrono::NaiveDate::from_ymd_opt(y, 1, 5)
+        .unwrap()
+        .and_hms_opt(1, 0, 0)
+        .unwrap();
+    let rows: Vec<(String, String, i64, (u32, u32))> = vec![
+        ("R1".into(), body.clone(), 100_000, (3, 31)),
+        ("R2".into(), body.clone(), 50_000, (4, 15)),
+        ("R3".into(), body.clone(), 20_000, (5, 1)),
+        ("R4".into(), big.clone(), 70_000, (6, 30)),
+        ("R5".into(), small_debtor.clone(), 10_000, (6, 30)),
+    ];
+    let (db, rs, creditor) = (app.db.clone(), rows.clone(), s.clone());
+    tokio::task::spawn_blocking(move || {
+        let mut c = db.conn().unwrap();
+        credithub::store::firms::insert_many_new(&mut c, &[g]).unwrap();
+        for (id, debtor, yuan, (m, d)) in rs {
+            insert_receivable(
+                &mut c,
+                &ReceivableRow {
+                    id,
+                    creditor_uscc: creditor.clone(),
+                    debtor_uscc: debtor.clone(),
+                    invoice_no: format!("INV-{debtor}-{m}-{d}"),
+                    amount_fen: yuan * 100,
+                    due_on: chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+                    status: credithub::domain::states::ReceivableStatus::Confirmed,
+                    dispute_reason: None,
+                    registered_at: registered,
+                    decided_at: Some(registered + chrono::Duration::hours(12)),
+                    financed_application_id: None,
+                    financed_at: None,
+                },
+            )
+            .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    let creditor_key = app.key(Role::Firm, None, Some(&s)).await;
+    let debtor_key = app.key(Role::Firm, None, Some(&body)).await;
+    let big_key = app.key(Role::Firm, None, Some(&big)).await;
+    for (key, id, on, amount) in [
+        (&creditor_key, "R1", day(y, 3, 20), "60000"),
+        (&debtor_key, "R1", day(y, 4, 30), "40000"),
+        (&creditor_key, "R2", day(y, 4, 10), "50000"),
+        (&big_key, "R4", day(y, 6, 1), "70000"),
+    ] {
+        let (status, v) = app
+            .post(
+                &format!("/v1/receivables/{id}/payments"),
+                Some(key),
+                &json!({"paid_on": on, "amount": amount}),
+            )
+            .await;
+        assert_eq!(status, 201, "{v}");
+    }
+    // The payments' faults are named; a stranger does not see the receivable.
+    let (status, v) = app
+        .post(
+            "/v1/receivables/R1/payments",
+            Some(&creditor_key),
+            &json!({"paid_on": day(y, 5, 1), "amount": "1"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(
+        field_rules(&v),
+        [("amount".to_string(), "range.order".to_string())]
+    );
+    let (status, v) = app
+        .post(
+            "/v1/receivables/R3/payments",
+            Some(&creditor_key),
+            &json!({"paid_on": day(y - 2, 1, 1), "amount": "1"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{v}");
+    let stranger = app.key(Role::Firm, None, Some(&small_debtor)).await;
+    let (status, _) = app
+        .post(
+            "/v1/receivables/R1/payments",
+            Some(&stranger),
+            &json!({"paid_on": day(y, 5, 1), "amount": "1"}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .post(
+            "/v1/receivables/R1/payments",
+            Some(&gov),
+            &json!({"paid_on": day(y, 5, 1), "amount": "1"}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, l) = app
+        .get(&format!("/v1/statistics/late-payment?year={y}"), Some(&gov))
+        .await;
+    assert_eq!(status, 200, "{l}");
+    assert_eq!(value(&l, "receivables_due").as_deref(), Some("4"));
+    assert_eq!(value(&l, "overdue").as_deref(), Some("2"));
+    assert_eq!(value(&l, "overdue_amount").as_deref(), Some("60000.00"));
+    assert_eq!(value(&l, "still_unpaid").as_deref(), Some("1"));
+    assert_eq!(
+        value(&l, "overdue_share")
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap(),
+        rust_decimal::Decimal::new(5, 1)
+    );
+    let t = l["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == "per_debtor")
+        .unwrap();
+    let rows = t["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "the SME debtor is not listed: {t}");
+    assert_eq!(
+        rows[0]["keys"][1],
+        body.as_str(),
+        "the overdue debtor first"
+    );
+    assert_eq!(rows[0]["keys"][2], "government");
+    // Max days late: R3, unpaid, counted to the end of the period (05-01 to the next 01-01: 245 days).
+    assert_eq!(rows[0]["values"][6], "245");
+    assert_eq!(rows[0]["flags"].as_array().unwrap().len(), 1);
+    assert_eq!(rows[1]["keys"][2], "large_firm");
+    assert!(rows[1]["flags"].is_null());
+}

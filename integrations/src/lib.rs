@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod customs;
+pub mod procurement;
 pub mod public_credit;
 pub mod simulator;
 pub mod social_insurance;
@@ -21,15 +22,17 @@ pub enum SourceId {
     Utility,
     Customs,
     PublicCredit,
+    Procurement,
 }
 
 impl SourceId {
-    pub const ALL: [SourceId; 5] = [
+    pub const ALL: [SourceId; 6] = [
         SourceId::Tax,
         SourceId::SocialInsurance,
         SourceId::Utility,
         SourceId::Customs,
         SourceId::PublicCredit,
+        SourceId::Procurement,
     ];
     /// The canonical source name (as credithub's signals use it).
     pub fn name(self) -> &'static str {
@@ -39,6 +42,7 @@ impl SourceId {
             SourceId::Utility => "utility",
             SourceId::Customs => "customs",
             SourceId::PublicCredit => "public_credit",
+            SourceId::Procurement => "procurement",
         }
     }
     pub fn parse(s: &str) -> Option<SourceId> {
@@ -52,6 +56,7 @@ impl SourceId {
             SourceId::Utility => "/utility/v1/bills",
             SourceId::Customs => "/customs/v1/credit",
             SourceId::PublicCredit => "/credit/v1/records",
+            SourceId::Procurement => "/procurement/v1/awards",
         }
     }
     /// Map one wire record (as JSON) to canonical rows, or say why it cannot be read.
@@ -70,6 +75,7 @@ impl SourceId {
             SourceId::Utility => go(record, utility::map),
             SourceId::Customs => go(record, customs::map),
             SourceId::PublicCredit => go(record, public_credit::map),
+            SourceId::Procurement => go(record, procurement::map),
         }
     }
 }
@@ -86,6 +92,12 @@ pub struct CanonicalRow {
     pub end_date: Option<String>,
     pub authority: Option<String>,
     pub repaired_on: Option<String>,
+    /// Procurement awards: the project's budget, yuan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<String>,
+    /// Procurement awards: `true` when the project was reserved for SMEs, `false` when open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved_for_smes: Option<String>,
 }
 
 impl CanonicalRow {

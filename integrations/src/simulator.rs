@@ -1,9 +1,10 @@
-//! A stand-in for the five upstream feeds: a real HTTP server speaking each source's wire format, with
+//! A stand-in for the six upstream feeds: a real HTTP server speaking each source's wire format, with
 //! deterministic, internally consistent histories per firm (a growing firm pays more tax, hires and uses
 //! more power; a distressed firm falls behind on utilities, social insurance and tax), and faults on request
 //! (5xx, slow responses, malformed rows, duplicates) through `POST /_sim/faults`.
 
 use crate::customs::Qyxy;
+use crate::procurement::Zbgg;
 use crate::public_credit::Xyjl;
 use crate::social_insurance::Jfjl;
 use crate::tax::Nsxx;
@@ -16,6 +17,17 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// The simulated procurement buyers (the first reserves well under 30% for SMEs).
+pub const BUYERS: [&str; 6] = [
+    "上海市某区卫生健康委员会",
+    "上海市教育委员会",
+    "上海市交通委员会",
+    "上海市经济和信息化委员会",
+    "上海市某区城市管理行政执法局",
+    "上海市生态环境局",
+];
+const AWARDS_PER_BUYER_MONTH: usize = 3;
 
 /// What the simulator knows of a firm.
 #[derive(Debug, Clone)]
@@ -191,6 +203,9 @@ impl State {
         let n = self.config.firms.len() as u64;
         match source {
             SourceId::PublicCredit => n * 2,
+            SourceId::Procurement => {
+                (BUYERS.len() * AWARDS_PER_BUYER_MONTH) as u64 * self.config.months as u64
+            }
             _ => n * self.config.months as u64,
         }
     }
@@ -202,6 +217,9 @@ impl State {
         if source == SourceId::PublicCredit {
             let (firm_idx, slot) = (((seq - 1) / 2) as usize, (seq - 1) % 2);
             return to_json(serde_json::to_value(self.event(firm_idx, slot)?));
+        }
+        if source == SourceId::Procurement {
+            return to_json(serde_json::to_value(self.award(seq)?));
         }
         let (firm_idx, t) = (((seq - 1) / m) as usize, ((seq - 1) % m) as u32);
         let mut c = self.ctx(firm_idx, t, source as u64);
@@ -256,6 +274,12 @@ impl State {
                 })
             }
             SourceId::Utility => {
+                // The utility's newest month is late for one firm in eight: its coverage of the
+                // registry dips under 90% for the last complete month (what Art 26's data-quality
+                // figures flag).
+                if c.t + 1 == c.months && hash(&uscc) % 8 == 3 {
+                    return None;
+                }
                 let kwh = (rev_month / 100.0 * level * c.noise()).max(50.0);
                 let water = kwh / 50.0 * c.noise();
                 let gas = kwh / 20.0 * c.noise();
@@ -301,7 +325,7 @@ impl State {
                     ckze: money(rev_month * 0.3 * level * c.noise()),
                 })
             }
-            SourceId::PublicCredit => return None,
+            SourceId::PublicCredit | SourceId::Procurement => return None,
         };
         to_json(v)
     }
@@ -337,6 +361,53 @@ impl State {
                 "上海市市场监督管理局".into()
             },
             xfrq: repaired,
+        })
+    }
+
+    /// Procurement award `seq`: each buyer awards a few projects every month; a project reserved for
+    /// SMEs goes to a firm under 300 staff, mostly one under 100; the first buyer reserves little.
+    fn award(&self, seq: u64) -> Option<Zbgg> {
+        let firms = &self.config.firms;
+        if firms.is_empty() {
+            return None;
+        }
+        let per_month = (BUYERS.len() * AWARDS_PER_BUYER_MONTH) as u64;
+        let t = ((seq - 1) / per_month) as u32;
+        let within = (seq - 1) % per_month;
+        let buyer = (within / AWARDS_PER_BUYER_MONTH as u64) as usize;
+        let lot = within % AWARDS_PER_BUYER_MONTH as u64;
+        let mut rng = StdRng::seed_from_u64(seq.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0x9_4D04);
+        let (y, m) = self.month_of(t);
+        let reserve_share = if buyer == 0 { 0.12 } else { 0.55 };
+        let reserved = rng.random_bool(reserve_share);
+        let pick = |rng: &mut StdRng, fits: &dyn Fn(&SimFirm) -> bool| -> Option<&SimFirm> {
+            let start = rng.random_range(0..firms.len());
+            (0..firms.len())
+                .map(|i| &firms[(start + i) % firms.len()])
+                .find(|f| fits(f))
+        };
+        let supplier = if reserved {
+            let small = rng.random_bool(0.7);
+            pick(&mut rng, &|f| f.employees < if small { 100 } else { 300 })
+        } else {
+            pick(&mut rng, &|_| true)
+        }?;
+        let budget = rng.random_range(200_000.0..5_000_000.0_f64).round();
+        let amount = (budget * rng.random_range(0.85..0.98)).round();
+        let day = rng.random_range(1..=28);
+        let flag = if rng.random_range(0..25) == 0 {
+            None
+        } else {
+            Some(if reserved { "1" } else { "0" }.to_string())
+        };
+        Some(Zbgg {
+            xmbh: format!("SHCG-{y:04}{m:02}-{buyer}{lot:02}"),
+            cgrmc: BUYERS[buyer].to_string(),
+            ysje: money(budget),
+            zxqy: flag,
+            gysdm: supplier.uscc.clone(),
+            zbje: money(amount),
+            zbrq: format!("{y:04}-{m:02}-{day:02}"),
         })
     }
 

@@ -112,6 +112,23 @@ pub async fn confirm_receivable(
     Ok(HttpResponse::Ok().json_line(ReceivableView::of(&row)))
 }
 
+/// The creditor or the debtor records a payment (Art 54: the late-payment statistics read what was
+/// still owed at the due date and when it was settled).
+#[utoipa::path(tag = "receivables", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 201, description = "the receivable's payments", body = receivables::PaymentsView),
+        (status = 404, body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/receivables/{id}/payments")]
+pub async fn pay_receivable(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Json<receivables::PaymentInput>,
+) -> ApiResult<HttpResponse> {
+    let view = receivables::pay(state.ctx(), &who.actor, &id, body.0).await?;
+    Ok(HttpResponse::Created().json_line(view))
+}
+
 /// The debtor disputes the receivable, with a reason; it cannot be financed.
 #[utoipa::path(tag = "receivables", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, description = "disputed", body = ReceivableView)))]

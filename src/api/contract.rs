@@ -150,7 +150,7 @@ fn constraint(name: &str, in_query: bool) -> Option<serde_json::Value> {
             json!({"enum": ["credit_assessment", "post_loan_monitoring", "guarantee_review"]})
         }
         "source" => {
-            json!({"enum": ["tax", "social_insurance", "utility", "customs", "public_credit"]})
+            json!({"enum": ["tax", "social_insurance", "utility", "customs", "public_credit", "procurement"]})
         }
         "district" => {
             let spellings: Vec<&str> = crate::domain::district::DISTRICTS

@@ -168,7 +168,7 @@ impl utoipa::Modify for BearerAuth {
         guarantees::create_policy, guarantees::list_policies, guarantees::get_policy, guarantees::submit_claims, guarantees::list_claims,
         guarantees::reconciliation, guarantees::approve, guarantees::paid, guarantees::withdraw_batch, guarantees::claim_reward, guarantees::list_reward_claims, guarantees::move_reward_claim,
         guarantees::report_net_assets, guarantees::metrics, guarantees::agency_reward,
-        assets::report_balance, reports::statistics, reports::yearly,
+        assets::report_balance, assets::pay_receivable, reports::statistics, reports::yearly,
     ),
     components(schemas(error::Problem, error::FieldError)),
     modifiers(&BearerAuth, &Problems),
@@ -256,6 +256,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(guarantees::metrics)
         .service(guarantees::agency_reward)
         .service(assets::report_balance)
+        .service(assets::pay_receivable)
         .service(reports::statistics)
         .service(reports::yearly)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", contract::document()))

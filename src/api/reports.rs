@@ -47,10 +47,10 @@ fn internal(e: &dyn std::fmt::Display) -> ApiError {
 }
 
 /// One part of the statistics over a year or a period: `census` (Art 7), `subsidies` (Art 17),
-/// `lending` (Art 21), `guarantees` (Art 28), `data-quality` (Art 26); every figure with its numerator,
+/// `lending` (Art 21), `guarantees` (Art 28), `procurement` (Art 49), `late-payment` (Art 54), `data-quality` (Art 26); every figure with its numerator,
 /// denominator, rule and flag, and the breakdown tables. `census.csv` / `census.xlsx` for a file. The
 /// government side only.
-#[utoipa::path(tag = "statistics", security(("bearer" = [])), params(("part" = String, Path, description = "census, subsidies, lending, guarantees or data-quality; with .csv or .xlsx for a file"), PeriodQuery),
+#[utoipa::path(tag = "statistics", security(("bearer" = [])), params(("part" = String, Path, description = "census, subsidies, lending, guarantees, procurement, late-payment or data-quality; with .csv or .xlsx for a file"), PeriodQuery),
     responses((status = 200, description = "the section (`.csv`, `.xlsx`: as a file)", body = Section),
         (status = 403, body = super::error::Problem, content_type = "application/problem+json"),
         (status = 404, body = super::error::Problem, content_type = "application/problem+json"),

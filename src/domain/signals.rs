@@ -15,15 +15,18 @@ pub enum Source {
     Utility,
     Customs,
     PublicCredit,
+    /// Government procurement awards (Art 49): what the statistics read, not a credit indicator.
+    Procurement,
 }
 
 impl Source {
-    pub const ALL: [Source; 5] = [
+    pub const ALL: [Source; 6] = [
         Source::Tax,
         Source::SocialInsurance,
         Source::Utility,
         Source::Customs,
         Source::PublicCredit,
+        Source::Procurement,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -32,6 +35,7 @@ impl Source {
             Source::Utility => "utility",
             Source::Customs => "customs",
             Source::PublicCredit => "public_credit",
+            Source::Procurement => "procurement",
         }
     }
     pub fn parse(s: &str) -> Option<Source> {
@@ -55,6 +59,9 @@ pub enum ValueType {
     Code(&'static [&'static str]),
     /// A dated record (listing, penalty) with its authority; no value.
     Event,
+    /// A procurement award: the amount (the value), the project's budget, whether it was reserved for
+    /// SMEs, the buyer (the authority), the award date (the start date), keyed by the project's number.
+    Award,
 }
 
 /// What a kind's period is.
@@ -199,6 +206,13 @@ pub const KINDS: &[KindSpec] = &[
         period: PeriodType::EventStart,
         description: "administrative penalty (行政处罚)",
     },
+    KindSpec {
+        key: "procurement_award",
+        source: Source::Procurement,
+        value: ValueType::Award,
+        period: PeriodType::EventStart,
+        description: "government procurement award (中标), yuan, with the project's budget and whether it was reserved for SMEs",
+    },
 ];
 
 pub fn kind(key: &str) -> Option<&'static KindSpec> {
@@ -221,6 +235,12 @@ pub struct RawRow {
     pub authority: Option<String>,
     /// Credit repair (信用修复, Art 58): from this date the record stops counting.
     pub repaired_on: Option<String>,
+    /// Procurement awards: the project's budget, yuan.
+    #[serde(default)]
+    pub budget: Option<String>,
+    /// Procurement awards: `true` (reserved for SMEs, 专门面向中小企业) or `false`; absent when unsaid.
+    #[serde(default)]
+    pub reserved_for_smes: Option<String>,
 }
 
 /// A validated value.
@@ -235,6 +255,13 @@ pub enum Value {
         end: Option<NaiveDate>,
         authority: String,
         repaired_on: Option<NaiveDate>,
+    },
+    Award {
+        amount: Money,
+        budget: Money,
+        reserved: Option<bool>,
+        buyer: String,
+        awarded_on: NaiveDate,
     },
 }
 
@@ -398,6 +425,77 @@ pub fn validate(raw: &RawRow, source: Source, today: NaiveDate) -> Result<Signal
                     _ => None,
                 }
             }
+            ValueType::Award => {
+                let money = |field: &str, v: Option<String>, reasons: &mut Vec<Reason>| match v {
+                    None => {
+                        reasons.push(Reason::new(
+                            &format!("missing_{field}"),
+                            format!("{field} is missing"),
+                        ));
+                        None
+                    }
+                    Some(v) => match parse_value(ValueType::Money, &v, field, reasons) {
+                        Some(Value::Money(m)) => Some(m),
+                        _ => None,
+                    },
+                };
+                let amount = money("value", value_text, &mut reasons);
+                let budget = money("budget", text(&raw.budget), &mut reasons);
+                let reserved = match text(&raw.reserved_for_smes).as_deref() {
+                    None => None,
+                    Some(r) => match crate::domain::signals::yes_no(r) {
+                        Some(b) => Some(b),
+                        None => {
+                            reasons.push(Reason::new(
+                                "bad_flag",
+                                format!("reserved_for_smes '{r}' is not true or false"),
+                            ));
+                            None
+                        }
+                    },
+                };
+                let buyer = text(&raw.authority);
+                if buyer.is_none() {
+                    reasons.push(Reason::new(
+                        "missing_authority",
+                        "authority (the buyer) is missing",
+                    ));
+                }
+                if record_id.is_none() {
+                    reasons.push(Reason::new(
+                        "missing_record_id",
+                        "record_id (the project's number) is missing; awards are keyed by it",
+                    ));
+                }
+                let on = match text(&raw.start_date) {
+                    Some(s) => date("start_date", &s, &mut reasons),
+                    None => {
+                        reasons.push(Reason::new(
+                            "missing_start_date",
+                            "start_date (the award date) is missing",
+                        ));
+                        None
+                    }
+                };
+                if on.is_some_and(|d| d > today) {
+                    reasons.push(Reason::new(
+                        "future_date",
+                        "start_date (the award date) is in the future",
+                    ));
+                }
+                match (amount, budget, buyer, on) {
+                    (Some(amount), Some(budget), Some(buyer), Some(awarded_on)) => {
+                        Some(Value::Award {
+                            amount,
+                            budget,
+                            reserved,
+                            buyer,
+                            awarded_on,
+                        })
+                    }
+                    _ => None,
+                }
+            }
             vt => match value_text {
                 None => {
                     reasons.push(Reason::new("missing_value", "value is missing"));
@@ -408,9 +506,10 @@ pub fn validate(raw: &RawRow, source: Source, today: NaiveDate) -> Result<Signal
         };
         let period = match spec.period {
             PeriodType::EventStart => match &value {
-                Some(Value::Event { start, .. }) => {
-                    Some(format!("{:04}-{:02}", start.year(), start.month()))
-                }
+                Some(Value::Event { start, .. })
+                | Some(Value::Award {
+                    awarded_on: start, ..
+                }) => Some(format!("{:04}-{:02}", start.year(), start.month())),
                 _ => None,
             },
             PeriodType::Month => match text(&raw.period) {
@@ -461,7 +560,7 @@ pub fn validate(raw: &RawRow, source: Source, today: NaiveDate) -> Result<Signal
             },
         };
         if let (Some(value), Some(period)) = (value, period) {
-            let event_key = if spec.value == ValueType::Event {
+            let event_key = if matches!(spec.value, ValueType::Event | ValueType::Award) {
                 record_id.clone().unwrap_or_default()
             } else {
                 String::new()
@@ -480,6 +579,15 @@ pub fn validate(raw: &RawRow, source: Source, today: NaiveDate) -> Result<Signal
             record_id,
         }),
         _ => Err(reasons),
+    }
+}
+
+/// `true`/`false`, `1`/`0`, `yes`/`no`, `是`/`否`.
+pub fn yes_no(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "y" | "是" => Some(true),
+        "false" | "0" | "no" | "n" | "否" => Some(false),
+        _ => None,
     }
 }
 
@@ -543,7 +651,7 @@ fn parse_value(vt: ValueType, v: &str, kind: &str, reasons: &mut Vec<Reason>) ->
                 None
             }
         },
-        ValueType::Event => None,
+        ValueType::Event | ValueType::Award => None,
     }
 }
 

@@ -30,6 +30,8 @@ impl From<CanonicalRow> for RawRow {
             end_date: c.end_date,
             authority: c.authority,
             repaired_on: c.repaired_on,
+            budget: c.budget,
+            reserved_for_smes: c.reserved_for_smes,
         }
     }
 }
@@ -57,6 +59,7 @@ pub fn source_of(id: SourceId) -> Source {
         SourceId::Utility => Source::Utility,
         SourceId::Customs => Source::Customs,
         SourceId::PublicCredit => Source::PublicCredit,
+        SourceId::Procurement => Source::Procurement,
     }
 }
 

@@ -332,3 +332,121 @@ pub async fn latency(
         mean_hours_to_answer: mean.map(|h| (h * 100.0).round() / 100.0),
     })
 }
+
+/// A payment as the creditor or the debtor states it (Art 54).
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentInput {
+    /// YYYY-MM-DD, not in the future.
+    pub paid_on: String,
+    /// Yuan, a decimal string; with the payments before it, not above the receivable's amount.
+    pub amount: String,
+}
+
+/// A receivable's payments and what is left.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PaymentsView {
+    pub receivable_id: String,
+    pub amount: Money,
+    pub due_on: NaiveDate,
+    pub paid: Money,
+    pub outstanding: Money,
+    /// Still owed at the end of the due date (what Art 54 counts as overdue).
+    pub overdue_at_due_date: Money,
+    pub payments: Vec<PaymentItem>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PaymentItem {
+    pub paid_on: NaiveDate,
+    pub amount: Money,
+    /// `creditor` or `debtor`.
+    pub recorded_by: String,
+}
+
+fn payments_view(r: &ReceivableRow, ps: &[store::PaymentRow]) -> PaymentsView {
+    let paid: i64 = ps.iter().map(|p| p.amount_fen).sum();
+    let by_due: i64 = ps
+        .iter()
+        .filter(|p| p.paid_on <= r.due_on)
+        .map(|p| p.amount_fen)
+        .sum();
+    PaymentsView {
+        receivable_id: r.id.clone(),
+        amount: Money::from_fen(r.amount_fen),
+        due_on: r.due_on,
+        paid: Money::from_fen(paid),
+        outstanding: Money::from_fen(r.amount_fen - paid),
+        overdue_at_due_date: Money::from_fen((r.amount_fen - by_due).max(0)),
+        payments: ps
+            .iter()
+            .map(|p| PaymentItem {
+                paid_on: p.paid_on,
+                amount: Money::from_fen(p.amount_fen),
+                recorded_by: p.recorded_by.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The creditor or the debtor records a payment on a receivable (Art 54): not in the future, not before
+/// the receivable was registered, and never more in all than its amount. To anyone else it does not exist.
+#[tracing::instrument(skip(ctx, input), fields(receivable = %id))]
+pub async fn pay(
+    ctx: &Context,
+    actor: &Actor,
+    id: &str,
+    input: PaymentInput,
+) -> Result<PaymentsView, ReceivableError> {
+    let Actor::Firm { uscc } = actor else {
+        return Err(ReceivableError::Forbidden(
+            "a payment is recorded by the receivable's creditor or its debtor",
+        ));
+    };
+    let mut f = super::Faults::default();
+    let on = f.check(super::date("paid_on", "paid_on", &input.paid_on));
+    let amount = f.check(super::positive_money("amount", "amount", &input.amount));
+    let (on, amount) = f.done(on.zip(amount)).map_err(ReceivableError::Invalid)?;
+    let (i, me, at, today) = (
+        id.to_string(),
+        uscc.to_string(),
+        ctx.clock.now(),
+        ctx.clock.today(),
+    );
+    ctx.db
+        .run_as(move |c| {
+            crate::store::backend::write_transaction(c, |c| {
+                let r = store::get_receivable(c, &i)?
+                    .filter(|r| r.creditor_uscc == me || r.debtor_uscc == me)
+                    .ok_or_else(|| ReceivableError::NotOwed(i.clone()))?;
+                let bad = |field: &str, rule: &'static str, m: String| ReceivableError::Invalid(vec![Violation::new(field, rule, m)]);
+                let registered = (r.registered_at + chrono::Duration::hours(8)).date();
+                if on > today || on < registered {
+                    return Err(bad("paid_on", "range.order", format!("paid_on must fall between the registration {registered} and today {today}")));
+                }
+                let before = store::payments_of(c, std::slice::from_ref(&r.id))?;
+                let paid: i64 = before.iter().map(|p| p.amount_fen).sum();
+                if paid + amount.fen() > r.amount_fen {
+                    return Err(bad(
+                        "amount",
+                        "range.order",
+                        format!("{} paid already; {} more would exceed the receivable's {}", Money::from_fen(paid), amount, Money::from_fen(r.amount_fen)),
+                    ));
+                }
+                store::insert_payment(
+                    c,
+                    &store::PaymentRow {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        receivable_id: r.id.clone(),
+                        paid_on: on,
+                        amount_fen: amount.fen(),
+                        recorded_by: if r.creditor_uscc == me { "creditor" } else { "debtor" }.into(),
+                        recorded_at: at,
+                    },
+                )?;
+                let all = store::payments_of(c, std::slice::from_ref(&r.id))?;
+                Ok(payments_view(&r, &all))
+            })
+        })
+        .await
+}

@@ -196,3 +196,75 @@ pub fn pledge(
     .execute(conn)?;
     Ok(n == ids.len())
 }
+
+/// A payment on a receivable (Art 54).
+#[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
+#[diesel(table_name = super::schema::receivable_payments)]
+pub struct PaymentRow {
+    pub id: String,
+    pub receivable_id: String,
+    pub paid_on: chrono::NaiveDate,
+    pub amount_fen: i64,
+    /// `creditor` or `debtor`.
+    pub recorded_by: String,
+    pub recorded_at: chrono::NaiveDateTime,
+}
+
+pub fn insert_payment(conn: &mut DbConn, row: &PaymentRow) -> Result<()> {
+    diesel::insert_into(super::schema::receivable_payments::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The payments of these receivables, oldest first.
+pub fn payments_of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<PaymentRow>> {
+    use super::schema::receivable_payments as p;
+    let mut out = Vec::new();
+    for chunk in ids.chunks(1_000) {
+        out.extend(
+            p::table
+                .filter(p::receivable_id.eq_any(chunk))
+                .order((p::receivable_id.asc(), p::paid_on.asc(), p::id.asc()))
+                .load::<PaymentRow>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// A receivable with its debtor's registry name and class (`None`: not registered).
+pub type DueRow = (ReceivableRow, Option<String>, Option<String>);
+
+/// Receivables due in `[from, to)`, with their debtors' registry name and class.
+pub fn due_between(
+    conn: &mut DbConn,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<Vec<DueRow>> {
+    use super::schema::firms;
+    let rows: Vec<ReceivableRow> = receivables::table
+        .filter(receivables::due_on.ge(from))
+        .filter(receivables::due_on.lt(to))
+        .order((receivables::debtor_uscc.asc(), receivables::due_on.asc()))
+        .load(conn)?;
+    let mut debtors: Vec<String> = rows.iter().map(|r| r.debtor_uscc.clone()).collect();
+    debtors.sort();
+    debtors.dedup();
+    let mut facts = std::collections::HashMap::new();
+    for chunk in debtors.chunks(1_000) {
+        let f: Vec<(String, String, String)> = firms::table
+            .filter(firms::uscc.eq_any(chunk))
+            .select((firms::uscc, firms::name, firms::size_class))
+            .load(conn)?;
+        for (u, n, c) in f {
+            facts.insert(u, (n, c));
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let f = facts.get(&r.debtor_uscc).cloned();
+            (r, f.as_ref().map(|x| x.0.clone()), f.map(|x| x.1))
+        })
+        .collect())
+}

@@ -73,7 +73,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     auth_events,
     reward_claims,
-    loan_balances
+    loan_balances,
+    receivable_payments
 );
 
 diesel::table! {
@@ -258,6 +259,17 @@ diesel::table! {
         decided_at -> Nullable<Timestamp>,
         financed_application_id -> Nullable<Text>,
         financed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    receivable_payments (id) {
+        id -> Text,
+        receivable_id -> Text,
+        paid_on -> Date,
+        amount_fen -> BigInt,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
     }
 }
 

@@ -69,6 +69,20 @@ impl<'a> StoredValue<'a> {
                 out.authority = Some(authority);
                 out.repaired_on = *repaired_on;
             }
+            // The budget in fen (summed by the statistics); the reserved flag as a code.
+            Value::Award {
+                amount,
+                budget,
+                reserved,
+                buyer,
+                awarded_on,
+            } => {
+                out.fen = Some(amount.fen());
+                out.num = Some(budget.fen().to_string());
+                out.code = reserved.map(|r| if r { "reserved" } else { "open" });
+                out.start = Some(*awarded_on);
+                out.authority = Some(buyer);
+            }
         }
         out
     }

@@ -10,7 +10,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
 /// Firms registered before `to`, by size class × industry row × district, with those established in
-/// `[from, to)`.
+/// `[from, to)`. Market entities only: USCC registration-department code 9 (GB 32100-2015; government
+/// bodies, code 1, are in the registry as buyers and debtors, not as firms).
 #[derive(Debug, Clone, PartialEq, QueryableByName)]
 pub struct FirmCell {
     #[diesel(sql_type = Text)]
@@ -37,7 +38,7 @@ pub fn firms_by_cell(conn: &mut DbConn, from: NaiveDate, to: NaiveDate) -> Resul
     let q = format!(
         "SELECT size_class, industry_row, district, CAST(COUNT(*) AS BIGINT) AS firms,
                 CAST(SUM(CASE WHEN established_on >= {f} THEN 1 ELSE 0 END) AS BIGINT) AS new_firms
-         FROM firms WHERE established_on < {t}
+         FROM firms WHERE established_on < {t} AND uscc LIKE '9%'
          GROUP BY size_class, industry_row, district
          ORDER BY size_class, industry_row, district",
         f = day(from),
@@ -79,7 +80,7 @@ pub fn signal_sums(
         "SELECT f.size_class AS size_class, f.industry_row AS industry_row, f.district AS district, s.kind AS kind,
                 CAST(SUM(COALESCE(s.value_fen, CAST(s.value_num AS BIGINT))) AS BIGINT) AS total,
                 CAST(COUNT(DISTINCT s.uscc) AS BIGINT) AS firms
-         FROM signals s JOIN firms f ON f.uscc = s.uscc
+         FROM signals s JOIN firms f ON f.uscc = s.uscc AND f.uscc LIKE '9%'
          WHERE s.superseded_at IS NULL AND s.kind IN ({list}) AND s.period >= '{first}' AND s.period <= '{last}'
          GROUP BY f.size_class, f.industry_row, f.district, s.kind"
     );
@@ -276,6 +277,42 @@ pub fn funds_by_policy(
              SELECT policy_id AS key, reward_fen AS n FROM reward_claims
               WHERE status IN ({statuses}) AND {column} >= {f} AND {column} < {t}
          ) moved GROUP BY key ORDER BY key"
+    );
+    Ok(diesel::sql_query(q).load(conn)?)
+}
+
+/// A current procurement award signal (Art 49) with its supplier's registry class.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct AwardRow {
+    #[diesel(sql_type = Text)]
+    pub supplier: String,
+    #[diesel(sql_type = Text)]
+    pub project: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub buyer: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub amount_fen: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub budget_fen: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub reserved: Option<String>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Date>)]
+    pub awarded_on: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub size_class: Option<String>,
+}
+
+/// Awards dated in `[from, to)` (current versions), optionally of one buyer.
+pub fn awards_between(conn: &mut DbConn, from: NaiveDate, to: NaiveDate) -> Result<Vec<AwardRow>> {
+    let q = format!(
+        "SELECT s.uscc AS supplier, s.event_key AS project, s.authority AS buyer, s.value_fen AS amount_fen,
+                s.value_num AS budget_fen, s.value_code AS reserved, s.event_start AS awarded_on, f.size_class AS size_class
+         FROM signals s LEFT JOIN firms f ON f.uscc = s.uscc
+         WHERE s.superseded_at IS NULL AND s.source = 'procurement' AND s.kind = 'procurement_award'
+           AND s.event_start >= {f} AND s.event_start < {t}
+         ORDER BY s.authority, s.event_key, s.uscc",
+        f = day(from),
+        t = day(to)
     );
     Ok(diesel::sql_query(q).load(conn)?)
 }

@@ -171,6 +171,14 @@ fn section_view(t: &T, s: &Section, year: i32, downloads: bool) -> Markup {
             Some((0.9, "90%".into())),
             true,
         ),
+        "procurement" => bars_of(
+            "chart-reserved",
+            &t.t("stats-chart-reserved"),
+            s.table("per_buyer"),
+            "reserved_share",
+            Some((0.3, "30%".into())),
+            true,
+        ),
         "lending" => bars_of(
             "chart-inclusive",
             &t.t("stats-chart-inclusive"),

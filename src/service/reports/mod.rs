@@ -6,8 +6,10 @@
 mod census;
 pub mod export;
 mod guarantees;
+mod late_payment;
 mod lending;
 mod money;
+mod procurement;
 mod quality;
 
 use super::access::Actor;
@@ -61,16 +63,22 @@ pub enum Part {
     Lending,
     /// Art 28: the guarantee system.
     Guarantees,
+    /// Art 49: government procurement for SMEs.
+    Procurement,
+    /// Art 54: late payment to SMEs.
+    LatePayment,
     /// Art 26: data quality per source.
     DataQuality,
 }
 
 impl Part {
-    pub const ALL: [Part; 5] = [
+    pub const ALL: [Part; 7] = [
         Part::Census,
         Part::Subsidies,
         Part::Lending,
         Part::Guarantees,
+        Part::Procurement,
+        Part::LatePayment,
         Part::DataQuality,
     ];
     pub fn as_str(self) -> &'static str {
@@ -79,6 +87,8 @@ impl Part {
             Part::Subsidies => "subsidies",
             Part::Lending => "lending",
             Part::Guarantees => "guarantees",
+            Part::Procurement => "procurement",
+            Part::LatePayment => "late-payment",
             Part::DataQuality => "data-quality",
         }
     }
@@ -187,6 +197,8 @@ fn compute(
         Part::Subsidies => money::subsidies(c, period),
         Part::Lending => lending::section(c, period),
         Part::Guarantees => guarantees::section(c, period),
+        Part::Procurement => procurement::section(c, period),
+        Part::LatePayment => late_payment::section(c, period, today),
         Part::DataQuality => quality::section(c, period, today, watch),
     }
 }
@@ -238,7 +250,7 @@ pub async fn yearly(
     let (today, watch) = (ctx.clock.today(), ctx.watch);
     ctx.db
         .run_as(move |c| {
-            let steps: [Step; 7] = [
+            let steps: [Step; 9] = [
                 (
                     "basic_situation",
                     "census",
@@ -263,6 +275,16 @@ pub async fn yearly(
                     "policies",
                     "lending",
                     Box::new(move |c| lending::section(c, period)),
+                ),
+                (
+                    "policies",
+                    "procurement",
+                    Box::new(move |c| procurement::section(c, period)),
+                ),
+                (
+                    "policies",
+                    "late-payment",
+                    Box::new(move |c| late_payment::section(c, period, today)),
                 ),
                 ("funds", "funds", Box::new(move |c| money::funds(c, period))),
                 (

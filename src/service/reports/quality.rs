@@ -70,10 +70,11 @@ pub fn section(
         // Dates in China Standard Time.
         let last_day = last_at.map(|t| (t + chrono::Duration::hours(8)).date());
         let silent = last_day.map(|d| (end - d).num_days().max(0));
-        // Public-credit records arrive as events, only for firms that have one: coverage does not apply.
+        // Public-credit records and procurement awards arrive as events, only for firms that have one:
+        // coverage does not apply.
         // Customs declares only for firms that trade across the border: its coverage is shown, not
         // held to the floor.
-        let monthly = source != Source::PublicCredit;
+        let monthly = !matches!(source, Source::PublicCredit | Source::Procurement);
         let universal = monthly && source != Source::Customs;
         let firms = with_data.get(s).copied().unwrap_or(0);
         let coverage = monthly

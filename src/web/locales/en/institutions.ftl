@@ -359,3 +359,4 @@ report-basis = Under Art 62-63 of the Shanghai Regulations on Promoting SME Deve
 report-period = Period
 report-as-of = as of
 report-print = Print it, or save it as PDF (A4), with the browser's Print (Ctrl+P)
+stats-chart-reserved = Budget reserved for SMEs per buyer (at least 30%)

@@ -359,3 +359,4 @@ report-basis = 依据《上海市促进中小企业发展条例》第六十二�
 report-period = 统计期间
 report-as-of = 截至
 report-print = 用浏览器的“打印”（Ctrl+P）打印或存为 PDF（A4）
+stats-chart-reserved = 各采购人面向中小企业预留比例（不低于 30%）
