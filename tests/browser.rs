@@ -785,3 +785,104 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
     s.cmd(reqwest::Method::DELETE, "", None).await;
     assert!(violations.is_empty(), "axe-core: {violations:#?}");
 }
+
+/// Issue 18: the government opens its statistics dashboard (the missed targets first, the charts, axe
+/// clean), drills into the buyer under 30% and the flagged agency, and prints the yearly report to PDF
+/// through Chromium (WebDriver's Print Page, A4): the PDF's text holds the API's numbers.
+#[tokio::test]
+async fn the_government_reads_its_dashboard_and_prints_the_yearly_report_to_pdf() {
+    let axe = axe_source();
+    let (app, env) = demo().await;
+    let driver = Driver::start().await;
+    let s = driver.session(1280, 900).await;
+    let base = &app.base;
+    let mut violations = Vec::new();
+    sign_in_as(&s, base, "demo.gov", &env["DEMO_GOV_PASSWORD"]).await;
+    s.find("nav.filter").await;
+    s.click("nav.sections a[href='/gov/statistics']").await;
+    s.find("#flags").await;
+    assert!(
+        s.holds("#flags", "under 30%").await,
+        "the procurement buyer under 30% is flagged"
+    );
+    assert!(
+        s.holds("#flags", "leverage_low").await,
+        "the thin agency is flagged"
+    );
+    s.find("svg#chart-reserved").await;
+    s.find("svg#chart-leverage").await;
+    s.find("svg#chart-coverage").await;
+    audit(&s, &axe, "government statistics", &mut violations).await;
+    s.screenshot("gov-statistics-zh-desktop", 1280).await;
+    // Drill down: the per-buyer table names the buyer and its share; the agencies' table its leverage.
+    assert!(
+        s.holds("#part-procurement", "上海市某区卫生健康委员会")
+            .await
+    );
+    assert!(s.holds("#part-guarantees", "东方融资担保").await);
+
+    // The yearly report, printed.
+    let year = chrono::Datelike::year(&chrono::Utc::now().date_naive());
+    s.click(&format!("a[href='/gov/reports/yearly?year={year}']"))
+        .await;
+    s.find("article.report").await;
+    audit(&s, &axe, "yearly report", &mut violations).await;
+    let printed = s
+        .post(
+            "/print",
+            json!({"orientation": "portrait", "page": {"width": 21.0, "height": 29.7}, "background": true}),
+        )
+        .await;
+    use base64::Engine as _;
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(printed.as_str().unwrap())
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF"), "a PDF");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("sme-report-zh.pdf"), &pdf).unwrap();
+    let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
+    let plain: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    // The API's figures, as the page writes them: the loans granted (yuan) and the overdue count.
+    let (_, lending) = app
+        .get(
+            &format!("/v1/statistics/lending?year={year}"),
+            Some(&env["GOV_KEY"]),
+        )
+        .await;
+    let granted = lending["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "granted_amount")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shown = credithub::web::layout::T(credithub::web::Lang::Zh)
+        .money(credithub::domain::Money::parse(&granted).unwrap());
+    assert!(
+        plain.contains(&shown),
+        "the PDF shows {shown} (granted in {year})"
+    );
+    let (_, late) = app
+        .get(
+            &format!("/v1/statistics/late-payment?year={year}"),
+            Some(&env["GOV_KEY"]),
+        )
+        .await;
+    let amount = late["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "overdue_amount")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let overdue = credithub::web::layout::T(credithub::web::Lang::Zh)
+        .money(credithub::domain::Money::parse(&amount).unwrap());
+    assert!(plain.contains(&overdue), "the PDF shows {overdue} overdue");
+    s.cmd(reqwest::Method::DELETE, "", None).await;
+    assert!(violations.is_empty(), "axe-core: {violations:#?}");
+}

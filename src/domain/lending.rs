@@ -201,7 +201,7 @@ pub fn figures(t: &Tally) -> Vec<Figure> {
     let borrowers_start = n(t.inclusive_borrowers_start);
     let borrowers = Figure::ratio(
         "inclusive_borrowers_growth",
-        Unit::Ratio,
+        Unit::Growth,
         n(t.inclusive_borrowers_end) - borrowers_start,
         borrowers_start,
         4,

@@ -32,8 +32,10 @@ pub enum Unit {
     Count,
     /// A fraction (0.25 = 25%).
     Share,
-    /// A multiple (leverage 5.2×) or a growth rate (0.08 = +8%).
+    /// A multiple (leverage 5.2×).
     Ratio,
+    /// A change as a fraction of where it started (0.08 = +8%).
+    Growth,
     Days,
 }
 
@@ -84,7 +86,7 @@ impl Figure {
     }
     /// Growth `(end − start) / start`.
     pub fn growth(key: &str, start: Decimal, end: Decimal, rule: &str) -> Figure {
-        Figure::ratio(key, Unit::Ratio, end - start, start, 4, rule)
+        Figure::ratio(key, Unit::Growth, end - start, start, 4, rule)
     }
     /// Flag the figure with `why` when `misses` holds of its value (a figure without a value is not
     /// flagged: there is nothing to measure).

@@ -39,6 +39,8 @@ fn shown(t: &T, unit: Unit, v: Option<Decimal>) -> String {
             crate::domain::Money::round_yuan(v).map_or_else(|_| v.to_string(), |m| t.money(m))
         }
         Unit::Share => t.percent(v),
+        Unit::Growth if v > Decimal::ZERO => format!("+{}", t.percent(v)),
+        Unit::Growth => t.percent(v),
         Unit::Ratio => v.round_dp(2).normalize().to_string(),
         Unit::Count | Unit::Days => v.normalize().to_string(),
     }
@@ -86,15 +88,19 @@ fn figures_table(t: &T, figures: &[Figure]) -> Markup {
     }
 }
 
-fn table_view(t: &Table) -> Markup {
+/// Rows a page shows of one table (the workbook holds them all).
+const ROWS_SHOWN: usize = 200;
+
+fn table_view(tr: &T, t: &Table) -> Markup {
     html! {
         details {
             summary { (export::label(&t.key)) " (" (t.rows.len()) ")" }
+            @if t.rows.len() > ROWS_SHOWN { p.notice { (tr.with("stats-rows-shown", &[("shown", ROWS_SHOWN.to_string())])) } }
             div.scroll {
                 table {
                     thead { tr { @for h in t.dimensions.iter().chain(&t.measures) { th scope="col" { (export::label(h)) } } } }
                     tbody {
-                        @for r in &t.rows {
+                        @for r in t.rows.iter().take(ROWS_SHOWN) {
                             tr.flagged[!r.flags.is_empty()] {
                                 @for k in &r.keys { td { (k) } }
                                 @for v in &r.values { td.num { @if let Some(v) = v { (v.round_dp(4).normalize()) } } }
@@ -201,7 +207,7 @@ fn section_view(t: &T, s: &Section, year: i32, downloads: bool) -> Markup {
             }
             (chart)
             (figures_table(t, &s.figures))
-            @for tb in &s.tables { (table_view(tb)) }
+            @for tb in &s.tables { (table_view(t, tb)) }
         }
     }
 }

@@ -133,7 +133,7 @@ impl Formats {
     fn of(&self, unit: Unit) -> &rust_xlsxwriter::Format {
         match unit {
             Unit::Yuan => &self.yuan,
-            Unit::Share => &self.share,
+            Unit::Share | Unit::Growth => &self.share,
             Unit::Ratio => &self.ratio,
             Unit::Count | Unit::Days => &self.count,
         }
@@ -195,7 +195,7 @@ fn section_at(
         ws.write_string(row, 0, label(&fig.key))?;
         ws.write_string(row, 1, &fig.key)?;
         number(ws, row, 2, fig.value, f.of(unit))?;
-        let parts = if fig.unit == Unit::Share || fig.unit == Unit::Ratio {
+        let parts = if matches!(fig.unit, Unit::Share | Unit::Ratio | Unit::Growth) {
             &f.ratio
         } else {
             f.of(unit)

@@ -360,3 +360,4 @@ report-period = Period
 report-as-of = as of
 report-print = Print it, or save it as PDF (A4), with the browser's Print (Ctrl+P)
 stats-chart-reserved = Budget reserved for SMEs per buyer (at least 30%)
+stats-rows-shown = The first { $shown } rows are shown here; download the Excel workbook for all of them.

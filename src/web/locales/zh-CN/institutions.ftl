@@ -360,3 +360,4 @@ report-period = 统计期间
 report-as-of = 截至
 report-print = 用浏览器的“打印”（Ctrl+P）打印或存为 PDF（A4）
 stats-chart-reserved = 各采购人面向中小企业预留比例（不低于 30%）
+stats-rows-shown = 此处列出前 { $shown } 行；完整明细请下载 Excel。
