@@ -756,3 +756,37 @@ async fn late_payment_lists_each_debtor_against_its_due_dates() {
     assert_eq!(rows[1]["keys"][2], "large_firm");
     assert!(rows[1]["flags"].is_null());
 }
+
+/// A firm that changes size class after its loan: the loan counts by the class it had when it was made
+/// (small: inclusive), not the registry's class now (medium).
+#[tokio::test]
+async fn a_loan_counts_by_the_class_its_borrower_had_when_it_was_made() {
+    let app = spawn_app().await;
+    let gov = app.gov_key().await;
+    let y = year();
+    let bank = app.key(Role::Bank, Some("Bank A"), None).await;
+    let s = firm(&app, &gov, 41, 30, "5000000", "2015-03-01").await;
+    loan(&app, &bank, json!({"firm_uscc": s, "amount": "300000", "start_on": day(y, 2, 1), "maturity_on": day(y + 1, 2, 1)})).await;
+    let (status, grown) = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/v1/firms/{s}"),
+            Some(&gov),
+            &json!({"employees": 150, "revenue": "30000000"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{grown}");
+    assert_eq!(grown["size_class"], "medium");
+    let (_, l) = app
+        .get(&format!("/v1/statistics/lending?year={y}"), Some(&gov))
+        .await;
+    assert_eq!(
+        value(&l, "inclusive_balance_end").as_deref(),
+        Some("300000.00")
+    );
+    // The census reads the registry as it is now.
+    let (_, c) = app
+        .get(&format!("/v1/statistics/census?year={y}"), Some(&gov))
+        .await;
+    assert_eq!(value(&c, "small_micro_share").as_deref(), Some("0"));
+}

@@ -1118,6 +1118,8 @@ async fn the_government_reads_the_statistics_and_the_yearly_report_on_its_pages(
     page.shows("leverage_low");
     page.shows("id=\"chart-leverage\"");
     page.shows("id=\"chart-coverage\"");
+    page.shows("id=\"chart-inclusive-quarters\"");
+    page.shows("id=\"chart-subsidies-quarters\"");
     let flags = page.html.find("id=\"flags\"").unwrap();
     let census = page.html.find("id=\"part-census\"").unwrap();
     assert!(flags < census, "the flags come first");
@@ -1149,6 +1151,16 @@ async fn the_government_reads_the_statistics_and_the_yearly_report_on_its_pages(
         .unwrap();
     assert_eq!(row[2], Data::Float(want));
     assert!(want > 0.0, "the demo reports loans");
+    // Drill-down: a bank's row links to its loans.
+    let link = page.html.find("/gov/loans?lender=").unwrap();
+    let href: String = page.html[link..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    let loans = g.get(&href.replace("&amp;", "&")).await;
+    assert_eq!(loans.status, 200, "{}", loans.html);
+    loans.shows("贷款明细");
+    loans.shows("¥");
     let (status, csv) = g
         .download(&format!("/gov/statistics/census.csv?year={year}"))
         .await;

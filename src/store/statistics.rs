@@ -60,8 +60,6 @@ pub struct SignalCell {
     pub kind: String,
     #[diesel(sql_type = Nullable<BigInt>)]
     pub total: Option<i64>,
-    #[diesel(sql_type = BigInt)]
-    pub firms: i64,
 }
 
 /// Sum `kinds` (money kinds in fen, count kinds as integers) over months `first..=last` (`YYYY-MM`).
@@ -78,8 +76,7 @@ pub fn signal_sums(
         .join(", ");
     let q = format!(
         "SELECT f.size_class AS size_class, f.industry_row AS industry_row, f.district AS district, s.kind AS kind,
-                CAST(SUM(COALESCE(s.value_fen, CAST(s.value_num AS BIGINT))) AS BIGINT) AS total,
-                CAST(COUNT(DISTINCT s.uscc) AS BIGINT) AS firms
+                CAST(SUM(COALESCE(s.value_fen, CAST(s.value_num AS BIGINT))) AS BIGINT) AS total
          FROM signals s JOIN firms f ON f.uscc = s.uscc AND f.uscc LIKE '9%'
          WHERE s.superseded_at IS NULL AND s.kind IN ({list}) AND s.period >= '{first}' AND s.period <= '{last}'
          GROUP BY f.size_class, f.industry_row, f.district, s.kind"
@@ -309,8 +306,12 @@ pub fn awards_between(conn: &mut DbConn, from: NaiveDate, to: NaiveDate) -> Resu
                 s.value_num AS budget_fen, s.value_code AS reserved, s.event_start AS awarded_on, f.size_class AS size_class
          FROM signals s LEFT JOIN firms f ON f.uscc = s.uscc
          WHERE s.superseded_at IS NULL AND s.source = 'procurement' AND s.kind = 'procurement_award'
+           AND s.period >= '{m0}' AND s.period <= '{m1}'
            AND s.event_start >= {f} AND s.event_start < {t}
          ORDER BY s.authority, s.event_key, s.uscc",
+        // The award month is the period: the statistics index narrows by it first.
+        m0 = crate::domain::month::Month::of(from),
+        m1 = crate::domain::month::Month::of(to.pred_opt().unwrap_or(to)),
         f = day(from),
         t = day(to)
     );

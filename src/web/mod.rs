@@ -99,6 +99,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(statistics::dashboard)
         .service(statistics::download)
         .service(statistics::yearly)
+        .service(statistics::loans)
         .service(government::agencies)
         .service(rewards::agency_rewards)
         .service(rewards::claim)

@@ -102,7 +102,11 @@ fn table_view(tr: &T, t: &Table) -> Markup {
                     tbody {
                         @for r in t.rows.iter().take(ROWS_SHOWN) {
                             tr.flagged[!r.flags.is_empty()] {
-                                @for k in &r.keys { td { (k) } }
+                                @for (d, k) in t.dimensions.iter().zip(&r.keys) {
+                                    // Drill-down: a bank's loans.
+                                    @if d == "bank_id" { td { a href={ "/gov/loans?lender=" (k) } { (k) } } }
+                                    @else { td { (k) } }
+                                }
                                 @for v in &r.values { td.num { @if let Some(v) = v { (v.round_dp(4).normalize()) } } }
                             }
                         }
@@ -242,6 +246,33 @@ pub async fn dashboard(
         }
     }
     let flags: Vec<Flag> = sections.iter().flat_map(|x| x.flags.clone()).collect();
+    let quarters = match reports::quarters(state.ctx(), &s.actor, year).await {
+        Ok(q) => q,
+        Err(e) => return s.refusal(e),
+    };
+    let pct = |v: Option<Decimal>| {
+        (v.unwrap_or_default() * Decimal::ONE_HUNDRED)
+            .round()
+            .to_i32()
+            .unwrap_or(0)
+    };
+    let series = |f: &dyn Fn(&reports::QuarterShares) -> Option<Decimal>| -> Vec<(String, i32)> {
+        quarters
+            .iter()
+            .map(|q| (q.quarter.clone(), pct(f(q))))
+            .collect()
+    };
+    let describe = |title: String, pts: &[(String, i32)]| {
+        format!(
+            "{title}: {}",
+            pts.iter()
+                .map(|(q, v)| format!("{q} {v}%"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    };
+    let inclusive = series(&|q| q.inclusive_granted);
+    let subsidised = series(&|q| q.small_micro_subsidies);
     let body = html! {
         div.card {
             h1 { (t.t("stats-title")) " " (year) }
@@ -252,6 +283,13 @@ pub async fn dashboard(
         section.card #flags {
             h2 { (t.t("stats-flags")) " (" (flags.len()) ")" }
             (flags_list(t, &flags))
+        }
+        @if !quarters.is_empty() {
+            section.card #quarters {
+                h2 { (t.t("stats-quarters")) }
+                (chart::line("chart-inclusive-quarters", &t.t("stats-chart-inclusive-quarters"), &describe(t.t("stats-chart-inclusive-quarters"), &inclusive), &inclusive, 0, 100))
+                (chart::line("chart-subsidies-quarters", &t.t("stats-chart-subsidies-quarters"), &describe(t.t("stats-chart-subsidies-quarters"), &subsidised), &subsidised, 0, 100))
+            }
         }
         @for x in &sections { (section_view(t, x, year, true)) }
     };
@@ -301,6 +339,67 @@ pub async fn download(
             format!("attachment; filename=\"{bare}-{year}.{kind}\""),
         ))
         .body(bytes))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LoansQuery {
+    #[serde(default)]
+    pub lender: String,
+    #[serde(default)]
+    pub cursor: String,
+}
+
+/// Drill-down from the lending figures: the loans the hub knows of, one lender's or all, 100 a page.
+#[get("/gov/loans")]
+pub async fn loans(
+    state: web::Data<AppState>,
+    s: Official,
+    q: web::Query<LoansQuery>,
+) -> actix_web::Result<HttpResponse> {
+    let t = &s.t;
+    let filter = crate::service::assets::LoanFilter {
+        lender: (!q.lender.is_empty()).then(|| q.lender.clone()),
+        ..Default::default()
+    };
+    let after = (!q.cursor.is_empty()).then(|| q.cursor.clone());
+    let (rows, more) =
+        match crate::service::assets::loans(state.ctx(), &s.actor, filter, after, 100).await {
+            Ok(x) => x,
+            Err(e) => return s.refusal(e),
+        };
+    let body = html! {
+        div.card {
+            h1 { (t.t("gov-loans-title")) }
+            p { a href="/gov/statistics#part-lending" { (t.t("gov-loans-back")) } }
+            div.scroll {
+                table {
+                    thead { tr {
+                        th scope="col" { (t.t("gov-loans-firm")) } th scope="col" { (t.t("gov-loans-kind")) }
+                        th scope="col" { (t.t("gov-loans-amount")) } th scope="col" { (t.t("gov-loans-outstanding")) }
+                        th scope="col" { (t.t("gov-loans-dates")) } th scope="col" { (t.t("gov-loans-status")) }
+                    } }
+                    tbody {
+                        @for l in &rows {
+                            tr {
+                                td { code { (l.firm_uscc) } @if let Some(c) = &l.size_class { " · " (c) } }
+                                td { (l.kind.as_str()) @if l.first_loan { " · " (t.t("gov-loans-first")) } @if l.renews_loan_id.is_some() { " · " (t.t("gov-loans-renewal")) } }
+                                td.num { (t.money(l.amount)) }
+                                td.num { (t.money(l.outstanding)) }
+                                td { (t.date(l.start_on)) " — " (t.date(l.maturity_on)) }
+                                td { (l.status.as_str()) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if more {
+                @if let Some(last) = rows.last() {
+                    p { a href={ "/gov/loans?lender=" (q.lender) "&cursor=" (last.id) } { (t.t("gov-loans-next")) } }
+                }
+            }
+        }
+    };
+    Ok(s.page(&t.t("gov-loans-title"), "/gov/statistics", body))
 }
 
 /// The yearly report (Art 62-63) as a printable page, or `yearly.xlsx` as its workbook.

@@ -44,12 +44,39 @@ pub fn receivables(c: &mut DbConn, period: Period) -> Result<Vec<Receivable>, Re
 
 pub fn section(c: &mut DbConn, period: Period, today: NaiveDate) -> Result<Section, ReportError> {
     let rs = receivables(c, period)?;
-    let (figures, table) = late_payment::figures(&rs, today.min(period.to));
+    let until = today.min(period.to);
+    let (figures, table) = late_payment::figures(&rs, until);
+    // The overdue receivables themselves, for the drill-down (the longest late first).
+    let mut list = crate::domain::statistics::Table::new(
+        "overdue_receivables",
+        &["debtor", "debtor_uscc", "due_on"],
+        &["amount", "overdue_amount", "days_late"],
+    );
+    let mut late: Vec<&Receivable> = rs
+        .iter()
+        .filter(|r| r.due_on < until && !r.disputed && r.overdue_amount() > Money::ZERO)
+        .collect();
+    late.sort_by_key(|r| std::cmp::Reverse(r.days_late(until)));
+    for r in late {
+        list.push(
+            vec![
+                r.debtor_name.clone(),
+                r.debtor.clone(),
+                r.due_on.to_string(),
+            ],
+            vec![
+                Some(r.amount.to_decimal()),
+                Some(r.overdue_amount().to_decimal()),
+                Some(Decimal::from(r.days_late(until))),
+            ],
+            vec![],
+        );
+    }
     Ok(Section::new(
         "late-payment",
         period.from,
         period.to,
         figures,
-        vec![table],
+        vec![table, list],
     ))
 }

@@ -356,3 +356,56 @@ fn problems_section(flags: &[Flag], period: Period) -> Section {
     s.flags.clear();
     s
 }
+
+/// The shares the dashboard charts over a year's quarters (percent, whole numbers).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct QuarterShares {
+    /// `2026Q1`…
+    pub quarter: String,
+    /// Art 21: inclusive small/micro loans among those granted in the quarter, by amount.
+    pub inclusive_granted: Option<rust_decimal::Decimal>,
+    /// Art 21: credit loans among those granted, by amount.
+    pub credit_granted: Option<rust_decimal::Decimal>,
+    /// Art 17: fee subsidies and rewards approved in the quarter that went to small and micro firms.
+    pub small_micro_subsidies: Option<rust_decimal::Decimal>,
+}
+
+/// Per quarter of `year` (those begun by today): the shares the dashboard charts. The loans are read once.
+pub async fn quarters(
+    ctx: &Context,
+    actor: &Actor,
+    year: i32,
+) -> Result<Vec<QuarterShares>, ReportError> {
+    government(actor)?;
+    let Some(y) = Period::year(year) else {
+        return Ok(Vec::new());
+    };
+    let today = ctx.clock.today();
+    ctx.db
+        .run_as(move |c| {
+            let loans = lending::loans(c, y)?;
+            let mut out = Vec::new();
+            for q in 0..4u32 {
+                let from = NaiveDate::from_ymd_opt(year, q * 3 + 1, 1).unwrap_or(y.from);
+                let to = NaiveDate::from_ymd_opt(year, q * 3 + 4, 1).unwrap_or(y.to);
+                if from > today {
+                    break;
+                }
+                let p = Period { from, to };
+                let t = crate::domain::lending::tally(&loans, from, to);
+                let share =
+                    |x: rust_decimal::Decimal| crate::domain::statistics::divide(x, t.granted.1, 4);
+                let subsidies = money::subsidies(c, p)?;
+                out.push(QuarterShares {
+                    quarter: format!("{year}Q{}", q + 1),
+                    inclusive_granted: share(t.inclusive_granted.1),
+                    credit_granted: share(t.credit.1),
+                    small_micro_subsidies: subsidies
+                        .figure("approved_small_micro_share")
+                        .and_then(|f| f.value),
+                });
+            }
+            Ok(out)
+        })
+        .await
+}

@@ -1,0 +1,1 @@
+DROP INDEX signals_statistics_idx;
