@@ -5,6 +5,7 @@
 # is dropped and re-created there).
 #   benches/load/ingest_1m.sh            # 1,000,000 rows
 #   ROWS=200000 benches/load/ingest_1m.sh
+#   WITHOUT_STATS_INDEX=1 benches/load/ingest_1m.sh   # drop the statistics index first (what it costs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROWS="${ROWS:-1000000}"
@@ -25,6 +26,11 @@ echo "== registering $FIRMS demo firms on both backends"
 "$BIN" --database-url "$WORK/bench.db" demo --firms "$FIRMS" --skip-signals --keys-file "$WORK/keys.env" >/dev/null
 psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $BENCH_DB" -c "CREATE DATABASE $BENCH_DB"
 "$BIN" --database-url "$PG_BENCH_URL" demo --firms "$FIRMS" --skip-signals --keys-file "$WORK/keys.env" >/dev/null
+if [ -n "${WITHOUT_STATS_INDEX:-}" ]; then
+  echo "== without the statistics index (signals_statistics_idx)"
+  sqlite3 "$WORK/bench.db" "DROP INDEX signals_statistics_idx"
+  psql "$PG_BENCH_URL" -qc "DROP INDEX signals_statistics_idx"
+fi
 
 echo "== writing $ROWS rows"
 python3 - "$WORK/bench.db" "$ROWS" > rows.csv <<'PY'
