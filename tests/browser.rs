@@ -850,15 +850,7 @@ async fn the_government_reads_its_dashboard_and_prints_the_yearly_report_to_pdf(
             Some(&env["GOV_KEY"]),
         )
         .await;
-    let granted = lending["figures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["key"] == "granted_amount")
-        .unwrap()["value"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let granted = common::figure_value(&lending, "granted_amount").unwrap();
     let shown = credithub::web::layout::T(credithub::web::Lang::Zh)
         .money(credithub::domain::Money::parse(&granted).unwrap());
     assert!(
@@ -871,15 +863,7 @@ async fn the_government_reads_its_dashboard_and_prints_the_yearly_report_to_pdf(
             Some(&env["GOV_KEY"]),
         )
         .await;
-    let amount = late["figures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["key"] == "overdue_amount")
-        .unwrap()["value"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let amount = common::figure_value(&late, "overdue_amount").unwrap();
     let overdue = credithub::web::layout::T(credithub::web::Lang::Zh)
         .money(credithub::domain::Money::parse(&amount).unwrap());
     assert!(plain.contains(&overdue), "the PDF shows {overdue} overdue");

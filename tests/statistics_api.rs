@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::Datelike;
-use common::{field_rules, spawn_app, TestApp};
+use common::{field_rules, figure, figure_value as value, spawn_app, TestApp};
 use credithub::clock::system::today_cst;
 use credithub::demo::demo_uscc;
 use credithub::domain::role::Role;
@@ -49,19 +49,6 @@ async fn loan(app: &TestApp, bank: &str, body: Value) -> String {
     let (status, l) = app.post("/v1/loans", Some(bank), &body).await;
     assert_eq!(status, 201, "{l}");
     l["id"].as_str().unwrap().to_string()
-}
-
-fn figure<'a>(s: &'a Value, key: &str) -> &'a Value {
-    s["figures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["key"] == key)
-        .unwrap_or_else(|| panic!("no figure {key} in {s}"))
-}
-
-fn value(s: &Value, key: &str) -> Option<String> {
-    figure(s, key)["value"].as_str().map(str::to_string)
 }
 
 /// A small book at one bank over last year `Y`:

@@ -1139,13 +1139,7 @@ async fn the_government_reads_the_statistics_and_the_yearly_report_on_its_pages(
         .rows()
         .find(|r| r.get(1) == Some(&Data::String("granted_amount".into())))
         .unwrap();
-    let want: f64 = api["figures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["key"] == "granted_amount")
-        .unwrap()["value"]
-        .as_str()
+    let want: f64 = common::figure_value(&api, "granted_amount")
         .unwrap()
         .parse()
         .unwrap();

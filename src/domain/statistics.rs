@@ -60,10 +60,14 @@ pub struct Figure {
 impl Figure {
     /// A plain amount or count.
     pub fn amount(key: &str, unit: Unit, value: Decimal, rule: &str) -> Figure {
+        Figure::maybe(key, unit, Some(value), rule)
+    }
+    /// An amount that may have no value (a mean of nothing, net assets never reported).
+    pub fn maybe(key: &str, unit: Unit, value: Option<Decimal>, rule: &str) -> Figure {
         Figure {
             key: key.into(),
             unit,
-            value: Some(value),
+            value,
             numerator: None,
             denominator: None,
             rule: rule.into(),
@@ -74,14 +78,9 @@ impl Figure {
     /// `numerator / denominator` to `dp` places (`None` over zero).
     pub fn ratio(key: &str, unit: Unit, n: Decimal, d: Decimal, dp: u32, rule: &str) -> Figure {
         Figure {
-            key: key.into(),
-            unit,
-            value: divide(n, d, dp),
             numerator: Some(n),
             denominator: Some(d),
-            rule: rule.into(),
-            target: None,
-            flag: None,
+            ..Figure::maybe(key, unit, divide(n, d, dp), rule)
         }
     }
     /// Growth `(end − start) / start`.

@@ -564,3 +564,18 @@ pub async fn demo_env(app: &TestApp) -> std::collections::HashMap<String, String
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
+
+/// A statistics section's figure `key` (issue 18's `GET /v1/statistics/{part}` answers).
+pub fn figure<'a>(section: &'a Value, key: &str) -> &'a Value {
+    section["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == key)
+        .unwrap_or_else(|| panic!("no figure {key} in {section}"))
+}
+
+/// The value of a section's figure `key`, as the API writes it (`None`: no value).
+pub fn figure_value(section: &Value, key: &str) -> Option<String> {
+    figure(section, key)["value"].as_str().map(str::to_string)
+}

@@ -73,16 +73,7 @@ pub fn section(c: &mut DbConn, period: Period) -> Result<Section, ReportError> {
         period.from,
         period.to,
     );
-    let fig = |key: &str, unit: Unit, v: Option<Decimal>| Figure {
-        key: key.into(),
-        unit,
-        value: v,
-        numerator: None,
-        denominator: None,
-        rule: ART28.into(),
-        target: None,
-        flag: None,
-    };
+    let fig = |key: &str, unit: Unit, v: Option<Decimal>| Figure::maybe(key, unit, v, ART28);
     let leverage = Figure::ratio(
         "system_leverage",
         Unit::Ratio,

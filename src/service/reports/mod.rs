@@ -351,10 +351,15 @@ fn problems_section(flags: &[Flag], period: Period) -> Section {
         flags.len().into(),
         "Art 63 (4): problems found",
     );
-    let mut s = Section::new("problems", period.from, period.to, vec![n], vec![t]);
-    // The flags stay with the sections that raised them.
-    s.flags.clear();
-    s
+    // The flags stay with the sections that raised them: this one gathers none of its own.
+    Section {
+        part: "problems".into(),
+        from: period.from,
+        to: period.to,
+        figures: vec![n],
+        tables: vec![t],
+        flags: Vec::new(),
+    }
 }
 
 /// The shares the dashboard charts over a year's quarters (percent, whole numbers).
