@@ -60,8 +60,13 @@ impl Clock {
 
     /// Today in China Standard Time (UTC+8).
     pub fn today(&self) -> NaiveDate {
-        (self.now() + chrono::Duration::hours(8)).date()
+        cst_date(self.now())
     }
+}
+
+/// The calendar date in China Standard Time (UTC+8) of an instant stored in UTC.
+pub fn cst_date(at: NaiveDateTime) -> NaiveDate {
+    (at + chrono::Duration::hours(8)).date()
 }
 
 fn truncate(n: NaiveDateTime) -> NaiveDateTime {

@@ -205,6 +205,7 @@ pub fn seed(
     let mut plan: Vec<(&'static str, Role, Option<&str>, Option<&str>)> = vec![
         ("ADMIN_KEY", Role::Admin, None, None),
         ("GOV_KEY", Role::Government, Some(DEMO_GOVERNMENT), None),
+        ("TAX_KEY", Role::Government, Some(DEMO_TAX_DEPARTMENT), None),
         ("BANK_KEY", Role::Bank, Some(DEMO_BANK), None),
         ("BANK2_KEY", Role::Bank, Some(DEMO_BANK_2), None),
         ("GUARANTOR_KEY", Role::Guarantor, Some(DEMO_GUARANTOR), None),
@@ -926,4 +927,124 @@ mod tests {
             "{classes:?}"
         );
     }
+}
+
+/// The demo tax department (Art 58, issue 21): its officer handles repair applications and disputes of
+/// tax records, the tax penalties among them.
+pub const DEMO_TAX_DEPARTMENT: &str = "上海市税务局 Shanghai Tax Service (demo)";
+
+/// The demo firm's record that credit repair can reach.
+pub const DEMO_PENALTY_ID: &str = "XZCF-TAX-2026-0815";
+
+/// What the remedies' tour needs (issue 21), seeded once and idempotent: the remits (the tax department
+/// handles tax records; the economy department the other sources), a general-severity tax penalty on the
+/// first demo firm decided four months ago (so repair is open to it), a utility bill paid 12 days late
+/// last month (to dispute), and the first demo bank's post-loan monitoring consent on the firm.
+pub async fn seed_remedies(ctx: &crate::service::Context, firm: &str) -> anyhow::Result<()> {
+    use crate::domain::signals::{RawRow, Source};
+    use crate::ingest::format::Line;
+    use crate::store::{consents, institutions, remedies};
+    let today = ctx.clock.today();
+    let decided = today
+        .checked_sub_months(chrono::Months::new(4))
+        .unwrap_or(today);
+    let last = crate::domain::month::Month::last_complete(today);
+    let f = firm.to_string();
+    let now = ctx.clock.now();
+    ctx.db
+        .run(move |c| {
+            let tax = institutions::ensure(c, DEMO_TAX_DEPARTMENT, "government")?;
+            let gov = institutions::ensure(c, DEMO_GOVERNMENT, "government")?;
+            let bank = institutions::ensure(c, DEMO_BANK, "bank")?;
+            remedies::set_remit(c, &tax.id, &["tax".into()])?;
+            let others: Vec<String> = ["customs", "public_credit", "social_insurance", "utility"]
+                .map(String::from)
+                .to_vec();
+            remedies::set_remit(c, &gov.id, &others)?;
+            let held = consents::for_query(c, &bank.id, &f, "post_loan_monitoring")?;
+            if !held
+                .iter()
+                .any(|k| k.revoked_at.is_none() && k.expires_at > now)
+            {
+                consents::insert(
+                    c,
+                    &consents::ConsentRow {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        firm_uscc: f.clone(),
+                        institution_id: bank.id.clone(),
+                        purpose: "post_loan_monitoring".into(),
+                        scope: crate::domain::consent::SCOPES.join(","),
+                        data_months: 24,
+                        max_queries_per_month: None,
+                        data_life_days: 365,
+                        document_ref: Some("demo loan contract".into()),
+                        granted_by: "firm".into(),
+                        granted_key_id: "demo".into(),
+                        valid_from: now,
+                        expires_at: now + chrono::Duration::days(365),
+                        revoked_at: None,
+                        created_at: now,
+                        confirmed_at: Some(now),
+                        confirmed_by: Some("firm".into()),
+                        confirmed_key_id: Some("demo".into()),
+                        refused_at: None,
+                        refused_reason: None,
+                    },
+                )?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await?;
+    let line = |raw: RawRow| Line {
+        line_no: 1,
+        raw: String::new(),
+        row: Ok(raw),
+    };
+    let penalty = RawRow {
+        uscc: Some(firm.to_string()),
+        kind: Some("administrative_penalty".into()),
+        record_id: Some(DEMO_PENALTY_ID.into()),
+        start_date: Some(decided.to_string()),
+        authority: Some("国家税务总局上海市浦东新区税务局".into()),
+        category: Some("tax_penalty".into()),
+        severity: Some("general".into()),
+        legal_basis: Some("《中华人民共和国税收征收管理法》第六十二条".into()),
+        ..Default::default()
+    };
+    // Once: a second demo run (after the tour repaired it) leaves the record as it stands.
+    let f = firm.to_string();
+    let has_penalty = ctx
+        .db
+        .run(move |c| {
+            Ok::<_, StoreError>(
+                crate::store::signals::for_firm(c, &f, Some("administrative_penalty"), true)?
+                    .iter()
+                    .any(|s| s.event_key == DEMO_PENALTY_ID),
+            )
+        })
+        .await?;
+    if !has_penalty {
+        crate::service::signals::ingest_rows(
+            ctx,
+            Source::PublicCredit,
+            crate::ingest::Origin::Api,
+            vec![line(penalty)],
+        )
+        .await?;
+        let late = RawRow {
+            uscc: Some(firm.to_string()),
+            kind: Some("utility_days_late".into()),
+            period: Some(last.to_string()),
+            value: Some("12".into()),
+            ..Default::default()
+        };
+        crate::service::signals::ingest_rows(
+            ctx,
+            Source::Utility,
+            crate::ingest::Origin::Api,
+            vec![line(late)],
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -424,7 +424,8 @@ fn run_demo(
     }
     rt.block_on(async {
         let ctx = credithub::service::Context::new(db.clone(), profiles.clone())?;
-        demo::seed_public_money(&ctx).await
+        demo::seed_public_money(&ctx).await?;
+        demo::seed_remedies(&ctx, &report.first_firm).await
     })?;
     let accounts = rt.block_on(demo_accounts(
         db,
@@ -462,7 +463,7 @@ async fn demo_accounts(
     firm: &str,
     buyer: Option<&str>,
 ) -> anyhow::Result<Vec<(&'static str, &'static str, String, String)>> {
-    use credithub::demo::{DEMO_BANK, DEMO_GOVERNMENT, DEMO_GUARANTOR};
+    use credithub::demo::{DEMO_BANK, DEMO_GOVERNMENT, DEMO_GUARANTOR, DEMO_TAX_DEPARTMENT};
     use credithub::service::accounts::{self, NewAccount, NewStaff, Newcomer};
     let ctx = credithub::service::Context::new(db.clone(), profiles.clone())?;
     let admin = credithub::service::Actor::Admin;
@@ -476,6 +477,7 @@ async fn demo_accounts(
         ("bank", "demo.bank", "陈静", DEMO_BANK, "bank"),
         ("agency", "demo.agency", "刘洋", DEMO_GUARANTOR, "guarantor"),
         ("gov", "demo.gov", "赵敏", DEMO_GOVERNMENT, "government"),
+        ("tax", "demo.tax", "孙涛", DEMO_TAX_DEPARTMENT, "government"),
     ];
     let mut newcomers = Vec::new();
     for (label, login, name, firm, role) in people {

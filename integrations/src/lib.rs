@@ -98,6 +98,13 @@ pub struct CanonicalRow {
     /// Procurement awards: `true` when the project was reserved for SMEs, `false` when open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reserved_for_smes: Option<String>,
+    /// Public credit (Art 58): the record's category of the closed list, its severity, its legal basis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_basis: Option<String>,
 }
 
 impl CanonicalRow {

@@ -23,6 +23,15 @@ pub struct Xyjl {
     /// 修复日期, once repaired
     #[serde(default)]
     pub xfrq: Option<String>,
+    /// 类别: the category of the hub's closed list (`tax_penalty`, `court_dishonest_debtor`, …)
+    #[serde(default)]
+    pub lb: Option<String>,
+    /// 严重程度: `minor` (轻微), `general` (一般), `serious` (严重); listings take their category's
+    #[serde(default)]
+    pub yzcd: Option<String>,
+    /// 法律依据: the law or rule the decision rests on
+    #[serde(default)]
+    pub flyj: Option<String>,
 }
 
 pub fn map(r: Xyjl) -> Vec<CanonicalRow> {
@@ -39,6 +48,9 @@ pub fn map(r: Xyjl) -> Vec<CanonicalRow> {
         end_date: r.jzrq,
         authority: Some(r.rdjg),
         repaired_on: r.xfrq,
+        category: r.lb,
+        severity: r.yzcd,
+        legal_basis: r.flyj,
         ..Default::default()
     }]
 }

@@ -361,6 +361,23 @@ impl State {
                 "上海市市场监督管理局".into()
             },
             xfrq: repaired,
+            lb: Some(
+                if kind == "SXMD" {
+                    "court_dishonest_debtor"
+                } else {
+                    "market_penalty"
+                }
+                .into(),
+            ),
+            yzcd: (kind == "XZCF").then(|| "general".into()),
+            flyj: Some(
+                if kind == "SXMD" {
+                    "《中华人民共和国民事诉讼法》第二百六十六条"
+                } else {
+                    "《中华人民共和国行政处罚法》第二十八条"
+                }
+                .into(),
+            ),
         })
     }
 

@@ -285,6 +285,7 @@ through_service_error!(
     crate::service::products::ProductError,
     crate::service::profiles::ProfileError,
     crate::service::receivables::ReceivableError,
+    crate::service::remedies::RemedyError,
     crate::service::rewards::RewardError,
     crate::service::signals::SignalError,
     crate::service::uploads::UploadError,

@@ -18,6 +18,7 @@ pub mod middleware;
 pub mod notifications;
 pub mod products;
 pub mod profiles;
+pub mod remedies;
 pub mod reports;
 pub mod signals;
 pub mod upload;
@@ -169,6 +170,10 @@ impl utoipa::Modify for BearerAuth {
         guarantees::reconciliation, guarantees::approve, guarantees::paid, guarantees::withdraw_batch, guarantees::claim_reward, guarantees::list_reward_claims, guarantees::move_reward_claim,
         guarantees::report_net_assets, guarantees::metrics, guarantees::agency_reward,
         assets::report_balance, assets::pay_receivable, reports::statistics, reports::yearly,
+        remedies::apply_repair, remedies::open_dispute, remedies::list_remedies, remedies::overview,
+        remedies::firm_records, remedies::get_remedy, remedies::add_file, remedies::get_file,
+        remedies::accept, remedies::decide, remedies::set_remit, remedies::get_remit,
+        remedies::monitoring_events,
     ),
     components(schemas(error::Problem, error::FieldError)),
     modifiers(&BearerAuth, &Problems),
@@ -259,6 +264,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(assets::pay_receivable)
         .service(reports::statistics)
         .service(reports::yearly)
+        .service(remedies::apply_repair)
+        .service(remedies::open_dispute)
+        .service(remedies::overview)
+        .service(remedies::list_remedies)
+        .service(remedies::firm_records)
+        .service(remedies::get_remedy)
+        .service(remedies::add_file)
+        .service(remedies::get_file)
+        .service(remedies::accept)
+        .service(remedies::decide)
+        .service(remedies::set_remit)
+        .service(remedies::get_remit)
+        .service(remedies::monitoring_events)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", contract::document()))
         .service(web::redirect("/docs", "/docs/"));
 }

@@ -320,6 +320,10 @@ pub struct SignalView {
     pub end_date: Option<String>,
     pub authority: Option<String>,
     pub repaired_on: Option<String>,
+    /// Public credit (Art 58): the category of the closed list, the severity, the legal basis.
+    pub category: Option<String>,
+    pub severity: Option<String>,
+    pub legal_basis: Option<String>,
     pub run_id: String,
     pub ingested_at: String,
     /// Set when a later correction replaced this value.
@@ -339,6 +343,12 @@ impl From<SignalRow> for SignalView {
             end_date: r.event_end.map(|d| d.to_string()),
             authority: r.authority,
             repaired_on: r.repaired_on.map(|d| d.to_string()),
+            category: r
+                .value_code
+                .clone()
+                .filter(|_| r.event_start.is_some() && r.value_fen.is_none()),
+            severity: r.severity,
+            legal_basis: r.legal_basis,
             run_id: r.run_id,
             ingested_at: r.ingested_at.and_utc().to_rfc3339(),
             superseded_at: r.superseded_at.map(|t| t.and_utc().to_rfc3339()),

@@ -14,6 +14,7 @@ pub mod matching;
 pub mod money;
 pub mod month;
 pub mod procurement;
+pub mod public_credit;
 pub mod rate;
 pub mod role;
 pub mod scorecard;
@@ -24,6 +25,7 @@ pub mod statistics;
 pub mod subsidy;
 pub mod uscc;
 pub mod what_if;
+pub mod workdays;
 
 pub use money::Money;
 

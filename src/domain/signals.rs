@@ -2,6 +2,7 @@
 //! and the validation that turns a raw row into a signal or into the reasons it was quarantined.
 
 use super::money::Money;
+use super::public_credit::{self, Severity};
 use super::uscc::Uscc;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
@@ -241,6 +242,15 @@ pub struct RawRow {
     /// Procurement awards: `true` (reserved for SMEs, 专门面向中小企业) or `false`; absent when unsaid.
     #[serde(default)]
     pub reserved_for_smes: Option<String>,
+    /// Public credit (Art 58): the record's category, one of the closed list (`public_credit.toml`).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Public credit: `minor`, `general` or `serious` (fixed by the category for listings).
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// Public credit: the law or rule the decision rests on.
+    #[serde(default)]
+    pub legal_basis: Option<String>,
 }
 
 /// A validated value.
@@ -255,6 +265,10 @@ pub enum Value {
         end: Option<NaiveDate>,
         authority: String,
         repaired_on: Option<NaiveDate>,
+        /// The category of the closed list (Art 58).
+        category: &'static str,
+        severity: Severity,
+        legal_basis: String,
     },
     Award {
         amount: Money,
@@ -314,6 +328,92 @@ fn parse_month(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1)
 }
 
+/// Art 58: a public-credit record counts only in a category of the closed list, of its kind, with its
+/// severity and its own legal basis; the category's key, the severity and the basis, or the faults.
+fn listed_category(
+    kind: &str,
+    raw: &RawRow,
+    reasons: &mut Vec<Reason>,
+) -> Option<(&'static str, Severity, String)> {
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let category = match text(&raw.category) {
+        None => {
+            reasons.push(Reason::new(
+                "unlisted_dishonesty_kind",
+                "category is missing: only the listed public-credit categories count (Art 58)",
+            ));
+            None
+        }
+        Some(c) => match public_credit::category(&c) {
+            None => {
+                reasons.push(Reason::new(
+                    "unlisted_dishonesty_kind",
+                    format!("'{c}' is not a listed public-credit category (Art 58)"),
+                ));
+                None
+            }
+            Some(cat) if cat.kind != kind => {
+                reasons.push(Reason::new(
+                    "category_kind_mismatch",
+                    format!("category '{c}' is recorded as {}, not {kind}", cat.kind),
+                ));
+                None
+            }
+            Some(cat) => Some(cat),
+        },
+    };
+    let said = match text(&raw.severity) {
+        None => None,
+        Some(s) => match Severity::parse(&s) {
+            Some(v) => Some(v),
+            None => {
+                reasons.push(Reason::new(
+                    "bad_severity",
+                    format!("severity '{s}' is not minor, general or serious"),
+                ));
+                return None;
+            }
+        },
+    };
+    let legal_basis = text(&raw.legal_basis);
+    if legal_basis.is_none() {
+        reasons.push(Reason::new(
+            "missing_legal_basis",
+            "legal_basis is missing: a record without its legal basis is refused (Art 58)",
+        ));
+    }
+    let cat = category?;
+    let severity = match (cat.severity, said) {
+        (Some(fixed), Some(s)) if fixed != s => {
+            reasons.push(Reason::new(
+                "severity_mismatch",
+                format!(
+                    "category '{}' is always {}, not {}",
+                    cat.key,
+                    fixed.as_str(),
+                    s.as_str()
+                ),
+            ));
+            return None;
+        }
+        (Some(fixed), _) => fixed,
+        (None, Some(s)) => s,
+        (None, None) => {
+            reasons.push(Reason::new(
+                "missing_severity",
+                format!("category '{}' needs the record's severity", cat.key),
+            ));
+            return None;
+        }
+    };
+    Some((cat.key.as_str(), severity, legal_basis?))
+}
+
 /// Validate a raw row for `source`, as of `today` (China Standard Time). Every fault is collected.
 pub fn validate(raw: &RawRow, source: Source, today: NaiveDate) -> Result<Signal, Vec<Reason>> {
     let mut reasons = Vec::new();
@@ -338,6 +438,14 @@ pub fn validate(raw: &RawRow, source: Source, today: NaiveDate) -> Result<Signal
             None
         }
         Some(k) => match kind(&k) {
+            // Art 58: what counts as dishonesty is a closed list; nothing outside it is stored.
+            None if source == Source::PublicCredit => {
+                reasons.push(Reason::new(
+                    "unlisted_dishonesty_kind",
+                    format!("'{k}' is not a listed public-credit record kind"),
+                ));
+                None
+            }
             None => {
                 reasons.push(Reason::new(
                     "unknown_kind",
@@ -415,13 +523,19 @@ pub fn validate(raw: &RawRow, source: Source, today: NaiveDate) -> Result<Signal
                 if repaired.is_some_and(|r| r > today) {
                     reasons.push(Reason::new("future_date", "repaired_on is in the future"));
                 }
-                match (start, authority) {
-                    (Some(start), Some(authority)) => Some(Value::Event {
-                        start,
-                        end,
-                        authority,
-                        repaired_on: repaired,
-                    }),
+                let listed = listed_category(spec.key, raw, &mut reasons);
+                match (start, authority, listed) {
+                    (Some(start), Some(authority), Some((category, severity, legal_basis))) => {
+                        Some(Value::Event {
+                            start,
+                            end,
+                            authority,
+                            repaired_on: repaired,
+                            category,
+                            severity,
+                            legal_basis,
+                        })
+                    }
                     _ => None,
                 }
             }
@@ -700,6 +814,9 @@ mod tests {
             start_date: Some("2025-03-04".into()),
             authority: Some("上海市市场监督管理局".into()),
             repaired_on: Some("2025-09-01".into()),
+            category: Some("market_penalty".into()),
+            severity: Some("general".into()),
+            legal_basis: Some("《中华人民共和国行政处罚法》第二十八条".into()),
             ..Default::default()
         };
         let s = validate(&ev, Source::PublicCredit, today()).unwrap();
@@ -707,6 +824,14 @@ mod tests {
             (s.period.as_str(), s.event_key.as_str()),
             ("2025-03", "P-1")
         );
+        assert!(matches!(
+            s.value,
+            Value::Event {
+                category: "market_penalty",
+                severity: Severity::General,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -771,7 +896,101 @@ mod tests {
         };
         assert_eq!(
             codes(validate(&ev, Source::PublicCredit, t)),
-            ["missing_authority", "missing_record_id", "future_date"]
+            [
+                "missing_authority",
+                "missing_record_id",
+                "future_date",
+                "unlisted_dishonesty_kind",
+                "missing_legal_basis"
+            ]
+        );
+    }
+
+    /// Art 58: never widen what counts as dishonesty.
+    #[test]
+    fn only_listed_public_credit_records_with_a_basis_count() {
+        let t = today();
+        let listing = |category: &str, severity: Option<&str>, basis: Option<&str>| RawRow {
+            uscc: Some("91110000600037341L".into()),
+            kind: Some("dishonesty_listing".into()),
+            record_id: Some("L-1".into()),
+            start_date: Some("2026-01-04".into()),
+            authority: Some("国家税务总局上海市税务局".into()),
+            category: Some(category.into()),
+            severity: severity.map(Into::into),
+            legal_basis: basis.map(Into::into),
+            ..Default::default()
+        };
+        let basis = Some("《重大税收违法失信主体信息公布管理办法》第六条");
+        // A listed category takes its fixed severity.
+        let s = validate(
+            &listing("tax_major_violation", None, basis),
+            Source::PublicCredit,
+            t,
+        );
+        assert!(matches!(
+            s.unwrap().value,
+            Value::Event {
+                severity: Severity::Serious,
+                ..
+            }
+        ));
+        assert_eq!(
+            codes(validate(
+                &listing("bad_debtor_blacklist", None, basis),
+                Source::PublicCredit,
+                t
+            )),
+            ["unlisted_dishonesty_kind"]
+        );
+        assert_eq!(
+            codes(validate(
+                &listing("tax_major_violation", None, None),
+                Source::PublicCredit,
+                t
+            )),
+            ["missing_legal_basis"]
+        );
+        assert_eq!(
+            codes(validate(
+                &listing("tax_penalty", None, basis),
+                Source::PublicCredit,
+                t
+            )),
+            ["category_kind_mismatch"]
+        );
+        assert_eq!(
+            codes(validate(
+                &listing("tax_major_violation", Some("minor"), basis),
+                Source::PublicCredit,
+                t
+            )),
+            ["severity_mismatch"]
+        );
+        let mut no_authority = listing("tax_major_violation", None, basis);
+        no_authority.authority = None;
+        assert_eq!(
+            codes(validate(&no_authority, Source::PublicCredit, t)),
+            ["missing_authority"]
+        );
+        // A penalty needs its own severity.
+        let mut penalty = listing("tax_penalty", None, basis);
+        penalty.kind = Some("administrative_penalty".into());
+        assert_eq!(
+            codes(validate(&penalty, Source::PublicCredit, t)),
+            ["missing_severity"]
+        );
+        penalty.severity = Some("grave".into());
+        assert_eq!(
+            codes(validate(&penalty, Source::PublicCredit, t)),
+            ["bad_severity"]
+        );
+        // A kind of record outside the list is quarantined as such, not as an unknown kind.
+        let mut other = penalty.clone();
+        other.kind = Some("bad_credit_rumour".into());
+        assert_eq!(
+            codes(validate(&other, Source::PublicCredit, t)),
+            ["unlisted_dishonesty_kind"]
         );
     }
 }

@@ -290,7 +290,89 @@ impl RewardStatus {
     }
 }
 
+status_enum!(
+    /// A firm's remedy (Art 58, issue 21): a credit-repair application or a dispute.
+    RemedyKind, "remedy kind" {
+        Repair = "repair",
+        Dispute = "dispute",
+    }
+);
+
+status_enum!(
+    /// Where a remedy stands. A repair: submitted → accepted (or not accepted) → repaired or refused.
+    /// A dispute: submitted (the record marked disputed) → upheld, rejected or undecidable.
+    RemedyStatus, "remedy" {
+        Submitted = "submitted",
+        Accepted = "accepted",
+        NotAccepted = "not_accepted",
+        Repaired = "repaired",
+        Refused = "refused",
+        Upheld = "upheld",
+        Rejected = "rejected",
+        Undecidable = "undecidable",
+    }
+);
+
+/// What an officer does with a remedy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemedyAction {
+    Accept,
+    NotAccept,
+    Repair,
+    Refuse,
+    Uphold,
+    Reject,
+    Undecidable,
+}
+
+impl RemedyStatus {
+    /// Still waiting for the department.
+    pub fn is_open(self) -> bool {
+        matches!(self, RemedyStatus::Submitted | RemedyStatus::Accepted)
+    }
+
+    /// The move `action` makes on a remedy of `kind` in this status.
+    pub fn after(
+        self,
+        kind: RemedyKind,
+        action: RemedyAction,
+    ) -> Result<RemedyStatus, TransitionError> {
+        use RemedyAction as A;
+        use RemedyStatus as S;
+        match (kind, action) {
+            (RemedyKind::Repair, A::Accept) => {
+                step(self, &[S::Submitted], "acceptance", S::Accepted)
+            }
+            (RemedyKind::Repair, A::NotAccept) => {
+                step(self, &[S::Submitted], "non-acceptance", S::NotAccepted)
+            }
+            (RemedyKind::Repair, A::Repair) => step(self, &[S::Accepted], "a repair", S::Repaired),
+            (RemedyKind::Repair, A::Refuse) => step(self, &[S::Accepted], "a refusal", S::Refused),
+            (RemedyKind::Dispute, A::Uphold) => step(self, &[S::Submitted], "upholding", S::Upheld),
+            (RemedyKind::Dispute, A::Reject) => {
+                step(self, &[S::Submitted], "a rejection", S::Rejected)
+            }
+            (RemedyKind::Dispute, A::Undecidable) => step(
+                self,
+                &[S::Submitted],
+                "recording as undecidable",
+                S::Undecidable,
+            ),
+            (kind, _) => Err(TransitionError {
+                action: match kind {
+                    RemedyKind::Repair => "a dispute's decision",
+                    RemedyKind::Dispute => "a repair's step",
+                },
+                from: self.as_str(),
+                needs: vec![],
+            }),
+        }
+    }
+}
+
 into_str!(
+    RemedyStatus,
+    RemedyKind,
     ApplicationStatus,
     LoanStatus,
     ReceivableStatus,

@@ -44,7 +44,7 @@ impl Format {
     }
 }
 
-pub const COLUMNS: [&str; 9] = [
+pub const COLUMNS: [&str; 12] = [
     "uscc",
     "kind",
     "period",
@@ -54,6 +54,9 @@ pub const COLUMNS: [&str; 9] = [
     "end_date",
     "authority",
     "repaired_on",
+    "category",
+    "severity",
+    "legal_basis",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -244,7 +247,10 @@ fn parse_csv(text: &str) -> Result<Vec<Line>, FormatError> {
                             5 => row.start_date = v,
                             6 => row.end_date = v,
                             7 => row.authority = v,
-                            _ => row.repaired_on = v,
+                            8 => row.repaired_on = v,
+                            9 => row.category = v,
+                            10 => row.severity = v,
+                            _ => row.legal_basis = v,
                         }
                     }
                     (line_no, Ok(row))

@@ -20,6 +20,8 @@ pub enum Origin {
     Api,
     Import,
     Pull,
+    /// A correction made by a remedy (Art 58): a repair's date, or an upheld dispute's value.
+    Remedy,
 }
 
 impl Origin {
@@ -28,6 +30,7 @@ impl Origin {
             Origin::Api => "api",
             Origin::Import => "import",
             Origin::Pull => "pull",
+            Origin::Remedy => "remedy",
         }
     }
 }

@@ -32,6 +32,9 @@ impl From<CanonicalRow> for RawRow {
             repaired_on: c.repaired_on,
             budget: c.budget,
             reserved_for_smes: c.reserved_for_smes,
+            category: c.category,
+            severity: c.severity,
+            legal_basis: c.legal_basis,
         }
     }
 }

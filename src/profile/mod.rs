@@ -88,10 +88,70 @@ pub fn load_firm(
     )))
 }
 
-/// Same inputs, same card → same fingerprint.
-pub fn fingerprint(ind: &Indicators, scored: &Scored) -> String {
-    let text = serde_json::to_vec(&(ind, scored)).unwrap_or_default();
+/// Same inputs, same card, same open disputes → same fingerprint (a firm without disputes keeps the
+/// fingerprint it had before disputes existed).
+pub fn fingerprint(ind: &Indicators, scored: &Scored, disputed: &[Value]) -> String {
+    let text = if disputed.is_empty() {
+        serde_json::to_vec(&(ind, scored))
+    } else {
+        serde_json::to_vec(&(ind, scored, disputed))
+    }
+    .unwrap_or_default();
     hex::encode(Sha256::digest(&text))
+}
+
+/// Art 58 (issue 21): on a successful repair "evaluations are updated" at once. The newest profile (as
+/// of the last complete month) therefore reads every repair decided up to `today` as in force at the
+/// month's end; earlier months keep the repair's own date, so history still shows the record counting
+/// until it was repaired. Borrowed as it is when no repair falls after the month.
+fn with_known_repairs<'a>(
+    obs: &'a [Obs],
+    month: Month,
+    today: chrono::NaiveDate,
+) -> std::borrow::Cow<'a, [Obs]> {
+    let end = month.last_day();
+    let late = |o: &Obs| {
+        o.event
+            .as_ref()
+            .and_then(|e| e.repaired_on)
+            .is_some_and(|r| r > end && r <= today)
+    };
+    if !obs.iter().any(late) {
+        return std::borrow::Cow::Borrowed(obs);
+    }
+    std::borrow::Cow::Owned(
+        obs.iter()
+            .map(|o| {
+                let mut o = o.clone();
+                if late(&o) {
+                    if let Some(e) = o.event.as_mut() {
+                        e.repaired_on = Some(end);
+                    }
+                }
+                o
+            })
+            .collect(),
+    )
+}
+
+/// The records a firm disputes while the department has not decided (Art 58, issue 21): shown on the
+/// profile, the score unchanged.
+fn disputed_marks(
+    conn: &mut DbConn,
+    usccs: &[String],
+) -> Result<HashMap<String, Vec<Value>>, StoreError> {
+    let mut out: HashMap<String, Vec<Value>> = HashMap::new();
+    for r in crate::store::remedies::open_disputes(conn, usccs)? {
+        out.entry(r.firm_uscc.clone()).or_default().push(json!({
+            "dispute_id": r.id,
+            "section": r.source,
+            "kind": r.signal_kind,
+            "period": r.period,
+            "record_id": r.record_id,
+            "since": crate::domain::rfc3339(r.submitted_at),
+        }));
+    }
+    Ok(out)
 }
 
 /// The profile as served: score, grade, reasons, and per section its indicators with their points.
@@ -100,6 +160,7 @@ pub fn render(
     ind: &Indicators,
     scored: &Scored,
     meta: Option<(&ProfileMeta, i32)>,
+    disputed: &[Value],
 ) -> Value {
     let points: HashMap<&str, (i32, i32)> = scored
         .contributions
@@ -161,6 +222,9 @@ pub fn render(
         "reasons": reasons,
         "sections": sections,
     });
+    if let (false, Some(obj)) = (disputed.is_empty(), out.as_object_mut()) {
+        obj.insert("disputed".into(), Value::from(disputed.to_vec()));
+    }
     if let (Some((meta, version)), Some(obj)) = (meta, out.as_object_mut()) {
         obj.insert("version".into(), json!(version));
         obj.insert("cause".into(), json!(meta.cause));
@@ -196,6 +260,7 @@ fn recompute_chunk(
     let (first, last) = (months[0], months[months.len() - 1]);
     let (groups, from_year, to) = window(first, last);
     let facts = profiles::firm_facts(conn, usccs)?;
+    let disputes = disputed_marks(conn, usccs)?;
     let mut obs: HashMap<String, Vec<Obs>> = HashMap::with_capacity(usccs.len());
     for (u, o) in profiles::inputs(conn, usccs, &groups, &from_year, &to)?
         .into_iter()
@@ -204,6 +269,8 @@ fn recompute_chunk(
         obs.entry(u).or_default().push(o);
     }
     let month_keys: Vec<String> = months.iter().map(Month::to_string).collect();
+    let today = crate::clock::system::today_cst();
+    let newest_month = Month::last_complete(today);
     crate::store::backend::write_transaction(conn, |c| {
         profiles::lock_firms(c, usccs)?;
         let mut heads = profiles::heads(c, usccs)?;
@@ -217,18 +284,23 @@ fn recompute_chunk(
                 size_class,
             };
             let firm_obs = obs.get(&uscc).unwrap_or(&empty);
+            let marks = disputes.get(&uscc).map_or(&[][..], Vec::as_slice);
             let mut newest: Option<Vec<u8>> = None;
             for (m, key) in months.iter().zip(&month_keys) {
-                let ind = features::compute(&firm, firm_obs, *m);
+                let ind = if *m == newest_month {
+                    features::compute(&firm, &with_known_repairs(firm_obs, *m, today), *m)
+                } else {
+                    features::compute(&firm, firm_obs, *m)
+                };
                 let scored = card.score(&ind);
-                let print = fingerprint(&ind, &scored);
+                let print = fingerprint(&ind, &scored, marks);
                 if prints.get(&(uscc.clone(), key.clone())) == Some(&print) {
                     out.unchanged += 1;
                     continue;
                 }
                 let head = heads.entry(uscc.clone()).or_insert((0, String::new()));
                 head.0 += 1;
-                let body = render(&uscc, &ind, &scored, Some((meta, head.0))).to_string();
+                let body = render(&uscc, &ind, &scored, Some((meta, head.0)), marks).to_string();
                 if *key >= head.1 {
                     head.1 = key.clone();
                     newest = Some(body.clone().into_bytes());
@@ -389,8 +461,8 @@ impl Profiles {
             .map(|(b, a)| (b.key, (b.value.clone(), a.value.clone())))
             .collect();
         Ok(Some(WhatIf {
-            before: render(uscc, &before, &sb, None),
-            after: render(uscc, &after, &sa, None),
+            before: render(uscc, &before, &sb, None, &[]),
+            after: render(uscc, &after, &sa, None, &[]),
             score_change: sa.score - sb.score,
             changed,
         }))

@@ -30,6 +30,7 @@ pub mod products;
 pub mod profiles;
 pub mod receivables;
 pub mod reconciliation;
+pub mod remedies;
 pub mod reports;
 pub mod rewards;
 pub mod signals;

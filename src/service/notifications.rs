@@ -31,6 +31,12 @@ pub enum Kind {
     BatchMoved,
     /// An agency's reward claim moved: claimed, approved, paid.
     RewardMoved,
+    /// To a department (issue 21): a repair application or a dispute in its remit arrived.
+    RemedyToHandle,
+    /// To a firm: its repair application or dispute moved.
+    RemedyMoved,
+    /// To an institution holding a live consent: a firm's profile changed by a repair or a dispute.
+    ProfileChanged,
 }
 
 impl Kind {
@@ -46,6 +52,9 @@ impl Kind {
             Kind::ConsentRevoked => "consent_revoked",
             Kind::BatchMoved => "batch_moved",
             Kind::RewardMoved => "reward_moved",
+            Kind::RemedyToHandle => "remedy_to_handle",
+            Kind::RemedyMoved => "remedy_moved",
+            Kind::ProfileChanged => "profile_changed",
         }
     }
 }
@@ -91,7 +100,8 @@ pub struct NotificationView {
     pub id: String,
     /// `profile_queried`, `consent_expiring`, `consent_pending`, `application_changed`,
     /// `receivable_to_answer` (a firm's); `application_new`, `consent_granted`, `consent_revoked`,
-    /// `batch_moved` (an institution's).
+    /// `batch_moved`, `reward_moved`, `remedy_to_handle`, `profile_changed` (an institution's);
+    /// `remedy_moved` (a firm's).
     pub kind: String,
     /// What it is about: an access-log row, a consent, an application, a receivable, a claim batch.
     pub subject: String,

@@ -400,6 +400,21 @@ pub struct ProfileDocument {
     /// Under a consent that does not cover everything: what it covers, and which consent.
     pub scope: Option<Vec<String>>,
     pub consent_id: Option<String>,
+    /// Records the firm disputes while the owning department has not decided (Art 58): shown, the
+    /// score unchanged until the decision.
+    pub disputed: Option<Vec<DisputedRecord>>,
+}
+
+/// A record under dispute (异议).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisputedRecord {
+    pub dispute_id: String,
+    pub section: String,
+    pub kind: String,
+    pub period: String,
+    pub record_id: Option<String>,
+    pub since: String,
 }
 
 /// One adverse contribution, in both languages.
@@ -477,6 +492,10 @@ pub fn reduce(uscc: &Uscc, body: &[u8], access: &Access) -> Result<Vec<u8>, Prof
                     });
                 }
             }
+        }
+        // A disputed record is shown only where its section is in the consent's scope.
+        if let Some(Value::Array(disputed)) = obj.get_mut("disputed") {
+            disputed.retain(|d| d["section"].as_str().is_some_and(|s| scope.contains(&s)));
         }
         if scope.contains(&"score") {
             if let Some(Value::Array(reasons)) = obj.get_mut("reasons") {

@@ -88,6 +88,22 @@ pub async fn ingest_rows(
     recompute(ctx, ingested, &Progress::default()).await
 }
 
+/// As [`ingest_rows`], and `also` runs inside the run's transaction (a remedy's decision is stored with
+/// the correction it makes, or not at all).
+pub async fn ingest_rows_then(
+    ctx: &Context,
+    source: Source,
+    origin: Origin,
+    lines: Vec<Line>,
+    also: Box<dyn Fn(&mut crate::store::DbConn) -> Result<(), StoreError> + Send>,
+) -> Result<Imported, SignalError> {
+    let ingested = ctx
+        .db
+        .run(move |c| ingest::run_then(c, source, origin, lines, &|_, _| {}, &*also))
+        .await?;
+    recompute(ctx, ingested, &Progress::default()).await
+}
+
 /// Ingest a file (CSV with a header row, or NDJSON) a chunk at a time inside the run's one transaction:
 /// memory holds one chunk of rows. A chunk that cannot be read aborts the run (nothing stored).
 #[tracing::instrument(skip(ctx, progress), fields(source = %source.as_str(), file = %path.display()))]

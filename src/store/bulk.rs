@@ -14,7 +14,7 @@ use crate::domain::signals::Signal;
 use diesel::prelude::*;
 use rustc_hash::FxHashMap;
 
-/// A row as written: `signals` without `superseded_at` (NULL for a row just written), 16 columns, which
+/// A row as written: `signals` without `superseded_at` (NULL for a row just written), 18 columns, which
 /// is what diesel's `COPY` takes.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = signals, treat_none_as_default_value = false)]
@@ -35,6 +35,8 @@ struct NewRow<'a> {
     record_id: Option<&'a str>,
     run_id: &'a str,
     ingested_at: chrono::NaiveDateTime,
+    severity: Option<&'static str>,
+    legal_basis: Option<&'a str>,
 }
 
 impl<'a> NewRow<'a> {
@@ -57,6 +59,8 @@ impl<'a> NewRow<'a> {
             record_id: s.record_id.as_deref(),
             run_id,
             ingested_at: at,
+            severity: v.severity,
+            legal_basis: v.legal_basis,
         }
     }
 
@@ -99,6 +103,8 @@ struct Current {
     authority: Option<String>,
     repaired_on: Option<chrono::NaiveDate>,
     record_id: Option<String>,
+    severity: Option<String>,
+    legal_basis: Option<String>,
 }
 
 type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
@@ -125,6 +131,8 @@ impl Current {
             && self.authority.as_deref() == r.authority
             && self.repaired_on == r.repaired_on
             && self.record_id.as_deref() == r.record_id
+            && self.severity.as_deref() == r.severity
+            && self.legal_basis.as_deref() == r.legal_basis
     }
 }
 
@@ -164,6 +172,8 @@ fn load_current(conn: &mut DbConn, rows: &[NewRow<'_>]) -> Result<Vec<Current>> 
                 signals::authority,
                 signals::repaired_on,
                 signals::record_id,
+                signals::severity,
+                signals::legal_basis,
             ))
             .load(conn)?;
         out.extend(found);

@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod products;
 pub mod profiles;
 pub mod receivables;
+pub mod remedies;
 pub mod rewards;
 pub mod schema;
 pub mod signals;

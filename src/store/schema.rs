@@ -74,7 +74,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     auth_events,
     reward_claims,
     loan_balances,
-    receivable_payments
+    receivable_payments,
+    department_remits,
+    remedy_requests,
+    remedy_steps,
+    remedy_files,
+    monitoring_events
 );
 
 diesel::table! {
@@ -132,6 +137,8 @@ diesel::table! {
         run_id -> Text,
         ingested_at -> Timestamp,
         superseded_at -> Nullable<Timestamp>,
+        severity -> Nullable<Text>,
+        legal_basis -> Nullable<Text>,
     }
 }
 
@@ -510,5 +517,76 @@ diesel::table! {
     notification_marks (recipient) {
         recipient -> Text,
         access_seen_id -> Text,
+    }
+}
+
+diesel::table! {
+    department_remits (institution_id, source) {
+        institution_id -> Text,
+        source -> Text,
+    }
+}
+
+diesel::table! {
+    remedy_requests (id) {
+        id -> Text,
+        kind -> Text,
+        firm_uscc -> Text,
+        source -> Text,
+        owner -> Text,
+        signal_kind -> Text,
+        period -> Text,
+        event_key -> Text,
+        record_id -> Nullable<Text>,
+        status -> Text,
+        statement -> Text,
+        claimed_value -> Nullable<Text>,
+        refs -> Text,
+        submitted_at -> Timestamp,
+        accept_due -> Nullable<Date>,
+        decide_due -> Date,
+        accepted_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        handled_by -> Nullable<Text>,
+        outcome_reason -> Nullable<Text>,
+        repaired_on -> Nullable<Date>,
+        correction_run_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    remedy_steps (id) {
+        id -> Text,
+        request_id -> Text,
+        at -> Timestamp,
+        action -> Text,
+        actor -> Text,
+        detail -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    remedy_files (id) {
+        id -> Text,
+        request_id -> Text,
+        filename -> Text,
+        content_type -> Text,
+        sha256 -> Text,
+        size_bytes -> BigInt,
+        bytes -> Binary,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    monitoring_events (id) {
+        id -> Text,
+        institution_id -> Text,
+        consent_id -> Text,
+        firm_uscc -> Text,
+        kind -> Text,
+        subject -> Text,
+        detail -> Text,
+        at -> Timestamp,
     }
 }

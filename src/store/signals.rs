@@ -28,6 +28,9 @@ pub struct SignalRow {
     pub run_id: String,
     pub ingested_at: chrono::NaiveDateTime,
     pub superseded_at: Option<chrono::NaiveDateTime>,
+    /// Public credit (Art 58): the record's severity and legal basis (its category is `value_code`).
+    pub severity: Option<String>,
+    pub legal_basis: Option<String>,
 }
 
 /// The columns one [`Value`] fills, as stored.
@@ -40,6 +43,8 @@ pub struct StoredValue<'a> {
     pub end: Option<chrono::NaiveDate>,
     pub authority: Option<&'a str>,
     pub repaired_on: Option<chrono::NaiveDate>,
+    pub severity: Option<&'static str>,
+    pub legal_basis: Option<&'a str>,
 }
 
 impl<'a> StoredValue<'a> {
@@ -52,6 +57,8 @@ impl<'a> StoredValue<'a> {
             end: None,
             authority: None,
             repaired_on: None,
+            severity: None,
+            legal_basis: None,
         };
         match v {
             Value::Money(m) => out.fen = Some(m.fen()),
@@ -63,11 +70,18 @@ impl<'a> StoredValue<'a> {
                 end,
                 authority,
                 repaired_on,
+                category,
+                severity,
+                legal_basis,
             } => {
                 out.start = Some(*start);
                 out.end = *end;
                 out.authority = Some(authority);
                 out.repaired_on = *repaired_on;
+                // The category of the closed list is the record's code.
+                out.code = Some(category);
+                out.severity = Some(severity.as_str());
+                out.legal_basis = Some(legal_basis);
             }
             // The budget in fen (summed by the statistics); the reserved flag as a code.
             Value::Award {
@@ -109,6 +123,8 @@ impl SignalRow {
             run_id: run_id.to_string(),
             ingested_at: at,
             superseded_at: None,
+            severity: v.severity.map(str::to_string),
+            legal_basis: v.legal_basis.map(str::to_string),
         }
     }
 
@@ -123,6 +139,8 @@ impl SignalRow {
             &self.authority,
             &self.repaired_on,
             &self.record_id,
+            &self.severity,
+            &self.legal_basis,
         ) == (
             &other.value_fen,
             &other.value_num,
@@ -132,11 +150,17 @@ impl SignalRow {
             &other.authority,
             &other.repaired_on,
             &other.record_id,
+            &other.severity,
+            &other.legal_basis,
         )
     }
 
     /// The value as text: yuan for money, the number, the code; events carry theirs in the event fields.
     pub fn value_text(&self) -> Option<String> {
+        // A public-credit record's code is its category, not a value.
+        if self.event_start.is_some() && self.value_fen.is_none() {
+            return None;
+        }
         self.value_fen
             .map(|f| Money::from_fen(f).to_string())
             .or_else(|| self.value_num.clone())

@@ -2,7 +2,8 @@
 //! none of the enum's is a read error, never a default.
 
 use crate::domain::states::{
-    ApplicationStatus, BatchStatus, LoanKind, LoanStatus, ReceivableStatus, RewardStatus,
+    ApplicationStatus, BatchStatus, LoanKind, LoanStatus, ReceivableStatus, RemedyKind,
+    RemedyStatus, RewardStatus,
 };
 use crate::domain::subsidy::Status as LineStatus;
 use diesel::backend::Backend;
@@ -43,5 +44,7 @@ stored_as_text!(
     ReceivableStatus,
     BatchStatus,
     LineStatus,
-    RewardStatus
+    RewardStatus,
+    RemedyKind,
+    RemedyStatus
 );
