@@ -894,41 +894,6 @@ pub async fn seed_public_money(ctx: &crate::service::Context) -> anyhow::Result<
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn demo_usccs_are_valid_and_distinct() {
-        let mut seen = std::collections::HashSet::new();
-        for i in 0..20_000 {
-            let u = demo_uscc(i, "310115");
-            assert!(Uscc::parse(u.as_str()).is_ok());
-            assert!(seen.insert(u));
-        }
-    }
-
-    #[test]
-    fn demo_firms_are_deterministic_and_classified() {
-        let (a, b) = (demo_firm(7, 3), demo_firm(7, 3));
-        assert_eq!(
-            FirmRow {
-                created_at: a.created_at,
-                updated_at: a.updated_at,
-                ..b
-            },
-            a
-        );
-        assert_ne!(demo_firm(7, 4).uscc, a.uscc);
-        let classes: std::collections::HashSet<String> =
-            (0..2000).map(|i| demo_firm(1, i).size_class).collect();
-        assert!(
-            classes.contains("micro") && classes.contains("small") && classes.contains("medium"),
-            "{classes:?}"
-        );
-    }
-}
-
 /// The demo tax department (Art 58, issue 21): its officer handles repair applications and disputes of
 /// tax records, the tax penalties among them.
 pub const DEMO_TAX_DEPARTMENT: &str = "上海市税务局 Shanghai Tax Service (demo)";
@@ -1047,4 +1012,39 @@ pub async fn seed_remedies(ctx: &crate::service::Context, firm: &str) -> anyhow:
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_usccs_are_valid_and_distinct() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..20_000 {
+            let u = demo_uscc(i, "310115");
+            assert!(Uscc::parse(u.as_str()).is_ok());
+            assert!(seen.insert(u));
+        }
+    }
+
+    #[test]
+    fn demo_firms_are_deterministic_and_classified() {
+        let (a, b) = (demo_firm(7, 3), demo_firm(7, 3));
+        assert_eq!(
+            FirmRow {
+                created_at: a.created_at,
+                updated_at: a.updated_at,
+                ..b
+            },
+            a
+        );
+        assert_ne!(demo_firm(7, 4).uscc, a.uscc);
+        let classes: std::collections::HashSet<String> =
+            (0..2000).map(|i| demo_firm(1, i).size_class).collect();
+        assert!(
+            classes.contains("micro") && classes.contains("small") && classes.contains("medium"),
+            "{classes:?}"
+        );
+    }
 }

@@ -754,13 +754,19 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
     s.find("#score").await;
     audit(&s, &axe, "bank application", &mut violations).await;
     s.screenshot("bank-application-zh-desktop", 1280).await;
-    let rate: f64 = offer["product"]["rate_min"]
+    // Exact: a float's 0.036 × 100 is 3.5999999999999996, below the product's floor.
+    let rate: rust_decimal::Decimal = offer["product"]["rate_min"]
         .as_str()
         .unwrap()
         .parse()
         .unwrap();
-    s.type_into("#rate_percent", &format!("{}", rate * 100.0))
-        .await;
+    s.type_into(
+        "#rate_percent",
+        &(rate * rust_decimal::Decimal::ONE_HUNDRED)
+            .normalize()
+            .to_string(),
+    )
+    .await;
     s.click("#decide form button[type=submit]").await;
     assert_eq!(s.says("#status", "已批准").await, "已批准");
     s.click("#disburse button[type=submit]").await;

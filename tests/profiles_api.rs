@@ -186,7 +186,8 @@ async fn recompute_backfills_history_and_as_of_returns_what_was_current_then() {
     let start = m.plus(-5).first_day();
     let repaired = m.plus(-1).first_day() + chrono::Days::new(14);
     let listing = json!({"uscc": u, "kind": "dishonesty_listing", "record_id": "SX-1", "start_date": start.to_string(),
-        "authority": "上海市第一中级人民法院", "repaired_on": repaired.to_string()});
+        "authority": "上海市第一中级人民法院", "repaired_on": repaired.to_string(),
+        "category": "court_dishonest_debtor", "legal_basis": "《中华人民共和国民事诉讼法》第二百六十六条"});
     ingest(&app, &gov, "public_credit", vec![listing]).await;
 
     // credithub recompute --firm U --months 6: one snapshot per month, the listing counting until it was repaired.

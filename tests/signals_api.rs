@@ -232,8 +232,10 @@ async fn json_and_ndjson_batches_and_events() {
     let f = firms(&app, 1).await;
     let batch = json!({"source": "public_credit", "rows": [
         {"uscc": f[0], "kind": "administrative_penalty", "record_id": "SH-2025-001", "start_date": "2025-03-04",
-         "authority": "上海市市场监督管理局"},
-        {"uscc": f[0], "kind": "dishonesty_listing", "record_id": "L-9", "start_date": "2024-06-01", "authority": "上海市高级人民法院"},
+         "authority": "上海市市场监督管理局", "category": "market_penalty", "severity": "general",
+         "legal_basis": "《中华人民共和国行政处罚法》第二十八条"},
+        {"uscc": f[0], "kind": "dishonesty_listing", "record_id": "L-9", "start_date": "2024-06-01", "authority": "上海市高级人民法院",
+         "category": "court_dishonest_debtor", "legal_basis": "《最高人民法院关于公布失信被执行人名单信息的若干规定》"},
         "not an object",
         {"uscc": f[0], "kind": "administrative_penalty", "colour": "red"}
     ]});
@@ -245,7 +247,7 @@ async fn json_and_ndjson_batches_and_events() {
     );
     // Credit repair arrives as a correction of the same record (Art 58).
     let ndjson = format!(
-        "{{\"uscc\":\"{u}\",\"kind\":\"administrative_penalty\",\"record_id\":\"SH-2025-001\",\"start_date\":\"2025-03-04\",\"authority\":\"上海市市场监督管理局\",\"repaired_on\":\"2025-09-01\"}}\n",
+        "{{\"uscc\":\"{u}\",\"kind\":\"administrative_penalty\",\"record_id\":\"SH-2025-001\",\"start_date\":\"2025-03-04\",\"authority\":\"上海市市场监督管理局\",\"repaired_on\":\"2025-09-01\",\"category\":\"market_penalty\",\"severity\":\"general\",\"legal_basis\":\"《中华人民共和国行政处罚法》第二十八条\"}}\n",
         u = f[0]
     );
     let (status, run) = import(&app, &gov, "public_credit", "application/x-ndjson", ndjson).await;

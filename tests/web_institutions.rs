@@ -455,7 +455,10 @@ async fn a_bank_officer_decides_and_disburses_from_the_inbox() {
     r.shows("id=\"rate_percent-error\"");
     assert_eq!(by_id(&r, "status"), "已提交");
     // Within the range: approved, then disbursed.
-    let rate = (lo.parse::<f64>().unwrap() * 100.0).to_string();
+    // Exact: a float's 0.036 × 100 is 3.5999999999999996, below the product's floor.
+    let rate = (lo.parse::<rust_decimal::Decimal>().unwrap() * rust_decimal::Decimal::ONE_HUNDRED)
+        .normalize()
+        .to_string();
     let r = b
         .post(
             &format!("/bank/applications/{id}/decide"),

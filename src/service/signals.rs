@@ -88,6 +88,9 @@ pub async fn ingest_rows(
     recompute(ctx, ingested, &Progress::default()).await
 }
 
+/// Work done inside an ingestion run's transaction.
+pub type Also = Box<dyn Fn(&mut crate::store::DbConn) -> Result<(), StoreError> + Send>;
+
 /// As [`ingest_rows`], and `also` runs inside the run's transaction (a remedy's decision is stored with
 /// the correction it makes, or not at all).
 pub async fn ingest_rows_then(
@@ -95,7 +98,7 @@ pub async fn ingest_rows_then(
     source: Source,
     origin: Origin,
     lines: Vec<Line>,
-    also: Box<dyn Fn(&mut crate::store::DbConn) -> Result<(), StoreError> + Send>,
+    also: Also,
 ) -> Result<Imported, SignalError> {
     let ingested = ctx
         .db

@@ -227,7 +227,8 @@ pub fn merge(
     let classified = t.elapsed();
     supersede(conn, &superseded, at)?;
     let marked = t.elapsed();
-    crate::bulk_insert!(conn, signals::table, &rows, 2000)?;
+    // SQLite takes at most 32,766 bound values a statement: 1,800 rows of 18 columns.
+    crate::bulk_insert!(conn, signals::table, &rows, 1800)?;
     tracing::debug!(current = current.len(), ?loaded, ?classified, ?marked, written = ?t.elapsed(), ?out, "bulk merge");
     Ok(out)
 }

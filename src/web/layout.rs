@@ -258,6 +258,7 @@ const FIRM_NAV: &[(&str, &str)] = &[
     ("/firm/consents", "nav-consents"),
     ("/firm/access-log", "nav-access-log"),
     ("/firm/assets", "nav-assets"),
+    ("/firm/remedies", "nav-remedies"),
 ];
 
 /// A bank's credit officers.
@@ -284,6 +285,7 @@ const GOVERNMENT_NAV: &[(&str, &str)] = &[
     ("/gov/rewards", "nav-gov-rewards"),
     ("/gov/agencies", "nav-gov-agencies"),
     ("/gov/policies", "nav-gov-policies"),
+    ("/gov/remedies", "nav-gov-remedies"),
     ("/gov/users", "nav-gov-users"),
 ];
 

@@ -31,6 +31,7 @@ pub mod offers;
 pub mod overview;
 pub mod policies;
 pub mod products;
+pub mod remedies;
 pub mod rewards;
 pub mod session;
 pub mod statistics;
@@ -82,6 +83,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(assets::confirm)
         .service(assets::dispute)
         .service(assets::register_ip)
+        .service(remedies::firm_page)
+        .service(remedies::apply)
+        .service(remedies::dispute)
+        .service(remedies::firm_detail)
+        .service(remedies::firm_file)
+        .service(remedies::gov_queue)
+        .service(remedies::gov_detail)
+        .service(remedies::gov_file)
+        .service(remedies::act)
         .service(notifications::inbox)
         .service(notifications::read_all)
         // Institutions (issue 17). The fixed paths come before the ones with a parameter in their place.

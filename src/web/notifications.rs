@@ -104,6 +104,15 @@ fn line(t: &T, n: &NotificationView, names: &HashMap<String, String>) -> Markup 
         "reward_moved" => html! {
             a href="/agency/rewards" { (t.with("n-reward_moved", &[("status", t.code("reward", &d("status"))), ("reward", crate::domain::Money::parse(&d("reward")).map(|m| t.money(m)).unwrap_or_default())])) }
         },
+        "remedy_to_handle" => html! {
+            a href={ "/gov/remedies/" (n.subject) } { (t.with("n-remedy_to_handle", &[("kind", t.code("remedy-kind", &d("kind"))), ("firm", d("firm")), ("due", d("due"))])) }
+        },
+        "remedy_moved" => html! {
+            a href={ "/firm/remedies/" (n.subject) } { (t.with("n-remedy_moved", &[("kind", t.code("remedy-kind", &d("kind"))), ("status", t.code("remedy-status", &d("status")))])) }
+        },
+        "profile_changed" => html! {
+            (t.with("n-profile_changed", &[("firm", d("firm")), ("cause", t.code("remedy-kind", &d("cause"))), ("before", d("score_before")), ("after", d("score_after"))]))
+        },
         other => html! { (other) },
     }
 }
