@@ -943,6 +943,25 @@ fn record_move(
     )
 }
 
+/// A step that corrects nothing (acceptance, refusal, rejection), in its own transaction.
+async fn step_only(
+    ctx: &Context,
+    row: &RemedyRow,
+    to: RemedyStatus,
+    by: String,
+    reason: Option<String>,
+) -> Result<(), RemedyError> {
+    let (r, at) = (row.clone(), ctx.clock.now());
+    ctx.db
+        .run_as(move |c| {
+            crate::store::backend::write_transaction(c, |c| {
+                record_move(c, &r, to, &by, at, reason.clone(), None)
+            })
+        })
+        .await?;
+    Ok(())
+}
+
 /// A department's request (in its remit), with the move `action` checked against its status.
 async fn to_handle(
     ctx: &Context,
@@ -993,15 +1012,7 @@ pub async fn accept(
     };
     let (row, to) = to_handle(ctx, actor, id, action).await?;
     let reason = reason.map(|r| reason_required(&r)).transpose()?;
-    let (by, at) = (who(actor), ctx.clock.now());
-    let r = row.clone();
-    ctx.db
-        .run_as(move |c| {
-            crate::store::backend::write_transaction(c, |c| {
-                record_move(c, &r, to, &by, at, reason.clone(), None)
-            })
-        })
-        .await?;
+    step_only(ctx, &row, to, who(actor), reason).await?;
     let i = id.to_string();
     let row = ctx.db.run(move |c| store::get(c, &i)).await?.unwrap_or(row);
     Ok(RemedyView::of(&row, ctx.clock.today()))
@@ -1181,15 +1192,7 @@ pub async fn decide_repair(
     let today = ctx.clock.today();
     match decision {
         RepairDecision::Refused { reason } => {
-            let reason = reason_required(&reason)?;
-            let (r, at) = (row.clone(), ctx.clock.now());
-            ctx.db
-                .run_as(move |c| {
-                    crate::store::backend::write_transaction(c, |c| {
-                        record_move(c, &r, to, &by, at, Some(reason.clone()), None)
-                    })
-                })
-                .await?;
+            step_only(ctx, &row, to, by, Some(reason_required(&reason)?)).await?;
         }
         RepairDecision::Repaired { on } => {
             let (f, rid) = (row.firm_uscc.clone(), row.event_key.clone());
@@ -1245,15 +1248,7 @@ pub async fn decide_dispute(
     let before = score(ctx, &row.firm_uscc).await;
     match decision {
         DisputeDecision::Rejected { reason } | DisputeDecision::Undecidable { reason } => {
-            let reason = reason_required(&reason)?;
-            let (r, at) = (row.clone(), ctx.clock.now());
-            ctx.db
-                .run_as(move |c| {
-                    crate::store::backend::write_transaction(c, |c| {
-                        record_move(c, &r, to, &by, at, Some(reason.clone()), None)
-                    })
-                })
-                .await?;
+            step_only(ctx, &row, to, by, Some(reason_required(&reason)?)).await?;
             recompute(ctx, &row.firm_uscc, &format!("dispute:{id}")).await?;
         }
         DisputeDecision::Upheld { correction, reason } => {
