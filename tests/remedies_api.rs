@@ -577,6 +577,8 @@ async fn deadlines_count_working_days_and_overdue_requests_are_flagged() {
     // 10 working days: 28, 29, 30 Sep, then 1-7 Oct off, 8, 9, Sat 10 (make-up), 12, 13, 14, 15.
     assert_eq!(r["decide_due"], "2026-10-15");
     let id = r["id"].as_str().unwrap().to_string();
+    let (_, list) = app.get("/v1/remedies?overdue=true", Some(&s.tax)).await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{list}");
     // On 1 October (a holiday, after the acceptance deadline) it is overdue, for the department and the
     // dashboard.
     clock.set(

@@ -384,9 +384,11 @@ fn step(
 
 /// The firm's current public-credit record with this id.
 fn record(conn: &mut DbConn, firm: &str, record_id: &str) -> Result<Option<SignalRow>, StoreError> {
-    Ok(crate::store::signals::for_firm(conn, firm, None, false)?
-        .into_iter()
-        .find(|s| s.source == Source::PublicCredit.as_str() && s.event_key == record_id))
+    Ok(
+        crate::store::signals::current_of_source(conn, firm, Source::PublicCredit.as_str())?
+            .into_iter()
+            .find(|s| s.event_key == record_id),
+    )
 }
 
 /// What the repair rules read of a stored record.
@@ -404,6 +406,45 @@ pub fn facts(s: &SignalRow) -> Option<RecordFacts> {
         end: s.event_end,
         repaired_on: s.repaired_on,
     })
+}
+
+/// The remit that handles a signal's remedies: a public-credit record's category owner, else the
+/// signal's source.
+fn owner_of(s: &SignalRow) -> String {
+    s.value_code
+        .as_deref()
+        .filter(|_| s.source == Source::PublicCredit.as_str())
+        .and_then(public_credit::category)
+        .map_or_else(|| s.source.clone(), |c| c.owner.clone())
+}
+
+/// Each file checked for request `id`; a file's fault goes to `errors` under `files[i]`.
+fn check_files(
+    files: &[Evidence],
+    id: &str,
+    at: NaiveDateTime,
+    errors: &mut Vec<Violation>,
+) -> Vec<NewFile> {
+    files
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            check_file(&format!("files[{i}]"), e, id, at)
+                .map_err(|v| errors.push(v))
+                .ok()
+        })
+        .collect()
+}
+
+/// The step that records an evidence file.
+fn file_step(f: &NewFile, firm: &str, at: NaiveDateTime) -> StepRow {
+    step(
+        &f.request_id,
+        "file_added",
+        firm,
+        Some(format!("{} sha256={}", f.filename, f.sha256)),
+        at,
+    )
 }
 
 fn statement_and_proof(
@@ -467,16 +508,7 @@ fn file_request(conn: &mut DbConn, row: &RemedyRow, files: &[NewFile]) -> Result
         )?;
         for f in files {
             store::add_file(c, f)?;
-            store::add_step(
-                c,
-                &step(
-                    &row.id,
-                    "file_added",
-                    &row.firm_uscc,
-                    Some(format!("{} sha256={}", f.filename, f.sha256)),
-                    row.submitted_at,
-                ),
-            )?;
+            store::add_step(c, &file_step(f, &row.firm_uscc, row.submitted_at))?;
         }
         for dept in store::departments_for(c, &row.owner)? {
             notifications::tell(
@@ -537,29 +569,18 @@ pub async fn apply_repair(
         errors.push(Violation::new("record_id", e.rule(), e.to_string()));
     }
     let id = uuid::Uuid::now_v7().to_string();
-    let mut files = Vec::new();
-    for (i, e) in new.files.iter().enumerate() {
-        match check_file(&format!("files[{i}]"), e, &id, now) {
-            Ok(f) => files.push(f),
-            Err(v) => errors.push(v),
-        }
-    }
+    let files = check_files(&new.files, &id, now, &mut errors);
     if !errors.is_empty() {
         return Err(RemedyError::Invalid(errors));
     }
     let rules = Rules::shipped();
     let cal = Calendar::shipped();
-    let owner = rec
-        .value_code
-        .as_deref()
-        .and_then(public_credit::category)
-        .map_or(rec.source.clone(), |c| c.owner.clone());
     let row = RemedyRow {
         id,
         kind: RemedyKind::Repair,
         firm_uscc: firm.to_string(),
         source: rec.source.clone(),
-        owner,
+        owner: owner_of(&rec),
         signal_kind: rec.kind.clone(),
         period: rec.period.clone(),
         event_key: rec.event_key.clone(),
@@ -634,13 +655,7 @@ pub async fn open_dispute(
         ));
     }
     let id = uuid::Uuid::now_v7().to_string();
-    let mut files = Vec::new();
-    for (i, e) in new.files.iter().enumerate() {
-        match check_file(&format!("files[{i}]"), e, &id, now) {
-            Ok(f) => files.push(f),
-            Err(v) => errors.push(v),
-        }
-    }
+    let files = check_files(&new.files, &id, now, &mut errors);
     if !errors.is_empty() {
         return Err(RemedyError::Invalid(errors));
     }
@@ -671,18 +686,12 @@ pub async fn open_dispute(
             record_id.or(period).unwrap_or_default()
         )));
     };
-    let owner = sigrow
-        .value_code
-        .as_deref()
-        .filter(|_| is_event)
-        .and_then(public_credit::category)
-        .map_or(sigrow.source.clone(), |c| c.owner.clone());
     let row = RemedyRow {
         id,
         kind: RemedyKind::Dispute,
         firm_uscc: firm.to_string(),
         source: sigrow.source.clone(),
-        owner,
+        owner: owner_of(&sigrow),
         signal_kind: sigrow.kind.clone(),
         period: sigrow.period.clone(),
         event_key: sigrow.event_key.clone(),
@@ -780,24 +789,17 @@ pub async fn list(
             remit(ctx, actor).await?,
         ),
     };
+    let today = ctx.clock.today();
     let f = store::Filter {
         firm,
         owners,
         status: filter.status,
         kind: filter.kind,
+        overdue_on: filter.overdue.then_some(today),
         before: filter.before.clone(),
     };
-    let today = ctx.clock.today();
-    let overdue = filter.overdue;
-    // Overdue is a reading of the deadlines against today: filter after reading a wider page.
-    let read = if overdue { 5000 } else { limit };
-    let rows = ctx.db.run(move |c| store::list(c, &f, read)).await?;
-    Ok(rows
-        .iter()
-        .map(|r| RemedyView::of(r, today))
-        .filter(|v| !overdue || v.overdue)
-        .take(limit as usize)
-        .collect())
+    let rows = ctx.db.run(move |c| store::list(c, &f, limit)).await?;
+    Ok(rows.iter().map(|r| RemedyView::of(r, today)).collect())
 }
 
 /// One request with its history and its evidence.
@@ -881,16 +883,7 @@ pub async fn add_file(
                     ));
                 }
                 store::add_file(c, &f)?;
-                store::add_step(
-                    c,
-                    &step(
-                        &f.request_id,
-                        "file_added",
-                        &firm,
-                        Some(format!("{} sha256={}", f.filename, f.sha256)),
-                        now,
-                    ),
-                )?;
+                store::add_step(c, &file_step(&f, &firm, now))?;
                 Ok(())
             })
         })
@@ -941,6 +934,13 @@ fn record_move(
         &[("kind", row.kind.as_str()), ("status", to.as_str())],
         at,
     )
+}
+
+/// The request as it stands after a step (read again: the step stamped it).
+async fn as_it_stands(ctx: &Context, row: RemedyRow) -> Result<RemedyView, RemedyError> {
+    let i = row.id.clone();
+    let row = ctx.db.run(move |c| store::get(c, &i)).await?.unwrap_or(row);
+    Ok(RemedyView::of(&row, ctx.clock.today()))
 }
 
 /// A step that corrects nothing (acceptance, refusal, rejection), in its own transaction.
@@ -1013,9 +1013,7 @@ pub async fn accept(
     let (row, to) = to_handle(ctx, actor, id, action).await?;
     let reason = reason.map(|r| reason_required(&r)).transpose()?;
     step_only(ctx, &row, to, who(actor), reason).await?;
-    let i = id.to_string();
-    let row = ctx.db.run(move |c| store::get(c, &i)).await?.unwrap_or(row);
-    Ok(RemedyView::of(&row, ctx.clock.today()))
+    as_it_stands(ctx, row).await
 }
 
 /// The row a correction ingests: the stored signal as it is, with `change` applied; the dispute's or
@@ -1044,7 +1042,7 @@ fn correction_row(s: &SignalRow, change: &dyn Fn(&mut RawRow)) -> RawRow {
 }
 
 /// Ingest `raw` as a correction of `row`'s signal, with the decision stored in the same transaction;
-/// the profile is recomputed after it.
+/// the profile is recomputed after it and its readers told of the score before and after.
 async fn correct(
     ctx: &Context,
     row: &RemedyRow,
@@ -1053,7 +1051,7 @@ async fn correct(
     by: String,
     reason: Option<String>,
     repaired_on: Option<NaiveDate>,
-) -> Result<String, RemedyError> {
+) -> Result<(), RemedyError> {
     let source = Source::parse(&row.source).ok_or_else(|| {
         invalid(
             "source",
@@ -1075,6 +1073,7 @@ async fn correct(
         raw: serde_json::to_string(&raw).unwrap_or_default(),
         row: Ok(raw),
     };
+    let before = score(ctx, &row.firm_uscc).await;
     let at = ctx.clock.now();
     let r = row.clone();
     let imported = super::signals::ingest_rows_then(
@@ -1089,7 +1088,8 @@ async fn correct(
     ctx.db
         .run(move |c| store::set_correction_run(c, &id, &run))
         .await?;
-    Ok(imported.run.id)
+    let after = score(ctx, &row.firm_uscc).await;
+    tell_readers(ctx, row, before, after).await
 }
 
 /// The score of the firm's newest profile, if it has one.
@@ -1115,8 +1115,7 @@ async fn tell_readers(
     after: Option<i64>,
 ) -> Result<(), RemedyError> {
     let now = ctx.clock.now();
-    let (firm, id, kind, status) = (row.firm_uscc.clone(), row.id.clone(), row.kind, row.status);
-    let _ = status;
+    let (firm, id, kind) = (row.firm_uscc.clone(), row.id.clone(), row.kind);
     let show = |s: Option<i64>| s.map_or(String::new(), |v| v.to_string());
     let (b, a) = (show(before), show(after));
     ctx.db
@@ -1217,16 +1216,11 @@ pub async fn decide_repair(
                     "repaired_on is before the record's decision date",
                 ));
             }
-            let before = score(ctx, &row.firm_uscc).await;
             let raw = correction_row(&rec, &|r| r.repaired_on = Some(on.to_string()));
             correct(ctx, &row, raw, to, by, None, Some(on)).await?;
-            let after = score(ctx, &row.firm_uscc).await;
-            tell_readers(ctx, &row, before, after).await?;
         }
     }
-    let i = id.to_string();
-    let row = ctx.db.run(move |c| store::get(c, &i)).await?.unwrap_or(row);
-    Ok(RemedyView::of(&row, today))
+    as_it_stands(ctx, row).await
 }
 
 /// The department answers a dispute: upheld (the signal corrected through ingestion, history kept),
@@ -1245,7 +1239,6 @@ pub async fn decide_dispute(
     };
     let (row, to) = to_handle(ctx, actor, id, action).await?;
     let by = who(actor);
-    let before = score(ctx, &row.firm_uscc).await;
     match decision {
         DisputeDecision::Rejected { reason } | DisputeDecision::Undecidable { reason } => {
             step_only(ctx, &row, to, by, Some(reason_required(&reason)?)).await?;
@@ -1320,13 +1313,7 @@ pub async fn decide_dispute(
             correct(ctx, &row, raw, to, by, reason, None).await?;
         }
     }
-    let after = score(ctx, &row.firm_uscc).await;
-    if to == RemedyStatus::Upheld {
-        tell_readers(ctx, &row, before, after).await?;
-    }
-    let i = id.to_string();
-    let row = ctx.db.run(move |c| store::get(c, &i)).await?.unwrap_or(row);
-    Ok(RemedyView::of(&row, ctx.clock.today()))
+    as_it_stands(ctx, row).await
 }
 
 /// One department's figures (or the requests no department's remit holds, under `unassigned`).
@@ -1556,11 +1543,12 @@ pub async fn records(
     let f = firm.to_string();
     let rows = ctx
         .db
-        .run(move |c| crate::store::signals::for_firm(c, &f, None, false))
+        .run(move |c| {
+            crate::store::signals::current_of_source(c, &f, Source::PublicCredit.as_str())
+        })
         .await?;
     Ok(rows
         .iter()
-        .filter(|s| s.source == Source::PublicCredit.as_str())
         .map(|s| {
             let facts = facts(s);
             let verdict = facts.as_ref().map(|f| f.may_apply(today));

@@ -145,6 +145,9 @@ pub struct Filter {
     pub owners: Option<Vec<String>>,
     pub status: Option<RemedyStatus>,
     pub kind: Option<RemedyKind>,
+    /// Only those open past their deadline on this day: a submitted repair past `accept_due`, an
+    /// accepted repair or an open dispute past `decide_due` (the deadline `RemedyView::of` shows).
+    pub overdue_on: Option<chrono::NaiveDate>,
     pub before: Option<String>,
 }
 
@@ -162,6 +165,20 @@ pub fn list(conn: &mut DbConn, f: &Filter, limit: i64) -> Result<Vec<RemedyRow>>
     }
     if let Some(k) = f.kind {
         q = q.filter(remedy_requests::kind.eq(k));
+    }
+    if let Some(today) = f.overdue_on {
+        use remedy_requests::{accept_due, decide_due, kind, status};
+        q = q.filter(
+            status
+                .eq(RemedyStatus::Submitted)
+                .and(kind.eq(RemedyKind::Repair))
+                .and(accept_due.lt(today))
+                .or(status
+                    .eq(RemedyStatus::Submitted)
+                    .and(kind.eq(RemedyKind::Dispute))
+                    .and(decide_due.lt(today)))
+                .or(status.eq(RemedyStatus::Accepted).and(decide_due.lt(today))),
+        );
     }
     if let Some(b) = &f.before {
         q = q.filter(remedy_requests::id.lt(b.clone()));
@@ -298,6 +315,8 @@ pub fn set_remit(conn: &mut DbConn, institution: &str, sources: &[String]) -> Re
             )
         })
         .collect();
+    // One row a statement: `MultiConnection` has no multi-row insert (see `backend::bulk_insert`), and
+    // a remit holds a handful of sources.
     for r in rows {
         diesel::insert_into(department_remits::table)
             .values(r)
@@ -315,6 +334,8 @@ pub fn departments_for(conn: &mut DbConn, source: &str) -> Result<Vec<String>> {
 }
 
 pub fn add_monitoring_events(conn: &mut DbConn, rows: &[MonitoringEventRow]) -> Result<()> {
+    // A firm has a few monitoring consents: one row a statement (`MultiConnection` has no multi-row
+    // insert; `bulk_insert!` is for large batches).
     for r in rows {
         diesel::insert_into(monitoring_events::table)
             .values(r)

@@ -267,6 +267,20 @@ pub fn for_firm(
     .load(conn)?)
 }
 
+/// A firm's current rows of one source (its public-credit records, say), by kind, period and key.
+pub fn current_of_source(conn: &mut DbConn, uscc: &str, source: &str) -> Result<Vec<SignalRow>> {
+    Ok(signals::table
+        .filter(signals::uscc.eq(uscc.to_string()))
+        .filter(signals::source.eq(source.to_string()))
+        .filter(signals::superseded_at.is_null())
+        .order((
+            signals::kind.asc(),
+            signals::period.asc(),
+            signals::event_key.asc(),
+        ))
+        .load(conn)?)
+}
+
 pub fn count_current(conn: &mut DbConn) -> Result<i64> {
     Ok(signals::table
         .filter(signals::superseded_at.is_null())

@@ -150,7 +150,7 @@ async fn firm_render(
                         select id="record_id" name="record_id" { @for id in &open { option value=(id) { (id) } } }
                         @if let Some(e) = errors.get("record_id") { p.error id="record_id-error" role="alert" { (e) } }
                     }
-                    (textarea(t, "statement", &t.t("repair-statement"), errors))
+                    (textarea("statement", &t.t("repair-statement"), errors))
                     (field(&t.t("remedy-reference"), "references", "text", "", errors))
                     (file_field(t, errors))
                     button type="submit" { (t.t("repair-submit")) }
@@ -172,7 +172,7 @@ async fn firm_render(
                     }
                     (field(&t.t("dispute-period"), "period", "month", "", errors))
                     (field(&t.t("record-id"), "dispute_record_id", "text", "", errors))
-                    (textarea(t, "dispute_statement", &t.t("dispute-statement"), errors))
+                    (textarea("dispute_statement", &t.t("dispute-statement"), errors))
                     (field(&t.t("dispute-claimed"), "claimed_value", "text", "", errors))
                     (field(&t.t("remedy-reference"), "dispute_references", "text", "", errors))
                     (file_field(t, errors))
@@ -192,9 +192,8 @@ async fn firm_render(
     ))
 }
 
-fn textarea(t: &T, name: &str, label: &str, errors: &FieldErrors) -> Markup {
-    let err = errors.get(name).or_else(|| errors.get("statement"));
-    let _ = t;
+fn textarea(name: &str, label: &str, errors: &FieldErrors) -> Markup {
+    let err = errors.get(name);
     html! {
         div.field {
             label for=(name) { (label) }
