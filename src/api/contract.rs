@@ -303,24 +303,34 @@ fn routes() -> &'static Vec<(Vec<String>, Vec<&'static str>)> {
     })
 }
 
-/// The methods a known path takes (empty for an unknown path).
+/// The methods a known path takes (empty for an unknown path). As OpenAPI matches paths, a concrete
+/// path wins over a templated one (`/v1/remedies/repairs` is not `/v1/remedies/{id}`): only the
+/// templates that fit with the most literal segments count.
 fn allowed(path: &str) -> Vec<&'static str> {
     let segments: Vec<&str> = path.split('/').collect();
-    let mut out: Vec<&'static str> = Vec::new();
-    for (template, methods) in routes() {
-        let fits = template.len() == segments.len()
-            && template
-                .iter()
-                .zip(&segments)
-                .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()));
-        if fits {
-            out.extend(
-                methods
+    let fitting: Vec<(usize, &Vec<&'static str>)> = routes()
+        .iter()
+        .filter(|(template, _)| {
+            template.len() == segments.len()
+                && template
                     .iter()
-                    .filter(|m| !out.contains(m))
-                    .collect::<Vec<_>>(),
-            );
-        }
+                    .zip(&segments)
+                    .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
+        })
+        .map(|(template, methods)| {
+            let literal = template.iter().filter(|t| !t.starts_with('{')).count();
+            (literal, methods)
+        })
+        .collect();
+    let best = fitting.iter().map(|(n, _)| *n).max().unwrap_or(0);
+    let mut out: Vec<&'static str> = Vec::new();
+    for (_, methods) in fitting.into_iter().filter(|(n, _)| *n == best) {
+        out.extend(
+            methods
+                .iter()
+                .filter(|m| !out.contains(m))
+                .collect::<Vec<_>>(),
+        );
     }
     out
 }
@@ -359,6 +369,10 @@ mod tests {
             vec!["GET", "PATCH"]
         );
         assert!(allowed("/v1/nothing-here").is_empty());
+        // A concrete path is not its templated neighbour.
+        assert_eq!(allowed("/v1/remedies/repairs"), vec!["POST"]);
+        assert_eq!(allowed("/v1/remedies/overview"), vec!["GET"]);
+        assert_eq!(allowed("/v1/remedies/0193-abc"), vec!["GET"]);
         assert!(allowed("/v1/firms//profile").is_empty());
     }
 }

@@ -170,12 +170,12 @@ impl utoipa::Modify for BearerAuth {
         guarantees::reconciliation, guarantees::approve, guarantees::paid, guarantees::withdraw_batch, guarantees::claim_reward, guarantees::list_reward_claims, guarantees::move_reward_claim,
         guarantees::report_net_assets, guarantees::metrics, guarantees::agency_reward,
         assets::report_balance, assets::pay_receivable, reports::statistics, reports::yearly,
-        remedies::apply_repair, remedies::open_dispute, remedies::list_remedies, remedies::overview,
-        remedies::firm_records, remedies::get_remedy, remedies::add_file, remedies::get_file,
-        remedies::accept, remedies::decide, remedies::set_remit, remedies::get_remit,
+        remedies::apply_repair, remedies::open_dispute, remedies::list_remedies, remedies::remedies_overview,
+        remedies::firm_records, remedies::get_remedy, remedies::add_remedy_file, remedies::get_remedy_file,
+        remedies::accept_remedy, remedies::decide_remedy, remedies::set_remit, remedies::get_remit,
         remedies::monitoring_events,
     ),
-    components(schemas(error::Problem, error::FieldError)),
+    components(schemas(error::Problem, error::FieldError, crate::domain::states::RemedyKind, crate::domain::states::RemedyStatus)),
     modifiers(&BearerAuth, &Problems),
 )]
 pub struct ApiDoc;
@@ -266,14 +266,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(reports::yearly)
         .service(remedies::apply_repair)
         .service(remedies::open_dispute)
-        .service(remedies::overview)
+        .service(remedies::remedies_overview)
         .service(remedies::list_remedies)
         .service(remedies::firm_records)
         .service(remedies::get_remedy)
-        .service(remedies::add_file)
-        .service(remedies::get_file)
-        .service(remedies::accept)
-        .service(remedies::decide)
+        .service(remedies::add_remedy_file)
+        .service(remedies::get_remedy_file)
+        .service(remedies::accept_remedy)
+        .service(remedies::decide_remedy)
         .service(remedies::set_remit)
         .service(remedies::get_remit)
         .service(remedies::monitoring_events)

@@ -177,7 +177,10 @@ pub async fn list_remedies(
 #[utoipa::path(tag = "remedies", security(("bearer" = [])),
     responses((status = 200, body = Overview)))]
 #[get("/v1/remedies/overview")]
-pub async fn overview(state: web::Data<AppState>, who: Principal) -> ApiResult<HttpResponse> {
+pub async fn remedies_overview(
+    state: web::Data<AppState>,
+    who: Principal,
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json_line(remedies::overview(state.ctx(), &who.actor).await?))
 }
 
@@ -216,10 +219,12 @@ pub struct FileName {
 /// The firm adds an evidence file to its open request: the body is the file (PDF, JPEG or PNG, told
 /// by its content; at most 5 MiB), stored with its SHA-256.
 #[utoipa::path(tag = "remedies", security(("bearer" = [])), params(("id" = String, Path), ("filename" = Option<String>, Query)),
-    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    request_body(description = "the file's bytes: a PDF, a JPEG or a PNG (told by its content, at most 5 MiB)",
+        content((String = "application/pdf"), (String = "image/jpeg"), (String = "image/png"),
+            (String = "application/octet-stream"))),
     responses((status = 201, body = remedies::FileView)))]
 #[post("/v1/remedies/{id}/files")]
-pub async fn add_file(
+pub async fn add_remedy_file(
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
@@ -273,7 +278,7 @@ pub async fn add_file(
 #[utoipa::path(tag = "remedies", security(("bearer" = [])), params(("id" = String, Path), ("file_id" = String, Path)),
     responses((status = 200, description = "the file", content_type = "application/octet-stream", body = Vec<u8>)))]
 #[get("/v1/remedies/{id}/files/{file_id}")]
-pub async fn get_file(
+pub async fn get_remedy_file(
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<(String, String)>,
@@ -308,7 +313,7 @@ pub struct AcceptRequest {
 #[utoipa::path(tag = "remedies", security(("bearer" = [])), params(("id" = String, Path)), request_body = AcceptRequest,
     responses((status = 200, body = RemedyView)))]
 #[post("/v1/remedies/{id}/accept")]
-pub async fn accept(
+pub async fn accept_remedy(
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
@@ -337,7 +342,7 @@ pub struct DecideRequest {
 #[utoipa::path(tag = "remedies", security(("bearer" = [])), params(("id" = String, Path)), request_body = DecideRequest,
     responses((status = 200, body = RemedyView)))]
 #[post("/v1/remedies/{id}/decide")]
-pub async fn decide(
+pub async fn decide_remedy(
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,

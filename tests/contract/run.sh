@@ -40,12 +40,18 @@ echo "== openapi-spec-validator"
 
 # shellcheck disable=SC1091
 source "$work/data/demo-keys.env"
+# `use_after_free` is left out: DELETE on this API ends a record, it does not erase it.
+# `DELETE /v1/consents/{id}` revokes a consent, which stays readable with status `revoked` and its time
+# stamp (Art 58, DOMAIN §10: every change of a consent's status is kept for the firm and the
+# institution); `DELETE /v1/products/{id}` withdraws a product, kept for the applications made under it.
+# A read after either is 200 by design. (The demo's monitoring consent, issue 21, gave the stateful phase
+# a consent to revoke.)
 status=0
 for who in ADMIN FIRM BANK; do
   key_var="${who}_KEY"
   echo "== schemathesis --checks all as $who (max $EXAMPLES examples per operation)"
   if ! "$VENV/bin/schemathesis" --config-file "$here/schemathesis.toml" run "http://127.0.0.1:$PORT/openapi.json" \
-      --checks all -H "Authorization: Bearer ${!key_var}" --max-examples "$EXAMPLES" --workers 1 \
+      --checks all --exclude-checks use_after_free -H "Authorization: Bearer ${!key_var}" --max-examples "$EXAMPLES" --workers 1 \
       --seed 20261201 --no-color > "$work/st-$who.txt" 2>&1; then
     status=1
   fi
