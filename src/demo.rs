@@ -904,8 +904,13 @@ pub const DEMO_PENALTY_ID: &str = "XZCF-TAX-2026-0815";
 /// What the remedies' tour needs (issue 21), seeded once and idempotent: the remits (the tax department
 /// handles tax records; the economy department the other sources), a general-severity tax penalty on the
 /// first demo firm decided four months ago (so repair is open to it), a utility bill paid 12 days late
-/// last month (to dispute), and the first demo bank's post-loan monitoring consent on the firm.
-pub async fn seed_remedies(ctx: &crate::service::Context, firm: &str) -> anyhow::Result<()> {
+/// last month (to dispute), and the first demo bank's post-loan monitoring consent on the firm. With
+/// `signals` false (`demo --skip-signals`) the penalty and the bill are left out: no signal is written.
+pub async fn seed_remedies(
+    ctx: &crate::service::Context,
+    firm: &str,
+    signals: bool,
+) -> anyhow::Result<()> {
     use crate::domain::signals::{RawRow, Source};
     use crate::ingest::format::Line;
     use crate::store::{consents, institutions, remedies};
@@ -988,7 +993,7 @@ pub async fn seed_remedies(ctx: &crate::service::Context, firm: &str) -> anyhow:
             )
         })
         .await?;
-    if !has_penalty {
+    if signals && !has_penalty {
         crate::service::signals::ingest_rows(
             ctx,
             Source::PublicCredit,

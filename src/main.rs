@@ -425,7 +425,7 @@ fn run_demo(
     rt.block_on(async {
         let ctx = credithub::service::Context::new(db.clone(), profiles.clone())?;
         demo::seed_public_money(&ctx).await?;
-        demo::seed_remedies(&ctx, &report.first_firm).await
+        demo::seed_remedies(&ctx, &report.first_firm, pull_signals).await
     })?;
     let accounts = rt.block_on(demo_accounts(
         db,
