@@ -657,6 +657,7 @@ fn seed_loans(
                 as_of,
                 outstanding_fen,
                 reported_at: at,
+                days_past_due: None,
             },
         )?;
     }
@@ -670,6 +671,7 @@ fn seed_loans(
                     as_of: l.start_on,
                     outstanding_fen: 0,
                     reported_at: at,
+                    days_past_due: None,
                 },
             )?;
         }

@@ -13,6 +13,7 @@ pub mod lending;
 pub mod matching;
 pub mod money;
 pub mod month;
+pub mod outcome;
 pub mod procurement;
 pub mod public_credit;
 pub mod rate;

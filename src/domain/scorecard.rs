@@ -7,6 +7,11 @@ use rust_decimal::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
+pub mod binning;
+pub mod fit;
+pub mod logistic;
+pub mod metrics;
+
 pub const DEFAULT_TOML: &str = include_str!("scorecards/expert-2026.1.toml");
 
 /// How many adverse contributions a profile names.
@@ -50,12 +55,58 @@ pub struct MissingBin {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Characteristic {
+    /// A hub indicator, or (on a card with `inputs = "columns"`) a column of the data scored.
     pub indicator: String,
+    /// `number` or `code`: required for columns, taken from the indicator otherwise.
+    pub kind: Option<String>,
     pub reason: String,
     pub zh: String,
     pub en: String,
     pub missing: Option<MissingBin>,
     pub bins: Vec<Bin>,
+    /// A fitted card's information value and regression coefficient (shown, not used to score).
+    pub iv: Option<f64>,
+    pub coefficient: Option<f64>,
+}
+
+/// What a card scores: the hub's indicators, or the columns of a table (a bank's own data).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Inputs {
+    #[default]
+    Hub,
+    Columns,
+}
+
+/// Points scaling (DOMAIN §12): a fitted card's score is `base_points` plus its characteristics'
+/// points; `score = offset + factor × ln(odds)` gives the odds back.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scaling {
+    pub base_score: f64,
+    /// Good:bad odds at the base score.
+    pub base_odds: f64,
+    pub pdo: f64,
+    pub base_points: i32,
+}
+
+impl Scaling {
+    /// The probability of going bad at `score`.
+    pub fn pd(&self, score: f64) -> f64 {
+        let factor = self.pdo / std::f64::consts::LN_2;
+        let offset = self.base_score - factor * self.base_odds.ln();
+        let odds = ((score - offset) / factor).exp();
+        1.0 / (1.0 + odds)
+    }
+}
+
+/// The score distribution of a fitted card's development sample (PSI is measured against it).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Development {
+    pub rows: u64,
+    pub edges: Vec<f64>,
+    pub shares: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -65,6 +116,12 @@ pub struct Scorecard {
     pub min_score: i32,
     pub max_score: i32,
     pub grades: Vec<GradeBand>,
+    #[serde(default)]
+    pub inputs: Inputs,
+    pub scaling: Option<Scaling>,
+    pub development: Option<Development>,
+    /// Figures of the fit on its test data, as written by `credithub scorecard fit`.
+    pub validation: Option<toml::Table>,
     pub characteristics: Vec<Characteristic>,
 }
 
@@ -225,8 +282,18 @@ impl Scorecard {
         }
         let mut seen = HashSet::new();
         for c in &self.characteristics {
-            let Some((_, _, unit)) = indicator_spec(&c.indicator) else {
-                return err(format!("'{}' is not an indicator", c.indicator));
+            let unit = match (self.inputs, c.kind.as_deref()) {
+                (Inputs::Columns, Some(k @ ("number" | "code"))) => k,
+                (Inputs::Columns, _) => {
+                    return err(format!(
+                        "'{}': a column's kind is 'number' or 'code'",
+                        c.indicator
+                    ))
+                }
+                (Inputs::Hub, _) => match indicator_spec(&c.indicator) {
+                    Some((_, _, unit)) => unit,
+                    None => return err(format!("'{}' is not an indicator", c.indicator)),
+                },
             };
             if !seen.insert(c.indicator.as_str()) {
                 return err(format!("'{}' is scored twice", c.indicator));
@@ -274,6 +341,16 @@ impl Scorecard {
         if self.characteristics.is_empty() {
             return err("no characteristics".into());
         }
+        if let Some(s) = &self.scaling {
+            if !(s.pdo > 0.0 && s.base_odds > 0.0 && s.base_score.is_finite()) {
+                return err("scaling: pdo and base_odds are positive".into());
+            }
+        }
+        if let Some(d) = &self.development {
+            if d.shares.len() != d.edges.len() + 1 || d.edges.windows(2).any(|w| w[0] >= w[1]) {
+                return err("development: one share more than edges, edges rising".into());
+            }
+        }
         Ok(())
     }
 
@@ -286,6 +363,9 @@ impl Scorecard {
     /// The score for a total of points: linear from [lowest, highest] onto [min_score, max_score],
     /// rounded half away from zero.
     pub fn scale(&self, points: i32) -> i32 {
+        if let Some(s) = &self.scaling {
+            return (s.base_points + points).clamp(self.min_score, self.max_score);
+        }
         let (lo, hi) = self.range();
         if hi == lo {
             return self.max_score;
@@ -306,10 +386,15 @@ impl Scorecard {
     }
 
     pub fn score(&self, ind: &Indicators) -> Scored {
+        self.score_row(&|name| ind.get(name).and_then(|i| i.value.clone()))
+    }
+
+    /// Score any row: `value(name)` gives each characteristic's value (a CSV row, an indicator list).
+    pub fn score_row(&self, value: &dyn Fn(&str) -> Option<IndicatorValue>) -> Scored {
         let contributions: Vec<Contribution> = self
             .characteristics
             .iter()
-            .map(|c| c.score(ind.get(&c.indicator).and_then(|i| i.value.as_ref())))
+            .map(|c| c.score(value(&c.indicator).as_ref()))
             .collect();
         let points = contributions.iter().map(|c| c.points).sum();
         let score = self.scale(points);

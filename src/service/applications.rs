@@ -575,6 +575,7 @@ where
                                 as_of: on,
                                 outstanding_fen: l.outstanding_fen,
                                 reported_at: ev.at,
+                                days_past_due: None,
                             },
                         )?;
                     }

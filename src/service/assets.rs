@@ -206,7 +206,16 @@ pub struct LoanReport {
 pub struct BalanceReport {
     pub as_of: String,
     pub outstanding: String,
+    /// Days the oldest unpaid instalment is past due on `as_of` (0 when current). Banks report it
+    /// monthly so outcomes are knowable (DOMAIN §12: more than 90 days past due within 12 months of
+    /// disbursement is bad).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 3650)]
+    pub days_past_due: Option<i32>,
 }
+
+/// The most days past due a report may carry (ten years).
+pub const MAX_DAYS_PAST_DUE: i32 = 3_650;
 
 /// A loan the hub knows of (disbursed through an application, or reported by its bank).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -378,6 +387,7 @@ pub async fn report_loan(ctx: &Context, bank: &str, r: LoanReport) -> Result<Loa
                             as_of,
                             outstanding_fen,
                             reported_at: at,
+                            days_past_due: None,
                         },
                     )?;
                 }
@@ -420,6 +430,7 @@ fn renewal_of(c: &mut crate::store::DbConn, new: &LoanRow, old: &str) -> Result<
             as_of: new.start_on,
             outstanding_fen: 0,
             reported_at: new.created_at,
+            days_past_due: None,
         },
     )?;
     Ok(())
@@ -443,6 +454,17 @@ pub async fn report_balance(
             format!("outstanding '{}' {e}", r.outstanding),
         )
     }));
+    if let Some(d) = r
+        .days_past_due
+        .filter(|d| !(0..=MAX_DAYS_PAST_DUE).contains(d))
+    {
+        f.push(
+            "days_past_due",
+            "range.days_past_due",
+            format!("days_past_due {d} must be between 0 and {MAX_DAYS_PAST_DUE}"),
+        );
+    }
+    let days_past_due = r.days_past_due;
     let (as_of, outstanding) = f
         .done(as_of.zip(outstanding))
         .map_err(AssetError::Invalid)?;
@@ -497,6 +519,7 @@ pub async fn report_balance(
                         as_of,
                         outstanding_fen: outstanding.fen(),
                         reported_at: now,
+                        days_past_due,
                     },
                 )?;
                 l.outstanding_fen = apps::balance_now(c, &l.id)?.unwrap_or(outstanding.fen());

@@ -87,6 +87,8 @@ pub struct BalanceRow {
     pub as_of: chrono::NaiveDate,
     pub outstanding_fen: i64,
     pub reported_at: chrono::NaiveDateTime,
+    /// Days the oldest unpaid instalment is past due on `as_of` (issue 19: outcomes), when reported.
+    pub days_past_due: Option<i32>,
 }
 
 /// Record `outstanding` on `as_of` (a later report for the same date replaces it).

@@ -79,7 +79,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     remedy_requests,
     remedy_steps,
     remedy_files,
-    monitoring_events
+    monitoring_events,
+    scorecards,
+    shadow_scores
 );
 
 diesel::table! {
@@ -360,6 +362,7 @@ diesel::table! {
         as_of -> Date,
         outstanding_fen -> BigInt,
         reported_at -> Timestamp,
+        days_past_due -> Nullable<Integer>,
     }
 }
 
@@ -588,5 +591,30 @@ diesel::table! {
         subject -> Text,
         detail -> Text,
         at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scorecards (version) {
+        version -> Text,
+        role -> Text,
+        body -> Text,
+        origin -> Text,
+        registered_by -> Text,
+        registered_at -> Timestamp,
+        promoted_by -> Nullable<Text>,
+        promoted_at -> Nullable<Timestamp>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    shadow_scores (uscc, as_of, scorecard_version) {
+        uscc -> Text,
+        as_of -> Text,
+        scorecard_version -> Text,
+        score -> Integer,
+        grade -> Text,
+        computed_at -> Timestamp,
     }
 }
