@@ -1,5 +1,6 @@
 //! The `credithub` command line: serve, migrate, demo, ingest, pull, recompute, simulate-upstreams, keys.
 
+mod scorecard_cli;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use credithub::config::StoreConfig;
@@ -130,6 +131,11 @@ enum Command {
     Report {
         #[command(subcommand)]
         command: ReportCommand,
+    },
+    /// Fit, score with and validate scorecards (issue 19); the hub's side acts as the administrator.
+    Scorecard {
+        #[command(subcommand)]
+        command: scorecard_cli::ScorecardCommand,
     },
 }
 
@@ -425,6 +431,12 @@ fn run_demo(
     rt.block_on(async {
         let ctx = credithub::service::Context::new(db.clone(), profiles.clone())?;
         demo::seed_public_money(&ctx).await?;
+        if pull_signals {
+            let n = demo::seed_outcomes(&ctx, seed).await?;
+            println!(
+                "demo: {n} days-past-due reports on the loans that went bad (issue 19's outcomes)"
+            );
+        }
         demo::seed_remedies(&ctx, &report.first_firm, pull_signals).await
     })?;
     let accounts = rt.block_on(demo_accounts(
@@ -612,10 +624,175 @@ fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn run_scorecard(
+    store: &credithub::config::StoreConfig,
+    command: scorecard_cli::ScorecardCommand,
+) -> anyhow::Result<()> {
+    use credithub::service::access::Actor;
+    use credithub::service::scorecards;
+    use scorecard_cli::ScorecardCommand as C;
+    let hub = || -> anyhow::Result<(tokio::runtime::Runtime, credithub::service::Context)> {
+        let db = open_db(store)?;
+        let rt = runtime()?;
+        let profiles = rt.block_on(open_profiles(store, &db, false))?;
+        let ctx = credithub::service::Context::new(db, profiles)?;
+        Ok((rt, ctx))
+    };
+    let date = |field: &str, s: Option<String>| -> anyhow::Result<Option<chrono::NaiveDate>> {
+        s.map(|s| {
+            s.parse()
+                .map_err(|_| anyhow::anyhow!("--{field} '{s}' is not a date YYYY-MM-DD"))
+        })
+        .transpose()
+    };
+    match command {
+        C::Fit {
+            data,
+            target,
+            bad_value,
+            test,
+            from_hub,
+            register,
+            out,
+            version,
+            exclude,
+            seed,
+            test_share,
+            min_bin_share,
+            max_bins,
+            iv_floor,
+            correlation_ceiling,
+            base_score,
+            base_odds,
+            pdo,
+            window_months,
+        } => {
+            let version = version.unwrap_or_else(|| {
+                format!(
+                    "fitted-{}",
+                    credithub::clock::system::today_cst().format("%Y%m%d")
+                )
+            });
+            let mut opts = if from_hub {
+                scorecards::hub_fit_options(&version)
+            } else {
+                credithub::domain::scorecard::fit::FitOptions::new(&target, &version)
+            };
+            opts.bad_value = bad_value;
+            opts.exclude.extend(exclude);
+            opts.seed = seed;
+            opts.test_share = test_share;
+            opts.binning.min_share = min_bin_share;
+            opts.binning.max_bins = max_bins.max(2);
+            opts.iv_floor = iv_floor;
+            opts.correlation_ceiling = correlation_ceiling;
+            opts.base_score = base_score;
+            opts.base_odds = base_odds;
+            opts.pdo = pdo;
+            if let Some(d) = &data {
+                opts.data = d
+                    .file_name()
+                    .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+                return scorecard_cli::fit_csv(d, test.as_ref(), &out, opts);
+            }
+            let (rt, ctx) = hub()?;
+            let t = std::time::Instant::now();
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message("reading the hub's outcomes and fitting");
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            let f = rt.block_on(scorecards::fit_from_hub(
+                &ctx,
+                &Actor::Admin,
+                opts,
+                window_months,
+                None,
+                None,
+            ))?;
+            bar.finish_and_clear();
+            std::fs::write(&out, &f.toml).with_context(|| format!("writing {}", out.display()))?;
+            scorecard_cli::print_fit(&f, t.elapsed().as_secs_f64());
+            println!("card {version} written to {}", out.display());
+            if register {
+                let v = rt.block_on(scorecards::register(
+                    &ctx,
+                    &Actor::Admin,
+                    f.toml.clone(),
+                    "fitted",
+                    Some("credithub scorecard fit --from-hub".into()),
+                ))?;
+                println!(
+                    "registered {} as a challenger: it is scored in shadow from the next recompute",
+                    v.version
+                );
+            }
+            Ok(())
+        }
+        C::Score {
+            scorecard,
+            data,
+            out,
+        } => scorecard_cli::score_csv(&scorecard, &data, &out),
+        C::Validate {
+            scorecard,
+            from,
+            to,
+            window_months,
+            json,
+            xlsx,
+        } => {
+            let extra = match scorecard {
+                Some(p) => Some(std::sync::Arc::new(
+                    credithub::domain::scorecard::Scorecard::parse(
+                        &std::fs::read_to_string(&p)
+                            .with_context(|| format!("reading {}", p.display()))?,
+                    )?,
+                )),
+                None => None,
+            };
+            let q = scorecards::ValidateQuery {
+                from: date("from", from)?,
+                to: date("to", to)?,
+                window_months: Some(window_months),
+                extra,
+                ..Default::default()
+            };
+            let (rt, ctx) = hub()?;
+            let items = rt.block_on(scorecards::validate(&ctx, &Actor::Admin, q))?;
+            scorecard_cli::print_validation(&items);
+            if let Some(p) = json {
+                std::fs::write(&p, serde_json::to_vec_pretty(&items)?)?;
+                println!("figures written to {}", p.display());
+            }
+            if let Some(p) = xlsx {
+                std::fs::write(
+                    &p,
+                    credithub::service::spreadsheet::validation_workbook(&items)?,
+                )?;
+                println!("workbook written to {}", p.display());
+            }
+            Ok(())
+        }
+        C::Export { out, window_months } => {
+            let (rt, ctx) = hub()?;
+            let cases = rt.block_on(scorecards::outcomes(&ctx, window_months, None, None))?;
+            let table = scorecards::outcome_table(&cases);
+            std::fs::write(&out, scorecards::table_csv(&table))?;
+            println!(
+                "{} loans with an outcome written to {} ({} still in their window)",
+                table.rows(),
+                out.display(),
+                cases.len() - table.rows()
+            );
+            Ok(())
+        }
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing();
     match cli.command {
+        Command::Scorecard { command } => run_scorecard(&cli.store, command)?,
         Command::Migrate => {
             let db = Db::connect(&cli.store.database_url, 1)?;
             let applied = db.migrate()?;

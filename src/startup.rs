@@ -58,13 +58,17 @@ pub async fn open_profiles(cfg: &StoreConfig, db: &Db, serving: bool) -> anyhow:
     )
     .await
     .context("connecting to Redis")?;
-    Ok(Profiles {
-        db: db.clone(),
+    let profiles = Profiles::new(
+        db.clone(),
         cache,
-        card: std::sync::Arc::new(cfg.load_scorecard()?),
-        cache_ttl: Duration::from_secs(cfg.profile_cache_ttl),
-        cache_writes: serving || cfg.redis_url.is_some(),
-    })
+        cfg.load_scorecard()?,
+        Duration::from_secs(cfg.profile_cache_ttl),
+        serving || cfg.redis_url.is_some(),
+    );
+    crate::service::scorecards::register_configured(&profiles, cfg.scorecard.is_some())
+        .await
+        .context("registering the configured scorecard")?;
+    Ok(profiles)
 }
 
 /// A hub, wired and bound, not yet answering.

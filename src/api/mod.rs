@@ -20,6 +20,7 @@ pub mod products;
 pub mod profiles;
 pub mod remedies;
 pub mod reports;
+pub mod scorecards;
 pub mod signals;
 pub mod upload;
 pub mod uscc;
@@ -174,6 +175,8 @@ impl utoipa::Modify for BearerAuth {
         remedies::firm_records, remedies::get_remedy, remedies::add_remedy_file, remedies::get_remedy_file,
         remedies::accept_remedy, remedies::decide_remedy, remedies::set_remit, remedies::get_remit,
         remedies::monitoring_events,
+        scorecards::list_scorecards, scorecards::register_scorecard, scorecards::fit_scorecard,
+        scorecards::promote_scorecard, scorecards::scorecard_validation, scorecards::scorecard_monitoring,
     ),
     components(schemas(error::Problem, error::FieldError, crate::domain::states::RemedyKind, crate::domain::states::RemedyStatus)),
     modifiers(&BearerAuth, &Problems),
@@ -277,6 +280,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(remedies::set_remit)
         .service(remedies::get_remit)
         .service(remedies::monitoring_events)
+        .service(scorecards::list_scorecards)
+        .service(scorecards::register_scorecard)
+        .service(scorecards::fit_scorecard)
+        .service(scorecards::scorecard_validation)
+        .service(scorecards::scorecard_monitoring)
+        .service(scorecards::promote_scorecard)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", contract::document()))
         .service(web::redirect("/docs", "/docs/"));
 }

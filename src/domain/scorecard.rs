@@ -11,6 +11,7 @@ pub mod binning;
 pub mod fit;
 pub mod logistic;
 pub mod metrics;
+pub mod validation;
 
 pub const DEFAULT_TOML: &str = include_str!("scorecards/expert-2026.1.toml");
 
@@ -123,6 +124,9 @@ pub struct Scorecard {
     /// Figures of the fit on its test data, as written by `credithub scorecard fit`.
     pub validation: Option<toml::Table>,
     pub characteristics: Vec<Characteristic>,
+    /// The TOML the card was read from (what the registry stores).
+    #[serde(skip)]
+    pub source: Option<String>,
 }
 
 /// One adverse contribution, said plainly.
@@ -253,8 +257,10 @@ fn fill(template: &str, value: Option<&IndicatorValue>) -> String {
 impl Scorecard {
     /// Parse and check a scorecard.
     pub fn parse(text: &str) -> Result<Scorecard, ScorecardError> {
-        let card: Scorecard = toml::from_str(text).map_err(|e| ScorecardError(e.to_string()))?;
+        let mut card: Scorecard =
+            toml::from_str(text).map_err(|e| ScorecardError(e.to_string()))?;
         card.check()?;
+        card.source = Some(text.to_string());
         Ok(card)
     }
 

@@ -253,6 +253,7 @@ struct ChunkOutcome {
 fn recompute_chunk(
     conn: &mut DbConn,
     card: &Scorecard,
+    challengers: &[Arc<Scorecard>],
     usccs: &[String],
     months: &[Month],
     meta: &ProfileMeta,
@@ -277,6 +278,7 @@ fn recompute_chunk(
         let prints = profiles::fingerprints(c, usccs, &month_keys)?;
         let mut out = ChunkOutcome::default();
         let mut rows = Vec::new();
+        let mut shadows = Vec::new();
         let empty = Vec::new();
         for (uscc, established_on, size_class) in facts {
             let firm = FirmFacts {
@@ -293,6 +295,19 @@ fn recompute_chunk(
                     features::compute(&firm, firm_obs, *m)
                 };
                 let scored = card.score(&ind);
+                // Challengers score the same indicators in shadow (issue 19): stored apart, never
+                // in the profile a bank reads.
+                for ch in challengers {
+                    let s = ch.score(&ind);
+                    shadows.push(crate::store::scorecards::ShadowRow {
+                        uscc: uscc.clone(),
+                        as_of: key.clone(),
+                        scorecard_version: s.scorecard_version,
+                        score: s.score,
+                        grade: s.grade.to_string(),
+                        computed_at: meta.at,
+                    });
+                }
                 let print = fingerprint(&ind, &scored, marks);
                 if prints.get(&(uscc.clone(), key.clone())) == Some(&print) {
                     out.unchanged += 1;
@@ -324,8 +339,61 @@ fn recompute_chunk(
             }
         }
         profiles::insert(c, &rows)?;
+        let versions: Vec<String> = challengers.iter().map(|c| c.version.clone()).collect();
+        crate::store::scorecards::replace_shadows(c, usccs, &month_keys, &versions, &shadows)?;
         Ok(out)
     })
+}
+
+/// The indicators of each (firm, month) as they stood at the month's end, from the stored signals
+/// (what a profile as of that month read): the features of loans at their decision (issue 19).
+pub fn indicators_at(
+    conn: &mut DbConn,
+    cases: &[(String, Month)],
+) -> Result<HashMap<(String, Month), Indicators>, StoreError> {
+    let mut by_firm: BTreeMap<&str, Vec<Month>> = BTreeMap::new();
+    for (u, m) in cases {
+        by_firm.entry(u.as_str()).or_default().push(*m);
+    }
+    let firms: Vec<&str> = by_firm.keys().copied().collect();
+    let mut out = HashMap::with_capacity(cases.len());
+    for chunk in firms.chunks(CHUNK) {
+        let usccs: Vec<String> = chunk.iter().map(|u| u.to_string()).collect();
+        let months: Vec<Month> = chunk
+            .iter()
+            .flat_map(|u| by_firm[u].iter().copied())
+            .collect();
+        let (Some(first), Some(last)) = (months.iter().min(), months.iter().max()) else {
+            continue;
+        };
+        let (groups, from_year, to) = window(*first, *last);
+        let mut obs: HashMap<String, Vec<Obs>> = HashMap::new();
+        for (u, o) in profiles::inputs(conn, &usccs, &groups, &from_year, &to)?
+            .into_iter()
+            .filter_map(to_obs)
+        {
+            obs.entry(u).or_default().push(o);
+        }
+        let empty = Vec::new();
+        for (uscc, established_on, size_class) in profiles::firm_facts(conn, &usccs)? {
+            let firm = FirmFacts {
+                established_on,
+                size_class,
+            };
+            let firm_obs = obs.get(&uscc).unwrap_or(&empty);
+            for m in &by_firm[uscc.as_str()] {
+                out.insert((uscc.clone(), *m), features::compute(&firm, firm_obs, *m));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The cards in force: the champion profiles use and the challengers scored in shadow.
+#[derive(Clone)]
+pub struct LiveCards {
+    pub champion: Arc<Scorecard>,
+    pub challengers: Vec<Arc<Scorecard>>,
 }
 
 /// What a recompute did.
@@ -347,9 +415,76 @@ pub struct Profiles {
     /// Put recomputed profiles into the cache. A command-line process with only an in-process cache
     /// turns this off: nobody would read them there.
     pub cache_writes: bool,
+    /// Registered cards parsed once, by version.
+    pub parsed: Arc<std::sync::Mutex<HashMap<String, Arc<Scorecard>>>>,
 }
 
 impl Profiles {
+    /// The profile service over `db` and `cache`, scoring with `card` until the registry names a
+    /// champion.
+    pub fn new(
+        db: Db,
+        cache: SharedCache,
+        card: Scorecard,
+        cache_ttl: Duration,
+        cache_writes: bool,
+    ) -> Profiles {
+        Profiles {
+            db,
+            cache,
+            card: Arc::new(card),
+            cache_ttl,
+            cache_writes,
+            parsed: Arc::default(),
+        }
+    }
+
+    /// A registered card's body, parsed (once per version).
+    pub fn parse_card(&self, version: &str, body: &str) -> Option<Arc<Scorecard>> {
+        if let Some(c) = self
+            .parsed
+            .lock()
+            .ok()
+            .and_then(|m| m.get(version).cloned())
+        {
+            return Some(c);
+        }
+        match Scorecard::parse(body) {
+            Ok(card) => {
+                let card = Arc::new(card);
+                if let Ok(mut m) = self.parsed.lock() {
+                    m.insert(version.to_string(), card.clone());
+                }
+                Some(card)
+            }
+            Err(e) => {
+                tracing::error!(version, error = %e, "a registered scorecard no longer parses; skipped");
+                None
+            }
+        }
+    }
+
+    /// The champion and challengers from the registry (every instance reads the same, so a promotion
+    /// reaches all of them); the configured card when nothing is registered.
+    pub async fn cards(&self) -> Result<LiveCards, StoreError> {
+        let rows = self.db.run(crate::store::scorecards::live).await?;
+        let mut live = LiveCards {
+            champion: self.card.clone(),
+            challengers: Vec::new(),
+        };
+        for r in rows {
+            let Some(card) = self.parse_card(&r.version, &r.body) else {
+                continue;
+            };
+            if r.role == "champion" {
+                live.champion = card;
+            } else {
+                live.challengers.push(card);
+            }
+        }
+        Ok(live)
+    }
+
     /// Recompute the profiles of `usccs` as of each of `months` (oldest first), storing a new snapshot
     /// where anything changed and putting each firm's newest snapshot in the cache after its commit.
     /// `progress(firms_done)` is told after each chunk.
@@ -374,15 +509,17 @@ impl Profiles {
             at: now(),
         };
         let months = Arc::new(months);
+        let live = self.cards().await?;
         let parallel = (self.db.max_connections() as usize).clamp(1, 4);
         let chunks: Vec<Vec<String>> = usccs.chunks(CHUNK).map(<[String]>::to_vec).collect();
         let mut work = stream::iter(chunks.into_iter().map(|chunk| {
-            let (card, months, meta) = (self.card.clone(), months.clone(), meta.clone());
+            let (card, months, meta) = (live.champion.clone(), months.clone(), meta.clone());
+            let challengers = live.challengers.clone();
             let n = chunk.len() as u64;
             let db = self.db.clone();
             async move {
                 let out = db
-                    .run(move |c| recompute_chunk(c, &card, &chunk, &months, &meta))
+                    .run(move |c| recompute_chunk(c, &card, &challengers, &chunk, &months, &meta))
                     .await?;
                 Ok::<_, StoreError>((n, out))
             }
@@ -452,7 +589,8 @@ impl Profiles {
         };
         let before = features::compute(&facts, &obs, as_of);
         let after = features::compute(&facts, &what_if::apply(&obs, &changes, as_of), as_of);
-        let (sb, sa) = (self.card.score(&before), self.card.score(&after));
+        let card = self.cards().await?.champion;
+        let (sb, sa) = (card.score(&before), card.score(&after));
         let changed = before
             .list
             .iter()

@@ -89,6 +89,15 @@ impl Actor {
     }
 
     /// The government side (the department and the platform's administrators) acts for everyone.
+    /// Who acted, as steps and records name them: the firm's USCC, the institution's id, `admin`.
+    pub fn who(&self) -> String {
+        match self {
+            Actor::Firm { uscc } => uscc.to_string(),
+            Actor::Admin => "admin".into(),
+            a => a.institution().unwrap_or("").to_string(),
+        }
+    }
+
     pub fn is_government_side(&self) -> bool {
         matches!(self, Actor::Government { .. } | Actor::Admin)
     }

@@ -33,6 +33,7 @@ pub mod reconciliation;
 pub mod remedies;
 pub mod reports;
 pub mod rewards;
+pub mod scorecards;
 pub mod signals;
 pub mod spreadsheet;
 pub mod uploads;
@@ -203,6 +204,12 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Cache(#[from] crate::cache::CacheError),
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(e: diesel::result::Error) -> Self {
+        ServiceError::Store(e.into())
+    }
 }
 
 impl From<crate::financing::CatalogueError> for ServiceError {

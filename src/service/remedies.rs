@@ -358,11 +358,7 @@ pub struct RemedyDetail {
 
 /// Who the actor is in the steps: a USCC, an institution id, or `admin`.
 fn who(actor: &Actor) -> String {
-    match actor {
-        Actor::Firm { uscc } => uscc.to_string(),
-        Actor::Admin => "admin".into(),
-        a => a.institution().unwrap_or("").to_string(),
-    }
+    actor.who()
 }
 
 fn step(

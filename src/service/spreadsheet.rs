@@ -423,3 +423,102 @@ mod tests {
         assert_eq!(column("金额?", &["guaranteed"], CONTRACT_HEADERS), None);
     }
 }
+
+/// Issue 19: the validation of each card as a workbook: a summary sheet (one row per card), and per
+/// card its bad rates by grade and by score band, its calibration and its stability (PSI, CSI).
+pub fn validation_workbook(
+    items: &[crate::domain::scorecard::validation::Validation],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let bold = Format::new().set_bold();
+    let mut wb = Workbook::new();
+    let s = wb.add_worksheet();
+    s.set_name("汇总 Summary")?;
+    let head = [
+        "评分卡 scorecard",
+        "贷款 loans",
+        "坏 bad",
+        "好 good",
+        "未定 indeterminate",
+        "AUC",
+        "Gini",
+        "KS",
+        "PSI",
+        "提示 flags",
+    ];
+    for (c, h) in head.iter().enumerate() {
+        s.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (r, v) in items.iter().enumerate() {
+        let r = r as u32 + 1;
+        s.write_string(r, 0, &v.version)?;
+        s.write_number(r, 1, v.loans as f64)?;
+        s.write_number(r, 2, v.bad as f64)?;
+        s.write_number(r, 3, v.good as f64)?;
+        s.write_number(r, 4, v.indeterminate as f64)?;
+        if let Some(k) = &v.ranking {
+            s.write_number(r, 5, k.auc)?;
+            s.write_number(r, 6, k.gini)?;
+            s.write_number(r, 7, k.ks)?;
+        }
+        if let Some(p) = v.stability.psi {
+            s.write_number(r, 8, p)?;
+        }
+        s.write_string(r, 9, v.flags.join(" "))?;
+    }
+    for (k, v) in items.iter().enumerate() {
+        let s = wb.add_worksheet();
+        // Sheet names hold at most 31 characters and no brackets.
+        let name: String = format!("{} {}", k + 1, v.version)
+            .chars()
+            .take(31)
+            .collect();
+        s.set_name(name.replace(['[', ']', ':', '*', '?', '/', '\\'], "_"))?;
+        let mut row = 0u32;
+        let tables = [
+            ("按等级 by grade", &v.by_grade),
+            ("按分段 by score band", &v.by_band),
+            ("校准 calibration", &v.calibration),
+        ];
+        for (title, rows) in tables {
+            s.write_string_with_format(row, 0, title, &bold)?;
+            row += 1;
+            for (c, h) in [
+                "组 group",
+                "贷款 loans",
+                "坏 bad",
+                "坏账率 bad rate",
+                "下限 CI low",
+                "上限 CI high",
+                "预测 predicted",
+            ]
+            .iter()
+            .enumerate()
+            {
+                s.write_string_with_format(row, c as u16, *h, &bold)?;
+            }
+            row += 1;
+            for x in rows.iter() {
+                s.write_string(row, 0, &x.label)?;
+                s.write_number(row, 1, x.loans as f64)?;
+                s.write_number(row, 2, x.bads as f64)?;
+                s.write_number(row, 3, x.bad_rate)?;
+                s.write_number(row, 4, x.ci_low)?;
+                s.write_number(row, 5, x.ci_high)?;
+                if let Some(p) = x.predicted.filter(|p| p.is_finite()) {
+                    s.write_number(row, 6, p)?;
+                }
+                row += 1;
+            }
+            row += 1;
+        }
+        s.write_string_with_format(row, 0, "稳定性 stability (CSI)", &bold)?;
+        row += 1;
+        for c in &v.stability.csi {
+            s.write_string(row, 0, &c.indicator)?;
+            s.write_number(row, 1, c.csi)?;
+            row += 1;
+        }
+    }
+    wb.save_to_buffer()
+}

@@ -19,6 +19,7 @@ pub mod receivables;
 pub mod remedies;
 pub mod rewards;
 pub mod schema;
+pub mod scorecards;
 pub mod signals;
 pub mod states;
 pub mod statistics;

@@ -222,3 +222,42 @@ pub fn all_firms(conn: &mut DbConn) -> Result<Vec<String>> {
         .order(firms::uscc.asc())
         .load(conn)?)
 }
+
+/// The newest snapshot of every firm as of `as_of`: (firm, score, scorecard version, body when asked).
+pub fn month_scores(
+    conn: &mut DbConn,
+    as_of: &str,
+    with_body: bool,
+) -> Result<Vec<(String, i32, String, Option<String>)>> {
+    let rows: Vec<(String, i32, i32, String)> = profiles::table
+        .filter(profiles::as_of.eq(as_of.to_string()))
+        .select((
+            profiles::uscc,
+            profiles::version,
+            profiles::score,
+            profiles::scorecard_version,
+        ))
+        .load(conn)?;
+    let mut newest: HashMap<String, (i32, i32, String)> = HashMap::new();
+    for (u, v, s, card) in rows {
+        let e = newest.entry(u).or_insert((v, s, card.clone()));
+        if v >= e.0 {
+            *e = (v, s, card);
+        }
+    }
+    let mut out = Vec::with_capacity(newest.len());
+    for (u, (v, s, card)) in newest {
+        let body = if with_body {
+            profiles::table
+                .find((u.clone(), v))
+                .select(profiles::body)
+                .first::<String>(conn)
+                .optional()?
+        } else {
+            None
+        };
+        out.push((u, s, card, body));
+    }
+    out.sort();
+    Ok(out)
+}

@@ -286,6 +286,7 @@ const GOVERNMENT_NAV: &[(&str, &str)] = &[
     ("/gov/agencies", "nav-gov-agencies"),
     ("/gov/policies", "nav-gov-policies"),
     ("/gov/remedies", "nav-gov-remedies"),
+    ("/gov/scorecards", "nav-gov-scorecards"),
     ("/gov/users", "nav-gov-users"),
 ];
 

@@ -33,6 +33,7 @@ pub mod policies;
 pub mod products;
 pub mod remedies;
 pub mod rewards;
+pub mod scorecards;
 pub mod session;
 pub mod statistics;
 pub mod upload;
@@ -92,6 +93,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(remedies::gov_detail)
         .service(remedies::gov_file)
         .service(remedies::act)
+        .service(scorecards::page)
+        .service(scorecards::fit)
+        .service(scorecards::promote)
         .service(notifications::inbox)
         .service(notifications::read_all)
         // Institutions (issue 17). The fixed paths come before the ones with a parameter in their place.

@@ -115,6 +115,8 @@ pub struct BinningOptions {
     pub max_bins: usize,
     /// Fine classes before merging.
     pub fine: usize,
+    /// The least bads a bin holds, so that no bin's WoE rests on one or two defaults.
+    pub min_bads: usize,
 }
 
 impl Default for BinningOptions {
@@ -123,6 +125,7 @@ impl Default for BinningOptions {
             min_share: 0.05,
             max_bins: 8,
             fine: 20,
+            min_bads: 5,
         }
     }
 }
@@ -164,13 +167,14 @@ fn merge(classes: &mut Vec<Class>, k: usize) {
     classes[k].absorb(next);
 }
 
-/// Merge the smallest class into its neighbour with the nearer bad rate until each holds `min_rows`.
-fn merge_small(classes: &mut Vec<Class>, min_rows: usize) {
+/// Merge the smallest class into its neighbour with the nearer bad rate until each holds `min_rows`
+/// and `min_bads`.
+fn merge_small(classes: &mut Vec<Class>, min_rows: usize, min_bads: usize) {
     while classes.len() > 1 {
         let Some((k, _)) = classes
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.rows() < min_rows)
+            .filter(|(_, c)| c.rows() < min_rows || c.bads < min_bads)
             .min_by_key(|(_, c)| c.rows())
         else {
             return;
@@ -310,7 +314,7 @@ pub fn bin(name: &str, col: &Column, bad: &[bool], opts: &BinningOptions) -> Bin
             (classes, false)
         }
     };
-    merge_small(&mut classes, min_rows);
+    merge_small(&mut classes, min_rows, opts.min_bads.min(total_bads / 4));
     let mut monotonic = !numeric;
     if numeric && classes.len() > 1 {
         let before = classes.clone();
