@@ -1024,41 +1024,6 @@ pub async fn seed_remedies(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn demo_usccs_are_valid_and_distinct() {
-        let mut seen = std::collections::HashSet::new();
-        for i in 0..20_000 {
-            let u = demo_uscc(i, "310115");
-            assert!(Uscc::parse(u.as_str()).is_ok());
-            assert!(seen.insert(u));
-        }
-    }
-
-    #[test]
-    fn demo_firms_are_deterministic_and_classified() {
-        let (a, b) = (demo_firm(7, 3), demo_firm(7, 3));
-        assert_eq!(
-            FirmRow {
-                created_at: a.created_at,
-                updated_at: a.updated_at,
-                ..b
-            },
-            a
-        );
-        assert_ne!(demo_firm(7, 4).uscc, a.uscc);
-        let classes: std::collections::HashSet<String> =
-            (0..2000).map(|i| demo_firm(1, i).size_class).collect();
-        assert!(
-            classes.contains("micro") && classes.contains("small") && classes.contains("medium"),
-            "{classes:?}"
-        );
-    }
-}
-
 /// Issue 19: two years of loan outcomes consistent with the firms' simulated latent risk. Each demo
 /// loan's chance of going more than 90 days past due within a year of disbursement rises with what its
 /// borrower's indicators showed at the decision (falling headcount, arrears, late utility bills,
@@ -1157,4 +1122,39 @@ fn hash_id(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_usccs_are_valid_and_distinct() {
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..20_000 {
+            let u = demo_uscc(i, "310115");
+            assert!(Uscc::parse(u.as_str()).is_ok());
+            assert!(seen.insert(u));
+        }
+    }
+
+    #[test]
+    fn demo_firms_are_deterministic_and_classified() {
+        let (a, b) = (demo_firm(7, 3), demo_firm(7, 3));
+        assert_eq!(
+            FirmRow {
+                created_at: a.created_at,
+                updated_at: a.updated_at,
+                ..b
+            },
+            a
+        );
+        assert_ne!(demo_firm(7, 4).uscc, a.uscc);
+        let classes: std::collections::HashSet<String> =
+            (0..2000).map(|i| demo_firm(1, i).size_class).collect();
+        assert!(
+            classes.contains("micro") && classes.contains("small") && classes.contains("medium"),
+            "{classes:?}"
+        );
+    }
 }

@@ -588,7 +588,7 @@ pub async fn monitoring(
         })
         .await?;
     let thresholds = PsiThresholds::default();
-    let scores_of = |rows: &[(String, i32, String, Option<String>)]| -> Vec<f64> {
+    let scores_of = |rows: &[crate::store::profiles::MonthScore]| -> Vec<f64> {
         rows.iter()
             .filter(|r| r.2 == champion.version)
             .map(|r| f64::from(r.1))

@@ -373,57 +373,6 @@ pub fn bulk_profiles(
     wb.save_to_buffer()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_amounts_and_rates_as_people_write_them() {
-        let d = NaiveDate::from_ymd_opt(2026, 1, 1);
-        for s in [
-            "2026-01-01",
-            "2026/1/1",
-            "2026.1.1",
-            "2026年1月1日",
-            "46023",
-            " 2026/01/01 ",
-        ] {
-            assert_eq!(date(s), d, "{s}");
-        }
-        assert_eq!(date("2026/13/1"), None);
-        assert_eq!(date("1/1/2026"), None);
-        assert_eq!(date("abc"), None);
-        assert_eq!(amount("1,234.56元"), "1234.56");
-        assert_eq!(amount("¥ 1,000"), "1000");
-        assert!(matches!(amount("1234.56"), Cow::Borrowed(_)));
-        assert_eq!(rate("1.2%"), Some(Decimal::new(12, 3)));
-        assert_eq!(rate("0.012"), Some(Decimal::new(12, 3)));
-        assert_eq!(yes_no("是"), Some(true));
-        assert_eq!(yes_no("否"), Some(false));
-        assert_eq!(yes_no("maybe"), None);
-    }
-
-    #[test]
-    fn gbk_text_and_a_byte_order_mark_read_as_utf8() {
-        let (gbk, _, _) = encoding_rs::GBK.encode("合同编号,担保金额\nA-1,1000\n");
-        assert_eq!(
-            utf8(&gbk, None).unwrap().as_ref(),
-            "合同编号,担保金额\nA-1,1000\n".as_bytes()
-        );
-        assert_eq!(utf8(b"\xEF\xBB\xBFa,b\n", None).unwrap().as_ref(), b"a,b\n");
-        assert!(utf8(b"a,b", Some("latin1")).is_err());
-        assert_eq!(
-            column("担保金额", &["guaranteed"], CONTRACT_HEADERS),
-            Some("guaranteed")
-        );
-        assert_eq!(
-            column("企业名称", &["guaranteed"], CONTRACT_HEADERS),
-            Some("")
-        );
-        assert_eq!(column("金额?", &["guaranteed"], CONTRACT_HEADERS), None);
-    }
-}
-
 /// Issue 19: the validation of each card as a workbook: a summary sheet (one row per card), and per
 /// card its bad rates by grade and by score band, its calibration and its stability (PSI, CSI).
 pub fn validation_workbook(
@@ -521,4 +470,55 @@ pub fn validation_workbook(
         }
     }
     wb.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_amounts_and_rates_as_people_write_them() {
+        let d = NaiveDate::from_ymd_opt(2026, 1, 1);
+        for s in [
+            "2026-01-01",
+            "2026/1/1",
+            "2026.1.1",
+            "2026年1月1日",
+            "46023",
+            " 2026/01/01 ",
+        ] {
+            assert_eq!(date(s), d, "{s}");
+        }
+        assert_eq!(date("2026/13/1"), None);
+        assert_eq!(date("1/1/2026"), None);
+        assert_eq!(date("abc"), None);
+        assert_eq!(amount("1,234.56元"), "1234.56");
+        assert_eq!(amount("¥ 1,000"), "1000");
+        assert!(matches!(amount("1234.56"), Cow::Borrowed(_)));
+        assert_eq!(rate("1.2%"), Some(Decimal::new(12, 3)));
+        assert_eq!(rate("0.012"), Some(Decimal::new(12, 3)));
+        assert_eq!(yes_no("是"), Some(true));
+        assert_eq!(yes_no("否"), Some(false));
+        assert_eq!(yes_no("maybe"), None);
+    }
+
+    #[test]
+    fn gbk_text_and_a_byte_order_mark_read_as_utf8() {
+        let (gbk, _, _) = encoding_rs::GBK.encode("合同编号,担保金额\nA-1,1000\n");
+        assert_eq!(
+            utf8(&gbk, None).unwrap().as_ref(),
+            "合同编号,担保金额\nA-1,1000\n".as_bytes()
+        );
+        assert_eq!(utf8(b"\xEF\xBB\xBFa,b\n", None).unwrap().as_ref(), b"a,b\n");
+        assert!(utf8(b"a,b", Some("latin1")).is_err());
+        assert_eq!(
+            column("担保金额", &["guaranteed"], CONTRACT_HEADERS),
+            Some("guaranteed")
+        );
+        assert_eq!(
+            column("企业名称", &["guaranteed"], CONTRACT_HEADERS),
+            Some("")
+        );
+        assert_eq!(column("金额?", &["guaranteed"], CONTRACT_HEADERS), None);
+    }
 }

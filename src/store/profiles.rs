@@ -223,12 +223,11 @@ pub fn all_firms(conn: &mut DbConn) -> Result<Vec<String>> {
         .load(conn)?)
 }
 
-/// The newest snapshot of every firm as of `as_of`: (firm, score, scorecard version, body when asked).
-pub fn month_scores(
-    conn: &mut DbConn,
-    as_of: &str,
-    with_body: bool,
-) -> Result<Vec<(String, i32, String, Option<String>)>> {
+/// A firm's newest snapshot of a month: (firm, score, scorecard version, body when asked).
+pub type MonthScore = (String, i32, String, Option<String>);
+
+/// The newest snapshot of every firm as of `as_of`.
+pub fn month_scores(conn: &mut DbConn, as_of: &str, with_body: bool) -> Result<Vec<MonthScore>> {
     let rows: Vec<(String, i32, i32, String)> = profiles::table
         .filter(profiles::as_of.eq(as_of.to_string()))
         .select((

@@ -62,6 +62,7 @@ fn cholesky_solve(a: &[f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
     Some(x)
 }
 
+#[allow(clippy::needless_range_loop)] // rows and targets share the index
 /// Fit on rows `x` (each of the same width) and targets `y` (1 = the event). `ridge` is added to the
 /// diagonal of every coefficient but the intercept.
 pub fn fit(x: &[Vec<f64>], y: &[bool], ridge: f64) -> Result<Logit, LogitError> {
