@@ -876,3 +876,64 @@ async fn the_government_reads_its_dashboard_and_prints_the_yearly_report_to_pdf(
     s.cmd(reqwest::Method::DELETE, "", None).await;
     assert!(violations.is_empty(), "axe-core: {violations:#?}");
 }
+
+/// Issue 19: the government opens its scorecard page (the ROC curves, the bad rate by grade, the drift
+/// table; axe clean; readable on a phone), sees a registered challenger beside the champion and promotes
+/// it with the page's button; the registry then names it champion.
+#[tokio::test]
+async fn the_government_compares_scorecards_and_promotes_a_challenger() {
+    let axe = axe_source();
+    let (app, env) = demo().await;
+    let toml = credithub::domain::scorecard::DEFAULT_TOML
+        .replace(
+            "version = \"expert-2026.1\"",
+            "version = \"browser-2026.9\"",
+        )
+        .replace(
+            "{ codes = [\"B\"], points = 80 }",
+            "{ codes = [\"B\"], points = 60 }",
+        );
+    let (status, v) = app
+        .post(
+            "/v1/scorecards",
+            Some(&env["GOV_KEY"]),
+            &serde_json::json!({"toml": toml}),
+        )
+        .await;
+    assert_eq!(status, 201, "{v}");
+    let driver = Driver::start().await;
+    let s = driver.session(1280, 900).await;
+    let base = &app.base;
+    let mut violations = Vec::new();
+    sign_in_as(&s, base, "demo.gov", &env["DEMO_GOV_PASSWORD"]).await;
+    s.find("nav.filter").await;
+    s.click("nav.sections a[href='/gov/scorecards']").await;
+    s.find("svg[aria-labelledby='roc-title roc-desc']").await;
+    s.find("#registry").await;
+    s.find("#monitoring").await;
+    assert!(s.holds("#registry", "browser-2026.9").await);
+    audit(&s, &axe, "government scorecards", &mut violations).await;
+    s.screenshot("gov-scorecards-zh-desktop", 1280).await;
+    s.click("form[action='/gov/scorecards/browser-2026.9/promote'] button")
+        .await;
+    s.find("#registry").await;
+    let (_, list) = app.get("/v1/scorecards", Some(&env["GOV_KEY"])).await;
+    let promoted = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["version"] == "browser-2026.9")
+        .unwrap()
+        .clone();
+    assert_eq!(promoted["role"], "champion", "{promoted}");
+    assert_eq!(
+        promoted["promoted_by"].as_str().map(|s| !s.is_empty()),
+        Some(true)
+    );
+    s.resize(390, 844).await;
+    s.goto(&format!("{base}/gov/scorecards")).await;
+    s.find("main h1").await;
+    assert!(s.fits().await, "/gov/scorecards is wider than a phone");
+    s.cmd(reqwest::Method::DELETE, "", None).await;
+    assert!(violations.is_empty(), "axe-core: {violations:#?}");
+}

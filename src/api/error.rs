@@ -287,6 +287,7 @@ through_service_error!(
     crate::service::receivables::ReceivableError,
     crate::service::remedies::RemedyError,
     crate::service::rewards::RewardError,
+    crate::service::scorecards::ScorecardError,
     crate::service::signals::SignalError,
     crate::service::uploads::UploadError,
 );

@@ -206,12 +206,6 @@ pub enum ServiceError {
     Cache(#[from] crate::cache::CacheError),
 }
 
-impl From<diesel::result::Error> for ServiceError {
-    fn from(e: diesel::result::Error) -> Self {
-        ServiceError::Store(e.into())
-    }
-}
-
 impl From<crate::financing::CatalogueError> for ServiceError {
     fn from(e: crate::financing::CatalogueError) -> Self {
         match e {

@@ -15,21 +15,56 @@ use crate::domain::scorecard::validation::{self, Case, ValidateOptions, Validati
 use crate::domain::scorecard::Scorecard;
 use crate::profile::Profiles;
 use crate::store::scorecards::{self as store, ScorecardRow};
+use crate::store::StoreError;
 use chrono::NaiveDate;
 use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// What went wrong with a scorecard operation, in its own terms.
+#[derive(Debug, thiserror::Error)]
+pub enum ScorecardError {
+    #[error("{} input(s) break a rule", .0.len())]
+    Invalid(Vec<Violation>),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// A version registered twice, a card that is not a challenger promoted, a fit that stopped.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for ScorecardError {
+    fn from(e: diesel::result::Error) -> Self {
+        ScorecardError::Store(e.into())
+    }
+}
+
+impl From<ScorecardError> for ServiceError {
+    fn from(e: ScorecardError) -> Self {
+        match e {
+            ScorecardError::Invalid(v) => ServiceError::Invalid(v),
+            ScorecardError::NotFound(m) => ServiceError::NotFound(m),
+            ScorecardError::Forbidden(m) => ServiceError::Forbidden(m),
+            ScorecardError::Conflict(m) => ServiceError::Conflict(m),
+            ScorecardError::Store(s) => ServiceError::Store(s),
+        }
+    }
+}
+
 /// Indicators a fitted hub card may not use (Art 58: only lawful, relevant data; the size class
 /// decides eligibility for public money, it is not creditworthiness).
 pub const NOT_SCORED: &[&str] = &["size_class"];
 
-fn government(actor: &Actor) -> Result<(), ServiceError> {
+fn government(actor: &Actor) -> Result<(), ScorecardError> {
     if actor.is_government_side() {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden(
+        Err(ScorecardError::Forbidden(
             "scorecards are validated, fitted and promoted by the government side".into(),
         ))
     }
@@ -55,7 +90,7 @@ pub async fn outcomes(
     window_months: u32,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> Result<Vec<LoanCase>, ServiceError> {
+) -> Result<Vec<LoanCase>, ScorecardError> {
     let today = ctx.clock.today();
     let cases = ctx
         .db
@@ -104,7 +139,7 @@ pub async fn outcomes(
                 });
             }
             ind.clear();
-            Ok::<_, crate::store::StoreError>(out)
+            Ok::<_, StoreError>(out)
         })
         .await?;
     Ok(cases)
@@ -128,7 +163,7 @@ pub struct ValidateQuery {
 async fn cards_for(
     ctx: &Context,
     versions: &[String],
-) -> Result<Vec<Arc<Scorecard>>, ServiceError> {
+) -> Result<Vec<Arc<Scorecard>>, ScorecardError> {
     if versions.is_empty() {
         let live = ctx.profiles.cards().await?;
         return Ok(std::iter::once(live.champion)
@@ -139,14 +174,26 @@ async fn cards_for(
     for v in versions {
         let vv = v.clone();
         let row = ctx.db.run(move |c| store::get(c, &vv)).await?;
-        let row = row.ok_or_else(|| ServiceError::NotFound(format!("no scorecard {v}")))?;
+        let row = row.ok_or_else(|| ScorecardError::NotFound(format!("no scorecard {v}")))?;
         let card = ctx
             .profiles
             .parse_card(&row.version, &row.body)
-            .ok_or_else(|| ServiceError::Conflict(format!("scorecard {v} no longer parses")))?;
+            .ok_or_else(|| ScorecardError::Conflict(format!("scorecard {v} no longer parses")))?;
         out.push(card);
     }
     Ok(out)
+}
+
+/// The performance window runs 1 to 60 months.
+fn check_window(window: u32) -> Result<(), ScorecardError> {
+    if (1..=60).contains(&window) {
+        return Ok(());
+    }
+    Err(ScorecardError::Invalid(vec![Violation::new(
+        "window_months",
+        "range.window",
+        format!("the performance window runs 1 to 60 months, not {window}"),
+    )]))
 }
 
 /// The default windows: the recent one is the last six decision months, development everything before.
@@ -170,16 +217,10 @@ pub async fn validate(
     ctx: &Context,
     actor: &Actor,
     q: ValidateQuery,
-) -> Result<Vec<Validation>, ServiceError> {
+) -> Result<Vec<Validation>, ScorecardError> {
     government(actor)?;
     let window = q.window_months.unwrap_or(WINDOW_MONTHS);
-    if !(1..=60).contains(&window) {
-        return Err(ServiceError::Invalid(vec![Violation::new(
-            "window_months",
-            "range.window",
-            "the performance window runs 1 to 60 months",
-        )]));
-    }
+    check_window(window)?;
     let mut cards = cards_for(ctx, &q.versions).await?;
     if let Some(extra) = &q.extra {
         cards.insert(0, extra.clone());
@@ -296,14 +337,17 @@ pub async fn fit_from_hub(
     window_months: u32,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> Result<Fitted, ServiceError> {
+) -> Result<Fitted, ScorecardError> {
     government(actor)?;
+    check_window(window_months)?;
     let cases = outcomes(ctx, window_months, from, to).await?;
     let table = outcome_table(&cases);
     tokio::task::spawn_blocking(move || fit::fit(&table, None, &opts, &|_, _, _| {}))
         .await
-        .map_err(|e| ServiceError::Conflict(format!("the fit stopped: {e}")))?
-        .map_err(|e| ServiceError::Invalid(vec![Violation::new("data", "fit.data", e.to_string())]))
+        .map_err(|e| ScorecardError::Conflict(format!("the fit stopped: {e}")))?
+        .map_err(|e| {
+            ScorecardError::Invalid(vec![Violation::new("data", "fit.data", e.to_string())])
+        })
 }
 
 /// A registered card as listed.
@@ -322,7 +366,7 @@ pub struct ScorecardView {
     /// Shadow scores stored (challengers).
     pub shadow_scores: i64,
     /// The figures the card embeds from its fit, if any.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub embedded_validation: Option<serde_json::Value>,
 }
 
@@ -353,7 +397,7 @@ impl ScorecardView {
     }
 }
 
-pub async fn list(ctx: &Context, actor: &Actor) -> Result<Vec<ScorecardView>, ServiceError> {
+pub async fn list(ctx: &Context, actor: &Actor) -> Result<Vec<ScorecardView>, ScorecardError> {
     government(actor)?;
     let rows = ctx
         .db
@@ -364,7 +408,7 @@ pub async fn list(ctx: &Context, actor: &Actor) -> Result<Vec<ScorecardView>, Se
                 let n = store::shadow_count(c, &r.version)?;
                 out.push((r, n));
             }
-            Ok::<_, crate::store::StoreError>(out)
+            Ok::<_, StoreError>(out)
         })
         .await?;
     Ok(rows
@@ -383,13 +427,13 @@ pub async fn register(
     body: String,
     origin: &str,
     note: Option<String>,
-) -> Result<ScorecardView, ServiceError> {
+) -> Result<ScorecardView, ScorecardError> {
     government(actor)?;
     let card = Scorecard::parse(&body).map_err(|e| {
-        ServiceError::Invalid(vec![Violation::new("body", "scorecard.invalid", e.0)])
+        ScorecardError::Invalid(vec![Violation::new("body", "scorecard.invalid", e.0)])
     })?;
     if card.inputs != crate::domain::scorecard::Inputs::Hub {
-        return Err(ServiceError::Invalid(vec![Violation::new(
+        return Err(ScorecardError::Invalid(vec![Violation::new(
             "body",
             "scorecard.inputs",
             "the hub scores its indicators: a card fitted on other columns cannot be registered",
@@ -398,7 +442,7 @@ pub async fn register(
     if let Some(c) = card.characteristics.iter().find(|c| {
         NOT_SCORED.contains(&c.indicator.as_str()) || indicator_spec(&c.indicator).is_none()
     }) {
-        return Err(ServiceError::Invalid(vec![Violation::new(
+        return Err(ScorecardError::Invalid(vec![Violation::new(
             "body",
             "scorecard.unlawful",
             format!("'{}' may not be scored (Art 58)", c.indicator),
@@ -420,7 +464,7 @@ pub async fn register(
         .run_as(move |c| {
             crate::store::backend::write_transaction(c, |c| {
                 if store::get(c, &r.version)?.is_some() {
-                    return Err(ServiceError::Conflict(format!(
+                    return Err(ScorecardError::Conflict(format!(
                         "scorecard {} is registered already; give the new card a new version",
                         r.version
                     )));
@@ -452,7 +496,7 @@ pub async fn promote(
     ctx: &Context,
     actor: &Actor,
     version: &str,
-) -> Result<Promotion, ServiceError> {
+) -> Result<Promotion, ScorecardError> {
     government(actor)?;
     let (v, by, at) = (version.to_string(), actor.who(), ctx.clock.now());
     let by2 = by.clone();
@@ -461,9 +505,9 @@ pub async fn promote(
         .run_as(move |c| {
             crate::store::backend::write_transaction(c, |c| {
                 let row = store::get(c, &v)?
-                    .ok_or_else(|| ServiceError::NotFound(format!("no scorecard {v}")))?;
+                    .ok_or_else(|| ScorecardError::NotFound(format!("no scorecard {v}")))?;
                 if row.role != "challenger" {
-                    return Err(ServiceError::Conflict(format!(
+                    return Err(ScorecardError::Conflict(format!(
                         "scorecard {v} is {}; only a challenger is promoted",
                         row.role
                     )));
@@ -524,7 +568,7 @@ pub async fn register_configured(profiles: &Profiles, explicit: bool) -> anyhow:
                     },
                 )?;
             }
-            Ok::<_, crate::store::StoreError>(())
+            Ok::<_, StoreError>(())
         })
         .await?;
     Ok(())
@@ -564,7 +608,7 @@ pub async fn monitoring(
     ctx: &Context,
     actor: &Actor,
     months: u32,
-) -> Result<Monitoring, ServiceError> {
+) -> Result<Monitoring, ScorecardError> {
     government(actor)?;
     let champion = ctx.profiles.cards().await?.champion;
     let last = Month::last_complete(ctx.clock.today());
@@ -584,7 +628,7 @@ pub async fn monitoring(
                     crate::store::profiles::month_scores(c, k, *k == newest)?,
                 ));
             }
-            Ok::<_, crate::store::StoreError>(out)
+            Ok::<_, StoreError>(out)
         })
         .await?;
     let thresholds = PsiThresholds::default();

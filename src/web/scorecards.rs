@@ -8,6 +8,7 @@ use super::session::Official;
 use crate::api::AppState;
 use crate::domain::scorecard::validation::Validation;
 use crate::service::scorecards::{self, Monitoring, ScorecardView, ValidateQuery};
+use crate::service::ServiceError;
 use actix_web::{get, post, web, HttpResponse};
 use maud::{html, Markup, PreEscaped};
 
@@ -129,7 +130,7 @@ fn monitoring_card(t: &T, m: &Monitoring) -> Markup {
         section.card id="monitoring" {
             h2 { (t.t("sc-monitoring")) }
             p { (t.with("sc-baseline", &[("card", m.champion.clone()), ("baseline", m.baseline.clone()), ("rows", m.baseline_rows.to_string())])) }
-            table {
+            div.scroll tabindex="0" { table {
                 thead { tr { th scope="col" { (t.t("sc-month")) } th.num scope="col" { (t.t("sc-profiles")) } th.num scope="col" { "PSI" } th scope="col" { (t.t("sc-flag")) } } }
                 tbody { @for x in &m.months {
                     tr class=[(x.flag != crate::domain::scorecard::metrics::Stability::Stable).then_some("flagged")] {
@@ -137,7 +138,7 @@ fn monitoring_card(t: &T, m: &Monitoring) -> Markup {
                         td { (format!("{:?}", x.flag).to_lowercase()) }
                     }
                 } }
-            }
+            } }
             details {
                 summary { (t.t("sc-missing")) }
                 table { tbody { @for x in &m.missing {
@@ -148,11 +149,11 @@ fn monitoring_card(t: &T, m: &Monitoring) -> Markup {
     }
 }
 
-fn registry(t: &T, csrf: &str, cards: &[ScorecardView]) -> Markup {
+fn registry(t: &T, csrf: &str, cards: &[ScorecardView], next: &str) -> Markup {
     html! {
         section.card id="registry" {
             h2 { (t.t("sc-registry")) }
-            table {
+            div.scroll tabindex="0" { table {
                 thead { tr {
                     th scope="col" { (t.t("sc-version")) } th scope="col" { (t.t("sc-role")) }
                     th scope="col" { (t.t("sc-origin")) } th.num scope="col" { (t.t("sc-shadow")) }
@@ -171,11 +172,11 @@ fn registry(t: &T, csrf: &str, cards: &[ScorecardView]) -> Markup {
                         } }
                     }
                 } }
-            }
+            } }
             form method="post" action="/gov/scorecards/fit" {
                 input type="hidden" name="csrf" value=(csrf);
                 label for="version" { (t.t("sc-new-version")) }
-                input id="version" name="version" required maxlength="64" value="fitted-1";
+                input id="version" name="version" required maxlength="64" value=(next);
                 button type="submit" { (t.t("sc-fit")) }
                 p.muted { (t.t("sc-fit-hint")) }
             }
@@ -194,7 +195,9 @@ pub async fn page(state: web::Data<AppState>, s: Official) -> actix_web::Result<
         scorecards::monitoring(ctx, &s.actor, 6).await,
     ) {
         (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return s.refusal(e),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            return s.refusal(ServiceError::from(e))
+        }
     };
     let role = |v: &str| {
         cards
@@ -209,7 +212,7 @@ pub async fn page(state: web::Data<AppState>, s: Official) -> actix_web::Result<
             (roc(t, &items))
             p { a href="/v1/scorecards/validation" { (t.t("sc-json")) } }
         }
-        (registry(t, &s.who.csrf, &cards))
+        (registry(t, &s.who.csrf, &cards, &format!("fitted-{}", ctx.clock.now().format("%Y%m%d-%H%M"))))
         @for v in &items { (validation_card(t, v, &role(&v.version))) }
         (monitoring_card(t, &mon))
     };
@@ -258,7 +261,7 @@ pub async fn fit(
         Err(e) => Err(e),
     };
     if let Err(e) = done {
-        return s.refusal(e);
+        return s.refusal(ServiceError::from(e));
     }
     // Shadow scores for the newest month at once, so the comparison has them.
     let firms = ctx
@@ -272,7 +275,7 @@ pub async fn fit(
         .recompute(firms, vec![month], "shadow", &|_| {})
         .await
     {
-        return s.refusal(crate::service::ServiceError::Store(e));
+        return s.refusal(ServiceError::Store(e));
     }
     Ok(super::layout::see_other("/gov/scorecards"))
 }
@@ -295,6 +298,6 @@ pub async fn promote(
     }
     match scorecards::promote(state.ctx(), &s.actor, &version).await {
         Ok(_) => Ok(super::layout::see_other("/gov/scorecards")),
-        Err(e) => s.refusal(e),
+        Err(e) => s.refusal(ServiceError::from(e)),
     }
 }
