@@ -610,6 +610,13 @@ pub async fn monitoring(
     months: u32,
 ) -> Result<Monitoring, ScorecardError> {
     government(actor)?;
+    if !(1..=24).contains(&months) {
+        return Err(ScorecardError::Invalid(vec![Violation::new(
+            "months",
+            "range.months",
+            format!("monitoring shows 1 to 24 months, not {months}"),
+        )]));
+    }
     let champion = ctx.profiles.cards().await?.champion;
     let last = Month::last_complete(ctx.clock.today());
     let list: Vec<Month> = (0..months.clamp(1, 24) as i32)
