@@ -136,10 +136,14 @@ async fn challenger_in_shadow_then_promoted() {
         .await;
     assert_eq!(s, 200, "{m}");
     assert_eq!(m["champion"], "expert-2026.1");
-    let (s, e) = app.get("/v1/scorecards/monitoring?months=0", Some(gov)).await;
+    let (s, e) = app
+        .get("/v1/scorecards/monitoring?months=0", Some(gov))
+        .await;
     assert_eq!(s, 422, "{e}");
     assert_eq!(e["errors"][0]["field"], "months");
-    let (s, e) = app.get("/v1/scorecards/validation?window_months=0", Some(gov)).await;
+    let (s, e) = app
+        .get("/v1/scorecards/validation?window_months=0", Some(gov))
+        .await;
     assert_eq!(s, 422, "{e}");
     assert_eq!(e["errors"][0]["field"], "window_months");
 

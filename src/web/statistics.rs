@@ -273,6 +273,11 @@ pub async fn dashboard(
     };
     let inclusive = series(&|q| q.inclusive_granted);
     let subsidised = series(&|q| q.small_micro_subsidies);
+    // Issue 19: the champion scorecard's drift, with its flag, beside the statistics' own flags.
+    let drift = crate::service::scorecards::monitoring(state.ctx(), &s.actor, 6)
+        .await
+        .ok()
+        .and_then(|m| m.months.last().cloned().map(|x| (m.champion, x)));
     let body = html! {
         div.card {
             h1 { (t.t("stats-title")) " " (year) }
@@ -283,6 +288,16 @@ pub async fn dashboard(
         section.card #flags {
             h2 { (t.t("stats-flags")) " (" (flags.len()) ")" }
             (flags_list(t, &flags))
+        }
+        @if let Some((card, m)) = &drift {
+            section.card #score-drift {
+                h2 { (t.t("sc-monitoring")) }
+                p class=[(m.flag != crate::domain::scorecard::metrics::Stability::Stable).then_some("alert")] {
+                    (t.with("stats-score-drift", &[("card", card.clone()), ("month", m.as_of.clone()),
+                        ("psi", format!("{:.3}", m.psi)), ("flag", format!("{:?}", m.flag).to_lowercase())]))
+                    " " a href="/gov/scorecards" { (t.t("nav-gov-scorecards")) }
+                }
+            }
         }
         @if !quarters.is_empty() {
             section.card #quarters {

@@ -469,3 +469,4 @@ sc-fit-hint = Fitted on 70% of the loans and tested on 30%; registered as a chal
 sc-role-champion = champion
 sc-role-challenger = challenger
 sc-role-retired = retired
+stats-score-drift = The scorecard { $card }: PSI of the score distribution in { $month } is { $psi } ({ $flag }).

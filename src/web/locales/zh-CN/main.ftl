@@ -469,3 +469,4 @@ sc-fit-hint = 70%样本拟合、30%样本检验；拟合后登记为挑战者并
 sc-role-champion = 冠军
 sc-role-challenger = 挑战者
 sc-role-retired = 已退役
+stats-score-drift = 评分卡 { $card } 在 { $month } 的分数分布 PSI 为 { $psi }（{ $flag }）。
