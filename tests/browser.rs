@@ -819,7 +819,10 @@ async fn the_government_reads_its_dashboard_and_prints_the_yearly_report_to_pdf(
     s.find("svg#chart-leverage").await;
     s.find("svg#chart-coverage").await;
     // Issue 19: the champion scorecard's drift beside the statistics' flags.
-    assert!(s.holds("#score-drift", "PSI").await, "the score drift is on the dashboard");
+    assert!(
+        s.holds("#score-drift", "PSI").await,
+        "the score drift is on the dashboard"
+    );
     audit(&s, &axe, "government statistics", &mut violations).await;
     s.screenshot("gov-statistics-zh-desktop", 1280).await;
     // Drill down: the per-buyer table names the buyer and its share; the agencies' table its leverage.

@@ -31,7 +31,17 @@ def auc_ks(score, bad):
     return auc, float(np.max(np.abs(cb - cg)))
 
 
+def score_only():
+    """compare.py --score-only SCORES.csv TARGET BAD_VALUE LABEL TOOL: AUC / KS of a scored file."""
+    scores, target, bad_value, label, tool = sys.argv[2:7]
+    ch = pd.read_csv(scores)
+    auc, ks = auc_ks(ch["score"], ch[target].astype(str).isin([bad_value, "1", "1.0"]))
+    print(f"| {label} | {tool} | — | {auc:.4f} | {ks:.4f} |")
+
+
 def main():
+    if sys.argv[1] == "--score-only":
+        return score_only()
     train_path, test_path, target, bad_value, ch_scores, ch_secs, label = sys.argv[1:8]
     import scorecardpy as sc
     from sklearn.linear_model import LogisticRegression

@@ -53,5 +53,11 @@ run "German credit (1,000 rows, 300 bad; 700 / 300 split)" german creditability 
 if [ "${1:-}" = "--hub" ]; then
   "$BIN" scorecard export --out "$WORK/hub.csv" > /dev/null
   split "$WORK/hub.csv" hub
-  run "hub outcomes ($(($(wc -l < "$WORK/hub.csv") - 1)) loans)" hub bad 1
+  label="hub outcomes ($(($(wc -l < "$WORK/hub.csv") - 1)) loans)"
+  run "$label" hub bad 1
+  # The shipped expert card (not fitted) on the same test rows, for reference.
+  "$BIN" scorecard score --scorecard src/domain/scorecards/expert-2026.1.toml --data "$WORK/hub-test.csv" \
+    --out "$WORK/expert-scores.csv" > /dev/null
+  "$VENV/bin/python" benches/scorecard/compare.py --score-only "$WORK/expert-scores.csv" bad 1 "$label" \
+    "the shipped expert-2026.1 (judgement, not fitted)"
 fi

@@ -157,12 +157,14 @@ fn registry(t: &T, csrf: &str, cards: &[ScorecardView], next: &str) -> Markup {
                 thead { tr {
                     th scope="col" { (t.t("sc-version")) } th scope="col" { (t.t("sc-role")) }
                     th scope="col" { (t.t("sc-origin")) } th.num scope="col" { (t.t("sc-shadow")) }
+                    th.num scope="col" { (t.t("sc-test-auc")) }
                     th scope="col" { (t.t("sc-promoted")) } th scope="col" {}
                 } }
                 tbody { @for c in cards {
                     tr {
                         td { (c.version) } td { (t.t(&format!("sc-role-{}", c.role))) } td { (c.origin) }
                         td.num { (c.shadow_scores) }
+                        td.num { (c.embedded_validation.as_ref().and_then(|v| v.get("auc")).and_then(|a| a.as_f64()).map_or("—".into(), |a| format!("{a:.3}"))) }
                         td { (c.promoted_by.clone().unwrap_or_default()) " " (c.promoted_at.clone().unwrap_or_default()) }
                         td { @if c.role == "challenger" {
                             form.inline method="post" action={ "/gov/scorecards/" (c.version) "/promote" } {

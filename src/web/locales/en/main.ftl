@@ -470,3 +470,4 @@ sc-role-champion = champion
 sc-role-challenger = challenger
 sc-role-retired = retired
 stats-score-drift = The scorecard { $card }: PSI of the score distribution in { $month } is { $psi } ({ $flag }).
+sc-test-auc = Test AUC at fitting

@@ -470,3 +470,4 @@ sc-role-champion = 冠军
 sc-role-challenger = 挑战者
 sc-role-retired = 已退役
 stats-score-drift = 评分卡 { $card } 在 { $month } 的分数分布 PSI 为 { $psi }（{ $flag }）。
+sc-test-auc = 拟合时检验集 AUC
