@@ -71,6 +71,45 @@ fn roc(t: &T, items: &[Validation]) -> Markup {
     }
 }
 
+/// The KS curve of one card: the cumulative shares of bads and goods at or below each score, and the
+/// widest gap between them.
+fn ks_chart(t: &T, v: &Validation, min: i32, max: i32) -> Markup {
+    const W: f64 = 320.0;
+    const H: f64 = 160.0;
+    const PAD: f64 = 28.0;
+    let span = f64::from((max - min).max(1));
+    let x = |s: f64| PAD + (s - f64::from(min)).clamp(0.0, span) / span * (W - 2.0 * PAD);
+    let y = |share: f64| PAD + (1.0 - share) * (H - 2.0 * PAD);
+    let line = |f: &dyn Fn(&crate::domain::scorecard::metrics::CurvePoint) -> f64| -> String {
+        v.roc
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", x(p.cutoff), y(f(p))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let id = format!("ks-{}", v.version);
+    let desc = match (v.ranking, v.ks_score) {
+        (Some(r), Some(at)) => format!("KS {:.3} at score {at}", r.ks),
+        _ => "—".to_string(),
+    };
+    html! {
+        svg.chart role="img" viewBox={ "0 0 " (W as i32) " " (H as i32) } width="320"
+            aria-labelledby={ (id) "-title " (id) "-desc" } {
+            title id={ (id) "-title" } { (t.t("sc-ks-curve")) }
+            desc id={ (id) "-desc" } { (desc) }
+            rect x=(PAD) y=(PAD) width=(W - 2.0 * PAD) height=(H - 2.0 * PAD) fill="none" stroke="#888" {}
+            polyline fill="none" stroke="#b91c1c" stroke-width="2" points=(line(&|p| p.bad_share)) {}
+            polyline fill="none" stroke="#1d4ed8" stroke-width="2" points=(line(&|p| p.good_share)) {}
+            @if let Some(at) = v.ks_score {
+                line x1=(x(at)) y1=(PAD) x2=(x(at)) y2=(H - PAD) stroke="#555" stroke-dasharray="3 3" {}
+            }
+            text x=(PAD) y=(H - 8.0) font-size="10" { (min) } text x=(W - PAD - 20.0) y=(H - 8.0) font-size="10" { (max) }
+            text x=(PAD) y="14" font-size="10" fill="#b91c1c" { (t.t("sc-ks-bad")) }
+            text x=(PAD + 90.0) y="14" font-size="10" fill="#1d4ed8" { (t.t("sc-ks-good")) }
+        }
+    }
+}
+
 fn validation_card(t: &T, v: &Validation, role: &str) -> Markup {
     let bars: Vec<(String, f64, String)> = v
         .by_grade
@@ -95,6 +134,7 @@ fn validation_card(t: &T, v: &Validation, role: &str) -> Markup {
             @if !v.flags.is_empty() {
                 p.alert { (t.t("sc-flags")) ": " (v.flags.join(", ")) }
             }
+            (ks_chart(t, v, 300, 900))
             (chart::bars(&format!("bad-{}", v.version), &t.t("sc-bad-by-grade"), &t.t("sc-bad-by-grade"), &bars, None))
             div.scroll tabindex="0" { table {
                 caption { (t.t("sc-bad-by-grade")) }

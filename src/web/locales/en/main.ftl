@@ -471,3 +471,6 @@ sc-role-challenger = challenger
 sc-role-retired = retired
 stats-score-drift = The scorecard { $card }: PSI of the score distribution in { $month } is { $psi } ({ $flag }).
 sc-test-auc = Test AUC at fitting
+sc-ks-curve = KS curve (cumulative shares of bads and goods at or below each score)
+sc-ks-bad = bads
+sc-ks-good = goods

@@ -471,3 +471,6 @@ sc-role-challenger = 挑战者
 sc-role-retired = 已退役
 stats-score-drift = 评分卡 { $card } 在 { $month } 的分数分布 PSI 为 { $psi }（{ $flag }）。
 sc-test-auc = 拟合时检验集 AUC
+sc-ks-curve = KS曲线（各分数以下坏客户与好客户的累计占比）
+sc-ks-bad = 坏客户累计
+sc-ks-good = 好客户累计
