@@ -921,15 +921,23 @@ async fn the_government_compares_scorecards_and_promotes_a_challenger() {
     s.screenshot("gov-scorecards-zh-desktop", 1280).await;
     s.click("form[action='/gov/scorecards/browser-2026.9/promote'] button")
         .await;
+    // The promotion recomputes the newest month before the page comes back: wait for it.
+    let mut promoted = serde_json::Value::Null;
+    for _ in 0..100 {
+        let (_, list) = app.get("/v1/scorecards", Some(&env["GOV_KEY"])).await;
+        promoted = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["version"] == "browser-2026.9")
+            .unwrap()
+            .clone();
+        if promoted["role"] == "champion" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     s.find("#registry").await;
-    let (_, list) = app.get("/v1/scorecards", Some(&env["GOV_KEY"])).await;
-    let promoted = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["version"] == "browser-2026.9")
-        .unwrap()
-        .clone();
     assert_eq!(promoted["role"], "champion", "{promoted}");
     assert_eq!(
         promoted["promoted_by"].as_str().map(|s| !s.is_empty()),

@@ -52,8 +52,80 @@ pub async fn patch_firm(
     body: Json<FirmPatch>,
 ) -> ApiResult<HttpResponse> {
     let uscc = parse_uscc("uscc", &uscc)?;
-    let row = firms::update(state.ctx(), &who.actor, &uscc, body.0).await?;
-    Ok(HttpResponse::Ok().json_line(FirmView::from(&row)))
+    let (row, declaration) = firms::update(state.ctx(), &who.actor, &uscc, body.0).await?;
+    let mut view = FirmView::from(&row);
+    view.declaration = declaration;
+    Ok(HttpResponse::Ok().json_line(view))
+}
+
+/// The size class public money relies on (issue 20 §8): classified from verified data where the hub
+/// has it (insured headcount, invoiced revenue of the last 12 months), each figure with its source,
+/// beside the registry's class and any pending declaration.
+#[utoipa::path(tag = "firms", security(("bearer" = [])), params(("uscc" = String, Path)), responses(
+    (status = 200, body = firms::Eligibility),
+    (status = 404, body = super::error::Problem, content_type = "application/problem+json")))]
+#[get("/v1/firms/{uscc}/eligibility")]
+pub async fn firm_eligibility(
+    state: web::Data<AppState>,
+    who: Principal,
+    uscc: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let uscc = parse_uscc("uscc", &uscc)?;
+    let e = firms::eligibility(state.ctx(), &who.actor, &uscc).await?;
+    Ok(HttpResponse::Ok().json_line(e))
+}
+
+/// A firm's declarations of its size figures, newest first.
+#[utoipa::path(tag = "firms", security(("bearer" = [])), params(("uscc" = String, Path)), responses(
+    (status = 200, body = super::Items<firms::DeclarationView>),
+    (status = 404, body = super::error::Problem, content_type = "application/problem+json")))]
+#[get("/v1/firms/{uscc}/declarations")]
+pub async fn firm_declarations(
+    state: web::Data<AppState>,
+    who: Principal,
+    uscc: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let uscc = parse_uscc("uscc", &uscc)?;
+    let items = firms::declarations(state.ctx(), &who.actor, &uscc).await?;
+    Ok(HttpResponse::Ok().json_line(super::Items { items }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclarationDecision {
+    /// true: the figures enter the registry and the class is recomputed; false: rejected.
+    pub confirm: bool,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeclarationDecided {
+    pub firm: FirmView,
+    pub declaration: firms::DeclarationView,
+}
+
+/// The government confirms or rejects a firm's pending declaration.
+#[utoipa::path(tag = "firms", security(("bearer" = [])), params(("uscc" = String, Path), ("id" = String, Path)),
+    request_body = DeclarationDecision, responses(
+    (status = 200, body = DeclarationDecided),
+    (status = 404, body = super::error::Problem, content_type = "application/problem+json"),
+    (status = 409, body = super::error::Problem, content_type = "application/problem+json")))]
+#[post("/v1/firms/{uscc}/declarations/{id}/decide")]
+pub async fn decide_declaration(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<(String, String)>,
+    body: Json<DeclarationDecision>,
+) -> ApiResult<HttpResponse> {
+    let (uscc, id) = path.into_inner();
+    let uscc = parse_uscc("uscc", &uscc)?;
+    let b = body.0;
+    let (row, declaration) =
+        firms::decide_declaration(state.ctx(), &who.actor, &uscc, &id, b.confirm, b.note).await?;
+    Ok(HttpResponse::Ok().json_line(DeclarationDecided {
+        firm: FirmView::from(&row),
+        declaration,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -175,6 +175,7 @@ impl utoipa::Modify for BearerAuth {
         remedies::firm_records, remedies::get_remedy, remedies::add_remedy_file, remedies::get_remedy_file,
         remedies::accept_remedy, remedies::decide_remedy, remedies::set_remit, remedies::get_remit,
         remedies::monitoring_events,
+        firms::firm_eligibility, firms::firm_declarations, firms::decide_declaration,
         scorecards::list_scorecards, scorecards::register_scorecard, scorecards::fit_scorecard,
         scorecards::promote_scorecard, scorecards::scorecard_validation, scorecards::scorecard_monitoring,
     ),
@@ -280,6 +281,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(remedies::set_remit)
         .service(remedies::get_remit)
         .service(remedies::monitoring_events)
+        .service(firms::firm_eligibility)
+        .service(firms::firm_declarations)
+        .service(firms::decide_declaration)
         .service(scorecards::list_scorecards)
         .service(scorecards::register_scorecard)
         .service(scorecards::fit_scorecard)

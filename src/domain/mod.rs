@@ -4,6 +4,7 @@ pub mod account;
 pub mod agency;
 pub mod consent;
 pub mod district;
+pub mod eligibility;
 pub mod features;
 pub mod grade;
 pub mod ids;

@@ -21,6 +21,9 @@ pub enum FirmError {
     NotFound(String),
     #[error("firm {0} is already registered")]
     Registered(String),
+    /// A declaration decided already.
+    #[error("{0}")]
+    Decided(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -31,7 +34,9 @@ impl From<FirmError> for ServiceError {
             FirmError::Invalid(v) => ServiceError::Invalid(v),
             FirmError::Forbidden(m) => ServiceError::Forbidden(m),
             FirmError::NotFound(_) => ServiceError::NotFound(e.to_string()),
-            FirmError::Registered(_) => ServiceError::Conflict(e.to_string()),
+            FirmError::Registered(_) | FirmError::Decided(_) => {
+                ServiceError::Conflict(e.to_string())
+            }
             FirmError::Store(s) => ServiceError::Store(s),
         }
     }
@@ -104,6 +109,43 @@ pub struct FirmView {
     pub classification: Option<Classification>,
     pub created_at: String,
     pub updated_at: String,
+    /// The declaration a firm's own edit of its size figures made (issue 20 §8): pending until the
+    /// government confirms it or the sources agree; the size class is unchanged meanwhile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declaration: Option<DeclarationView>,
+}
+
+/// A firm's own statement of its size figures.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DeclarationView {
+    pub id: String,
+    pub employees: Option<i64>,
+    pub revenue: Option<String>,
+    pub total_assets: Option<String>,
+    /// `pending`, `confirmed` or `rejected`.
+    pub status: String,
+    pub declared_at: String,
+    /// Who decided: the government institution, `sources` (the verified data agreed), `superseded`.
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub note: Option<String>,
+}
+
+impl From<&store::DeclarationRow> for DeclarationView {
+    fn from(r: &store::DeclarationRow) -> Self {
+        let money = |f: Option<i64>| f.map(|v| Money::from_fen(v).to_string());
+        DeclarationView {
+            id: r.id.clone(),
+            employees: r.employees,
+            revenue: money(r.revenue_fen),
+            total_assets: money(r.total_assets_fen),
+            status: r.status.clone(),
+            declared_at: crate::domain::rfc3339(r.declared_at),
+            decided_by: r.decided_by.clone(),
+            decided_at: r.decided_at.map(crate::domain::rfc3339),
+            note: r.note.clone(),
+        }
+    }
 }
 
 impl From<&FirmRow> for FirmView {
@@ -116,6 +158,7 @@ impl From<&FirmRow> for FirmView {
         };
         let std = Standard::current();
         FirmView {
+            declaration: None,
             uscc: r.uscc.clone(),
             name: r.name.clone(),
             industry: r.industry_code.clone(),
@@ -428,15 +471,65 @@ pub async fn get(ctx: &Context, actor: &Actor, uscc: &Uscc) -> Result<FirmRow, F
 }
 
 /// Change a firm's registry entry; absent fields stay, and the size class is recomputed from the result.
+/// The government side's edits apply at once. A firm's own edit of its employees, revenue or total
+/// assets is a declaration (issue 20 §8): it applies at once only when the sources agree (the insured
+/// headcount, the invoiced revenue of the last 12 months); otherwise it waits for the government, and the
+/// size class public money relies on does not move.
 #[tracing::instrument(skip(ctx, actor, p), fields(firm = %uscc))]
 pub async fn update(
     ctx: &Context,
     actor: &Actor,
     uscc: &Uscc,
     p: FirmPatch,
-) -> Result<FirmRow, FirmError> {
+) -> Result<(FirmRow, Option<DeclarationView>), FirmError> {
     let old = get(ctx, actor, uscc).await?;
     let base = input_of(&old);
+    let own = matches!(actor, Actor::Firm { .. });
+    let declared =
+        own && (p.employees.is_some() || p.revenue.is_some() || p.total_assets.is_some());
+    let mut declaration = None;
+    let (employees, revenue, total_assets) = if declared {
+        let mut errors = Vec::new();
+        let ind = parse_indicators(
+            p.employees,
+            p.revenue.as_deref(),
+            p.total_assets.as_deref(),
+            &mut errors,
+        );
+        if !errors.is_empty() {
+            return Err(FirmError::Invalid(errors));
+        }
+        let last = crate::domain::month::Month::last_complete(ctx.clock.today());
+        let verified = verified(ctx, uscc.as_str(), last).await?;
+        let agree = crate::domain::eligibility::sources_agree(&ind, &verified, last);
+        declaration = Some(store::DeclarationRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            uscc: uscc.to_string(),
+            employees: p.employees,
+            revenue_fen: ind.revenue.map(Money::fen),
+            total_assets_fen: ind.total_assets.map(Money::fen),
+            status: if agree { "confirmed" } else { "pending" }.into(),
+            declared_at: ctx.clock.now(),
+            decided_by: agree.then(|| "sources".to_string()),
+            decided_at: agree.then(|| ctx.clock.now()),
+            note: agree.then(|| "the verified data agree".to_string()),
+        });
+        if agree {
+            (
+                p.employees.or(base.employees),
+                p.revenue.or(base.revenue),
+                p.total_assets.or(base.total_assets),
+            )
+        } else {
+            (base.employees, base.revenue, base.total_assets)
+        }
+    } else {
+        (
+            p.employees.or(base.employees),
+            p.revenue.or(base.revenue),
+            p.total_assets.or(base.total_assets),
+        )
+    };
     let merged = FirmInput {
         uscc: base.uscc,
         name: p.name.unwrap_or(base.name),
@@ -444,17 +537,212 @@ pub async fn update(
         district: p.district.unwrap_or(base.district),
         established_on: p.established_on.unwrap_or(base.established_on),
         registered_capital: p.registered_capital.unwrap_or(base.registered_capital),
-        employees: p.employees.or(base.employees),
-        revenue: p.revenue.or(base.revenue),
-        total_assets: p.total_assets.or(base.total_assets),
+        employees,
+        revenue,
+        total_assets,
     };
     let row = FirmRow {
         created_at: old.created_at,
         ..validate(&merged, ctx.clock.today(), ctx.clock.now()).map_err(FirmError::Invalid)?
     };
-    let r = row.clone();
-    ctx.db.run(move |c| store::update(c, &r)).await?;
-    Ok(row)
+    let (r, d) = (row.clone(), declaration.clone());
+    ctx.db
+        .run(move |c| {
+            crate::store::backend::write_transaction(c, |c| {
+                store::update(c, &r)?;
+                if let Some(d) = &d {
+                    store::insert_declaration(c, d)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+        })
+        .await?;
+    Ok((row, declaration.as_ref().map(DeclarationView::from)))
+}
+
+/// The verified size figures of a firm for the 12 months up to `last`.
+async fn verified(
+    ctx: &Context,
+    uscc: &str,
+    last: crate::domain::month::Month,
+) -> Result<crate::domain::eligibility::Verified, FirmError> {
+    use crate::domain::month::Month;
+    let (u, from, to) = (
+        uscc.to_string(),
+        last.plus(-11).to_string(),
+        last.to_string(),
+    );
+    let (heads, revs) = ctx
+        .db
+        .run(move |c| store::verified_figures(c, &u, &from, &to))
+        .await?;
+    Ok(crate::domain::eligibility::Verified {
+        headcount: heads
+            .into_iter()
+            .filter_map(|(m, v)| {
+                let n: rust_decimal::Decimal = v?.parse().ok()?;
+                Some((
+                    Month::parse(&m)?,
+                    rust_decimal::prelude::ToPrimitive::to_u64(&n.round())?,
+                ))
+            })
+            .collect(),
+        revenue: revs
+            .into_iter()
+            .filter_map(|(m, v)| Some((Month::parse(&m)?, Money::from_fen(v?))))
+            .collect(),
+    })
+}
+
+/// The size class public money relies on, from verified data where the hub has it, with each figure's
+/// source; the registry's class and any pending declaration beside it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Eligibility {
+    pub uscc: String,
+    /// The class for eligibility (verified figures first).
+    #[schema(value_type = String)]
+    pub size_class: String,
+    /// The class the registry's figures give.
+    pub registry_size_class: String,
+    pub classification: Option<Classification>,
+    /// Each figure used and where it came from.
+    pub figures: Vec<crate::domain::eligibility::Figure>,
+    pub pending_declaration: Option<DeclarationView>,
+}
+
+pub async fn eligibility(
+    ctx: &Context,
+    actor: &Actor,
+    uscc: &Uscc,
+) -> Result<Eligibility, FirmError> {
+    let row = get(ctx, actor, uscc).await?;
+    let last = crate::domain::month::Month::last_complete(ctx.clock.today());
+    let verified = verified(ctx, uscc.as_str(), last).await?;
+    let registry = Indicators {
+        employees: row.employees.map(|e| e.max(0) as u64),
+        revenue: row.revenue_fen.map(Money::from_fen),
+        total_assets: row.total_assets_fen.map(Money::from_fen),
+    };
+    let (used, figures) = crate::domain::eligibility::figures(&registry, &verified, last);
+    let std = Standard::current();
+    let classification = std
+        .industry(&row.industry_code)
+        .ok()
+        .and_then(|i| std.classify(&i, &used).ok());
+    let u = uscc.to_string();
+    let pending = ctx
+        .db
+        .run(move |c| store::declarations(c, &u))
+        .await?
+        .into_iter()
+        .find(|d| d.status == "pending");
+    Ok(Eligibility {
+        uscc: row.uscc.clone(),
+        size_class: classification.as_ref().map_or(row.size_class.clone(), |c| {
+            c.size_class.as_str().to_string()
+        }),
+        registry_size_class: row.size_class.clone(),
+        classification,
+        figures,
+        pending_declaration: pending.as_ref().map(DeclarationView::from),
+    })
+}
+
+/// A firm's declarations, newest first (the firm itself or the government side).
+pub async fn declarations(
+    ctx: &Context,
+    actor: &Actor,
+    uscc: &Uscc,
+) -> Result<Vec<DeclarationView>, FirmError> {
+    get(ctx, actor, uscc).await?;
+    let u = uscc.to_string();
+    Ok(ctx
+        .db
+        .run(move |c| store::declarations(c, &u))
+        .await?
+        .iter()
+        .map(DeclarationView::from)
+        .collect())
+}
+
+/// The government confirms (the figures enter the registry and the class is recomputed) or rejects a
+/// pending declaration, with a note.
+pub async fn decide_declaration(
+    ctx: &Context,
+    actor: &Actor,
+    uscc: &Uscc,
+    id: &str,
+    confirm: bool,
+    note: Option<String>,
+) -> Result<(FirmRow, DeclarationView), FirmError> {
+    if !actor.is_government_side() {
+        return Err(FirmError::Forbidden(
+            "declarations are confirmed or rejected by the government side".into(),
+        ));
+    }
+    let old = get(ctx, actor, uscc).await?;
+    let i = id.to_string();
+    let d = ctx
+        .db
+        .run(move |c| store::get_declaration(c, &i))
+        .await?
+        .filter(|d| d.uscc == uscc.as_str())
+        .ok_or_else(|| FirmError::NotFound(format!("declaration {id} of {uscc}")))?;
+    if d.status != "pending" {
+        return Err(FirmError::Decided(format!(
+            "declaration {id} is {} already",
+            d.status
+        )));
+    }
+    let base = input_of(&old);
+    let money = |f: Option<i64>| f.map(|v| Money::from_fen(v).to_string());
+    let row = if confirm {
+        let merged = FirmInput {
+            employees: d.employees.or(base.employees),
+            revenue: money(d.revenue_fen).or(base.revenue.clone()),
+            total_assets: money(d.total_assets_fen).or(base.total_assets.clone()),
+            ..base
+        };
+        FirmRow {
+            created_at: old.created_at,
+            ..validate(&merged, ctx.clock.today(), ctx.clock.now()).map_err(FirmError::Invalid)?
+        }
+    } else {
+        old
+    };
+    let (r, by, at, status) = (
+        row.clone(),
+        actor.who(),
+        ctx.clock.now(),
+        if confirm { "confirmed" } else { "rejected" },
+    );
+    let (i, n) = (id.to_string(), note.clone());
+    let done = ctx
+        .db
+        .run(move |c| {
+            crate::store::backend::write_transaction(c, |c| {
+                if !store::decide_declaration(c, &i, status, &by, at, n.as_deref())? {
+                    return Ok(false);
+                }
+                if confirm {
+                    store::update(c, &r)?;
+                }
+                Ok::<_, StoreError>(true)
+            })
+        })
+        .await?;
+    if !done {
+        return Err(FirmError::Decided(format!(
+            "declaration {id} was decided meanwhile"
+        )));
+    }
+    let i = id.to_string();
+    let d = ctx
+        .db
+        .run(move |c| store::get_declaration(c, &i))
+        .await?
+        .ok_or_else(|| FirmError::NotFound(format!("declaration {id}")))?;
+    Ok((row, DeclarationView::from(&d)))
 }
 
 /// The registry in USCC order (the government side): up to `limit + 1` rows (the extra one says there is

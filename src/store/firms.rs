@@ -104,3 +104,106 @@ pub fn get_many(conn: &mut DbConn, usccs: &[String]) -> Result<Vec<FirmRow>> {
     }
     Ok(out)
 }
+
+/// A firm's own edit of its size figures (issue 20 §8), waiting for the government or the sources.
+#[derive(Debug, Clone, PartialEq, Queryable, Insertable, Selectable)]
+#[diesel(table_name = super::schema::firm_declarations)]
+pub struct DeclarationRow {
+    pub id: String,
+    pub uscc: String,
+    pub employees: Option<i64>,
+    pub revenue_fen: Option<i64>,
+    pub total_assets_fen: Option<i64>,
+    /// `pending`, `confirmed` or `rejected`.
+    pub status: String,
+    pub declared_at: chrono::NaiveDateTime,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<chrono::NaiveDateTime>,
+    pub note: Option<String>,
+}
+
+pub fn insert_declaration(conn: &mut DbConn, row: &DeclarationRow) -> Result<()> {
+    use super::schema::firm_declarations as d;
+    // A new declaration replaces the firm's pending one.
+    diesel::update(
+        d::table
+            .filter(d::uscc.eq(&row.uscc))
+            .filter(d::status.eq("pending")),
+    )
+    .set((
+        d::status.eq("rejected"),
+        d::decided_by.eq(Some("superseded")),
+        d::decided_at.eq(Some(row.declared_at)),
+        d::note.eq(Some("replaced by a newer declaration")),
+    ))
+    .execute(conn)?;
+    diesel::insert_into(d::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// A firm's declarations, newest first.
+pub fn declarations(conn: &mut DbConn, uscc: &str) -> Result<Vec<DeclarationRow>> {
+    use super::schema::firm_declarations as d;
+    Ok(d::table
+        .filter(d::uscc.eq(uscc))
+        .order(d::declared_at.desc())
+        .load(conn)?)
+}
+
+pub fn get_declaration(conn: &mut DbConn, id: &str) -> Result<Option<DeclarationRow>> {
+    use super::schema::firm_declarations as d;
+    Ok(d::table.find(id).first(conn).optional()?)
+}
+
+/// Decide a pending declaration; false when it was no longer pending.
+pub fn decide_declaration(
+    conn: &mut DbConn,
+    id: &str,
+    status: &str,
+    by: &str,
+    at: chrono::NaiveDateTime,
+    note: Option<&str>,
+) -> Result<bool> {
+    use super::schema::firm_declarations as d;
+    let n = diesel::update(d::table.find(id).filter(d::status.eq("pending")))
+        .set((
+            d::status.eq(status),
+            d::decided_by.eq(Some(by)),
+            d::decided_at.eq(Some(at)),
+            d::note.eq(note),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Monthly insured headcounts (as stored) and invoiced revenues (fen), by month `YYYY-MM`.
+pub type VerifiedRows = (Vec<(String, Option<String>)>, Vec<(String, Option<i64>)>);
+
+/// The verified size figures of a firm from `from` to `to` (months `YYYY-MM`): insured headcount from
+/// social insurance and invoiced revenue (fen) from tax, current rows only.
+pub fn verified_figures(
+    conn: &mut DbConn,
+    uscc: &str,
+    from: &str,
+    to: &str,
+) -> Result<VerifiedRows> {
+    use super::schema::signals as s;
+    let base = || {
+        s::table
+            .filter(s::uscc.eq(uscc.to_string()))
+            .filter(s::superseded_at.is_null())
+            .filter(s::period.ge(from.to_string()))
+            .filter(s::period.le(to.to_string()))
+    };
+    let headcount = base()
+        .filter(s::source.eq("social_insurance"))
+        .filter(s::kind.eq("insured_headcount"))
+        .select((s::period, s::value_num))
+        .load(conn)?;
+    let revenue = base()
+        .filter(s::source.eq("tax"))
+        .filter(s::kind.eq("invoiced_revenue"))
+        .select((s::period, s::value_fen))
+        .load(conn)?;
+    Ok((headcount, revenue))
+}

@@ -81,7 +81,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     remedy_files,
     monitoring_events,
     scorecards,
-    shadow_scores
+    shadow_scores,
+    firm_declarations
 );
 
 diesel::table! {
@@ -616,5 +617,20 @@ diesel::table! {
         score -> Integer,
         grade -> Text,
         computed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    firm_declarations (id) {
+        id -> Text,
+        uscc -> Text,
+        employees -> Nullable<BigInt>,
+        revenue_fen -> Nullable<BigInt>,
+        total_assets_fen -> Nullable<BigInt>,
+        status -> Text,
+        declared_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        note -> Nullable<Text>,
     }
 }
