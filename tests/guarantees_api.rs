@@ -641,3 +641,35 @@ async fn an_approved_guaranteed_loan_makes_the_guarantee_contract() {
     assert_eq!(status, 404, "{p}");
     assert!(p["detail"].as_str().unwrap().contains(&stranger), "{p}");
 }
+
+/// Issue 20 §7: a policy whose caps contradict each other is refused with every contradiction named,
+/// and nothing is published.
+#[tokio::test]
+async fn contradictory_caps_are_refused_all_at_once() {
+    let app = spawn_app().await;
+    let gov = app.gov_key().await;
+    let (status, body) = app
+        .post(
+            "/v1/subsidy-policies",
+            Some(&gov),
+            &json!({
+            "name": "caps", "window_from": "2026-01-01", "window_to": "2026-12-31",
+            "formula": {"kind": "share_of_fee", "share": "0.5"},
+            "cap_per_contract": "60000", "cap_per_firm_year": "50000", "budget": "40000"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let rules = field_rules(&body);
+    for want in [
+        ("cap_per_contract", "caps.order"),
+        ("cap_per_contract", "caps.budget"),
+        ("cap_per_firm_year", "caps.budget"),
+    ] {
+        assert!(
+            rules.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} in {body}"
+        );
+    }
+    let (_, list) = app.get("/v1/subsidy-policies", Some(&gov)).await;
+    assert!(!list.to_string().contains("\"caps\""), "{list}");
+}

@@ -191,6 +191,31 @@ impl PolicySpec {
                 ));
             }
         }
+        // Issue 20 §7: caps that contradict each other are refused, every one at once. A cap above a
+        // wider one can never bind: the published text would promise what the other cap forbids.
+        let above =
+            |small: Option<Money>, large: Option<Money>| small.zip(large).filter(|(s, l)| s > l);
+        if let Some((c, y)) = above(self.cap_per_contract, self.cap_per_firm_year) {
+            v.push((
+                "cap_per_contract".into(),
+                "caps.order",
+                format!("cap_per_contract {c} is above cap_per_firm_year {y}: a contract could never draw it"),
+            ));
+        }
+        if let Some((c, b)) = above(self.cap_per_contract, self.budget) {
+            v.push((
+                "cap_per_contract".into(),
+                "caps.budget",
+                format!("cap_per_contract {c} is above the whole budget {b}"),
+            ));
+        }
+        if let Some((y, b)) = above(self.cap_per_firm_year, self.budget) {
+            v.push((
+                "cap_per_firm_year".into(),
+                "caps.budget",
+                format!("cap_per_firm_year {y} is above the whole budget {b}"),
+            ));
+        }
         v
     }
 
@@ -1033,6 +1058,38 @@ mod tests {
             (2, Status::Capped, Money::from_yuan(2000))
         );
         assert_eq!(r.lines[1].caps, vec![Cap::Budget]);
+    }
+
+    #[test]
+    fn contradictory_caps_are_refused_all_at_once() {
+        let spec = |c: Option<i64>, y: Option<i64>, b: Option<i64>| PolicySpec {
+            name: "caps".into(),
+            window_from: d("2026-01-01"),
+            window_to: d("2026-12-31"),
+            rules: vec![],
+            max_fee_rate: None,
+            max_guaranteed: None,
+            formula: HALF,
+            cap_per_contract: c.map(Money::from_yuan),
+            cap_per_firm_year: y.map(Money::from_yuan),
+            budget: b.map(Money::from_yuan),
+        };
+        let rules = |s: &PolicySpec| -> Vec<(String, &'static str)> {
+            s.violations().into_iter().map(|(f, r, _)| (f, r)).collect()
+        };
+        // 60,000 a contract, 50,000 a firm-year, 40,000 in all: three contradictions, named together.
+        assert_eq!(
+            rules(&spec(Some(60_000), Some(50_000), Some(40_000))),
+            vec![
+                ("cap_per_contract".to_string(), "caps.order"),
+                ("cap_per_contract".to_string(), "caps.budget"),
+                ("cap_per_firm_year".to_string(), "caps.budget"),
+            ]
+        );
+        // Equal caps and the demo's caps (20,000 / 50,000 / 5,000,000) are consistent.
+        assert!(rules(&spec(Some(50_000), Some(50_000), Some(50_000))).is_empty());
+        assert!(rules(&spec(Some(20_000), Some(50_000), Some(5_000_000))).is_empty());
+        assert!(rules(&spec(Some(20_000), None, None)).is_empty());
     }
 
     #[test]
