@@ -673,3 +673,79 @@ async fn contradictory_caps_are_refused_all_at_once() {
     let (_, list) = app.get("/v1/subsidy-policies", Some(&gov)).await;
     assert!(!list.to_string().contains("\"caps\""), "{list}");
 }
+
+/// Issue 20 §4: one reward policy with tiers (by loan band here; by size class too in the domain's
+/// worked example of the 2012 measures): each guarantee in the first tier it fits, the reward per tier
+/// and in total, and the total claimable.
+#[tokio::test]
+async fn a_tiered_agency_reward_is_split_by_tier() {
+    let l = ledger().await;
+    let agency_id = monitored(&l).await;
+    let (status, rp) = l
+        .app
+        .post(
+            "/v1/subsidy-policies",
+            Some(&l.gov),
+            &json!({
+            "name": "tiered", "window_from": "2025-01-01", "window_to": "2026-12-31",
+            "formula": {"kind": "agency_reward", "rate": "0.005"}, "max_fee_rate": "0.015",
+            "reward_tiers": [
+                {"label": "loans ≤ 1M", "max_loan": "1000000", "rate": "0.03"},
+                {"label": "loans ≤ 2M", "max_loan": "2000000", "rate": "0.02"}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{rp}");
+    let rid = rp["id"].as_str().unwrap().to_string();
+    let path =
+        format!("/v1/subsidy-policies/{rid}/rewards/{agency_id}?from=2026-01-01&to=2027-01-01");
+    let (status, r) = l.app.get(&path, Some(&l.agency)).await;
+    assert_eq!(status, 200, "{r}");
+    // G-1: loan 1,000,000 (exactly the first band), 1,000,000 × 365 days × 3% = 30,000.
+    // G-3: loan 500,000, 400,000 × 90 days × 3% / 365 = 2,958.904…; the first tier: 32,958.90.
+    // G-2: loan 2,000,000 (exactly the second band), 1,600,000 × 306 days × 2% / 365 = 26,827.397… → 26,827.40.
+    // Total, rounded once: 59,786.301… → 59,786.30.
+    let tiers = r["tiers"].as_array().unwrap();
+    let row = |k: usize| {
+        (
+            tiers[k]["label"].as_str().unwrap().to_string(),
+            tiers[k]["guarantees"].as_u64().unwrap(),
+            tiers[k]["reward"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(row(0), ("loans ≤ 1M".into(), 2, "32958.90".into()));
+    assert_eq!(row(1), ("loans ≤ 2M".into(), 1, "26827.40".into()));
+    assert_eq!(row(2), ("rest".into(), 0, "0.00".into()));
+    assert_eq!(r["reward"], "59786.30");
+    let (status, c) = l
+        .app
+        .post(
+            "/v1/reward-claims",
+            Some(&l.agency),
+            &json!({"policy_id": rid, "from": "2026-01-01", "to": "2027-01-01"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    assert!(c.to_string().contains("59786.30"), "{c}");
+    // A tier no guarantee can reach is refused, with its index.
+    let (status, bad) = l
+        .app
+        .post(
+            "/v1/subsidy-policies",
+            Some(&l.gov),
+            &json!({
+            "name": "shadowed", "window_from": "2025-01-01", "window_to": "2026-12-31",
+            "formula": {"kind": "agency_reward", "rate": "0.005"},
+            "reward_tiers": [
+                {"label": "all", "rate": "0.03"},
+                {"label": "small", "size_classes": ["small"], "rate": "0.02"}]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{bad}");
+    assert_eq!(
+        field_rules(&bad),
+        vec![(
+            "reward_tiers[1]".to_string(),
+            "tiers.unreachable".to_string()
+        )]
+    );
+}

@@ -20,6 +20,8 @@ pub struct Contract {
     pub firm_uscc: String,
     /// Guaranteed amount `G`.
     pub guaranteed: Money,
+    /// The guaranteed loan's amount (reward tiers band by it; `None`: the guaranteed amount).
+    pub loan: Option<Money>,
     /// Annual fee rate `f`.
     pub fee_rate: Decimal,
     /// `[start, end)`.
@@ -95,6 +97,48 @@ impl Formula {
     }
 }
 
+/// One tier of an agency reward (issue 20 §4; the 2012 national guarantee fund measures): guarantees to
+/// borrowers of these size classes (none listed: any) on loans up to `max_loan` (none: any) earn `rate` a
+/// year on their balance. Each guarantee counts in the first tier it fits; one that fits none earns the
+/// formula's own rate (the rest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewardTier {
+    pub label: String,
+    #[serde(default)]
+    pub size_classes: Vec<SizeClass>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_loan: Option<Money>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+}
+
+impl RewardTier {
+    fn fits(&self, c: &Contract) -> bool {
+        let class_ok = self.size_classes.is_empty()
+            || c.firm
+                .size_class
+                .is_some_and(|s| self.size_classes.contains(&s));
+        let loan = c.loan.unwrap_or(c.guaranteed);
+        class_ok && self.max_loan.is_none_or(|m| loan <= m)
+    }
+    /// Every guarantee this tier takes, an earlier tier takes first.
+    fn shadowed_by(&self, earlier: &RewardTier) -> bool {
+        let classes = earlier.size_classes.is_empty()
+            || (!self.size_classes.is_empty()
+                && self
+                    .size_classes
+                    .iter()
+                    .all(|c| earlier.size_classes.contains(c)));
+        let loans = match (earlier.max_loan, self.max_loan) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(e), Some(m)) => m <= e,
+        };
+        classes && loans
+    }
+}
+
 /// A fee-subsidy policy: which contracts (by start date), which firms (the matching rule types), the
 /// formula, and the caps.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +156,7 @@ pub struct Policy {
     pub cap_per_contract: Option<Money>,
     pub cap_per_firm_year: Option<Money>,
     pub budget: Option<Money>,
+    pub reward_tiers: Vec<RewardTier>,
 }
 
 /// A policy as the government publishes it (`POST /v1/subsidy-policies`); rules are parsed one by one by
@@ -139,6 +184,9 @@ pub struct PolicySpec {
     pub cap_per_firm_year: Option<Money>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<Money>,
+    /// An agency reward's tiers, first fit wins; the formula's rate is the rest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reward_tiers: Vec<RewardTier>,
 }
 
 impl PolicySpec {
@@ -191,6 +239,46 @@ impl PolicySpec {
                 ));
             }
         }
+        if !self.reward_tiers.is_empty() && !matches!(self.formula, Formula::AgencyReward { .. }) {
+            v.push((
+                "reward_tiers".into(),
+                "tiers.formula",
+                "reward tiers belong to an agency_reward policy (its rate is the rest)".into(),
+            ));
+        }
+        for (k, t) in self.reward_tiers.iter().enumerate() {
+            if t.label.trim().is_empty() {
+                v.push((
+                    format!("reward_tiers[{k}].label"),
+                    "required",
+                    "a tier needs a label".into(),
+                ));
+            }
+            if !fraction(t.rate) {
+                v.push((
+                    format!("reward_tiers[{k}].rate"),
+                    "rate.range",
+                    format!("rate {} is outside 0-1", t.rate),
+                ));
+            }
+            if t.max_loan.is_some_and(|m| m <= Money::ZERO) {
+                v.push((
+                    format!("reward_tiers[{k}].max_loan"),
+                    "money.positive",
+                    "max_loan must be above zero".into(),
+                ));
+            }
+            if let Some(e) = self.reward_tiers[..k].iter().find(|e| t.shadowed_by(e)) {
+                v.push((
+                    format!("reward_tiers[{k}]"),
+                    "tiers.unreachable",
+                    format!(
+                        "tier '{}' takes every guarantee tier '{}' would: it can never apply",
+                        e.label, t.label
+                    ),
+                ));
+            }
+        }
         // Issue 20 §7: caps that contradict each other are refused, every one at once. A cap above a
         // wider one can never bind: the published text would promise what the other cap forbids.
         let above =
@@ -231,6 +319,7 @@ impl PolicySpec {
             cap_per_contract: self.cap_per_contract,
             cap_per_firm_year: self.cap_per_firm_year,
             budget: self.budget,
+            reward_tiers: self.reward_tiers.clone(),
         }
     }
 }
@@ -250,6 +339,21 @@ pub struct Reward {
     pub reward: Money,
     /// The part earned on small and micro firms' guarantees (Art 17 counts it), rounded once.
     pub small_micro: Money,
+    /// Per tier (the policy's tiers, then the rest at the formula's rate), when the policy has tiers.
+    pub tiers: Vec<TierReward>,
+}
+
+/// What one tier of an agency reward earned; each tier rounded once (the total is rounded once from
+/// the exact sum, so it may differ from the tiers' sum by a fen per tier).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct TierReward {
+    pub label: String,
+    #[schema(value_type = String)]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+    pub guarantees: usize,
+    pub average_balance: Money,
+    pub reward: Money,
 }
 
 /// The reward for `contracts` (one agency's) under an agency-reward policy; `None` for other kinds.
@@ -259,15 +363,18 @@ pub fn agency_reward(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Option<Reward> {
-    let Formula::AgencyReward { .. } = policy.formula else {
-        return None;
-    };
     let period = (to - from).num_days().max(0);
     let mut eligible = 0;
     let mut excluded = Vec::new();
     let mut balance_days = Decimal::ZERO;
     let mut total = Decimal::ZERO;
     let mut small_micro = Decimal::ZERO;
+    let Formula::AgencyReward { rate: rest } = policy.formula else {
+        return None;
+    };
+    // Per tier: guarantees, balance-days, exact amount; the last slot is the rest.
+    let mut per: Vec<(usize, Decimal, Decimal)> =
+        vec![(0, Decimal::ZERO, Decimal::ZERO); policy.reward_tiers.len() + 1];
     for c in contracts {
         let d: i64 = c.days_by_year(from, to).iter().map(|x| x.1).sum();
         if d == 0 {
@@ -278,8 +385,18 @@ pub fn agency_reward(
             continue;
         }
         eligible += 1;
-        balance_days += c.guaranteed.to_decimal() * Decimal::from(d);
-        let amount = policy.formula.amount(c, d);
+        let bd = c.guaranteed.to_decimal() * Decimal::from(d);
+        balance_days += bd;
+        let tier = policy
+            .reward_tiers
+            .iter()
+            .position(|t| t.fits(c))
+            .unwrap_or(policy.reward_tiers.len());
+        let rate = policy.reward_tiers.get(tier).map_or(rest, |t| t.rate);
+        let amount = Formula::AgencyReward { rate }.amount(c, d);
+        per[tier].0 += 1;
+        per[tier].1 += bd;
+        per[tier].2 += amount;
         total += amount;
         if c.firm.size_class.is_some_and(SizeClass::is_small_or_micro) {
             small_micro += amount;
@@ -290,6 +407,30 @@ pub fn agency_reward(
     } else {
         Decimal::ZERO
     };
+    let tiers = if policy.reward_tiers.is_empty() {
+        Vec::new()
+    } else {
+        per.iter()
+            .enumerate()
+            .map(|(k, (n, bd, amount))| {
+                let (label, rate) = policy
+                    .reward_tiers
+                    .get(k)
+                    .map_or(("rest".to_string(), rest), |t| (t.label.clone(), t.rate));
+                TierReward {
+                    label,
+                    rate,
+                    guarantees: *n,
+                    average_balance: round(if period > 0 {
+                        *bd / Decimal::from(period)
+                    } else {
+                        Decimal::ZERO
+                    }),
+                    reward: round(*amount),
+                }
+            })
+            .collect()
+    };
     Some(Reward {
         from,
         to,
@@ -299,6 +440,7 @@ pub fn agency_reward(
         average_balance: round(average),
         reward: round(total),
         small_micro: round(small_micro),
+        tiers,
     })
 }
 
@@ -733,6 +875,7 @@ mod tests {
             agency_id: "agency".into(),
             firm_uscc: firm.into(),
             guaranteed: Money::from_yuan(g),
+            loan: None,
             fee_rate: f,
             start: d(s),
             end: d(e),
@@ -755,6 +898,7 @@ mod tests {
             cap_per_contract: None,
             cap_per_firm_year: None,
             budget: None,
+            reward_tiers: vec![],
         }
     }
 
@@ -1073,6 +1217,7 @@ mod tests {
             cap_per_contract: c.map(Money::from_yuan),
             cap_per_firm_year: y.map(Money::from_yuan),
             budget: b.map(Money::from_yuan),
+            reward_tiers: vec![],
         };
         let rules = |s: &PolicySpec| -> Vec<(String, &'static str)> {
             s.violations().into_iter().map(|(f, r, _)| (f, r)).collect()
@@ -1090,6 +1235,88 @@ mod tests {
         assert!(rules(&spec(Some(50_000), Some(50_000), Some(50_000))).is_empty());
         assert!(rules(&spec(Some(20_000), Some(50_000), Some(5_000_000))).is_empty());
         assert!(rules(&spec(Some(20_000), None, None)).is_empty());
+    }
+
+    /// The national guarantee fund measures (2012, DOMAIN §8a): micro-firm loans up to 1 million earn
+    /// 3 %, small- (and micro-) firm loans up to 5 million 2 %, the rest 0.5 %, on the yearly balance.
+    #[test]
+    fn reward_tiers_of_the_2012_measures_with_their_boundaries() {
+        let mut p = policy(Formula::AgencyReward { rate: dec!(0.005) });
+        p.rules = vec![];
+        p.max_fee_rate = None;
+        p.reward_tiers = vec![
+            RewardTier {
+                label: "micro ≤ 1M".into(),
+                size_classes: vec![SizeClass::Micro],
+                max_loan: Some(Money::from_yuan(1_000_000)),
+                rate: dec!(0.03),
+            },
+            RewardTier {
+                label: "small ≤ 5M".into(),
+                size_classes: vec![SizeClass::Small, SizeClass::Micro],
+                max_loan: Some(Money::from_yuan(5_000_000)),
+                rate: dec!(0.02),
+            },
+        ];
+        let g = |id: &str, class: SizeClass, loan: i64, guaranteed: i64| {
+            let mut c = contract(id, id, guaranteed, dec!(0.01), "2026-01-01", "2027-01-01");
+            c.firm.size_class = Some(class);
+            c.loan = Some(Money::from_yuan(loan));
+            c
+        };
+        let cs = vec![
+            // Exactly 1,000,000 to a micro firm: the first tier. 3% × 800,000 × 365/365 = 24,000.
+            g("m1", SizeClass::Micro, 1_000_000, 800_000),
+            // 1,000,001 to a micro firm: past the first band, into the second. 2% × 800,000 = 16,000.
+            g("m2", SizeClass::Micro, 1_000_001, 800_000),
+            // Exactly 5,000,000 to a small firm: the second tier. 2% × 4,000,000 = 80,000.
+            g("s1", SizeClass::Small, 5_000_000, 4_000_000),
+            // 5,000,001 to a small firm, and any medium firm: the rest. 0.5% × 4,000,000 = 20,000;
+            // 0.5% × 1,000,000 = 5,000.
+            g("s2", SizeClass::Small, 5_000_001, 4_000_000),
+            g("md", SizeClass::Medium, 500_000, 1_000_000),
+        ];
+        let r = agency_reward(&p, &cs, d("2026-01-01"), d("2027-01-01")).unwrap();
+        let by: Vec<(&str, usize, Money)> = r
+            .tiers
+            .iter()
+            .map(|t| (t.label.as_str(), t.guarantees, t.reward))
+            .collect();
+        assert_eq!(
+            by,
+            vec![
+                ("micro ≤ 1M", 1, Money::from_yuan(24_000)),
+                ("small ≤ 5M", 2, Money::from_yuan(96_000)),
+                ("rest", 2, Money::from_yuan(25_000)),
+            ]
+        );
+        // The total: 24,000 + 96,000 + 25,000.
+        assert_eq!(r.reward, Money::from_yuan(145_000));
+        assert_eq!(r.tiers[1].average_balance, Money::from_yuan(4_800_000));
+        // A tier no guarantee can reach is refused when published, as is a tier on a fee subsidy.
+        let mut spec = PolicySpec {
+            name: "tiers".into(),
+            window_from: d("2026-01-01"),
+            window_to: d("2026-12-31"),
+            rules: vec![],
+            max_fee_rate: None,
+            max_guaranteed: None,
+            formula: Formula::AgencyReward { rate: dec!(0.005) },
+            cap_per_contract: None,
+            cap_per_firm_year: None,
+            budget: None,
+            reward_tiers: p.reward_tiers.clone(),
+        };
+        assert!(spec.violations().is_empty(), "{:?}", spec.violations());
+        spec.reward_tiers.push(RewardTier {
+            label: "micro ≤ 500k".into(),
+            size_classes: vec![SizeClass::Micro],
+            max_loan: Some(Money::from_yuan(500_000)),
+            rate: dec!(0.04),
+        });
+        spec.formula = HALF;
+        let rules: Vec<&str> = spec.violations().iter().map(|v| v.1).collect();
+        assert_eq!(rules, vec!["tiers.formula", "tiers.unreachable"]);
     }
 
     #[test]

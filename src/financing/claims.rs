@@ -72,6 +72,7 @@ pub fn contract(
         agency_id: g.agency_id.clone(),
         firm_uscc: g.firm_uscc.clone(),
         guaranteed: Money::from_fen(g.guaranteed_fen),
+        loan: Some(Money::from_fen(g.loan_amount_fen)),
         fee_rate: g.fee_rate()?.get(),
         start: g.start_on,
         end: g.end_on,

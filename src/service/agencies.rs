@@ -207,6 +207,9 @@ pub struct RewardView {
     pub reward: Money,
     /// The part earned on small and micro firms' guarantees (Art 17).
     pub small_micro: Money,
+    /// Per tier, first fit wins, then the rest at the formula's rate (a tiered policy only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tiers: Vec<crate::domain::subsidy::TierReward>,
     pub excluded: Vec<Excluded>,
 }
 
@@ -266,6 +269,7 @@ pub fn reward_on(
         average_balance: reward.average_balance,
         reward: reward.reward,
         small_micro: reward.small_micro,
+        tiers: reward.tiers,
         excluded: reward
             .excluded
             .into_iter()

@@ -155,6 +155,27 @@ async fn render(
                         dt { (t.t("rewards-average")) } dd { (t.money(r.average_balance)) }
                         dt { (t.t("rewards-reward")) } dd.reward-amount { strong { (t.money(r.reward)) } }
                     }
+                    @if !r.tiers.is_empty() {
+                        div.scroll tabindex="0" { table.tiers {
+                            caption { (t.t("rewards-tiers")) }
+                            thead { tr {
+                                th scope="col" { (t.t("rewards-tier")) }
+                                th.num scope="col" { (t.t("rewards-tier-rate")) }
+                                th.num scope="col" { (t.t("rewards-contracts")) }
+                                th.num scope="col" { (t.t("rewards-average")) }
+                                th.num scope="col" { (t.t("rewards-reward")) }
+                            } }
+                            tbody { @for x in &r.tiers {
+                                tr {
+                                    td { (if x.label == "rest" { t.t("rewards-tier-rest") } else { x.label.clone() }) }
+                                    td.num { (t.percent(x.rate)) }
+                                    td.num { (x.guarantees) }
+                                    td.num { (t.money(x.average_balance)) }
+                                    td.num { (t.money(x.reward)) }
+                                }
+                            } }
+                        } }
+                    }
                     @if !r.excluded.is_empty() {
                         details {
                             summary { (t.with("rewards-excluded", &[("count", r.excluded.len().to_string())])) }

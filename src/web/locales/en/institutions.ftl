@@ -495,3 +495,7 @@ rule-file_type = Only PDF, JPEG and PNG files are taken (told by their content).
 rule-file_too_large = The file is over 5 MB.
 rule-file_empty = The file is empty.
 rule-reason_required = Give the reason in writing.
+rewards-tiers = Reward by tier (each guarantee counts in the first tier it fits)
+rewards-tier = Tier
+rewards-tier-rate = Yearly rate
+rewards-tier-rest = All other guarantees

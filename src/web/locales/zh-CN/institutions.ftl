@@ -495,3 +495,7 @@ rule-file_type = 只接受 PDF、JPEG、PNG 文件（按文件内容识别）。
 rule-file_too_large = 文件超过 5 MB。
 rule-file_empty = 文件为空。
 rule-reason_required = 请书面说明理由。
+rewards-tiers = 分档奖励（每笔担保按其符合的第一档计算）
+rewards-tier = 档次
+rewards-tier-rate = 年奖励率
+rewards-tier-rest = 其余担保
