@@ -1047,7 +1047,9 @@ pub async fn seed_outcomes(ctx: &crate::service::Context, seed: u64) -> anyhow::
     };
     let mut reports = Vec::new();
     for c in &cases {
-        let mut rng = StdRng::seed_from_u64(seed ^ hash_id(&format!("{}{}", c.uscc, c.start_on)));
+        let mut rng = StdRng::seed_from_u64(
+            seed ^ credithub_integrations::simulator::hash(&format!("{}{}", c.uscc, c.start_on)),
+        );
         let mut z: f64 = -3.4;
         z += match trajectory(&c.uscc) {
             Trajectory::Distressed => 1.5,
@@ -1116,12 +1118,6 @@ pub async fn seed_outcomes(ctx: &crate::service::Context, seed: u64) -> anyhow::
         })
         .await?;
     Ok(n)
-}
-
-fn hash_id(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

@@ -111,7 +111,8 @@ impl Simulator {
     }
 }
 
-fn hash(s: &str) -> u64 {
+/// FNV-1a of `s`: a stable seed from a text (a USCC, a loan's key).
+pub fn hash(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
     })

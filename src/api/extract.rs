@@ -19,6 +19,14 @@ pub fn too_large(what: &str, limit: usize, setting: &str) -> ApiError {
     ))
 }
 
+/// Whether the caller asked for a workbook back (`Accept: application/vnd.openxmlformats-…sheet`).
+pub fn wants_xlsx(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains(crate::service::spreadsheet::XLSX))
+}
+
 /// The request's `Content-Length`, if it sent a valid one.
 pub fn content_length(req: &HttpRequest) -> Option<u64> {
     req.headers()

@@ -46,14 +46,6 @@ fn charset(req: &HttpRequest) -> Option<String> {
         .map(|(_, v)| v.trim().trim_matches('"').to_string())
 }
 
-/// Whether the caller asked for a workbook back (`Accept: application/vnd.openxmlformats-…sheet`).
-fn wants_xlsx(req: &HttpRequest) -> bool {
-    req.headers()
-        .get("accept")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains(crate::service::spreadsheet::XLSX))
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
@@ -117,7 +109,7 @@ pub async fn create_guarantees(
     // Asked for a workbook: the faults of a sheet or CSV come back beside the agency's own rows.
     let n = match registered {
         Err(crate::service::guarantees::GuaranteeError::Invalid(v))
-            if wants_xlsx(&req) && kind == "text/csv" =>
+            if super::extract::wants_xlsx(&req) && kind == "text/csv" =>
         {
             let book = crate::service::spreadsheet::fault_report(&body, &v)
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("the fault report: {e}")))?;

@@ -105,29 +105,16 @@ pub async fn fit_scorecard(
         opts.seed = s;
     }
     let ctx = state.ctx();
-    let fitted = scorecards::fit_from_hub(
-        ctx,
-        &who.actor,
-        opts,
-        b.window_months
-            .unwrap_or(crate::domain::outcome::WINDOW_MONTHS),
-        None,
-        None,
-    )
-    .await?;
-    let registered = if b.register.unwrap_or(true) {
-        Some(
-            scorecards::register(
-                ctx,
-                &who.actor,
-                fitted.toml.clone(),
-                "fitted",
-                Some("fitted on the hub's loan outcomes".into()),
-            )
-            .await?,
-        )
+    let window = b
+        .window_months
+        .unwrap_or(crate::domain::outcome::WINDOW_MONTHS);
+    let (fitted, registered) = if b.register.unwrap_or(true) {
+        let note = "fitted on the hub's loan outcomes";
+        let (f, v) = scorecards::fit_challenger(ctx, &who.actor, opts, window, note).await?;
+        (f, Some(v))
     } else {
-        None
+        let f = scorecards::fit_from_hub(ctx, &who.actor, opts, window, None, None).await?;
+        (f, None)
     };
     Ok(HttpResponse::Created().json_line(FitResult {
         version,
@@ -169,19 +156,6 @@ pub struct ValidationQuery {
     pub window_months: Option<u32>,
 }
 
-fn day(field: &str, s: Option<&str>) -> Result<Option<chrono::NaiveDate>, ApiError> {
-    s.map(|s| {
-        s.parse().map_err(|_| {
-            ApiError::field(
-                field,
-                "date.format",
-                format!("'{s}' is not a date YYYY-MM-DD"),
-            )
-        })
-    })
-    .transpose()
-}
-
 /// The champion and challengers validated on the same loan outcomes: AUC, Gini, KS, bad rates per
 /// grade and band with 95 % intervals, calibration, PSI and CSI with flags. `Accept:` the XLSX media
 /// type for a workbook.
@@ -200,20 +174,23 @@ pub async fn scorecard_validation(
 ) -> ApiResult<HttpResponse> {
     who.require(GOVERNMENT)?;
     let q = q.0;
+    let mut errors = Vec::new();
+    let mut day = |field: &str, s: Option<&str>| {
+        s.and_then(|s| super::extract::date_value(field, field, s, &mut errors))
+    };
+    let (from, to) = (day("from", q.from.as_deref()), day("to", q.to.as_deref()));
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
     let query = ValidateQuery {
-        from: day("from", q.from.as_deref())?,
-        to: day("to", q.to.as_deref())?,
+        from,
+        to,
         window_months: q.window_months,
         ..Default::default()
     };
     let items = scorecards::validate(state.ctx(), &who.actor, query).await?;
     let xlsx = crate::service::spreadsheet::XLSX;
-    if req
-        .headers()
-        .get("accept")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains(xlsx))
-    {
+    if super::extract::wants_xlsx(&req) {
         let bytes = crate::service::spreadsheet::validation_workbook(&items)
             .map_err(|e| ApiError::Internal(e.into()))?;
         return Ok(HttpResponse::Ok()

@@ -584,12 +584,24 @@ impl Profiles {
         changes: Vec<Change>,
     ) -> Result<Option<WhatIf>, StoreError> {
         let u = uscc.to_string();
-        let Some((facts, obs)) = self.db.run(move |c| load_firm(c, &u, as_of)).await? else {
+        // The firm's inputs and the champion in one round trip (the offers page asks four what-ifs).
+        let (firm, champion) = self
+            .db
+            .run(move |c| {
+                Ok((
+                    load_firm(c, &u, as_of)?,
+                    crate::store::scorecards::champion(c)?,
+                ))
+            })
+            .await?;
+        let Some((facts, obs)) = firm else {
             return Ok(None);
         };
         let before = features::compute(&facts, &obs, as_of);
         let after = features::compute(&facts, &what_if::apply(&obs, &changes, as_of), as_of);
-        let card = self.cards().await?.champion;
+        let card = champion
+            .and_then(|r| self.parse_card(&r.version, &r.body))
+            .unwrap_or_else(|| self.card.clone());
         let (sb, sa) = (card.score(&before), card.score(&after));
         let changed = before
             .list

@@ -88,7 +88,6 @@ impl Actor {
         }
     }
 
-    /// The government side (the department and the platform's administrators) acts for everyone.
     /// Who acted, as steps and records name them: the firm's USCC, the institution's id, `admin`.
     pub fn who(&self) -> String {
         match self {
@@ -98,6 +97,7 @@ impl Actor {
         }
     }
 
+    /// The government side (the department and the platform's administrators) acts for everyone.
     pub fn is_government_side(&self) -> bool {
         matches!(self, Actor::Government { .. } | Actor::Admin)
     }

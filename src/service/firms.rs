@@ -131,14 +131,18 @@ pub struct DeclarationView {
     pub note: Option<String>,
 }
 
+/// Stored fen as a yuan decimal string.
+fn yuan(fen: Option<i64>) -> Option<String> {
+    fen.map(|v| Money::from_fen(v).to_string())
+}
+
 impl From<&store::DeclarationRow> for DeclarationView {
     fn from(r: &store::DeclarationRow) -> Self {
-        let money = |f: Option<i64>| f.map(|v| Money::from_fen(v).to_string());
         DeclarationView {
             id: r.id.clone(),
             employees: r.employees,
-            revenue: money(r.revenue_fen),
-            total_assets: money(r.total_assets_fen),
+            revenue: yuan(r.revenue_fen),
+            total_assets: yuan(r.total_assets_fen),
             status: r.status.clone(),
             declared_at: crate::domain::rfc3339(r.declared_at),
             decided_by: r.decided_by.clone(),
@@ -150,7 +154,6 @@ impl From<&store::DeclarationRow> for DeclarationView {
 
 impl From<&FirmRow> for FirmView {
     fn from(r: &FirmRow) -> Self {
-        let money = |f: Option<i64>| f.map(|v| Money::from_fen(v).to_string());
         let indicators = Indicators {
             employees: r.employees.map(|e| e.max(0) as u64),
             revenue: r.revenue_fen.map(Money::from_fen),
@@ -168,8 +171,8 @@ impl From<&FirmRow> for FirmView {
             established_on: r.established_on.to_string(),
             registered_capital: Money::from_fen(r.registered_capital_fen).to_string(),
             employees: r.employees,
-            revenue: money(r.revenue_fen),
-            total_assets: money(r.total_assets_fen),
+            revenue: yuan(r.revenue_fen),
+            total_assets: yuan(r.total_assets_fen),
             size_class: r.size_class.clone(),
             size_standard: r.size_standard.clone(),
             classification: std
@@ -183,7 +186,6 @@ impl From<&FirmRow> for FirmView {
 }
 
 pub fn input_of(r: &FirmRow) -> FirmInput {
-    let money = |f: Option<i64>| f.map(|v| Money::from_fen(v).to_string());
     FirmInput {
         uscc: r.uscc.clone(),
         name: r.name.clone(),
@@ -192,8 +194,8 @@ pub fn input_of(r: &FirmRow) -> FirmInput {
         established_on: r.established_on.to_string(),
         registered_capital: Money::from_fen(r.registered_capital_fen).to_string(),
         employees: r.employees,
-        revenue: money(r.revenue_fen),
-        total_assets: money(r.total_assets_fen),
+        revenue: yuan(r.revenue_fen),
+        total_assets: yuan(r.total_assets_fen),
     }
 }
 
@@ -484,11 +486,11 @@ pub async fn update(
 ) -> Result<(FirmRow, Option<DeclarationView>), FirmError> {
     let old = get(ctx, actor, uscc).await?;
     let base = input_of(&old);
-    let own = matches!(actor, Actor::Firm { .. });
-    let declared =
-        own && (p.employees.is_some() || p.revenue.is_some() || p.total_assets.is_some());
+    // A firm's own figures are a declaration: they apply at once only when the sources agree.
+    let declared = matches!(actor, Actor::Firm { .. })
+        && (p.employees.is_some() || p.revenue.is_some() || p.total_assets.is_some());
     let mut declaration = None;
-    let (employees, revenue, total_assets) = if declared {
+    if declared {
         let mut errors = Vec::new();
         let ind = parse_indicators(
             p.employees,
@@ -514,21 +516,16 @@ pub async fn update(
             decided_at: agree.then(|| ctx.clock.now()),
             note: agree.then(|| "the verified data agree".to_string()),
         });
-        if agree {
-            (
-                p.employees.or(base.employees),
-                p.revenue.or(base.revenue),
-                p.total_assets.or(base.total_assets),
-            )
-        } else {
-            (base.employees, base.revenue, base.total_assets)
-        }
-    } else {
+    }
+    let figures_apply = declaration.as_ref().is_none_or(|d| d.status == "confirmed");
+    let (employees, revenue, total_assets) = if figures_apply {
         (
             p.employees.or(base.employees),
             p.revenue.or(base.revenue),
             p.total_assets.or(base.total_assets),
         )
+    } else {
+        (base.employees, base.revenue, base.total_assets)
     };
     let merged = FirmInput {
         uscc: base.uscc,
@@ -695,12 +692,11 @@ pub async fn decide_declaration(
         )));
     }
     let base = input_of(&old);
-    let money = |f: Option<i64>| f.map(|v| Money::from_fen(v).to_string());
     let row = if confirm {
         let merged = FirmInput {
             employees: d.employees.or(base.employees),
-            revenue: money(d.revenue_fen).or(base.revenue.clone()),
-            total_assets: money(d.total_assets_fen).or(base.total_assets.clone()),
+            revenue: yuan(d.revenue_fen).or(base.revenue.clone()),
+            total_assets: yuan(d.total_assets_fen).or(base.total_assets.clone()),
             ..base
         };
         FirmRow {

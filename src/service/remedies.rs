@@ -356,11 +356,6 @@ pub struct RemedyDetail {
     pub files: Vec<FileView>,
 }
 
-/// Who the actor is in the steps: a USCC, an institution id, or `admin`.
-fn who(actor: &Actor) -> String {
-    actor.who()
-}
-
 fn step(
     request: &str,
     action: &str,
@@ -1008,7 +1003,7 @@ pub async fn accept(
     };
     let (row, to) = to_handle(ctx, actor, id, action).await?;
     let reason = reason.map(|r| reason_required(&r)).transpose()?;
-    step_only(ctx, &row, to, who(actor), reason).await?;
+    step_only(ctx, &row, to, actor.who(), reason).await?;
     as_it_stands(ctx, row).await
 }
 
@@ -1183,7 +1178,7 @@ pub async fn decide_repair(
         RepairDecision::Refused { .. } => RemedyAction::Refuse,
     };
     let (row, to) = to_handle(ctx, actor, id, action).await?;
-    let by = who(actor);
+    let by = actor.who();
     let today = ctx.clock.today();
     match decision {
         RepairDecision::Refused { reason } => {
@@ -1234,7 +1229,7 @@ pub async fn decide_dispute(
         DisputeDecision::Undecidable { .. } => RemedyAction::Undecidable,
     };
     let (row, to) = to_handle(ctx, actor, id, action).await?;
-    let by = who(actor);
+    let by = actor.who();
     match decision {
         DisputeDecision::Rejected { reason } | DisputeDecision::Undecidable { reason } => {
             step_only(ctx, &row, to, by, Some(reason_required(&reason)?)).await?;

@@ -114,7 +114,7 @@ pub async fn outcomes(
                 .iter()
                 .map(|l| (l.firm_uscc.clone(), Month::last_complete(l.start_on)))
                 .collect();
-            let mut ind = crate::profile::indicators_at(c, &keys)?;
+            let ind = crate::profile::indicators_at(c, &keys)?;
             let mut out = Vec::with_capacity(picked.len());
             for (l, key) in picked.into_iter().zip(keys) {
                 let perf = Performance {
@@ -138,7 +138,6 @@ pub async fn outcomes(
                     indicators,
                 });
             }
-            ind.clear();
             Ok::<_, StoreError>(out)
         })
         .await?;
@@ -196,17 +195,15 @@ fn check_window(window: u32) -> Result<(), ScorecardError> {
     )]))
 }
 
-/// The default windows: the recent one is the last six decision months, development everything before.
-fn windows(cases: &[LoanCase], q: &ValidateQuery) -> ((Month, Month), (Month, Month)) {
-    let first = cases.iter().map(|c| c.month).min();
-    let last = cases.iter().map(|c| c.month).max();
-    let (first, last) = match (first, last) {
-        (Some(f), Some(l)) => (f, l),
-        _ => {
-            let m = Month::parse("2000-01").unwrap_or(Month::last_complete(NaiveDate::MIN));
-            (m, m)
-        }
-    };
+/// The default windows: the recent one is the last six decision months, development everything before
+/// (`empty`: the month both are when there are no loans).
+fn windows(
+    cases: &[LoanCase],
+    q: &ValidateQuery,
+    empty: Month,
+) -> ((Month, Month), (Month, Month)) {
+    let first = cases.iter().map(|c| c.month).min().unwrap_or(empty);
+    let last = cases.iter().map(|c| c.month).max().unwrap_or(empty);
     let recent = q.recent.unwrap_or((last.plus(-5).max(first), last));
     let development = q.development.unwrap_or((first, recent.0.plus(-1)));
     (development, recent)
@@ -226,7 +223,7 @@ pub async fn validate(
         cards.insert(0, extra.clone());
     }
     let cases = outcomes(ctx, window, q.from, q.to).await?;
-    let (development, recent) = windows(&cases, &q);
+    let (development, recent) = windows(&cases, &q, Month::last_complete(ctx.clock.today()));
     let opts = ValidateOptions {
         window_months: window,
         development,
@@ -348,6 +345,19 @@ pub async fn fit_from_hub(
         .map_err(|e| {
             ScorecardError::Invalid(vec![Violation::new("data", "fit.data", e.to_string())])
         })
+}
+
+/// Fit a card on the hub's outcomes and register it as a challenger (`note` says where it was asked).
+pub async fn fit_challenger(
+    ctx: &Context,
+    actor: &Actor,
+    opts: FitOptions,
+    window_months: u32,
+    note: &str,
+) -> Result<(Fitted, ScorecardView), ScorecardError> {
+    let fitted = fit_from_hub(ctx, actor, opts, window_months, None, None).await?;
+    let view = register(ctx, actor, fitted.toml.clone(), "fitted", Some(note.into())).await?;
+    Ok((fitted, view))
 }
 
 /// A registered card as listed.
@@ -517,12 +527,7 @@ pub async fn promote(
         })
         .await?;
     tracing::info!(version, by = %by, ?previous, "scorecard promoted to champion");
-    let firms = ctx.db.run(crate::store::profiles::all_firms).await?;
-    let month = Month::last_complete(ctx.clock.today());
-    let recomputed = ctx
-        .profiles
-        .recompute(firms, vec![month], &format!("promotion:{version}"), &|_| {})
-        .await?;
+    let recomputed = recompute_newest(ctx, &format!("promotion:{version}")).await?;
     Ok(Promotion {
         champion: version.to_string(),
         previous,
@@ -530,6 +535,20 @@ pub async fn promote(
         promoted_at: crate::domain::rfc3339(at),
         recomputed,
     })
+}
+
+/// Every firm's profile as of the last complete month, with the cards now in force (a new champion's
+/// profiles, a new challenger's shadow scores).
+pub async fn recompute_newest(
+    ctx: &Context,
+    cause: &str,
+) -> Result<crate::profile::RecomputeReport, ScorecardError> {
+    let firms = ctx.db.run(crate::store::profiles::all_firms).await?;
+    let month = Month::last_complete(ctx.clock.today());
+    Ok(ctx
+        .profiles
+        .recompute(firms, vec![month], cause, &|_| {})
+        .await?)
 }
 
 /// Start-up: the configured card becomes the champion when the registry has none; an explicitly

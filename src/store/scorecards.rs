@@ -42,6 +42,14 @@ pub fn get(conn: &mut DbConn, version: &str) -> Result<Option<ScorecardRow>> {
     Ok(scorecards::table.find(version).first(conn).optional()?)
 }
 
+/// The champion, when one is registered.
+pub fn champion(conn: &mut DbConn) -> Result<Option<ScorecardRow>> {
+    Ok(scorecards::table
+        .filter(scorecards::role.eq("champion"))
+        .first(conn)
+        .optional()?)
+}
+
 /// The champion and the challengers, champion first.
 pub fn live(conn: &mut DbConn) -> Result<Vec<ScorecardRow>> {
     let mut rows: Vec<ScorecardRow> = scorecards::table

@@ -158,7 +158,7 @@ fn validation_card(t: &T, v: &Validation, role: &str) -> Markup {
             details {
                 summary { (t.t("sc-csi")) }
                 table { tbody { @for c in &v.stability.csi {
-                    tr { td { (c.indicator) } td.num { (format!("{:.3}", c.csi)) } td { (format!("{:?}", c.flag).to_lowercase()) } }
+                    tr { td { (c.indicator) } td.num { (format!("{:.3}", c.csi)) } td { (c.flag.as_str()) } }
                 } } }
             }
         }
@@ -175,7 +175,7 @@ fn monitoring_card(t: &T, m: &Monitoring) -> Markup {
                 tbody { @for x in &m.months {
                     tr class=[(x.flag != crate::domain::scorecard::metrics::Stability::Stable).then_some("flagged")] {
                         td { (x.as_of) } td.num { (x.profiles) } td.num { (format!("{:.3}", x.psi)) }
-                        td { (format!("{:?}", x.flag).to_lowercase()) }
+                        td { (x.flag.as_str()) }
                     }
                 } }
             } }
@@ -280,44 +280,15 @@ pub async fn fit(
     }
     let ctx = state.ctx();
     let opts = scorecards::hub_fit_options(f.version.trim());
-    let done = match scorecards::fit_from_hub(
-        ctx,
-        &s.actor,
-        opts,
-        crate::domain::outcome::WINDOW_MONTHS,
-        None,
-        None,
-    )
-    .await
+    let window = crate::domain::outcome::WINDOW_MONTHS;
+    if let Err(e) =
+        scorecards::fit_challenger(ctx, &s.actor, opts, window, "fitted on the page").await
     {
-        Ok(fitted) => {
-            scorecards::register(
-                ctx,
-                &s.actor,
-                fitted.toml,
-                "fitted",
-                Some("fitted on the page".into()),
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    };
-    if let Err(e) = done {
         return s.refusal(ServiceError::from(e));
     }
     // Shadow scores for the newest month at once, so the comparison has them.
-    let firms = ctx
-        .db
-        .run(crate::store::profiles::all_firms)
-        .await
-        .map_err(actix_web::error::ErrorServiceUnavailable)?;
-    let month = crate::domain::month::Month::last_complete(ctx.clock.today());
-    if let Err(e) = ctx
-        .profiles
-        .recompute(firms, vec![month], "shadow", &|_| {})
-        .await
-    {
-        return s.refusal(ServiceError::Store(e));
+    if let Err(e) = scorecards::recompute_newest(ctx, "shadow").await {
+        return s.refusal(ServiceError::from(e));
     }
     Ok(super::layout::see_other("/gov/scorecards"))
 }

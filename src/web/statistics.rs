@@ -294,7 +294,7 @@ pub async fn dashboard(
                 h2 { (t.t("sc-monitoring")) }
                 p class=[(m.flag != crate::domain::scorecard::metrics::Stability::Stable).then_some("alert")] {
                     (t.with("stats-score-drift", &[("card", card.clone()), ("month", m.as_of.clone()),
-                        ("psi", format!("{:.3}", m.psi)), ("flag", format!("{:?}", m.flag).to_lowercase())]))
+                        ("psi", format!("{:.3}", m.psi)), ("flag", m.flag.as_str().to_string())]))
                     " " a href="/gov/scorecards" { (t.t("nav-gov-scorecards")) }
                 }
             }

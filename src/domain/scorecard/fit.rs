@@ -604,7 +604,16 @@ fn card_toml(
         t.push_str("inputs = \"columns\"\n");
     }
     t.push_str("min_score = 300\nmax_score = 900\n\n");
-    t.push_str("grades = [\n  { grade = \"AAA\", min_score = 860 },\n  { grade = \"AA\", min_score = 800 },\n  { grade = \"A\", min_score = 740 },\n  { grade = \"BBB\", min_score = 680 },\n  { grade = \"BB\", min_score = 620 },\n  { grade = \"B\", min_score = 540 },\n  { grade = \"C\", min_score = 300 },\n]\n\n");
+    // The shipped card's cut-offs, so a grade means the same score on either card.
+    t.push_str("grades = [\n");
+    for g in &super::Scorecard::default_card().grades {
+        let _ = writeln!(
+            t,
+            "  {{ grade = \"{}\", min_score = {} }},",
+            g.grade, g.min_score
+        );
+    }
+    t.push_str("]\n\n");
     let _ = writeln!(
         t,
         "[scaling]\nbase_score = {}\nbase_odds = {}\npdo = {}\nbase_points = {base}\n",

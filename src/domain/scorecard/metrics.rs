@@ -174,6 +174,17 @@ impl Default for PsiThresholds {
     }
 }
 
+impl Stability {
+    /// As serialised: `stable`, `monitor`, `shift`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stability::Stable => "stable",
+            Stability::Monitor => "monitor",
+            Stability::Shift => "shift",
+        }
+    }
+}
+
 impl PsiThresholds {
     pub fn read(&self, psi: f64) -> Stability {
         if psi > self.shift {

@@ -245,7 +245,7 @@ pub fn validate(card: &Scorecard, cases: &[Case], opts: &ValidateOptions) -> Val
         _ => {}
     }
     if let Some(f) = flag.filter(|f| *f != Stability::Stable) {
-        flags.push(format!("psi_{}", serde_plain(f)));
+        flags.push(format!("psi_{}", f.as_str()));
     }
     for c in csi.iter().filter(|c| c.flag == Stability::Shift) {
         flags.push(format!("csi_shift:{}", c.indicator));
@@ -279,14 +279,6 @@ pub fn validate(card: &Scorecard, cases: &[Case], opts: &ValidateOptions) -> Val
         },
         roc: metrics::thin(&metrics::curve(&obs), 101),
         flags,
-    }
-}
-
-fn serde_plain(s: Stability) -> &'static str {
-    match s {
-        Stability::Stable => "stable",
-        Stability::Monitor => "monitor",
-        Stability::Shift => "shift",
     }
 }
 
