@@ -1,10 +1,16 @@
 //! Matching speed (issue: financing products and matching): one firm against a 1,000-product catalogue,
 //! in memory — every rule checked, every eligible product priced, offers and near misses sorted.
 //! Target ≤ 200 µs. `cargo bench --bench matching`.
+//!
+//! Issue 20 prices offers with the live subsidy policies: the same catalogue is matched with none (as
+//! before), with the six shipped policy files for a firm that has borrowed (the first-loan policies do
+//! not apply), and for an agricultural first-time borrower (every first-loan policy is quoted and the
+//! exclusivity group resolved on every offer).
 
 use chrono::NaiveDate;
 use credithub::domain::grade::{Grade, TaxGrade};
-use credithub::domain::matching::{match_products, Applicant, Ask, Designation};
+use credithub::domain::matching::{match_products, Applicant, Ask, Designation, PublicMoney};
+use credithub::domain::subsidy::{shipped, Policy, SHIPPED};
 use credithub::domain::{Money, SizeClass};
 use credithub::financing::synthetic;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
@@ -38,20 +44,50 @@ fn bench(c: &mut Criterion) {
         term_months: 12,
         on: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
     };
-    let m = match_products(&catalogue, &a, &ask);
-    println!(
-        "1,000 products: {} offers, {} near misses, {} not eligible",
-        m.offers.len(),
-        m.near_misses.len(),
-        m.not_eligible
-    );
-    c.bench_function("match one firm x 1,000 products", |b| {
-        b.iter(|| {
-            match_products(black_box(&catalogue), black_box(&a), black_box(&ask))
+    let policies: Vec<Policy> = SHIPPED
+        .iter()
+        .map(|(name, _)| shipped(name).expect("a shipped policy").policy(name))
+        .collect();
+    let first = Applicant {
+        industry_code: "A0141".into(),
+        has_bank_loan: false,
+        ..firm()
+    };
+    let none = PublicMoney::default();
+    let live = PublicMoney {
+        policies: &policies,
+        drawn: &[],
+    };
+    for (label, who, money) in [
+        ("no policies", &a, none),
+        ("6 policies, borrowed before", &a, live),
+        ("6 policies, first loan", &first, live),
+    ] {
+        let m = match_products(&catalogue, money, who, &ask);
+        let quoted: usize = m
+            .offers
+            .iter()
+            .map(|o| o.cost.subsidies.len() + o.cost.forgone.len())
+            .sum();
+        println!(
+            "1,000 products, {label}: {} offers, {} near misses, {} not eligible, {quoted} policy quotes on offers",
+            m.offers.len(),
+            m.near_misses.len(),
+            m.not_eligible
+        );
+        c.bench_function(&format!("match one firm x 1,000 products, {label}"), |b| {
+            b.iter(|| {
+                match_products(
+                    black_box(&catalogue),
+                    money,
+                    black_box(who),
+                    black_box(&ask),
+                )
                 .offers
                 .len()
-        })
-    });
+            })
+        });
+    }
 }
 
 criterion_group!(benches, bench);

@@ -6,7 +6,9 @@
 //!   DATABASE_URL=postgres://… cargo run --release --example match_vs_sql -- [PRODUCTS] [AMOUNT] [TERM]
 
 use credithub::clock::system::today_cst;
-use credithub::domain::matching::{match_products, Applicant, Ask, Product, ProductKind, Rule};
+use credithub::domain::matching::{
+    match_products, Applicant, Ask, Product, ProductKind, PublicMoney, Rule,
+};
 use credithub::domain::Money;
 use credithub::financing::{applicant, synthetic};
 use credithub::store::{profiles, Db};
@@ -159,7 +161,7 @@ fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     let (mut offers, mut near) = (0usize, 0usize);
     for a in &firms {
-        let m = match_products(&catalogue, a, &ask);
+        let m = match_products(&catalogue, PublicMoney::default(), a, &ask);
         offers += m.offers.len();
         near += m.near_misses.len();
     }
@@ -181,7 +183,8 @@ fn main() -> anyhow::Result<()> {
     }
     let mut products = Vec::new();
     let mut rules = Vec::new();
-    for p in &catalogue {
+    // A guarantee scheme is never matched on its own (issue 20): only lending products are rows.
+    for p in catalogue.iter().filter(|p| p.spec.kind.is_lending()) {
         let s = &p.spec;
         products.push(format!(
             "({},{},{},{},{},{},{})",

@@ -166,6 +166,9 @@ pub struct DemoReport {
     /// A firm whose simulated history grows, and one in distress (for comparing their profiles).
     pub growing_firm: Option<String>,
     pub distressed_firm: Option<String>,
+    /// An agricultural firm (GB/T 4754 section A) the demo lends nothing to: its first loan shows the
+    /// first-loan policies (issue 20: the Dalian plan's 2% for agriculture).
+    pub agri_firm: Option<String>,
 }
 
 /// The first demo firm whose simulated history follows `t`.
@@ -250,7 +253,17 @@ pub fn seed(
             firms,
             credithub_integrations::simulator::Trajectory::Distressed,
         ),
+        agri_firm: None,
     };
+    let mut report = report;
+    report.agri_firm = (2..firms).map(|i| demo_firm(seed, i)).find_map(|f| {
+        let steady = credithub_integrations::simulator::trajectory(&f.uscc)
+            == credithub_integrations::simulator::Trajectory::Stable;
+        (f.industry_code.starts_with('A')
+            && steady
+            && Some(&f.uscc) != report.growing_firm.as_ref())
+        .then_some(f.uscc)
+    });
     if let Some(b) = &buyer {
         seed_financing(db, &report, b, seed)?;
     }
@@ -321,7 +334,7 @@ pub fn seed_financing(
             json!({
                 "kind": "guarantee_scheme", "name": "浦江小微政府性融资担保 Small and micro government financing guarantee",
                 "amount_min": "100000", "amount_max": "10000000", "term_min_months": 3, "term_max_months": 36,
-                "fee_rate": "0.0100", "coverage_ratio": "0.80", "fee_subsidy_share": "0.50", "valid_from": from,
+                "fee_rate": "0.0100", "coverage_ratio": "0.80", "scheme_kind": "policy_fund", "valid_from": from,
                 "rules": [{"type": "size_class", "any_of": ["micro", "small"]}, {"type": "no_active_dishonesty"}],
             }),
         )?;
@@ -331,7 +344,7 @@ pub fn seed_financing(
             json!({
                 "kind": "guarantee_scheme", "name": "东方科技型企业融资担保 Technology SME financing guarantee",
                 "amount_min": "500000", "amount_max": "20000000", "term_min_months": 6, "term_max_months": 36,
-                "fee_rate": "0.0120", "coverage_ratio": "0.70", "fee_subsidy_share": "0.30", "valid_from": from,
+                "fee_rate": "0.0120", "coverage_ratio": "0.70", "scheme_kind": "government", "valid_from": from,
                 "rules": [{"type": "designation", "any_of": ["specialised_innovative", "little_giant", "high_tech"]},
                           {"type": "no_active_dishonesty"}],
             }),
@@ -449,6 +462,7 @@ pub fn seed_financing(
                     renews_loan_id: None,
                     credit_line_fen: None,
                     size_class: Some(class),
+                    interest_rate: Some("0.0385".into()),
                 },
             )?;
         }
@@ -558,6 +572,10 @@ fn seed_loans(
     for (k, offset) in starts.into_iter().enumerate() {
         let firm = demo_firm(seed, rng.random_range(0..firms));
         let start = first_day + chrono::Duration::days(offset);
+        if report.agri_firm.as_ref() == Some(&firm.uscc) {
+            // Its first loan is still to come (the first-loan policies' example).
+            continue;
+        }
         let months = *[6u32, 12, 12, 12, 24, 36]
             .get(rng.random_range(0..6))
             .unwrap_or(&12);
@@ -607,6 +625,8 @@ fn seed_loans(
             renews_loan_id,
             credit_line_fen: credit_line,
             size_class: Some(firm.size_class),
+            // LPR 3.45% plus a spread by lender.
+            interest_rate: Some(if bank == banks[0] { "0.0385" } else { "0.0420" }.into()),
         });
     }
     // Balances at each quarter end: straight-line repayment; matured loans repaid, one in 25 defaulted.
@@ -772,9 +792,18 @@ fn seed_guarantees(
         "rules": [{"type": "size_class", "any_of": ["micro", "small"]}],
         "formula": {"kind": "agency_reward", "rate": "0.01"},
     });
-    for (k, spec) in [fee, reward].into_iter().enumerate() {
-        let spec: crate::domain::subsidy::PolicySpec = serde_json::from_value(spec)
-            .map_err(|e| StoreError::Config(format!("demo policy: {e}")))?;
+    // Then the real policies of DOMAIN §8a, as shipped (issue 20 §5).
+    let mut specs = Vec::new();
+    for spec in [fee, reward] {
+        specs.push(
+            serde_json::from_value::<crate::domain::subsidy::PolicySpec>(spec)
+                .map_err(|e| StoreError::Config(format!("demo policy: {e}")))?,
+        );
+    }
+    for (name, _) in crate::domain::subsidy::SHIPPED {
+        specs.push(crate::domain::subsidy::shipped(name).map_err(StoreError::Config)?);
+    }
+    for (k, spec) in specs.into_iter().enumerate() {
         g::insert_policy(
             c,
             &PolicyRow {
@@ -800,6 +829,7 @@ pub fn keys_env(report: &DemoReport) -> String {
         ("BUYER_USCC", &report.buyer_firm),
         ("GROWING_USCC", &report.growing_firm),
         ("DISTRESSED_USCC", &report.distressed_firm),
+        ("AGRI_USCC", &report.agri_firm),
     ] {
         if let Some(u) = u {
             out.push_str(&format!("export {var}={u}\n"));
@@ -871,9 +901,16 @@ pub async fn seed_public_money(ctx: &crate::service::Context) -> anyhow::Result<
         if lines.is_empty() {
             continue;
         }
+        let Some(claimant) = Actor::Agency {
+            institution: crate::domain::ids::InstitutionId::new(agency.id.clone())
+                .ok_or_else(|| anyhow::anyhow!("an agency without an id"))?,
+        }
+        .claimant() else {
+            continue;
+        };
         let filed = claims::submit(
             ctx,
-            &agency.id,
+            &claimant,
             claims::NewBatch {
                 policy_id: fee.id.clone(),
                 lines,

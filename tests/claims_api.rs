@@ -235,14 +235,18 @@ async fn approved_lines_make_a_later_overlapping_claim_a_duplicate() {
 }
 
 #[tokio::test]
-async fn a_batch_is_seen_by_its_agency_and_the_government_only() {
+async fn a_batch_is_seen_by_its_claimant_and_the_government_only() {
     let a = Agency::new().await;
     let id = a.claimed(&["G-1,2026-01-01,2026-07-01,2479.45"]).await;
     let other = a.app.key(Role::Guarantor, Some("Agency B"), None).await;
     let bank = a.app.key(Role::Bank, Some("Bank A"), None).await;
     assert_eq!(a.report(&id, &a.gov).await.0, 200);
     assert_eq!(a.report(&id, &other).await.0, 404, "another agency");
-    assert_eq!(a.report(&id, &bank).await.0, 403, "a bank");
+    // A bank claims interest subsidies: another claimant's batch reads as absent to it, as to an agency.
+    assert_eq!(a.report(&id, &bank).await.0, 404, "a bank");
+    let f = a.app.register_firms(9, 1).await;
+    let firm = a.app.key(Role::Firm, None, Some(&f[0])).await;
+    assert_eq!(a.report(&id, &firm).await.0, 403, "a firm");
     let (_, list) = a.app.get("/v1/subsidy-claims", Some(&other)).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
     let (_, list) = a.app.get("/v1/subsidy-claims", Some(&a.gov)).await;

@@ -120,7 +120,7 @@ async fn publishing_checks_rules_kinds_and_ownership() {
     let scheme = json!({
         "kind": "guarantee_scheme", "name": "scheme", "amount_min": "100000", "amount_max": "5000000",
         "term_min_months": 3, "term_max_months": 36, "fee_rate": "0.01", "coverage_ratio": "0.8",
-        "fee_subsidy_share": "0.5", "valid_from": "2026-01-01",
+        "valid_from": "2026-01-01",
     });
     let (status, p) = app.post("/v1/products", Some(&bank_a), &scheme).await;
     assert_eq!(status, 422, "{p}");
@@ -213,17 +213,28 @@ async fn market() -> Market {
     let scheme = publish(&app, &agency, json!({
         "kind": "guarantee_scheme", "name": "G scheme", "amount_min": "100000", "amount_max": "2000000",
         "term_min_months": 3, "term_max_months": 36, "fee_rate": "0.01", "coverage_ratio": "0.8",
-        "fee_subsidy_share": "0.5", "valid_from": "2026-01-01",
+        "valid_from": "2026-01-01",
         "rules": [{"type": "size_class", "any_of": [size]}],
     }))
     .await;
+    // What public money pays is the policies': half of any guarantee fee, and 0.1% a year of interest on
+    // loans through this scheme (a channel by scheme id).
+    let gov = app.gov_key().await;
+    for policy in [
+        json!({"name": "half the fee", "window_from": "2026-01-01", "window_to": "2030-12-31",
+            "formula": {"kind": "share_of_fee", "share": "0.5"}}),
+        json!({"name": "scheme interest", "window_from": "2026-01-01", "window_to": "2030-12-31",
+            "formula": {"kind": "interest_subsidy", "rate": "0.001"}, "channel": {"schemes": [scheme]}}),
+    ] {
+        let (status, p) = app.post("/v1/subsidy-policies", Some(&gov), &policy).await;
+        assert_eq!(status, 201, "{p}");
+    }
     let mut guaranteed = loan(
         "guaranteed",
         "0.0330",
         json!([{"type": "no_active_dishonesty"}]),
     );
     guaranteed["guarantee_scheme_id"] = json!(scheme);
-    guaranteed["interest_subsidy_rate"] = json!("0.0010");
     publish(&app, &bank, guaranteed).await;
     publish(
         &app,
@@ -288,19 +299,42 @@ impl Market {
 async fn matches_rank_by_all_in_cost_with_every_component_shown() {
     let mk = market().await;
     let m = mk.matches("500000").await;
-    // guaranteed: 0.033 + 0.01 × 0.8 − 0.004 − 0.001 = 0.036, tied with plain (0.036), ahead by id.
-    assert_eq!(offer_names(&m), ["G scheme", "guaranteed", "plain"], "{m}");
-    let g = &m["offers"][1]["cost"];
+    // guaranteed: 0.033 + 0.01 × 0.8 − 0.004 − 0.001 = 0.036, tied with plain (0.036), ahead by id. The
+    // scheme is part of the guaranteed loan, never an offer of its own.
+    assert_eq!(offer_names(&m), ["guaranteed", "plain"], "{m}");
+    let g = &m["offers"][0]["cost"];
     assert_eq!(g["interest_rate"], "0.033");
     assert_eq!(g["guarantee_fee_rate"], "0.008");
-    assert_eq!(g["guarantee_fee_subsidy_rate"], "0.004");
-    assert_eq!(g["interest_subsidy_rate"], "0.001");
-    assert_eq!(g["all_in_rate"], "0.036");
     assert_eq!(g["interest"], "16500.00");
     assert_eq!(g["guarantee_fee"], "4000.00");
-    assert_eq!(g["guarantee_fee_subsidy"], "2000.00");
-    assert_eq!(g["interest_subsidy"], "500.00");
-    assert_eq!(g["all_in_total"], "18000.00");
+    assert_eq!(g["scheme"]["name"], "G scheme");
+    // The policies pay by the days of the next 12 months (365, or 366 over a 29 February):
+    // half the fee 50% × 1% × 400,000 × d / 365, interest 0.1% × 500,000 × d / 365.
+    let days = g["subsidies"][0]["days"].as_i64().unwrap();
+    let yuan = |x: i64| {
+        format!(
+            "{:.2}",
+            (rust_decimal::Decimal::from(x * days) / rust_decimal::Decimal::from(365))
+                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        )
+    };
+    assert_eq!(g["guarantee_fee_subsidy"], yuan(2_000));
+    assert_eq!(g["interest_subsidy"], yuan(500));
+    let named: Vec<&str> = g["subsidies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["policy_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(named, ["half the fee", "scheme interest"]);
+    if days == 365 {
+        assert_eq!(g["guarantee_fee_subsidy_rate"], "0.004");
+        assert_eq!(g["interest_subsidy_rate"], "0.001");
+        assert_eq!(g["all_in_rate"], "0.036");
+        assert_eq!(g["all_in_total"], "18000.00");
+    }
+    // The plain loan relies on no scheme: no fee subsidy, and the scheme-only interest subsidy is not its.
+    assert_eq!(m["offers"][1]["cost"]["subsidies"], json!([]));
 }
 
 #[tokio::test]
@@ -372,7 +406,7 @@ async fn a_confirmed_receivable_and_an_appraised_patent_bring_their_products_in(
     let m = matches(app, u, firm_key, "500000").await;
     assert_eq!(
         offer_names(&m),
-        ["G scheme", "guaranteed", "plain", "receivables", "patents"],
+        ["guaranteed", "plain", "receivables", "patents"],
         "{m}"
     );
     assert_eq!(m["facts"]["confirmed_receivables"], "700000.00");

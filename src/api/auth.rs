@@ -304,6 +304,19 @@ role_extractor!(AgencyKey, "guarantor", |who| match &who.actor {
     }),
     _ => None,
 });
+/// A subsidy claimant's key: a guarantee agency (fee subsidies) or a bank (interest subsidies).
+pub struct ClaimantKey {
+    pub who: Principal,
+    pub claimant: crate::service::Claimant,
+}
+
+role_extractor!(ClaimantKey, "guarantor or bank", |who| who
+    .actor
+    .claimant()
+    .map(|claimant| ClaimantKey {
+        claimant,
+        who: who.clone(),
+    }));
 role_extractor!(BankKey, "bank", |who| match &who.actor {
     Actor::Bank { institution } => Some(BankKey {
         bank: institution.clone(),

@@ -4,7 +4,7 @@
 //! (`Idempotency-Key`), which are reconciled line by line; the government approves (reconciling again
 //! against everything approved meanwhile) and marks them paid.
 
-use super::auth::{AgencyKey, Principal};
+use super::auth::{AgencyKey, ClaimantKey, Principal};
 use super::error::{ApiError, ApiResult, FieldError, JsonLine};
 use super::extract::{date_value, encode_cursor, page_limit, positive_money, Json, Query};
 use super::{AppState, Items, Page};
@@ -276,6 +276,21 @@ pub async fn get_policy(
     Ok(HttpResponse::Ok().json_line(policies::get(state.ctx(), &id).await?))
 }
 
+/// Where a policy's money stands today (issue 20 §7): budget, committed (approved, not paid), paid,
+/// remaining, and a forecast of what the contracts and loans it has paid on will still claim.
+#[utoipa::path(tag = "guarantees", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, description = "the budget", body = policies::BudgetView),
+    (status = 404, body = super::error::Problem, content_type = "application/problem+json")))]
+#[get("/v1/subsidy-policies/{id}/budget")]
+pub async fn policy_budget(
+    state: web::Data<AppState>,
+    _who: Principal,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let ctx = state.ctx();
+    Ok(HttpResponse::Ok().json_line(policies::budget(ctx, &id, ctx.clock.today()).await?))
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimQuery {
@@ -319,12 +334,12 @@ pub struct DryRunReport {
 #[post("/v1/subsidy-claims")]
 pub async fn submit_claims(
     state: web::Data<AppState>,
-    caller: AgencyKey,
+    caller: ClaimantKey,
     req: HttpRequest,
     q: Query<ClaimQuery>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let agency = caller.agency;
+    let agency = caller.claimant;
     let (_permit, body) = super::upload::read_all(&state, &req, payload).await?;
     let idempotency_key = req
         .headers()

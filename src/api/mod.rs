@@ -167,7 +167,7 @@ impl utoipa::Modify for BearerAuth {
         applications::decide, applications::withdraw, applications::disburse, applications::repay,
         applications::default,
         guarantees::create_guarantees, guarantees::list_guarantees, guarantees::release, guarantees::call_guarantee,
-        guarantees::create_policy, guarantees::list_policies, guarantees::get_policy, guarantees::submit_claims, guarantees::list_claims,
+        guarantees::create_policy, guarantees::list_policies, guarantees::get_policy, guarantees::policy_budget, guarantees::submit_claims, guarantees::list_claims,
         guarantees::reconciliation, guarantees::approve, guarantees::paid, guarantees::withdraw_batch, guarantees::claim_reward, guarantees::list_reward_claims, guarantees::move_reward_claim,
         guarantees::report_net_assets, guarantees::metrics, guarantees::agency_reward,
         assets::report_balance, assets::pay_receivable, reports::statistics, reports::yearly,
@@ -250,6 +250,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(guarantees::call_guarantee)
         .service(guarantees::create_policy)
         .service(guarantees::list_policies)
+        .service(guarantees::policy_budget)
         .service(guarantees::get_policy)
         .service(guarantees::submit_claims)
         .service(guarantees::list_claims)

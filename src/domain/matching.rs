@@ -7,6 +7,7 @@ use super::grade::{Grade, TaxGrade};
 use super::money::Money;
 use super::rate::{Rate, RateError, Ratio};
 use super::size_class::SizeClass;
+use super::subsidy::{self, Cap, Contract, Drawn, Policy, SchemeKind};
 use chrono::NaiveDate;
 use rust_decimal::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -390,13 +391,10 @@ pub struct ProductSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub coverage_ratio: Option<Decimal>,
-    /// Guarantee schemes: share of the fee the government subsidy is expected to pay back (担保费补贴).
-    #[serde(
-        default,
-        with = "rust_decimal::serde::str_option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fee_subsidy_share: Option<Decimal>,
+    /// Guarantee schemes: what kind of guarantee it is (the municipal policy-based fund, another
+    /// government guarantee, commercial); policies may require a kind (issue 20 §3). Default commercial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme_kind: Option<SchemeKind>,
     /// Receivable financing: the share of confirmed receivables advanced.
     #[serde(
         default,
@@ -411,13 +409,6 @@ pub struct ProductSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub loan_to_value: Option<Decimal>,
-    /// Interest subsidy under a policy (贴息), annual rate points paid back to the borrower.
-    #[serde(
-        default,
-        with = "rust_decimal::serde::str_option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub interest_subsidy_rate: Option<Decimal>,
     pub valid_from: NaiveDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_to: Option<NaiveDate>,
@@ -526,13 +517,6 @@ impl ProductSpec {
             Decimal::new(1, 1),
             &mut v,
         );
-        fraction(
-            "interest_subsidy_rate",
-            self.interest_subsidy_rate,
-            false,
-            Decimal::new(36, 2),
-            &mut v,
-        );
         let scheme = self.kind == ProductKind::GuaranteeScheme;
         fraction(
             "fee_rate",
@@ -542,13 +526,6 @@ impl ProductSpec {
             &mut v,
         );
         fraction("coverage_ratio", self.coverage_ratio, scheme, one, &mut v);
-        fraction(
-            "fee_subsidy_share",
-            self.fee_subsidy_share,
-            false,
-            one,
-            &mut v,
-        );
         fraction(
             "advance_ratio",
             self.advance_ratio,
@@ -599,8 +576,8 @@ impl ProductSpec {
                 &mut v,
             );
             only(
-                "fee_subsidy_share",
-                self.fee_subsidy_share.is_some(),
+                "scheme_kind",
+                self.scheme_kind.is_some(),
                 "guarantee_scheme",
                 &mut v,
             );
@@ -610,12 +587,6 @@ impl ProductSpec {
             only(
                 "guarantee_scheme_id",
                 self.guarantee_scheme_id.is_some(),
-                "lending",
-                &mut v,
-            );
-            only(
-                "interest_subsidy_rate",
-                self.interest_subsidy_rate.is_some(),
                 "lending",
                 &mut v,
             );
@@ -677,25 +648,22 @@ impl ProductSpec {
     }
 }
 
-/// What lending costs: the rate range (the grade picks the rate inside it), the interest subsidy and the
-/// guarantee scheme the loan relies on.
+/// What lending costs: the rate range (the grade picks the rate inside it) and the guarantee scheme the
+/// loan relies on. Subsidies are not the product's: they come from the live policies (issue 20 §6).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lending {
     pub rate_min: Rate,
     /// `rate_min` when the product publishes a single rate.
     pub rate_max: Rate,
-    /// Zero when the product publishes none.
-    pub interest_subsidy: Rate,
     pub guarantee_scheme_id: Option<String>,
 }
 
-/// What a guarantee scheme charges and covers.
+/// What a guarantee scheme charges and covers, and its kind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SchemeTerms {
     pub fee_rate: Rate,
     pub coverage: Ratio,
-    /// The share of the fee the government subsidy is expected to pay back; zero when none is published.
-    pub fee_subsidy_share: Ratio,
+    pub kind: SchemeKind,
 }
 
 /// A product's terms by its kind: each kind has the terms it needs and no others, none defaulted at use.
@@ -794,12 +762,6 @@ impl ProductSpec {
             Ok(Lending {
                 rate_min,
                 rate_max: typed("rate_max", self.rate_max, Rate::new)?.unwrap_or(rate_min),
-                interest_subsidy: typed(
-                    "interest_subsidy_rate",
-                    self.interest_subsidy_rate,
-                    Rate::new,
-                )?
-                .unwrap_or(Rate::ZERO),
                 guarantee_scheme_id: self.guarantee_scheme_id.clone(),
             })
         };
@@ -816,8 +778,7 @@ impl ProductSpec {
                     "coverage_ratio",
                     typed("coverage_ratio", self.coverage_ratio, Ratio::new),
                 )?,
-                fee_subsidy_share: typed("fee_subsidy_share", self.fee_subsidy_share, Ratio::new)?
-                    .unwrap_or(Ratio::ZERO),
+                kind: self.scheme_kind.unwrap_or(SchemeKind::Commercial),
             }),
             ProductKind::ReceivableFinancing => ProductTerms::ReceivableFinancing {
                 lending: lending()?,
@@ -1135,6 +1096,8 @@ pub fn failures(
 
 /// The all-in annual cost of an offer, every component shown: rates as exact decimals on the amount, and
 /// yuan over the whole term (each rounded once to the fen, half away from zero; the total is their sum).
+/// The subsidies come from the live policies the offer qualifies under, each named with its amount and
+/// the cap that binds; the subsidy rates are those amounts as a yearly rate on the amount.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cost {
     #[serde(serialize_with = "normalized")]
@@ -1158,6 +1121,66 @@ pub struct Cost {
     pub interest_subsidy: Money,
     /// Sum of the yuan components over the term.
     pub all_in_total: Money,
+    /// The guarantee scheme the loan relies on (its fee and fee subsidies are in this cost).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<SchemeUsed>,
+    /// The policies that pay on this offer, each with its amount.
+    pub subsidies: Vec<Subsidy>,
+    /// Policies the offer qualifies under but does not draw: exclusive with a better one, or already
+    /// drawn by the firm; each says why.
+    pub forgone: Vec<Forgone>,
+}
+
+/// The scheme a loan relies on, as the offer shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SchemeUsed {
+    pub id: String,
+    pub name: String,
+    pub kind: SchemeKind,
+    #[serde(serialize_with = "normalized")]
+    pub fee_rate: Decimal,
+    #[serde(serialize_with = "normalized")]
+    pub coverage_ratio: Decimal,
+}
+
+/// One policy's expected payment on an offer (issue 20 §6).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Subsidy {
+    pub policy_id: String,
+    pub policy_name: String,
+    /// `interest_subsidy`, `share_of_fee` or `rate_points`.
+    pub kind: &'static str,
+    /// An interest subsidy's yearly rate for this firm, with the rate-table row that gave it.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "normalized_opt"
+    )]
+    pub rate: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_row: Option<String>,
+    /// Over the whole term, after caps, rounded once.
+    pub amount: Money,
+    /// The days it pays for (a day cap shortens them).
+    pub days: i64,
+    /// The caps that bind, in the order applied.
+    pub caps: Vec<Cap>,
+}
+
+/// A policy an offer could draw from but does not, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Forgone {
+    pub policy_id: String,
+    pub policy_name: String,
+    /// What it would have paid.
+    pub amount: Money,
+    pub reason: String,
+}
+
+fn normalized_opt<S: serde::Serializer>(d: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.collect_str(&d.normalize()),
+        None => s.serialize_none(),
+    }
 }
 
 /// A rate as its shortest exact decimal string (`0.0080` → `"0.008"`).
@@ -1203,32 +1226,171 @@ pub fn priced_rate(l: &Lending, grade: Option<Grade>) -> Decimal {
     Decimal::from_i128_with_scale(r, 6)
 }
 
-pub fn cost(p: &Product, scheme: Option<&Product>, grade: Option<Grade>, ask: &Ask) -> Cost {
-    let fee_rate = p.spec.annual_fee_rate;
-    let (interest_rate, interest_subsidy_rate) = match p.terms.lending() {
-        Some(l) => (priced_rate(l, grade), l.interest_subsidy.get()),
-        None => (Decimal::ZERO, Decimal::ZERO),
+/// The live subsidy policies matching prices offers with, and what the firm has drawn already (once
+/// per firm, exclusivity per firm).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PublicMoney<'a> {
+    pub policies: &'a [Policy],
+    pub drawn: &'a [Drawn],
+}
+
+/// The policies that would pay on a new loan of `ask` at `loan_rate` (relying on `scheme`), best of each
+/// exclusivity group; the ones forgone, with why.
+pub fn subsidies(
+    money: PublicMoney<'_>,
+    a: &Applicant,
+    ask: &Ask,
+    loan_rate: Decimal,
+    scheme: Option<&Product>,
+) -> (Vec<Subsidy>, Vec<Forgone>) {
+    let mut paid: Vec<(Subsidy, Option<&str>)> = Vec::new();
+    let mut forgone = Vec::new();
+    if money.policies.is_empty() {
+        return (Vec::new(), forgone);
+    }
+    let end = ask
+        .on
+        .checked_add_months(chrono::Months::new(ask.term_months.max(0) as u32))
+        .unwrap_or(ask.on);
+    let terms = scheme.and_then(|s| Some((s, s.terms.scheme()?)));
+    let loan = Contract {
+        id: "offer".into(),
+        agency_id: String::new(),
+        firm_uscc: a.uscc.clone(),
+        guaranteed: ask.amount,
+        loan: Some(ask.amount),
+        fee_rate: loan_rate,
+        start: ask.on,
+        end,
+        early_end: None,
+        firm: a.clone(),
+        balance_changes: Vec::new(),
+        loan_key: "offer".into(),
+        scheme: terms.map(|(s, t)| (s.id.clone(), t.kind)),
     };
-    // A scheme prices its own fee; a loan the fee of the scheme it relies on.
-    let guarantor = p.terms.scheme().or(scheme.and_then(|s| s.terms.scheme()));
-    let (guarantee_fee_rate, guarantee_fee_subsidy_rate) = match guarantor {
-        Some(s) => {
-            let g = s.fee_rate.get() * s.coverage.get();
-            (g, g * s.fee_subsidy_share.get())
+    let guarantee = terms.map(|(_, t)| Contract {
+        guaranteed: Money::round_yuan(ask.amount.to_decimal() * t.coverage.get())
+            .unwrap_or_default(),
+        fee_rate: t.fee_rate.get(),
+        ..loan.clone()
+    });
+    for p in money.policies {
+        let c = match p.formula {
+            subsidy::Formula::InterestSubsidy { .. } => &loan,
+            subsidy::Formula::AgencyReward { .. } => continue,
+            _ => match &guarantee {
+                Some(g) => g,
+                None => continue,
+            },
+        };
+        if subsidy::ineligibility(p, c).is_some() {
+            continue;
         }
-        None => (Decimal::ZERO, Decimal::ZERO),
-    };
-    let all_in_rate = interest_rate + fee_rate + guarantee_fee_rate
-        - guarantee_fee_subsidy_rate
-        - interest_subsidy_rate;
+        let (amount, caps, days) = subsidy::quote(p, c);
+        if amount <= Money::ZERO {
+            continue;
+        }
+        if let Some(why) = subsidy::exclusion(p, c, money.drawn) {
+            forgone.push(Forgone {
+                policy_id: p.id.clone(),
+                policy_name: p.name.clone(),
+                amount,
+                reason: why,
+            });
+            continue;
+        }
+        let (rate, row) = p.rate_for(c);
+        let interest = p.formula.on_loans();
+        paid.push((
+            Subsidy {
+                policy_id: p.id.clone(),
+                policy_name: p.name.clone(),
+                kind: p.formula.kind(),
+                rate: interest.then_some(rate),
+                rate_row: row.map(str::to_string),
+                amount,
+                days,
+                caps,
+            },
+            p.exclusive.as_ref().map(|e| e.group.as_str()),
+        ));
+    }
+    // Of each exclusivity group the firm draws the policy that pays most (the first published on a tie).
+    let mut out: Vec<Subsidy> = Vec::with_capacity(paid.len());
+    for (k, (s, group)) in paid.iter().enumerate() {
+        let best = group.and_then(|g| {
+            paid.iter()
+                .enumerate()
+                .filter(|(_, (_, h))| *h == Some(g))
+                .max_by(|(i, (x, _)), (j, (y, _))| x.amount.cmp(&y.amount).then(j.cmp(i)))
+        });
+        match best {
+            Some((b, (winner, _))) if b != k => forgone.push(Forgone {
+                policy_id: s.policy_id.clone(),
+                policy_name: s.policy_name.clone(),
+                amount: s.amount,
+                reason: format!(
+                    "exclusive with '{}' (group {}), which pays {} yuan on this loan",
+                    winner.policy_name,
+                    group.unwrap_or_default(),
+                    winner.amount
+                ),
+            }),
+            _ => out.push(s.clone()),
+        }
+    }
+    (out, forgone)
+}
+
+/// `part` yuan over the term as a yearly rate on the amount (exact to 6 places).
+fn yearly(part: Money, ask: &Ask) -> Decimal {
+    let base = ask.amount.to_decimal() * Decimal::from(ask.term_months) / Decimal::from(12);
+    if base.is_zero() {
+        return Decimal::ZERO;
+    }
+    (part.to_decimal() / base).round_dp(6)
+}
+
+pub fn cost(
+    p: &Product,
+    scheme: Option<&Product>,
+    grade: Option<Grade>,
+    ask: &Ask,
+    money: PublicMoney<'_>,
+    a: &Applicant,
+) -> Cost {
+    let fee_rate = p.spec.annual_fee_rate;
+    let interest_rate = p
+        .terms
+        .lending()
+        .map_or(Decimal::ZERO, |l| priced_rate(l, grade));
+    let guarantor = scheme.and_then(|s| Some((s, s.terms.scheme()?)));
+    let guarantee_fee_rate =
+        guarantor.map_or(Decimal::ZERO, |(_, s)| s.fee_rate.get() * s.coverage.get());
     let yuan = |rate: Decimal| over_term(ask.amount, rate, ask.term_months);
-    let (interest, fees, guarantee_fee, guarantee_fee_subsidy, interest_subsidy) = (
+    let (interest, fees, guarantee_fee) = (
         yuan(interest_rate),
         yuan(fee_rate),
         yuan(guarantee_fee_rate),
-        yuan(guarantee_fee_subsidy_rate),
-        yuan(interest_subsidy_rate),
     );
+    let (subsidies, forgone) = subsidies(money, a, ask, interest_rate, scheme);
+    let sum = |interest: bool| {
+        Money::from_fen(
+            subsidies
+                .iter()
+                .filter(|s| (s.kind == "interest_subsidy") == interest)
+                .map(|s| s.amount.fen())
+                .sum(),
+        )
+    };
+    let (interest_subsidy, guarantee_fee_subsidy) = (sum(true), sum(false));
+    let (interest_subsidy_rate, guarantee_fee_subsidy_rate) = (
+        yearly(interest_subsidy, ask),
+        yearly(guarantee_fee_subsidy, ask),
+    );
+    let all_in_rate = interest_rate + fee_rate + guarantee_fee_rate
+        - guarantee_fee_subsidy_rate
+        - interest_subsidy_rate;
     let all_in_total = Money::from_fen(
         interest.fen() + fees.fen() + guarantee_fee.fen()
             - guarantee_fee_subsidy.fen()
@@ -1247,6 +1409,15 @@ pub fn cost(p: &Product, scheme: Option<&Product>, grade: Option<Grade>, ask: &A
         guarantee_fee_subsidy,
         interest_subsidy,
         all_in_total,
+        scheme: guarantor.map(|(s, t)| SchemeUsed {
+            id: s.id.clone(),
+            name: s.spec.name.clone(),
+            kind: t.kind,
+            fee_rate: t.fee_rate.get(),
+            coverage_ratio: t.coverage.get(),
+        }),
+        subsidies,
+        forgone,
     }
 }
 
@@ -1272,13 +1443,19 @@ pub struct Matches<'a> {
     pub near_misses: Vec<NearMiss<'a>>,
     /// Products valid today that the firm fails by more than two checks.
     pub not_eligible: usize,
-    /// Products checked (valid today).
+    /// Lending products checked (valid today; schemes are priced inside the loans that rely on them).
     pub checked: usize,
 }
 
 /// Match a firm against a catalogue: offers cheapest first (all-in rate, then product id), near misses
-/// with the fewest failed checks first.
-pub fn match_products<'a>(catalogue: &'a [Product], a: &Applicant, ask: &Ask) -> Matches<'a> {
+/// with the fewest failed checks first. Guarantee schemes are never offers of their own: a scheme is a
+/// way to a loan, priced inside the loans that rely on it.
+pub fn match_products<'a>(
+    catalogue: &'a [Product],
+    money: PublicMoney<'_>,
+    a: &Applicant,
+    ask: &Ask,
+) -> Matches<'a> {
     let mut m = Matches {
         offers: Vec::with_capacity(catalogue.len() / 2),
         near_misses: Vec::with_capacity(catalogue.len() / 2),
@@ -1291,7 +1468,7 @@ pub fn match_products<'a>(catalogue: &'a [Product], a: &Applicant, ask: &Ask) ->
         .filter(|s| s.spec.kind == ProductKind::GuaranteeScheme && s.spec.valid_on(ask.on))
         .collect();
     for p in catalogue {
-        if !p.spec.valid_on(ask.on) {
+        if !p.spec.valid_on(ask.on) || !p.spec.kind.is_lending() {
             continue;
         }
         let wanted = p.terms.guarantee_scheme_id();
@@ -1307,7 +1484,7 @@ pub fn match_products<'a>(catalogue: &'a [Product], a: &Applicant, ask: &Ask) ->
             m.not_eligible += 1;
             continue;
         }
-        let cost = cost(p, scheme, a.grade, ask);
+        let cost = cost(p, scheme, a.grade, ask, money, a);
         if failed.is_empty() {
             m.offers.push(Offer { product: p, cost });
         } else {
@@ -1357,10 +1534,9 @@ mod tests {
             guarantee_scheme_id: None,
             fee_rate: None,
             coverage_ratio: None,
-            fee_subsidy_share: None,
+            scheme_kind: None,
             advance_ratio: None,
             loan_to_value: None,
-            interest_subsidy_rate: None,
             valid_from: d("2026-01-01"),
             valid_to: None,
             rules,
@@ -1617,14 +1793,12 @@ mod tests {
             rate_max: None,
             fee_rate: Some(dec!(0.01)),
             coverage_ratio: Some(dec!(0.8)),
-            fee_subsidy_share: Some(dec!(0.5)),
             amount_max: Money::from_yuan(10_000_000),
             ..loan(vec![])
         };
         let p = ProductSpec {
             rate_min: Some(dec!(0.0385)),
             rate_max: None,
-            interest_subsidy_rate: Some(dec!(0.005)),
             annual_fee_rate: dec!(0.001),
             guarantee_scheme_id: Some("s".into()),
             ..loan(vec![])
@@ -1635,18 +1809,81 @@ mod tests {
             on: d("2026-11-25"),
         };
         let (p, scheme) = (product("p", p), product("s", scheme));
-        let c = cost(&p, Some(&scheme), Some(Grade::A), &a);
+        let policies = vec![
+            policy(
+                "fee",
+                serde_json::json!({"kind": "share_of_fee", "share": "0.5"}),
+                None,
+            ),
+            policy(
+                "interest",
+                serde_json::json!({"kind": "interest_subsidy", "rate": "0.005"}),
+                None,
+            ),
+        ];
+        let money = PublicMoney {
+            policies: &policies,
+            drawn: &[],
+        };
+        let c = cost(&p, Some(&scheme), Some(Grade::A), &a, money, &firm());
         assert_eq!(c.interest_rate, dec!(0.0385));
         assert_eq!(c.guarantee_fee_rate, dec!(0.008));
-        assert_eq!(c.guarantee_fee_subsidy_rate, dec!(0.004));
-        // 0.0385 + 0.001 + 0.008 - 0.004 - 0.005
-        assert_eq!(c.all_in_rate, dec!(0.0385));
         assert_eq!(c.interest, Money::from_yuan(57_750));
         assert_eq!(c.guarantee_fee, Money::from_yuan(12_000));
-        assert_eq!(c.guarantee_fee_subsidy, Money::from_yuan(6_000));
-        assert_eq!(c.interest_subsidy, Money::from_yuan(7_500));
         assert_eq!(c.fees, Money::from_yuan(1_500));
-        assert_eq!(c.all_in_total, Money::from_yuan(57_750));
+        // The policies pay by the days: 2026-11-25 to 2028-05-25 is 547 days (2028 is a leap year).
+        // Fee: 50% × 1% × 800,000 × 547 / 365 = 5,994.5205… → 5,994.52.
+        // Interest: 0.5% × 1,000,000 × 547 / 365 = 7,493.1506… → 7,493.15.
+        assert_eq!(c.guarantee_fee_subsidy, Money::parse("5994.52").unwrap());
+        assert_eq!(c.interest_subsidy, Money::parse("7493.15").unwrap());
+        let named: Vec<(&str, Money, i64)> = c
+            .subsidies
+            .iter()
+            .map(|s| (s.policy_id.as_str(), s.amount, s.days))
+            .collect();
+        assert_eq!(
+            named,
+            vec![
+                ("fee", Money::parse("5994.52").unwrap(), 547),
+                ("interest", Money::parse("7493.15").unwrap(), 547)
+            ]
+        );
+        // 57,750 + 1,500 + 12,000 − 5,994.52 − 7,493.15
+        assert_eq!(c.all_in_total, Money::parse("57762.33").unwrap());
+        // As yearly rates on the amount: 5,994.52 / 1,500,000 and 7,493.15 / 1,500,000, to 6 places.
+        assert_eq!(c.guarantee_fee_subsidy_rate, dec!(0.003996));
+        assert_eq!(c.interest_subsidy_rate, dec!(0.004995));
+        assert_eq!(c.all_in_rate, dec!(0.038509));
+        assert_eq!(c.scheme.as_ref().map(|s| s.id.as_str()), Some("s"));
+        // Exclusive with each other: the offer draws the larger, and says why it forgoes the other.
+        let group = Some(serde_json::json!({"group": "g"}));
+        let policies = vec![
+            policy(
+                "fee",
+                serde_json::json!({"kind": "share_of_fee", "share": "0.5"}),
+                group.clone(),
+            ),
+            policy(
+                "interest",
+                serde_json::json!({"kind": "interest_subsidy", "rate": "0.005"}),
+                group,
+            ),
+        ];
+        let money = PublicMoney {
+            policies: &policies,
+            drawn: &[],
+        };
+        let c = cost(&p, Some(&scheme), Some(Grade::A), &a, money, &firm());
+        assert_eq!(c.subsidies.len(), 1);
+        assert_eq!(c.subsidies[0].policy_id, "interest");
+        assert_eq!(c.guarantee_fee_subsidy, Money::ZERO);
+        assert_eq!(c.forgone.len(), 1);
+        assert_eq!(c.forgone[0].policy_id, "fee");
+        assert!(
+            c.forgone[0].reason.contains("policy interest"),
+            "{}",
+            c.forgone[0].reason
+        );
         // Rounded once per component, half away from zero: 333.33 × 0.0385 × 1 = 12.833205 -> 12.83
         let small = Ask {
             amount: Money::from_fen(33_333),
@@ -1654,9 +1891,35 @@ mod tests {
             on: a.on,
         };
         assert_eq!(
-            cost(&p, None, Some(Grade::A), &small).interest,
+            cost(
+                &p,
+                None,
+                Some(Grade::A),
+                &small,
+                PublicMoney::default(),
+                &firm()
+            )
+            .interest,
             Money::from_fen(1283)
         );
+    }
+
+    /// A policy for the tests: every firm, 2026-2027, the formula given.
+    fn policy(
+        id: &str,
+        formula: serde_json::Value,
+        exclusive: Option<serde_json::Value>,
+    ) -> Policy {
+        let mut v = serde_json::json!({
+            "name": format!("policy {id}"), "window_from": "2026-01-01", "window_to": "2027-12-31",
+            "formula": formula,
+        });
+        if let Some(e) = exclusive {
+            v["exclusive"] = e;
+        }
+        serde_json::from_value::<subsidy::PolicySpec>(v)
+            .unwrap()
+            .policy(id)
     }
 
     #[test]
@@ -1669,7 +1932,6 @@ mod tests {
             rate_max: None,
             fee_rate: Some(dec!(0.01)),
             coverage_ratio: Some(dec!(1)),
-            fee_subsidy_share: Some(dec!(0.5)),
             amount_max: Money::from_yuan(2_000_000),
             ..loan(vec![])
         };
@@ -1709,17 +1971,36 @@ mod tests {
             ),
             mk("s", scheme),
         ];
-        let m = match_products(&catalogue, &firm(), &ask(500_000));
+        let policies = vec![policy(
+            "fee",
+            serde_json::json!({"kind": "share_of_fee", "share": "0.5"}),
+            None,
+        )];
+        let money = PublicMoney {
+            policies: &policies,
+            drawn: &[],
+        };
+        let m = match_products(&catalogue, money, &firm(), &ask(500_000));
         let ids: Vec<_> = m.offers.iter().map(|o| o.product.id.as_str()).collect();
-        // a: 0.03 + 0.01 - 0.005 = 0.035 < b: 0.036; the scheme itself costs 0.005 a year
-        assert_eq!(ids, ["s", "a-cheap-guaranteed", "b-plain"]);
+        // a: 0.03 + 0.01 − 0.005 (half the fee, from the policy: 50% × 1% × 500,000 × 365/365 = 2,500)
+        // = 0.035 < b: 0.036. The scheme is never an offer of its own: it is part of a.
+        assert_eq!(ids, ["a-cheap-guaranteed", "b-plain"]);
+        assert_eq!(
+            m.offers[0].cost.guarantee_fee_subsidy,
+            Money::from_yuan(2_500)
+        );
+        assert_eq!(m.offers[0].cost.subsidies[0].policy_name, "policy fee");
         assert_eq!(m.near_misses.len(), 1);
         assert_eq!(m.near_misses[0].product.id, "c-near");
         assert_eq!(m.near_misses[0].failed[0].message, "score 700, needs 750");
         assert_eq!(m.not_eligible, 1);
-        assert_eq!(m.checked, 5);
+        assert_eq!(m.checked, 4);
+        // Without the policy the guaranteed loan pays its whole fee and ranks after the plain one.
+        let m = match_products(&catalogue, PublicMoney::default(), &firm(), &ask(500_000));
+        let ids: Vec<_> = m.offers.iter().map(|o| o.product.id.as_str()).collect();
+        assert_eq!(ids, ["b-plain", "a-cheap-guaranteed"]);
         // Amount over the scheme's ceiling: the guaranteed loan becomes a near miss that says so.
-        let m = match_products(&catalogue, &firm(), &ask(3_000_000));
+        let m = match_products(&catalogue, money, &firm(), &ask(3_000_000));
         assert!(m
             .offers
             .iter()

@@ -31,6 +31,39 @@ pub struct Contract {
     pub early_end: Option<NaiveDate>,
     /// The firm as eligibility rules read it.
     pub firm: Applicant,
+    /// Changes of the principal after `start` (a loan's reported balances, oldest first): from each date
+    /// on, the principal is that amount. Empty: `guaranteed` throughout (a guarantee contract).
+    pub balance_changes: Vec<(NaiveDate, Money)>,
+    /// The loan this contract finances or guarantees: a loan and its guarantee share it, so a policy
+    /// exclusive per loan sees both (issue 20 §2).
+    pub loan_key: String,
+    /// The guarantee scheme the loan relies on, with its kind (eligibility by channel, §3).
+    pub scheme: Option<(String, SchemeKind)>,
+}
+
+/// What kind of guarantee a scheme is (issue 20 §3): the municipal policy-based guarantee fund
+/// (政策性融资担保基金), another government financing guarantee (政府性融资担保), or a commercial one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SchemeKind {
+    PolicyFund,
+    Government,
+    Commercial,
+}
+
+impl SchemeKind {
+    pub const ALL: [SchemeKind; 3] = [
+        SchemeKind::PolicyFund,
+        SchemeKind::Government,
+        SchemeKind::Commercial,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SchemeKind::PolicyFund => "policy_fund",
+            SchemeKind::Government => "government",
+            SchemeKind::Commercial => "commercial",
+        }
+    }
 }
 
 impl Contract {
@@ -52,6 +85,35 @@ impl Contract {
         }
         out
     }
+    /// The principal on `day` (the last change on or before it; `guaranteed` before any).
+    fn principal_on(&self, day: NaiveDate) -> Money {
+        self.balance_changes
+            .iter()
+            .rev()
+            .find(|(on, _)| *on <= day)
+            .map_or(self.guaranteed, |(_, m)| *m)
+    }
+    /// Σ principal × days over `[from, to)` inside the active interval, exact: the base every formula
+    /// multiplies by its yearly rate and divides by 365.
+    pub fn balance_days(&self, from: NaiveDate, to: NaiveDate) -> Decimal {
+        let a = from.max(self.start);
+        let b = to.min(self.active_end());
+        if a >= b {
+            return Decimal::ZERO;
+        }
+        // Segment boundaries: the period's ends and every change inside it.
+        let mut cuts: Vec<NaiveDate> = vec![a];
+        cuts.extend(
+            self.balance_changes
+                .iter()
+                .map(|(on, _)| *on)
+                .filter(|on| *on > a && *on < b),
+        );
+        cuts.push(b);
+        cuts.windows(2)
+            .map(|w| self.principal_on(w[0]).to_decimal() * Decimal::from((w[1] - w[0]).num_days()))
+            .sum()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +126,13 @@ pub enum Formula {
     },
     /// `min(q, f) × G × d / 365`: never more than the fee itself.
     RatePoints {
+        #[serde(with = "rust_decimal::serde::str")]
+        rate: Decimal,
+    },
+    /// An interest subsidy (贴息, Art 18, 37) on a loan: `min(q, i) × P × d / 365` on the outstanding
+    /// principal `P` at the loan's interest rate `i` (never more than the interest itself). `q` is the
+    /// rate of the first row of the policy's rate table the firm fits, else this rate.
+    InterestSubsidy {
         #[serde(with = "rust_decimal::serde::str")]
         rate: Decimal,
     },
@@ -81,18 +150,93 @@ impl Formula {
         match self {
             Formula::ShareOfFee { .. } => "share_of_fee",
             Formula::RatePoints { .. } => "rate_points",
+            Formula::InterestSubsidy { .. } => "interest_subsidy",
             Formula::AgencyReward { .. } => "agency_reward",
         }
     }
-    /// The subsidy for `d` days of a contract, exact.
-    pub fn amount(&self, c: &Contract, days: i64) -> Decimal {
-        let g = c.guaranteed.to_decimal();
-        let d = Decimal::from(days);
+    /// Whether it is paid on loans (claimed by their banks) rather than on guarantee contracts.
+    pub fn on_loans(&self) -> bool {
+        matches!(self, Formula::InterestSubsidy { .. })
+    }
+    /// The subsidy over `[from, to)` of a contract, exact (`q`: the interest subsidy's rate for the
+    /// firm, [`Policy::rate_for`]; the other kinds carry their own).
+    pub fn amount(&self, c: &Contract, from: NaiveDate, to: NaiveDate, q: Decimal) -> Decimal {
+        let bd = c.balance_days(from, to);
         let y = Decimal::from(365);
         match *self {
-            Formula::ShareOfFee { share } => share * g * c.fee_rate * d / y,
-            Formula::RatePoints { rate } => rate.min(c.fee_rate) * g * d / y,
-            Formula::AgencyReward { rate } => rate * g * d / y,
+            Formula::ShareOfFee { share } => share * c.fee_rate * bd / y,
+            Formula::RatePoints { rate } => rate.min(c.fee_rate) * bd / y,
+            Formula::InterestSubsidy { .. } => q.min(c.fee_rate) * bd / y,
+            Formula::AgencyReward { rate } => rate * bd / y,
+        }
+    }
+}
+
+/// One row of an interest subsidy's rate table (issue 20 §1; the Dalian plan: 2% for agricultural firms,
+/// 1.5% for high-tech firms): a firm that passes every rule gets `rate`; the first row it fits wins, and
+/// a firm that fits none gets the formula's own rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateRow {
+    pub label: String,
+    pub rules: Vec<Rule>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+}
+
+/// Whether a policy's exclusivity holds per loan or per firm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Per {
+    #[default]
+    Loan,
+    Firm,
+}
+
+/// An exclusivity group across policies (issue 20 §2): a loan (or a firm) draws from one policy of the
+/// group only; the first approved draw wins and later claims under the others are `excluded`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusive {
+    pub group: String,
+    #[serde(default)]
+    pub per: Per,
+}
+
+/// The channel a loan must come through (issue 20 §3): a guarantee under one of these schemes, or under
+/// a scheme of one of these kinds (the municipal policy-based guarantee fund: `policy_fund`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Channel {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schemes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scheme_kinds: Vec<SchemeKind>,
+}
+
+impl Channel {
+    /// Why the contract's loan does not come through the channel; `None` when it does.
+    pub fn refuses(&self, scheme: Option<(&str, SchemeKind)>) -> Option<String> {
+        let wanted = || {
+            let mut w: Vec<String> = self.schemes.clone();
+            w.extend(self.scheme_kinds.iter().map(|k| k.as_str().to_string()));
+            w.join(" / ")
+        };
+        match scheme {
+            None => Some(format!(
+                "the loan relies on no guarantee scheme; the policy requires {}",
+                wanted()
+            )),
+            Some((id, kind))
+                if !self.schemes.iter().any(|s| s == id) && !self.scheme_kinds.contains(&kind) =>
+            {
+                Some(format!(
+                    "the loan relies on scheme {id} ({}); the policy requires {}",
+                    kind.as_str(),
+                    wanted()
+                ))
+            }
+            Some(_) => None,
         }
     }
 }
@@ -139,24 +283,59 @@ impl RewardTier {
     }
 }
 
-/// A fee-subsidy policy: which contracts (by start date), which firms (the matching rule types), the
-/// formula, and the caps.
+/// A published policy: its id and its specification as published (read through `Deref`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     pub id: String,
-    /// Contracts starting in `[window_from, window_to]`.
-    pub window_from: NaiveDate,
-    pub window_to: NaiveDate,
-    pub rules: Vec<Rule>,
-    /// The agency may charge at most this fee rate.
-    pub max_fee_rate: Option<Decimal>,
-    /// Guaranteed amount at most this.
-    pub max_guaranteed: Option<Money>,
-    pub formula: Formula,
-    pub cap_per_contract: Option<Money>,
-    pub cap_per_firm_year: Option<Money>,
-    pub budget: Option<Money>,
-    pub reward_tiers: Vec<RewardTier>,
+    pub spec: PolicySpec,
+}
+
+impl std::ops::Deref for Policy {
+    type Target = PolicySpec;
+    fn deref(&self) -> &PolicySpec {
+        &self.spec
+    }
+}
+
+impl std::ops::DerefMut for Policy {
+    fn deref_mut(&mut self) -> &mut PolicySpec {
+        &mut self.spec
+    }
+}
+
+impl Policy {
+    /// The interest subsidy's yearly rate for the contract's firm, with the rate-table row that gave it
+    /// (`None`: the formula's own rate); zero for the other kinds, which carry their own.
+    pub fn rate_for(&self, c: &Contract) -> (Decimal, Option<&str>) {
+        let Formula::InterestSubsidy { rate } = self.formula else {
+            return (Decimal::ZERO, None);
+        };
+        let ask = Ask {
+            amount: c.loan.unwrap_or(c.guaranteed),
+            term_months: 12,
+            on: c.start,
+        };
+        self.rate_table
+            .iter()
+            .find(|row| {
+                row.rules
+                    .iter()
+                    .all(|r| check_rule(r, Ratios::WHOLE, &c.firm, &ask).is_none())
+            })
+            .map_or((rate, None), |row| (row.rate, Some(row.label.as_str())))
+    }
+    /// The contract as the policy subsidises it: its active interval cut at `max_days` from its start.
+    pub fn clipped(&self, c: &Contract) -> Contract {
+        let mut out = c.clone();
+        if let Some(days) = self.max_days {
+            out.end = out.end.min(c.start + chrono::Duration::days(days));
+        }
+        out
+    }
+    /// The subsidy over `[from, to)` of the (clipped) contract, exact, before caps.
+    pub fn amount(&self, c: &Contract, from: NaiveDate, to: NaiveDate) -> Decimal {
+        self.formula.amount(c, from, to, self.rate_for(c).0)
+    }
 }
 
 /// A policy as the government publishes it (`POST /v1/subsidy-policies`); rules are parsed one by one by
@@ -187,6 +366,27 @@ pub struct PolicySpec {
     /// An agency reward's tiers, first fit wins; the formula's rate is the rest.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reward_tiers: Vec<RewardTier>,
+    /// An interest subsidy's rates by firm category, first fit wins; the formula's rate is the rest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rate_table: Vec<RateRow>,
+    /// Subsidised days per loan or contract, counted from its start (the Dalian plan: one year).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_days: Option<i64>,
+    /// Loans above this amount are not covered (a per-loan ceiling: 20 million in Beijing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_loan: Option<Money>,
+    /// A firm draws from this policy on one loan only: the first approved wins.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub once_per_firm: bool,
+    /// The exclusivity group it belongs to, per loan or per firm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclusive: Option<Exclusive>,
+    /// The guarantee channel the loan must come through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    /// The text and date the policy was published under (shown with it; an official's file keeps it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl PolicySpec {
@@ -210,12 +410,17 @@ impl PolicySpec {
                 "rate.range",
                 format!("share {share} is outside 0-1"),
             )),
-            Formula::RatePoints { rate } | Formula::AgencyReward { rate } if !fraction(rate) => v
-                .push((
+            Formula::RatePoints { rate }
+            | Formula::AgencyReward { rate }
+            | Formula::InterestSubsidy { rate }
+                if !fraction(rate) =>
+            {
+                v.push((
                     "formula.rate".into(),
                     "rate.range",
                     format!("rate {rate} is outside 0-1"),
-                )),
+                ));
+            }
             _ => {}
         }
         if self.max_fee_rate.is_some_and(|r| !fraction(r)) {
@@ -279,6 +484,83 @@ impl PolicySpec {
                 ));
             }
         }
+        let interest = matches!(self.formula, Formula::InterestSubsidy { .. });
+        if !self.rate_table.is_empty() && !interest {
+            v.push((
+                "rate_table".into(),
+                "rates.formula",
+                "a rate table belongs to an interest_subsidy policy (its rate is the rest)".into(),
+            ));
+        }
+        if interest && self.max_fee_rate.is_some() {
+            v.push((
+                "max_fee_rate".into(),
+                "rates.formula",
+                "max_fee_rate limits a guarantee fee; an interest subsidy has none".into(),
+            ));
+        }
+        for (k, row) in self.rate_table.iter().enumerate() {
+            if row.label.trim().is_empty() {
+                v.push((
+                    format!("rate_table[{k}].label"),
+                    "required",
+                    "a rate row needs a label".into(),
+                ));
+            }
+            if !fraction(row.rate) {
+                v.push((
+                    format!("rate_table[{k}].rate"),
+                    "rate.range",
+                    format!("rate {} is outside 0-1", row.rate),
+                ));
+            }
+            if let Some(e) = self.rate_table[..k].iter().find(|e| e.rules.is_empty()) {
+                v.push((
+                    format!("rate_table[{k}]"),
+                    "rates.unreachable",
+                    format!(
+                        "row '{}' has no rules and takes every firm: row '{}' can never apply",
+                        e.label, row.label
+                    ),
+                ));
+            }
+        }
+        if self.max_days.is_some_and(|d| d <= 0) {
+            v.push((
+                "max_days".into(),
+                "days.positive",
+                "max_days must be at least 1".into(),
+            ));
+        }
+        if self.max_loan.is_some_and(|m| m <= Money::ZERO) {
+            v.push((
+                "max_loan".into(),
+                "money.positive",
+                "max_loan must be above zero".into(),
+            ));
+        }
+        if self
+            .exclusive
+            .as_ref()
+            .is_some_and(|e| e.group.trim().is_empty())
+        {
+            v.push((
+                "exclusive.group".into(),
+                "required",
+                "an exclusivity group needs a name".into(),
+            ));
+        }
+        if self
+            .channel
+            .as_ref()
+            .is_some_and(|c| c.schemes.is_empty() && c.scheme_kinds.is_empty())
+        {
+            v.push((
+                "channel".into(),
+                "channel.empty",
+                "a channel names at least one scheme or scheme kind".into(),
+            ));
+        }
         // Issue 20 §7: caps that contradict each other are refused, every one at once. A cap above a
         // wider one can never bind: the published text would promise what the other cap forbids.
         let above =
@@ -310,16 +592,7 @@ impl PolicySpec {
     pub fn policy(&self, id: &str) -> Policy {
         Policy {
             id: id.into(),
-            window_from: self.window_from,
-            window_to: self.window_to,
-            rules: self.rules.clone(),
-            max_fee_rate: self.max_fee_rate,
-            max_guaranteed: self.max_guaranteed,
-            formula: self.formula,
-            cap_per_contract: self.cap_per_contract,
-            cap_per_firm_year: self.cap_per_firm_year,
-            budget: self.budget,
-            reward_tiers: self.reward_tiers.clone(),
+            spec: self.clone(),
         }
     }
 }
@@ -385,7 +658,7 @@ pub fn agency_reward(
             continue;
         }
         eligible += 1;
-        let bd = c.guaranteed.to_decimal() * Decimal::from(d);
+        let bd = c.balance_days(from, to);
         balance_days += bd;
         let tier = policy
             .reward_tiers
@@ -393,7 +666,7 @@ pub fn agency_reward(
             .position(|t| t.fits(c))
             .unwrap_or(policy.reward_tiers.len());
         let rate = policy.reward_tiers.get(tier).map_or(rest, |t| t.rate);
-        let amount = Formula::AgencyReward { rate }.amount(c, d);
+        let amount = Formula::AgencyReward { rate }.amount(c, from, to, rate);
         per[tier].0 += 1;
         per[tier].1 += bd;
         per[tier].2 += amount;
@@ -486,9 +759,30 @@ pub fn ineligibility(p: &Policy, c: &Contract) -> Option<String> {
             ));
         }
     }
+    let loan = c.loan.unwrap_or(c.guaranteed);
+    if let Some(max) = p.max_loan {
+        if loan > max {
+            return Some(format!(
+                "loan of {loan} yuan, the policy covers loans of at most {max}"
+            ));
+        }
+    }
+    if p.formula.on_loans() && c.fee_rate <= Decimal::ZERO {
+        return Some(
+            "the loan's interest rate is not on record: report it with the loan (interest_rate)"
+                .into(),
+        );
+    }
+    if let Some(why) = p
+        .channel
+        .as_ref()
+        .and_then(|ch| ch.refuses(c.scheme.as_ref().map(|(id, k)| (id.as_str(), *k))))
+    {
+        return Some(format!("channel: {why}"));
+    }
     // The firm rules read the same facts as product matching; a policy has no collateral ratios.
     let ask = Ask {
-        amount: c.guaranteed,
+        amount: loan,
         term_months: 12,
         on: c.start,
     };
@@ -540,6 +834,8 @@ pub enum Status {
     UnknownContract,
     Duplicate,
     Ineligible,
+    /// Exclusivity: the firm or loan already drew from this policy (once per firm) or another of its group.
+    Excluded,
     Capped,
     Matched,
     OverClaimed,
@@ -552,6 +848,7 @@ impl Status {
             Status::UnknownContract => "unknown_contract",
             Status::Duplicate => "duplicate",
             Status::Ineligible => "ineligible",
+            Status::Excluded => "excluded",
             Status::Capped => "capped",
             Status::Matched => "matched",
             Status::OverClaimed => "over_claimed",
@@ -559,10 +856,11 @@ impl Status {
         }
     }
 
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Status::UnknownContract,
         Status::Duplicate,
         Status::Ineligible,
+        Status::Excluded,
         Status::Capped,
         Status::Matched,
         Status::OverClaimed,
@@ -588,12 +886,22 @@ impl Status {
     ];
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Cap {
     PerContract,
     PerFirmYear,
     Budget,
+}
+
+impl Cap {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cap::PerContract => "per_contract",
+            Cap::PerFirmYear => "per_firm_year",
+            Cap::Budget => "budget",
+        }
+    }
 }
 
 /// One reconciled line.
@@ -652,6 +960,63 @@ struct Usage<'a> {
 }
 
 impl<'a> Usage<'a> {
+    /// `raw` after the policy's caps, in order (per contract, per firm per year in proportion to days,
+    /// the budget), given what is used already; the caps that cut it.
+    fn capped(
+        &self,
+        policy: &Policy,
+        c: &Contract,
+        days_by_year: &[(i32, i64)],
+        raw: Decimal,
+    ) -> (Decimal, Vec<Cap>) {
+        let days: i64 = days_by_year.iter().map(|d| d.1).sum();
+        let mut amount = raw;
+        let mut caps = Vec::new();
+        if let Some(cap) = policy.cap_per_contract {
+            let used = self
+                .contract
+                .get(c.id.as_str())
+                .copied()
+                .unwrap_or_default();
+            let room = (cap.to_decimal() - used).max(Decimal::ZERO);
+            if amount > room {
+                amount = room;
+                caps.push(Cap::PerContract);
+            }
+        }
+        if let (Some(cap), true) = (policy.cap_per_firm_year, days > 0) {
+            let mut total = Decimal::ZERO;
+            let mut cut = false;
+            for (y, d) in days_by_year {
+                let share = amount * Decimal::from(*d) / Decimal::from(days);
+                let used = self
+                    .firm_year
+                    .get(&(c.firm_uscc.as_str(), *y))
+                    .copied()
+                    .unwrap_or_default();
+                let room = (cap.to_decimal() - used).max(Decimal::ZERO);
+                if share > room {
+                    cut = true;
+                    total += room;
+                } else {
+                    total += share;
+                }
+            }
+            if cut {
+                amount = total;
+                caps.push(Cap::PerFirmYear);
+            }
+        }
+        if let Some(budget) = policy.budget {
+            let room = (budget.to_decimal() - self.total).max(Decimal::ZERO);
+            if amount > room {
+                amount = room;
+                caps.push(Cap::Budget);
+            }
+        }
+        (amount, caps)
+    }
+
     fn add(&mut self, contract: &'a str, firm: &'a str, days: &[(i32, i64)], amount: Decimal) {
         if amount.is_zero() {
             return;
@@ -668,16 +1033,82 @@ impl<'a> Usage<'a> {
     }
 }
 
+/// A draw exclusivity reads: a payable line approved under a policy, for a firm's loan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drawn {
+    pub policy_id: String,
+    pub policy_name: String,
+    pub group: Option<String>,
+    pub firm_uscc: String,
+    pub loan_key: String,
+}
+
+impl Drawn {
+    pub fn of(p: &Policy, c: &Contract) -> Drawn {
+        Drawn {
+            policy_id: p.id.clone(),
+            policy_name: p.name.clone(),
+            group: p.exclusive.as_ref().map(|e| e.group.clone()),
+            firm_uscc: c.firm_uscc.clone(),
+            loan_key: c.loan_key.clone(),
+        }
+    }
+}
+
+/// Why the contract may not draw from the policy, given what was drawn (issue 20 §1-2): once per firm,
+/// or another policy of its exclusivity group already drawn for the loan (or the firm); `None` when free.
+pub fn exclusion(p: &Policy, c: &Contract, drawn: &[Drawn]) -> Option<String> {
+    if p.once_per_firm {
+        if let Some(d) = drawn
+            .iter()
+            .find(|d| d.policy_id == p.id && d.firm_uscc == c.firm_uscc && d.loan_key != c.loan_key)
+        {
+            return Some(format!(
+                "once per firm: the firm already drew from this policy on loan {}",
+                d.loan_key
+            ));
+        }
+    }
+    let e = p.exclusive.as_ref()?;
+    drawn
+        .iter()
+        .find(|d| {
+            d.policy_id != p.id
+                && d.group.as_deref() == Some(e.group.as_str())
+                && match e.per {
+                    Per::Loan => d.loan_key == c.loan_key,
+                    Per::Firm => d.firm_uscc == c.firm_uscc,
+                }
+        })
+        .map(|d| {
+            format!(
+                "exclusive with policy {} '{}' (group {}): the {} already drew from it",
+                d.policy_id,
+                d.policy_name,
+                e.group,
+                match e.per {
+                    Per::Loan => "loan",
+                    Per::Firm => "firm",
+                }
+            )
+        })
+}
+
 /// Reconcile an agency's claim batch under a policy. `contracts` are the agency's own (others are
 /// unknown to it); `prior` are the lines approved earlier under the policy (they take precedence); lines
 /// are taken in line-number order.
+///
+/// `drawn` are the approved draws that exclusivity reads: this policy's own (once per firm) and those of
+/// the other policies of its exclusivity group; the batch's own payable lines join them as they go.
 pub fn reconcile<'a, S: std::hash::BuildHasher>(
     policy: &Policy,
     agency_id: &str,
     contracts: &'a HashMap<String, Contract, S>,
     prior: &'a [Approved],
+    drawn: &[Drawn],
     lines: &[ClaimLine],
 ) -> Reconciliation {
+    let mut drawn: Vec<Drawn> = drawn.to_vec();
     let mut usage = Usage::default();
     for a in prior {
         usage.add(
@@ -726,7 +1157,9 @@ pub fn reconcile<'a, S: std::hash::BuildHasher>(
             continue;
         };
         let period = (line.from, line.to);
-        let days_by_year = c.days_by_year(line.from, line.to);
+        // The days the policy subsidises: the contract's, cut at its day cap.
+        let clipped = policy.clipped(c);
+        let days_by_year = clipped.days_by_year(line.from, line.to);
         let days: i64 = days_by_year.iter().map(|d| d.1).sum();
         let dup_prior = approved_periods
             .get(c.id.as_str())
@@ -758,55 +1191,16 @@ pub fn reconcile<'a, S: std::hash::BuildHasher>(
             out.push(rejected(Status::Ineligible, Some(why), &days_by_year));
             continue;
         }
+        if let Some(why) = exclusion(policy, c, &drawn) {
+            out.push(rejected(Status::Excluded, Some(why), &days_by_year));
+            continue;
+        }
         // Only lines that are reconciled to an amount block later overlapping ones.
         seen.entry(c.id.as_str())
             .or_default()
             .push((line.from, line.to, line.line_no));
-        let raw = policy.formula.amount(c, days);
-        let mut amount = raw;
-        let mut caps = Vec::new();
-        if let Some(cap) = policy.cap_per_contract {
-            let used = usage
-                .contract
-                .get(c.id.as_str())
-                .copied()
-                .unwrap_or_default();
-            let room = (cap.to_decimal() - used).max(Decimal::ZERO);
-            if amount > room {
-                amount = room;
-                caps.push(Cap::PerContract);
-            }
-        }
-        if let (Some(cap), true) = (policy.cap_per_firm_year, days > 0) {
-            let mut total = Decimal::ZERO;
-            let mut cut = false;
-            for (y, d) in &days_by_year {
-                let share = amount * Decimal::from(*d) / Decimal::from(days);
-                let used = usage
-                    .firm_year
-                    .get(&(c.firm_uscc.as_str(), *y))
-                    .copied()
-                    .unwrap_or_default();
-                let room = (cap.to_decimal() - used).max(Decimal::ZERO);
-                if share > room {
-                    cut = true;
-                    total += room;
-                } else {
-                    total += share;
-                }
-            }
-            if cut {
-                amount = total;
-                caps.push(Cap::PerFirmYear);
-            }
-        }
-        if let Some(budget) = policy.budget {
-            let room = (budget.to_decimal() - usage.total).max(Decimal::ZERO);
-            if amount > room {
-                amount = room;
-                caps.push(Cap::Budget);
-            }
-        }
+        let raw = policy.amount(&clipped, line.from, line.to);
+        let (amount, caps) = usage.capped(policy, c, &days_by_year, raw);
         let computed = round(amount);
         let (status, approved) = if !caps.is_empty() {
             (Status::Capped, computed.min(line.claimed))
@@ -818,6 +1212,7 @@ pub fn reconcile<'a, S: std::hash::BuildHasher>(
             (Status::UnderClaimed, line.claimed)
         };
         usage.add(&c.id, &c.firm_uscc, &days_by_year, approved.to_decimal());
+        drawn.push(Drawn::of(policy, c));
         out.push(LineResult {
             line_no: line.line_no,
             contract_id: c.id.clone(),
@@ -841,6 +1236,77 @@ pub fn reconcile<'a, S: std::hash::BuildHasher>(
         totals.difference = Money::from_fen(totals.difference.fen() + l.difference.fen());
     }
     Reconciliation { lines: out, totals }
+}
+
+/// What a policy would pay on a contract over its whole life, with nothing drawn yet (an offer's
+/// expected subsidy, issue 20 §6): the amount after caps rounded once to the fen, the caps that bind, the
+/// subsidised days.
+pub fn quote(policy: &Policy, c: &Contract) -> (Money, Vec<Cap>, i64) {
+    let clipped = policy.clipped(c);
+    let days_by_year = clipped.days_by_year(c.start, c.end);
+    let days = days_by_year.iter().map(|d| d.1).sum();
+    let raw = policy.amount(&clipped, c.start, c.end);
+    let (amount, caps) = Usage::default().capped(policy, c, &days_by_year, raw);
+    (round(amount), caps, days)
+}
+
+/// What a policy will still owe on the contracts it has paid on (issue 20 §7): for each contract with
+/// the end of its last approved period and what was approved on it so far, the subsidy from that end to
+/// the end of its subsidised interval (day cap, early end), within what its per-contract cap leaves;
+/// the exact sum rounded once. Yearly caps and the budget are left to the budget view to compare.
+pub fn forecast(policy: &Policy, accruing: &[(Contract, NaiveDate, Money)]) -> Money {
+    let mut total = Decimal::ZERO;
+    for (c, last_to, approved) in accruing {
+        let clipped = policy.clipped(c);
+        let end = clipped.active_end();
+        if *last_to >= end {
+            continue;
+        }
+        let mut amount = policy.amount(&clipped, *last_to, end);
+        if let Some(cap) = policy.cap_per_contract {
+            amount = amount.min((cap.to_decimal() - approved.to_decimal()).max(Decimal::ZERO));
+        }
+        total += amount;
+    }
+    round(total)
+}
+
+/// The real policies of DOMAIN §8a as data (issue 20 §5): files an official can adapt and publish as
+/// they are (`POST /v1/subsidy-policies` takes each file as its body); `credithub demo` publishes them.
+pub const SHIPPED: [(&str, &str); 6] = [
+    (
+        "beijing-first-loan-interest",
+        include_str!("policies/beijing-first-loan-interest.json"),
+    ),
+    (
+        "beijing-first-loan-guarantee-fee",
+        include_str!("policies/beijing-first-loan-guarantee-fee.json"),
+    ),
+    (
+        "dalian-jinpu-first-loan",
+        include_str!("policies/dalian-jinpu-first-loan.json"),
+    ),
+    (
+        "jingan-guarantee-fund-interest",
+        include_str!("policies/jingan-guarantee-fund-interest.json"),
+    ),
+    (
+        "jingan-guarantee-fund-fee",
+        include_str!("policies/jingan-guarantee-fund-fee.json"),
+    ),
+    (
+        "national-guarantee-fund-2012",
+        include_str!("policies/national-guarantee-fund-2012.json"),
+    ),
+];
+
+/// A shipped policy by its file name, parsed.
+pub fn shipped(name: &str) -> Result<PolicySpec, String> {
+    let (_, text) = SHIPPED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| format!("no shipped policy {name}"))?;
+    serde_json::from_str(text).map_err(|e| format!("policy file {name}: {e}"))
 }
 
 /// The firm facts of a contract's borrower, for policies whose rules read only registry facts.
@@ -881,12 +1347,26 @@ mod tests {
             end: d(e),
             early_end: None,
             firm: borrower(firm, Some(SizeClass::Small), "C3911", "pudong"),
+            balance_changes: vec![],
+            loan_key: format!("loan-{id}"),
+            scheme: None,
         }
     }
 
+    /// The reconciliation with nothing drawn elsewhere (exclusivity has its own tests).
+    fn reconcile<S: std::hash::BuildHasher>(
+        p: &Policy,
+        agency: &str,
+        cs: &HashMap<String, Contract, S>,
+        prior: &[Approved],
+        lines: &[ClaimLine],
+    ) -> Reconciliation {
+        super::reconcile(p, agency, cs, prior, &[], lines)
+    }
+
     fn policy(formula: Formula) -> Policy {
-        Policy {
-            id: "p".into(),
+        PolicySpec {
+            name: "policy p".into(),
             window_from: d("2025-01-01"),
             window_to: d("2027-12-31"),
             rules: vec![Rule::SizeClass {
@@ -899,7 +1379,15 @@ mod tests {
             cap_per_firm_year: None,
             budget: None,
             reward_tiers: vec![],
+            rate_table: vec![],
+            max_days: None,
+            max_loan: None,
+            once_per_firm: false,
+            exclusive: None,
+            channel: None,
+            source: None,
         }
+        .policy("p")
     }
 
     fn line(n: usize, c: &str, from: &str, to: &str, claimed: &str) -> ClaimLine {
@@ -1218,6 +1706,13 @@ mod tests {
             cap_per_firm_year: y.map(Money::from_yuan),
             budget: b.map(Money::from_yuan),
             reward_tiers: vec![],
+            rate_table: vec![],
+            max_days: None,
+            max_loan: None,
+            once_per_firm: false,
+            exclusive: None,
+            channel: None,
+            source: None,
         };
         let rules = |s: &PolicySpec| -> Vec<(String, &'static str)> {
             s.violations().into_iter().map(|(f, r, _)| (f, r)).collect()
@@ -1244,20 +1739,10 @@ mod tests {
         let mut p = policy(Formula::AgencyReward { rate: dec!(0.005) });
         p.rules = vec![];
         p.max_fee_rate = None;
-        p.reward_tiers = vec![
-            RewardTier {
-                label: "micro ≤ 1M".into(),
-                size_classes: vec![SizeClass::Micro],
-                max_loan: Some(Money::from_yuan(1_000_000)),
-                rate: dec!(0.03),
-            },
-            RewardTier {
-                label: "small ≤ 5M".into(),
-                size_classes: vec![SizeClass::Small, SizeClass::Micro],
-                max_loan: Some(Money::from_yuan(5_000_000)),
-                rate: dec!(0.02),
-            },
-        ];
+        // The tiers as shipped (src/domain/policies/national-guarantee-fund-2012.json).
+        let shipped = shipped("national-guarantee-fund-2012").unwrap();
+        p.reward_tiers = shipped.reward_tiers.clone();
+        assert_eq!(shipped.formula, Formula::AgencyReward { rate: dec!(0.005) });
         let g = |id: &str, class: SizeClass, loan: i64, guaranteed: i64| {
             let mut c = contract(id, id, guaranteed, dec!(0.01), "2026-01-01", "2027-01-01");
             c.firm.size_class = Some(class);
@@ -1285,8 +1770,8 @@ mod tests {
         assert_eq!(
             by,
             vec![
-                ("micro ≤ 1M", 1, Money::from_yuan(24_000)),
-                ("small ≤ 5M", 2, Money::from_yuan(96_000)),
+                ("微型企业 ≤ 100万 micro ≤ 1M", 1, Money::from_yuan(24_000)),
+                ("小微企业 ≤ 500万 small ≤ 5M", 2, Money::from_yuan(96_000)),
                 ("rest", 2, Money::from_yuan(25_000)),
             ]
         );
@@ -1302,10 +1787,7 @@ mod tests {
             max_fee_rate: None,
             max_guaranteed: None,
             formula: Formula::AgencyReward { rate: dec!(0.005) },
-            cap_per_contract: None,
-            cap_per_firm_year: None,
-            budget: None,
-            reward_tiers: p.reward_tiers.clone(),
+            ..p.spec.clone()
         };
         assert!(spec.violations().is_empty(), "{:?}", spec.violations());
         spec.reward_tiers.push(RewardTier {
@@ -1374,7 +1856,384 @@ mod tests {
         assert!(agency_reward(&policy(HALF), &cs, d("2026-01-01"), d("2027-01-01")).is_none());
     }
 
+    /// A loan as interest subsidies see it: principal, the loan's own rate, `[start, end)`.
+    fn loan(id: &str, firm: &str, principal: i64, rate: Decimal, s: &str, e: &str) -> Contract {
+        let mut c = contract(id, firm, principal, rate, s, e);
+        c.loan = Some(Money::from_yuan(principal));
+        c.loan_key = id.into();
+        c
+    }
+
+    fn dalian() -> Policy {
+        shipped("dalian-jinpu-first-loan").unwrap().policy("dalian")
+    }
+
+    #[test]
+    fn the_shipped_policies_parse_and_hold() {
+        for (name, _) in SHIPPED {
+            let spec = shipped(name).unwrap();
+            assert!(
+                spec.violations().is_empty(),
+                "{name}: {:?}",
+                spec.violations()
+            );
+            assert!(spec.source.is_some(), "{name} says where it comes from");
+        }
+    }
+
+    #[test]
+    fn dalian_rates_by_category_with_the_year_boundary_and_the_one_year_cap() {
+        let p = dalian();
+        // A first loan of 1,000,000 at 4.2% from 2026-07-01 for two years.
+        let mut agri = loan(
+            "L1",
+            "agri",
+            1_000_000,
+            dec!(0.042),
+            "2026-07-01",
+            "2028-07-01",
+        );
+        agri.firm.industry_code = "A0141".into();
+        let mut tech = loan(
+            "L2",
+            "tech",
+            1_000_000,
+            dec!(0.042),
+            "2026-07-01",
+            "2028-07-01",
+        );
+        tech.firm.designations = vec![super::super::matching::Designation::HighTech];
+        let other = loan(
+            "L3",
+            "other",
+            1_000_000,
+            dec!(0.042),
+            "2026-07-01",
+            "2028-07-01",
+        );
+        assert_eq!(p.rate_for(&agri).0, dec!(0.02));
+        assert_eq!(p.rate_for(&tech).0, dec!(0.015));
+        assert_eq!(p.rate_for(&other), (dec!(0.01), None));
+        let cs = book(vec![agri, tech, other]);
+        let lines = [
+            // 2026-07-01 to 2027-01-01 is 184 days (31+31+30+31+30+31), all in 2026:
+            // 2% × 1,000,000 × 184 / 365 = 10,082.1917… → 10,082.19.
+            line(1, "L1", "2026-07-01", "2027-01-01", "10082.19"),
+            // All of 2027 is claimed, but the one-year cap ends the subsidy on 2027-07-01 (365 days from
+            // the start): 181 days (31+28+31+30+31+30). 2% × 1,000,000 × 181 / 365 = 9,917.8082… → 9,917.81.
+            line(2, "L1", "2027-01-01", "2028-01-01", "9917.81"),
+            // 1.5% × 1,000,000 × 184 / 365 = 7,561.6438… → 7,561.64.
+            line(3, "L2", "2026-07-01", "2027-01-01", "7561.64"),
+            // 1% × 1,000,000 × 184 / 365 = 5,041.0958… → 5,041.10.
+            line(4, "L3", "2026-07-01", "2027-01-01", "5041.10"),
+        ];
+        let r = super::reconcile(&p, "agency", &cs, &[], &[], &lines);
+        type Line = (Status, i64, Money, Vec<(i32, i64)>);
+        let got: Vec<Line> = r
+            .lines
+            .iter()
+            .map(|l| (l.status, l.days, l.computed, l.days_by_year.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Status::Matched,
+                    184,
+                    Money::parse("10082.19").unwrap(),
+                    vec![(2026, 184)]
+                ),
+                (
+                    Status::Matched,
+                    181,
+                    Money::parse("9917.81").unwrap(),
+                    vec![(2027, 181)]
+                ),
+                (
+                    Status::Matched,
+                    184,
+                    Money::parse("7561.64").unwrap(),
+                    vec![(2026, 184)]
+                ),
+                (
+                    Status::Matched,
+                    184,
+                    Money::parse("5041.10").unwrap(),
+                    vec![(2026, 184)]
+                ),
+            ]
+        );
+        // 184 + 181 = 365: exactly the one year the plan pays for.
+        assert_eq!(r.lines[0].days + r.lines[1].days, 365);
+    }
+
+    #[test]
+    fn an_interest_subsidy_follows_the_outstanding_principal_and_never_exceeds_the_interest() {
+        let mut p = dalian();
+        p.exclusive = None;
+        let mut l = loan(
+            "L1",
+            "agri",
+            1_000_000,
+            dec!(0.042),
+            "2026-07-01",
+            "2028-07-01",
+        );
+        l.firm.industry_code = "A0141".into();
+        // Half repaid on 2026-10-01: 92 days at 1,000,000 (Jul–Sep), 92 days at 500,000 (Oct–Dec).
+        l.balance_changes = vec![(d("2026-10-01"), Money::from_yuan(500_000))];
+        // 2% × (1,000,000 × 92 + 500,000 × 92) / 365 = 2% × 138,000,000 / 365 = 7,561.6438… → 7,561.64.
+        let cs = book(vec![l.clone()]);
+        let r = reconcile(
+            &p,
+            "agency",
+            &cs,
+            &[],
+            &[line(1, "L1", "2026-07-01", "2027-01-01", "7561.64")],
+        );
+        assert_eq!(
+            (r.lines[0].status, r.lines[0].computed),
+            (Status::Matched, Money::parse("7561.64").unwrap())
+        );
+        // A loan at 1.2% gets 1.2%, not the 2% the table gives: 1.2% × 1,000,000 × 184 / 365 = 6,049.3150… → 6,049.32.
+        let mut cheap = l;
+        cheap.balance_changes.clear();
+        cheap.fee_rate = dec!(0.012);
+        let cs = book(vec![cheap]);
+        let r = reconcile(
+            &p,
+            "agency",
+            &cs,
+            &[],
+            &[line(1, "L1", "2026-07-01", "2027-01-01", "6049.32")],
+        );
+        assert_eq!(
+            (r.lines[0].status, r.lines[0].computed),
+            (Status::Matched, Money::parse("6049.32").unwrap())
+        );
+    }
+
+    #[test]
+    fn once_per_firm_across_two_loans_and_the_loan_ceiling() {
+        let p = dalian();
+        let first = loan("L1", "f", 1_000_000, dec!(0.04), "2026-03-01", "2027-03-01");
+        let second = loan("L2", "f", 2_000_000, dec!(0.04), "2026-06-01", "2027-06-01");
+        // 10,000,001 is past the plan's 10 million.
+        let big = loan(
+            "L3",
+            "g",
+            10_000_001,
+            dec!(0.04),
+            "2026-06-01",
+            "2027-06-01",
+        );
+        let cs = book(vec![first, second, big]);
+        let lines = [
+            line(1, "L1", "2026-03-01", "2026-06-01", "2520.55"),
+            line(2, "L2", "2026-06-01", "2026-09-01", "5041.10"),
+            line(3, "L3", "2026-06-01", "2026-09-01", "1"),
+        ];
+        let r = reconcile(&p, "agency", &cs, &[], &lines);
+        // L1: 1% × 1,000,000 × 92 / 365 = 2,520.5479… → 2,520.55.
+        assert_eq!(
+            (r.lines[0].status, r.lines[0].computed),
+            (Status::Matched, Money::parse("2520.55").unwrap())
+        );
+        assert_eq!(r.lines[1].status, Status::Excluded);
+        assert!(
+            r.lines[1]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("once per firm"),
+            "{:?}",
+            r.lines[1].reason
+        );
+        assert!(r.lines[1].reason.as_deref().unwrap().contains("L1"));
+        assert_eq!(r.lines[2].status, Status::Ineligible);
+        assert!(
+            r.lines[2].reason.as_deref().unwrap().contains("10000000"),
+            "{:?}",
+            r.lines[2].reason
+        );
+        // The same firm's second loan in a later batch, with L1 approved before: excluded again.
+        let drawn = [Drawn::of(&p, &cs["L1"])];
+        let r = super::reconcile(
+            &p,
+            "agency",
+            &cs,
+            &[],
+            &drawn,
+            &[line(1, "L2", "2026-06-01", "2026-09-01", "5041.10")],
+        );
+        assert_eq!(r.lines[0].status, Status::Excluded);
+        // Another period of the same loan is not a second loan.
+        let r = super::reconcile(
+            &p,
+            "agency",
+            &cs,
+            &[],
+            &drawn,
+            &[line(1, "L1", "2026-06-01", "2026-09-01", "2520.55")],
+        );
+        assert_eq!(r.lines[0].status, Status::Matched);
+    }
+
+    #[test]
+    fn beijing_either_an_interest_or_a_fee_subsidy_never_both() {
+        let interest = shipped("beijing-first-loan-interest")
+            .unwrap()
+            .policy("bj-interest");
+        let fee = shipped("beijing-first-loan-guarantee-fee")
+            .unwrap()
+            .policy("bj-fee");
+        // The loan K drew the interest subsidy; its guarantee contract G (same loan) claims the fee subsidy.
+        let mut k = loan("K", "f", 2_000_000, dec!(0.04), "2026-01-01", "2027-01-01");
+        k.firm.has_bank_loan = false;
+        let drawn = [Drawn::of(&interest, &k)];
+        let mut g = contract("G", "f", 1_600_000, dec!(0.01), "2026-01-01", "2027-01-01");
+        g.loan = Some(Money::from_yuan(2_000_000));
+        g.loan_key = "K".into();
+        let cs = book(vec![g.clone()]);
+        let claim = [line(1, "G", "2026-01-01", "2026-04-01", "1972.60")];
+        let r = super::reconcile(&fee, "agency", &cs, &[], &drawn, &claim);
+        assert_eq!(r.lines[0].status, Status::Excluded);
+        let why = r.lines[0].reason.clone().unwrap();
+        assert!(
+            why.contains("bj-interest") && why.contains("first_loan_support"),
+            "{why}"
+        );
+        // Without that draw the fee subsidy pays: 50% × 1% × 1,600,000 × 90 / 365 = 1,972.6027… → 1,972.60.
+        let r = super::reconcile(&fee, "agency", &cs, &[], &[], &claim);
+        assert_eq!(
+            (r.lines[0].status, r.lines[0].computed),
+            (Status::Matched, Money::parse("1972.60").unwrap())
+        );
+        // A firm that borrowed before is not a first loan.
+        let mut not_first = g;
+        not_first.firm.has_bank_loan = true;
+        let cs = book(vec![not_first]);
+        assert_eq!(
+            super::reconcile(&fee, "agency", &cs, &[], &[], &claim).lines[0].status,
+            Status::Ineligible
+        );
+    }
+
+    #[test]
+    fn jingan_pays_only_through_the_municipal_policy_fund() {
+        let p = shipped("jingan-guarantee-fund-interest")
+            .unwrap()
+            .policy("ja");
+        let mut through = loan("L1", "f", 1_000_000, dec!(0.04), "2026-01-01", "2027-01-01");
+        through.firm.district = "jingan".into();
+        through.scheme = Some(("scheme-1".into(), SchemeKind::PolicyFund));
+        let mut other = through.clone();
+        other.id = "L2".into();
+        other.scheme = Some(("scheme-2".into(), SchemeKind::Commercial));
+        let mut none = through.clone();
+        none.id = "L3".into();
+        none.scheme = None;
+        let mut elsewhere = through.clone();
+        elsewhere.id = "L4".into();
+        elsewhere.firm.district = "pudong".into();
+        let cs = book(vec![through, other, none, elsewhere]);
+        let lines: Vec<ClaimLine> = (1..=4)
+            .map(|k| line(k, &format!("L{k}"), "2026-01-01", "2026-04-01", "2465.75"))
+            .collect();
+        let r = reconcile(&p, "agency", &cs, &[], &lines);
+        // 1% × 1,000,000 × 90 / 365 = 2,465.7534… → 2,465.75.
+        assert_eq!(
+            (r.lines[0].status, r.lines[0].computed),
+            (Status::Matched, Money::parse("2465.75").unwrap())
+        );
+        for l in &r.lines[1..] {
+            assert_eq!(l.status, Status::Ineligible, "{:?}", l.reason);
+        }
+        assert!(r.lines[1]
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("channel:"));
+        assert!(r.lines[3]
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("district"));
+    }
+
+    #[test]
+    fn a_forecast_is_what_approved_contracts_will_still_accrue() {
+        let p = dalian();
+        let mut l = loan(
+            "L1",
+            "agri",
+            1_000_000,
+            dec!(0.042),
+            "2026-07-01",
+            "2028-07-01",
+        );
+        l.firm.industry_code = "A0141".into();
+        // Approved to 2027-01-01; the one-year cap leaves 181 days: 9,917.81 (as above).
+        let f = forecast(
+            &p,
+            &[(
+                l.clone(),
+                d("2027-01-01"),
+                Money::parse("10082.19").unwrap(),
+            )],
+        );
+        assert_eq!(f, Money::parse("9917.81").unwrap());
+        // Approved to the end of its subsidised year: nothing more.
+        assert_eq!(
+            forecast(&p, &[(l, d("2027-07-01"), Money::ZERO)]),
+            Money::ZERO
+        );
+    }
+
     proptest! {
+        /// However loans and claims fall between two exclusive policies (one on loans, one on their
+        /// guarantees), approving each batch in turn never lets a loan draw from both; interest totals
+        /// are the sums of lines.
+        #[test]
+        fn no_exclusive_pair_is_ever_both_approved(
+            batches in prop::collection::vec((any::<bool>(), prop::collection::vec((0usize..5, 0i64..300, 1i64..120), 1..8)), 1..10),
+        ) {
+            let interest = shipped("beijing-first-loan-interest").unwrap().policy("i");
+            let fee = shipped("beijing-first-loan-guarantee-fee").unwrap().policy("f");
+            let loans = book((0..5).map(|k| loan(&format!("K{k}"), &format!("f{k}"), 1_000_000, dec!(0.04), "2026-01-01", "2027-06-01")).collect());
+            let guarantees = book((0..5).map(|k| {
+                let mut g = contract(&format!("K{k}"), &format!("f{k}"), 800_000, dec!(0.01), "2026-01-01", "2027-06-01");
+                g.loan = Some(Money::from_yuan(1_000_000));
+                g.loan_key = format!("K{k}");
+                g
+            }).collect());
+            let mut drawn: Vec<Drawn> = Vec::new();
+            let base = d("2026-01-01");
+            for (on_loans, specs) in batches {
+                let (p, cs) = if on_loans { (&interest, &loans) } else { (&fee, &guarantees) };
+                let lines: Vec<ClaimLine> = specs.iter().enumerate().map(|(n, (k, start, len))| ClaimLine {
+                    line_no: n + 1,
+                    contract_id: format!("K{k}"),
+                    from: base + chrono::Duration::days(*start),
+                    to: base + chrono::Duration::days(start + len),
+                    claimed: Money::from_yuan(1),
+                }).collect();
+                let r = super::reconcile(p, "agency", cs, &[], &drawn, &lines);
+                let sum: i64 = r.lines.iter().map(|l| l.approved.fen()).sum();
+                prop_assert_eq!(r.totals.approved.fen(), sum);
+                for l in &r.lines {
+                    if Status::PAYABLE.contains(&l.status) {
+                        drawn.push(Drawn::of(p, &cs[&l.contract_id]));
+                    }
+                }
+            }
+            for k in 0..5 {
+                let key = format!("K{k}");
+                let policies: std::collections::HashSet<&str> = drawn.iter().filter(|d| d.loan_key == key).map(|d| d.policy_id.as_str()).collect();
+                prop_assert!(policies.len() <= 1, "loan {} drew from {:?}", key, policies);
+            }
+        }
+
         /// Over random batches: totals are the sums of lines, nothing approved above what was claimed or
         /// computed, and no cap is ever exceeded.
         #[test]

@@ -25,6 +25,9 @@ pub struct Snapshot {
     pub products: Vec<Product>,
     /// Institution names by id (every publisher is an institution; names never change).
     pub institution_names: HashMap<String, String>,
+    /// The published subsidy policies offers are priced with (issue 20 §6), oldest first; a stored
+    /// policy that no longer parses is logged and left out.
+    pub policies: Vec<crate::domain::subsidy::Policy>,
 }
 
 /// Why the catalogue could not be read: the database or the cache failed.
@@ -89,13 +92,28 @@ impl Catalogue {
         if held.stamp == stamp {
             return Ok(held);
         }
-        let (rows, institution_names) = db
-            .run(|c| Ok((products::live(c)?, store::institutions::names(c)?)))
+        let (rows, institution_names, policies) = db
+            .run(|c| {
+                Ok((
+                    products::live(c)?,
+                    store::institutions::names(c)?,
+                    store::guarantees::list_policies(c)?,
+                ))
+            })
             .await?;
         let snap = Arc::new(Snapshot {
             stamp,
             products: rows.iter().filter_map(parse_row).collect(),
             institution_names,
+            policies: policies
+                .iter()
+                .filter_map(|row| {
+                    claims::spec_of(row)
+                        .map_err(|e| tracing::error!(policy = %row.id, error = %e, "stored policy does not parse"))
+                        .ok()
+                        .map(|s| s.policy(&row.id))
+                })
+                .collect(),
         });
         if let Ok(mut w) = self.snap.write() {
             *w = snap.clone();
@@ -103,7 +121,7 @@ impl Catalogue {
         Ok(snap)
     }
 
-    /// Call after a product change commits: every server reloads on its next match.
+    /// Call after a product or policy change commits: every server reloads on its next match.
     pub async fn changed(cache: &SharedCache) -> Result<(), CatalogueError> {
         let fresh = uuid::Uuid::now_v7().to_string();
         cache.set(STAMP_KEY, fresh.as_bytes(), STAMP_TTL).await?;
@@ -146,6 +164,59 @@ fn stored<T: std::str::FromStr<Err = String>>(text: &str, what: &str) -> store::
         .map_err(|e| store::StoreError::Config(format!("stored {what}: {e}")))
 }
 
+/// The verified size figures of a firm for the 12 months up to `last` (insured headcount, invoiced
+/// revenue), as eligibility reads them (issue 20 §8).
+pub fn verified(
+    conn: &mut DbConn,
+    uscc: &str,
+    last: crate::domain::month::Month,
+) -> store::Result<crate::domain::eligibility::Verified> {
+    use crate::domain::month::Month;
+    let (heads, revs) =
+        firms::verified_figures(conn, uscc, &last.plus(-11).to_string(), &last.to_string())?;
+    Ok(crate::domain::eligibility::Verified {
+        headcount: heads
+            .into_iter()
+            .filter_map(|(m, v)| {
+                let n: rust_decimal::Decimal = v?.parse().ok()?;
+                Some((
+                    Month::parse(&m)?,
+                    rust_decimal::prelude::ToPrimitive::to_u64(&n.round())?,
+                ))
+            })
+            .collect(),
+        revenue: revs
+            .into_iter()
+            .filter_map(|(m, v)| Some((Month::parse(&m)?, Money::from_fen(v?))))
+            .collect(),
+    })
+}
+
+/// The size class public money relies on (issue 20 §8): classified from verified figures where the hub
+/// has them, the registry's (the government's or confirmed declarations) otherwise.
+pub fn eligible_size_class(
+    conn: &mut DbConn,
+    firm: &firms::FirmRow,
+    today: NaiveDate,
+) -> store::Result<Option<SizeClass>> {
+    use crate::domain::size_class::{Indicators, Standard};
+    let last = crate::domain::month::Month::last_complete(today);
+    let verified = verified(conn, &firm.uscc, last)?;
+    let registry = Indicators {
+        employees: firm.employees.map(|e| e.max(0) as u64),
+        revenue: firm.revenue_fen.map(Money::from_fen),
+        total_assets: firm.total_assets_fen.map(Money::from_fen),
+    };
+    let (used, _) = crate::domain::eligibility::figures(&registry, &verified, last);
+    let std = Standard::current();
+    Ok(std
+        .industry(&firm.industry_code)
+        .ok()
+        .and_then(|i| std.classify(&i, &used).ok())
+        .map(|c| c.size_class)
+        .or_else(|| SizeClass::parse(&firm.size_class)))
+}
+
 pub fn applicant(
     conn: &mut DbConn,
     uscc: &str,
@@ -183,9 +254,10 @@ pub fn applicant(
         .iter()
         .map(|a| a.appraised_value_fen)
         .sum();
+    let size_class = eligible_size_class(conn, &firm, today)?;
     Ok(Some(Applicant {
         uscc: uscc.to_string(),
-        size_class: SizeClass::parse(&firm.size_class),
+        size_class,
         industry_code: firm.industry_code,
         district: firm.district,
         years_in_operation: whole_years(firm.established_on, today),

@@ -89,11 +89,10 @@ pub fn catalogue(n: usize, seed: u64) -> Vec<Product> {
                 guarantee_scheme_id: scheme,
                 fee_rate: (!lending).then(|| Decimal::new(rng.random_range(50..150), 4)),
                 coverage_ratio: (!lending).then(|| Decimal::new(8, 1)),
-                fee_subsidy_share: (!lending).then(|| Decimal::new(5, 1)),
+                scheme_kind: None,
                 advance_ratio: (kind == ProductKind::ReceivableFinancing)
                     .then(|| Decimal::new(8, 1)),
                 loan_to_value: (kind == ProductKind::IpPledge).then(|| Decimal::new(5, 1)),
-                interest_subsidy_rate: None,
                 valid_from: from,
                 valid_to: None,
                 rules,

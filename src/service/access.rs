@@ -141,6 +141,41 @@ pub fn firm_access(actor: &Actor, firm: &str) -> Result<(), String> {
 }
 
 /// An agency's own records (contracts, claim batches, metrics): that agency, or the government side.
+/// Who claims public money: a guarantee agency (fee subsidies, on its contracts) or a bank (interest
+/// subsidies, on its loans).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claimant {
+    Agency(InstitutionId),
+    Bank(InstitutionId),
+}
+
+impl Claimant {
+    pub fn institution(&self) -> &InstitutionId {
+        match self {
+            Claimant::Agency(i) | Claimant::Bank(i) => i,
+        }
+    }
+}
+
+impl Actor {
+    /// The actor as a subsidy claimant (an agency or a bank).
+    pub fn claimant(&self) -> Option<Claimant> {
+        match self {
+            Actor::Agency { institution } => Some(Claimant::Agency(institution.clone())),
+            Actor::Bank { institution } => Some(Claimant::Bank(institution.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// A claim batch is seen by its claimant (agency or bank) and the government side.
+pub fn may_see_claim(actor: &Actor, claimant: &str) -> bool {
+    match actor.claimant() {
+        Some(c) => *c.institution() == claimant,
+        None => actor.is_government_side(),
+    }
+}
+
 pub fn may_see_agency(actor: &Actor, agency: &str) -> bool {
     match actor {
         Actor::Government { .. } | Actor::Admin => true,

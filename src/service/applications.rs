@@ -291,6 +291,16 @@ pub async fn create(
             format!("product {} is not offered on {}", product.id, ask.on),
         ));
     }
+    if !product.spec.kind.is_lending() {
+        return Err(invalid(
+            "product_id",
+            "product.scheme",
+            format!(
+                "product {} is a guarantee scheme: apply for a loan that relies on it",
+                product.id
+            ),
+        ));
+    }
     let wanted = product.terms.guarantee_scheme_id();
     let scheme: Option<&Product> = wanted.and_then(|id| {
         snap.products
@@ -305,7 +315,8 @@ pub async fn create(
         ));
     }
     let (u, today, inst) = (uscc.clone(), ask.on, product.institution_id.clone());
-    let (applicant, financeable, pledgeable, inst_name) = ctx
+    let held = snap.clone();
+    let (applicant, financeable, pledgeable, inst_name, drawn) = ctx
         .db
         .run(move |c| {
             Ok((
@@ -313,6 +324,7 @@ pub async fn create(
                 receivables::financeable(c, &u, today)?,
                 receivables::pledgeable(c, &u)?,
                 institutions::get(c, &inst)?.name,
+                super::matching::drawn_by(c, &u, &held.policies)?,
             ))
         })
         .await?;
@@ -367,7 +379,11 @@ pub async fn create(
         }
         None => Vec::new(),
     };
-    let cost = matching::cost(&product, scheme, a.grade, &ask);
+    let money = matching::PublicMoney {
+        policies: &snap.policies,
+        drawn: &drawn,
+    };
+    let cost = matching::cost(&product, scheme, a.grade, &ask, money, &a);
     let at = ctx.clock.now();
     // The firm's own application grants it.
     let consent = Grant {
@@ -1045,6 +1061,7 @@ pub async fn disburse(
             renews_loan_id,
             credit_line_fen: None,
             size_class: Some(crate::store::firms::get(c, &a.firm_uscc)?.size_class),
+            interest_rate: a.approved_rate.clone(),
         };
         a.status = disbursed;
         a.loan_id = Some(loan.id.clone());

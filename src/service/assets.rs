@@ -192,6 +192,8 @@ pub struct LoanReport {
     /// The borrower's total credit line at this bank (单户授信总额; the inclusive small/micro basis reads
     /// it); default the amount.
     pub credit_line: Option<String>,
+    /// The yearly interest rate as a decimal fraction (`"0.0385"`); interest subsidies need it.
+    pub interest_rate: Option<String>,
     /// The id of the loan (of this bank, to this firm) this one renews without principal repayment
     /// (无还本续贷): it repays that loan on `start_on`.
     pub renews_loan_id: Option<String>,
@@ -239,6 +241,8 @@ pub struct LoanView {
     pub size_class: Option<String>,
     /// Term over one year (贷款通则 Art 8: short-term is up to one year).
     pub medium_long_term: bool,
+    /// The yearly interest rate, when known (interest subsidies need it).
+    pub interest_rate: Option<String>,
 }
 
 impl LoanView {
@@ -260,6 +264,7 @@ impl LoanView {
             credit_line: Money::from_fen(l.credit_line_fen.unwrap_or(l.amount_fen)),
             size_class: l.size_class.clone(),
             medium_long_term: crate::domain::lending::medium_long_term(l.start_on, l.maturity_on),
+            interest_rate: l.interest_rate.clone(),
         }
     }
 }
@@ -322,6 +327,24 @@ pub async fn report_loan(ctx: &Context, bank: &str, r: LoanReport) -> Result<Loa
             );
         }
     }
+    let interest_rate = match r.interest_rate.as_deref() {
+        None => None,
+        Some(s) => f
+            .check(
+                s.trim()
+                    .parse::<rust_decimal::Decimal>()
+                    .ok()
+                    .and_then(|d| crate::domain::rate::Rate::new(d).ok())
+                    .ok_or_else(|| {
+                        Violation::new(
+                            "interest_rate",
+                            "rate.range",
+                            format!("interest_rate '{s}' is not a yearly rate from 0 to 1 (0.0385 is 3.85%)"),
+                        )
+                    }),
+            )
+            .map(|r| Some(r.get().normalize().to_string())),
+    };
     let (((firm, amount), (start_on, maturity_on)), (outstanding, kind)) = f
         .done(
             firm.zip(amount)
@@ -351,6 +374,7 @@ pub async fn report_loan(ctx: &Context, bank: &str, r: LoanReport) -> Result<Loa
         renews_loan_id: r.renews_loan_id.clone(),
         credit_line_fen: credit_line.flatten().map(Money::fen),
         size_class: None,
+        interest_rate: interest_rate.flatten(),
     };
     let (stated_first, at, today) = (r.first_loan, row.created_at, ctx.clock.today());
     let row = ctx

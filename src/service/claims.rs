@@ -3,7 +3,7 @@
 //! approved meanwhile, so caps, budget and duplicates hold) and records that it was paid. A batch is seen
 //! by its agency and the government side only.
 
-use super::access::{may_see_agency, Actor};
+use super::access::{may_see_claim, Actor, Claimant};
 use super::{Context, ServiceError, Violation};
 use crate::domain::states::{BatchStatus, TransitionError};
 use crate::domain::subsidy::Formula;
@@ -75,14 +75,19 @@ fn policy_violation(rule: &'static str, message: String) -> ClaimError {
 }
 
 /// Submit and reconcile a batch of `agency`'s.
-#[tracing::instrument(skip(ctx, batch), fields(agency = %agency, policy = %batch.policy_id, lines = batch.lines.len()))]
-pub async fn submit(ctx: &Context, agency: &str, batch: NewBatch) -> Result<Filed, ClaimError> {
+#[tracing::instrument(skip(ctx, batch), fields(claimant = ?claimant, policy = %batch.policy_id, lines = batch.lines.len()))]
+pub async fn submit(
+    ctx: &Context,
+    claimant: &Claimant,
+    batch: NewBatch,
+) -> Result<Filed, ClaimError> {
+    let agency = claimant.institution().as_str();
     if let Some(same) = same_key(ctx, agency, &batch).await? {
         return Ok(same);
     }
     lines_in(&batch)?;
     let at = ctx.clock.now();
-    let (a, b) = (agency.to_string(), batch.clone());
+    let (a, b) = (claimant.clone(), batch.clone());
     let stored = ctx
         .db
         .run_as(move |c| write_transaction(c, |c| file(c, &a, &b, at)))
@@ -141,19 +146,19 @@ fn lines_in(batch: &NewBatch) -> Result<(), ClaimError> {
 /// totals and every line, as the report would show them. An empty batch is refused as on submission.
 pub async fn preview(
     ctx: &Context,
-    agency: &str,
+    claimant: &Claimant,
     batch: NewBatch,
 ) -> Result<(BatchRow, Vec<LineRow>), ClaimError> {
     lines_in(&batch)?;
     let at = ctx.clock.now();
-    let a = agency.to_string();
+    let a = claimant.clone();
     ctx.db.run_as(move |c| reckon(c, &a, &batch, at)).await
 }
 
 /// Reconcile and store the batch, in the caller's transaction.
 fn file(
     c: &mut DbConn,
-    agency: &str,
+    agency: &Claimant,
     batch: &NewBatch,
     at: chrono::NaiveDateTime,
 ) -> Result<BatchRow, ClaimError> {
@@ -189,7 +194,7 @@ fn moved(c: &mut DbConn, b: &BatchRow) -> Result<(), StoreError> {
 /// and its lines, not stored.
 fn reckon(
     c: &mut DbConn,
-    agency: &str,
+    claimant: &Claimant,
     batch: &NewBatch,
     at: chrono::NaiveDateTime,
 ) -> Result<(BatchRow, Vec<LineRow>), ClaimError> {
@@ -200,15 +205,31 @@ fn reckon(
             format!("no subsidy policy {pid}"),
         ));
     };
-    if matches!(
-        claims::spec_of(&policy)?.formula,
-        Formula::AgencyReward { .. }
-    ) {
+    let formula = claims::spec_of(&policy)?.formula;
+    if matches!(formula, Formula::AgencyReward { .. }) {
         return Err(policy_violation(
             "policy.kind",
             format!("policy {pid} is an agency reward: it is computed (GET /v1/subsidy-policies/{pid}/rewards/{{agency}}), not claimed"),
         ));
     }
+    // Interest subsidies are claimed by the lending bank on its loans, fee subsidies by the agency on
+    // its guarantee contracts.
+    match (claimant, formula.on_loans()) {
+        (Claimant::Agency(_), true) => {
+            return Err(policy_violation(
+                "policy.claimant",
+                format!("policy {pid} is an interest subsidy: the lending bank claims it on its loans"),
+            ))
+        }
+        (Claimant::Bank(_), false) => {
+            return Err(policy_violation(
+                "policy.claimant",
+                format!("policy {pid} subsidises guarantee fees: the guarantee agency claims it on its contracts"),
+            ))
+        }
+        _ => {}
+    }
+    let agency = claimant.institution().as_str();
     let id = uuid::Uuid::now_v7().to_string();
     let (rows, totals) = claims::reconcile(c, &policy, agency, &id, &batch.lines)?;
     let mut row = BatchRow {
@@ -239,9 +260,9 @@ pub async fn get(
     actor: &Actor,
     id: &str,
 ) -> Result<(BatchRow, Vec<LineRow>), ClaimError> {
-    if !matches!(actor, Actor::Agency { .. }) && !actor.is_government_side() {
+    if actor.claimant().is_none() && !actor.is_government_side() {
         return Err(ClaimError::Forbidden(
-            "claim batches are seen by their agency and the government",
+            "claim batches are seen by their claimant and the government",
         ));
     }
     let i = id.to_string();
@@ -250,19 +271,19 @@ pub async fn get(
         .run(move |c| Ok((store::get_batch(c, &i)?, store::lines(c, &i)?)))
         .await?;
     let b = b
-        .filter(|b| may_see_agency(actor, &b.agency_id))
+        .filter(|b| may_see_claim(actor, &b.agency_id))
         .ok_or_else(|| ClaimError::NotFound(id.to_string()))?;
     Ok((b, lines))
 }
 
 /// An agency's batches (the government side: all), newest first.
 pub async fn list(ctx: &Context, actor: &Actor) -> Result<Vec<BatchRow>, ClaimError> {
-    let agency = match actor {
-        Actor::Agency { institution } => Some(institution.clone()),
-        _ if actor.is_government_side() => None,
-        _ => {
+    let agency = match actor.claimant() {
+        Some(c) => Some(c.institution().clone()),
+        None if actor.is_government_side() => None,
+        None => {
             return Err(ClaimError::Forbidden(
-                "claim batches are seen by their agency and the government",
+                "claim batches are seen by their claimant and the government",
             ))
         }
     };
@@ -300,10 +321,12 @@ where
                 "the government approves claim batches and records their payment",
             ))
         }
-        (Mover::OwnAgency, Actor::Agency { institution }) => Some(institution.to_string()),
+        (Mover::OwnAgency, a) if a.claimant().is_some() => {
+            a.claimant().map(|c| c.institution().to_string())
+        }
         (Mover::OwnAgency, _) => {
             return Err(ClaimError::Forbidden(
-                "a claim batch is withdrawn by the agency that submitted it",
+                "a claim batch is withdrawn by the agency or bank that submitted it",
             ))
         }
     };

@@ -563,32 +563,11 @@ async fn verified(
     uscc: &str,
     last: crate::domain::month::Month,
 ) -> Result<crate::domain::eligibility::Verified, FirmError> {
-    use crate::domain::month::Month;
-    let (u, from, to) = (
-        uscc.to_string(),
-        last.plus(-11).to_string(),
-        last.to_string(),
-    );
-    let (heads, revs) = ctx
+    let u = uscc.to_string();
+    Ok(ctx
         .db
-        .run(move |c| store::verified_figures(c, &u, &from, &to))
-        .await?;
-    Ok(crate::domain::eligibility::Verified {
-        headcount: heads
-            .into_iter()
-            .filter_map(|(m, v)| {
-                let n: rust_decimal::Decimal = v?.parse().ok()?;
-                Some((
-                    Month::parse(&m)?,
-                    rust_decimal::prelude::ToPrimitive::to_u64(&n.round())?,
-                ))
-            })
-            .collect(),
-        revenue: revs
-            .into_iter()
-            .filter_map(|(m, v)| Some((Month::parse(&m)?, Money::from_fen(v?))))
-            .collect(),
-    })
+        .run(move |c| crate::financing::verified(c, &u, last))
+        .await?)
 }
 
 /// The size class public money relies on, from verified data where the hub has it, with each figure's

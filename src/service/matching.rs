@@ -5,8 +5,9 @@ use super::access::{may_act_for_firm, Actor};
 use super::{Context, ServiceError};
 use crate::domain::grade::{Grade, TaxGrade};
 use crate::domain::matching::{
-    match_products, Applicant, Ask, Check, Cost, Designation, Matches, Product,
+    match_products, Applicant, Ask, Check, Cost, Designation, Matches, Product, PublicMoney,
 };
+use crate::domain::subsidy::Drawn;
 use crate::domain::{Money, Uscc};
 use crate::financing::{self, CatalogueError, Snapshot};
 use crate::store::StoreError;
@@ -42,13 +43,49 @@ pub struct Matched {
     pub applicant: Applicant,
     pub ask: Ask,
     pub catalogue: Arc<Snapshot>,
+    /// What the firm has drawn from the policies already (once per firm, exclusivity per firm).
+    pub drawn: Vec<Drawn>,
 }
 
 impl Matched {
+    /// The live policies and the firm's draws, as offers are priced with them.
+    pub fn money(&self) -> PublicMoney<'_> {
+        PublicMoney {
+            policies: &self.catalogue.policies,
+            drawn: &self.drawn,
+        }
+    }
+
     /// Offers cheapest first, near misses, and what was checked (borrowing the held catalogue).
     pub fn result(&self) -> Matches<'_> {
-        match_products(&self.catalogue.products, &self.applicant, &self.ask)
+        match_products(
+            &self.catalogue.products,
+            self.money(),
+            &self.applicant,
+            &self.ask,
+        )
     }
+}
+
+/// The firm's approved draws as exclusivity reads them (each keyed by the contract it was drawn on).
+pub fn drawn_by(
+    c: &mut crate::store::DbConn,
+    uscc: &str,
+    policies: &[crate::domain::subsidy::Policy],
+) -> Result<Vec<Drawn>, StoreError> {
+    Ok(crate::store::guarantees::approved_draws_of_firm(c, uscc)?
+        .into_iter()
+        .filter_map(|(pid, l)| {
+            let p = policies.iter().find(|p| p.id == pid)?;
+            Some(Drawn {
+                policy_id: pid,
+                policy_name: p.name.clone(),
+                group: p.exclusive.as_ref().map(|e| e.group.clone()),
+                firm_uscc: l.firm_uscc?,
+                loan_key: l.guarantee_id?,
+            })
+        })
+        .collect())
 }
 
 /// Match `firm` for `ask`.
@@ -63,16 +100,24 @@ pub async fn for_firm(
         return Err(MatchError::Forbidden(actor.role()));
     }
     let catalogue = ctx.catalogue.current(&ctx.db, &ctx.cache).await?;
-    let (u, today) = (firm.to_string(), ask.on);
-    let applicant = ctx
+    let (u, today, snap) = (firm.to_string(), ask.on, catalogue.clone());
+    let (applicant, drawn) = ctx
         .db
-        .run(move |c| financing::applicant(c, &u, today))
-        .await?
-        .ok_or_else(|| MatchError::UnknownFirm(firm.to_string()))?;
+        .run(move |c| {
+            let a = financing::applicant(c, &u, today)?;
+            let d = match a {
+                Some(_) => drawn_by(c, &u, &snap.policies)?,
+                None => Vec::new(),
+            };
+            Ok((a, d))
+        })
+        .await?;
+    let applicant = applicant.ok_or_else(|| MatchError::UnknownFirm(firm.to_string()))?;
     Ok(Matched {
         applicant,
         ask,
         catalogue,
+        drawn,
     })
 }
 

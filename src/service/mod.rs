@@ -38,7 +38,7 @@ pub mod signals;
 pub mod spreadsheet;
 pub mod uploads;
 
-pub use access::Actor;
+pub use access::{Actor, Claimant};
 
 use crate::audit::Audit;
 use crate::cache::SharedCache;

@@ -3,11 +3,13 @@
 
 use super::access::Actor;
 use super::{Context, ServiceError, Violation};
-use crate::domain::subsidy::PolicySpec;
+use crate::domain::subsidy::{Contract, Formula, PolicySpec};
+use crate::domain::Money;
 use crate::financing::claims::spec_of;
 use crate::store::guarantees::{self as store, PolicyRow};
 use crate::store::StoreError;
 use serde::Serialize;
+use std::collections::HashMap;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
@@ -18,6 +20,8 @@ pub enum PolicyError {
     #[error("no subsidy policy {0}")]
     NotFound(String),
     #[error(transparent)]
+    Catalogue(#[from] crate::financing::CatalogueError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -27,6 +31,7 @@ impl From<PolicyError> for ServiceError {
             PolicyError::Invalid(v) => ServiceError::Invalid(v),
             PolicyError::Forbidden(_) => ServiceError::Forbidden(e.to_string()),
             PolicyError::NotFound(_) => ServiceError::NotFound(e.to_string()),
+            PolicyError::Catalogue(c) => c.into(),
             PolicyError::Store(s) => ServiceError::Store(s),
         }
     }
@@ -85,6 +90,8 @@ pub async fn publish(
         spec,
     };
     ctx.db.run(move |c| store::insert_policy(c, &row)).await?;
+    // Offers are priced with the live policies: every server reloads them on its next match.
+    crate::financing::Catalogue::changed(&ctx.cache).await?;
     Ok(view)
 }
 
@@ -106,4 +113,105 @@ pub async fn get(ctx: &Context, id: &str) -> Result<PolicyView, PolicyError> {
         .await?
         .ok_or_else(|| PolicyError::NotFound(id.to_string()))?;
     Ok(PolicyView::of(&row)?)
+}
+
+/// Where a policy's money stands on a day (issue 20 §7): the budget, what is approved and not yet paid
+/// (committed), what is paid, what remains, and a forecast of what the contracts it has paid on will
+/// still claim until their subsidised days end.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BudgetView {
+    pub policy_id: String,
+    pub on: chrono::NaiveDate,
+    #[schema(value_type = Option<String>)]
+    pub budget: Option<Money>,
+    #[schema(value_type = String)]
+    pub committed: Money,
+    #[schema(value_type = String)]
+    pub paid: Money,
+    /// budget − committed − paid; none without a budget.
+    #[schema(value_type = Option<String>)]
+    pub remaining: Option<Money>,
+    /// Still to accrue on the contracts (or loans) approved so far, at today's terms.
+    #[schema(value_type = String)]
+    pub forecast: Money,
+    /// remaining − forecast: what is left for new contracts if the forecast comes true.
+    #[schema(value_type = Option<String>)]
+    pub uncommitted_after_forecast: Option<Money>,
+    /// Contracts the forecast reads (approved at least once and still accruing or not).
+    pub contracts: usize,
+}
+
+/// The budget of policy `id` on `on`.
+pub async fn budget(
+    ctx: &Context,
+    id: &str,
+    on: chrono::NaiveDate,
+) -> Result<BudgetView, PolicyError> {
+    let key = id.to_string();
+    let (row, (committed, paid), accruing) = ctx
+        .db
+        .run(move |c| {
+            let Some(row) = store::get_policy(c, &key)? else {
+                return Ok((None, (0, 0), Vec::new()));
+            };
+            let spent = store::spent(c, &key)?;
+            let p = spec_of(&row)?.policy(&row.id);
+            let accruing = accruing(c, &p)?;
+            Ok((Some(row), spent, accruing))
+        })
+        .await?;
+    let row = row.ok_or_else(|| PolicyError::NotFound(id.to_string()))?;
+    let p = spec_of(&row)?.policy(&row.id);
+    let forecast = if matches!(p.formula, Formula::AgencyReward { .. }) {
+        Money::ZERO
+    } else {
+        crate::domain::subsidy::forecast(&p, &accruing)
+    };
+    let (committed, paid) = (Money::from_fen(committed), Money::from_fen(paid));
+    let remaining = p
+        .budget
+        .map(|b| Money::from_fen(b.fen() - committed.fen() - paid.fen()));
+    Ok(BudgetView {
+        policy_id: row.id,
+        on,
+        budget: p.budget,
+        committed,
+        paid,
+        remaining,
+        forecast,
+        uncommitted_after_forecast: remaining.map(|r| Money::from_fen(r.fen() - forecast.fen())),
+        contracts: accruing.len(),
+    })
+}
+
+/// Every contract (or loan) approved under the policy, with the end of its last approved period and
+/// the amount approved on it so far.
+fn accruing(
+    c: &mut crate::store::DbConn,
+    p: &crate::domain::subsidy::Policy,
+) -> Result<Vec<(Contract, chrono::NaiveDate, Money)>, StoreError> {
+    let mut last: HashMap<String, (chrono::NaiveDate, i64)> = HashMap::new();
+    for l in store::approved_lines(c, &p.id, "")? {
+        let Some(id) = l.guarantee_id else { continue };
+        let e = last.entry(id).or_insert((l.to_on, 0));
+        e.0 = e.0.max(l.to_on);
+        e.1 += l.approved_fen;
+    }
+    let ids: Vec<String> = last.keys().cloned().collect();
+    let contracts = if p.formula.on_loans() {
+        let loans = crate::store::applications::loans_by_ids(c, &ids)?;
+        crate::financing::claims::loan_contracts(c, &loans)?
+    } else {
+        let rows = store::by_ids(c, &ids)?;
+        crate::financing::claims::contracts_of(c, &rows)?
+    };
+    let mut out: Vec<_> = contracts
+        .into_iter()
+        .filter_map(|(id, k)| {
+            let (to, fen) = last.get(&id)?;
+            Some((k, *to, Money::from_fen(*fen)))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    Ok(out)
 }

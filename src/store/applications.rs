@@ -77,6 +77,8 @@ pub struct LoanRow {
     pub credit_line_fen: Option<i64>,
     /// The borrower's size class when the loan was made.
     pub size_class: Option<String>,
+    /// The yearly interest rate as a decimal text (`"0.0385"`), when known (interest subsidies need it).
+    pub interest_rate: Option<String>,
 }
 
 /// A loan's outstanding principal as reported (or moved through the hub) on a date.
@@ -332,4 +334,66 @@ pub fn loans_before(
         .order((loan_balances::loan_id.asc(), loan_balances::as_of.asc()))
         .load(conn)?;
     Ok((rows, balances))
+}
+
+/// The loans of `institution` among `ids` (interest-subsidy claims name loans by id).
+pub fn loans_of(conn: &mut DbConn, institution: &str, ids: &[String]) -> Result<Vec<LoanRow>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(5_000) {
+        out.extend(
+            loans::table
+                .filter(loans::institution_id.eq(institution.to_string()))
+                .filter(loans::id.eq_any(chunk.to_vec()))
+                .load::<LoanRow>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Loans by id, whoever lent them.
+pub fn loans_by_ids(conn: &mut DbConn, ids: &[String]) -> Result<Vec<LoanRow>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(5_000) {
+        out.extend(
+            loans::table
+                .filter(loans::id.eq_any(chunk.to_vec()))
+                .load::<LoanRow>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// The reported balances of these loans, oldest first per loan.
+pub fn balances_of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<BalanceRow>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(5_000) {
+        out.extend(
+            loan_balances::table
+                .filter(loan_balances::loan_id.eq_any(chunk.to_vec()))
+                .order((loan_balances::loan_id.asc(), loan_balances::as_of.asc()))
+                .load::<BalanceRow>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// `(application id, product id, loan id)` of these applications.
+pub fn products_and_loans(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<Vec<(String, String, Option<String>)>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(5_000) {
+        out.extend(
+            applications::table
+                .filter(applications::id.eq_any(chunk.to_vec()))
+                .select((
+                    applications::id,
+                    applications::product_id,
+                    applications::loan_id,
+                ))
+                .load::<(String, String, Option<String>)>(conn)?,
+        );
+    }
+    Ok(out)
 }

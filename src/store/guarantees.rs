@@ -72,6 +72,19 @@ pub fn by_numbers(
     Ok(out)
 }
 
+/// Contracts by id (in chunks: a long IN list has a limit).
+pub fn by_ids(conn: &mut DbConn, ids: &[String]) -> Result<Vec<GuaranteeRow>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(5_000) {
+        out.extend(
+            guarantees::table
+                .filter(guarantees::id.eq_any(chunk.to_vec()))
+                .load::<GuaranteeRow>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 /// Where a contract stands on a day: running, released early (repaid), called (compensated), or past
 /// its end date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,6 +369,71 @@ pub fn approved_lines(conn: &mut DbConn, policy: &str, except: &str) -> Result<V
         .filter(claim_lines::status.eq_any(crate::domain::subsidy::Status::PAYABLE))
         .select(LineRow::as_select())
         .load(conn)?)
+}
+
+/// The approved lines of these policies (other than batch `except`), each with its policy: the draws
+/// exclusivity reads (issue 20 §2).
+pub fn approved_draws(
+    conn: &mut DbConn,
+    policies: &[String],
+    except: &str,
+) -> Result<Vec<(String, LineRow)>> {
+    Ok(claim_lines::table
+        .inner_join(claim_batches::table.on(claim_batches::id.eq(claim_lines::batch_id)))
+        .filter(claim_batches::policy_id.eq_any(policies))
+        .filter(claim_batches::status.eq_any(crate::domain::states::BatchStatus::COUNTED))
+        .filter(claim_batches::id.ne(except))
+        .filter(claim_lines::guarantee_id.is_not_null())
+        .filter(claim_lines::status.eq_any(crate::domain::subsidy::Status::PAYABLE))
+        .select((claim_batches::policy_id, LineRow::as_select()))
+        .load(conn)?)
+}
+
+/// A firm's approved lines under any policy, each with its policy (what once-per-firm and exclusivity
+/// per firm read when its offers are priced).
+pub fn approved_draws_of_firm(conn: &mut DbConn, firm: &str) -> Result<Vec<(String, LineRow)>> {
+    Ok(claim_lines::table
+        .inner_join(claim_batches::table.on(claim_batches::id.eq(claim_lines::batch_id)))
+        .filter(claim_lines::firm_uscc.eq(firm))
+        .filter(claim_batches::status.eq_any(crate::domain::states::BatchStatus::COUNTED))
+        .filter(claim_lines::guarantee_id.is_not_null())
+        .filter(claim_lines::status.eq_any(crate::domain::subsidy::Status::PAYABLE))
+        .select((claim_batches::policy_id, LineRow::as_select()))
+        .load(conn)?)
+}
+
+/// Approved amounts under a policy by where the money stands: `(committed, paid)` in fen, claim lines
+/// of approved batches and paid batches, and the agency rewards approved and paid.
+pub fn spent(conn: &mut DbConn, policy: &str) -> Result<(i64, i64)> {
+    use crate::domain::states::{BatchStatus, RewardStatus};
+    let mut committed = 0i64;
+    let mut paid = 0i64;
+    for (st, fen) in claim_batches::table
+        .filter(claim_batches::policy_id.eq(policy))
+        .select((claim_batches::status, claim_batches::approved_fen))
+        .load::<(String, i64)>(conn)?
+    {
+        if st == BatchStatus::Approved.as_str() {
+            committed += fen;
+        } else if st == BatchStatus::Paid.as_str() {
+            paid += fen;
+        }
+    }
+    for (st, fen) in super::schema::reward_claims::table
+        .filter(super::schema::reward_claims::policy_id.eq(policy))
+        .select((
+            super::schema::reward_claims::status,
+            super::schema::reward_claims::reward_fen,
+        ))
+        .load::<(String, i64)>(conn)?
+    {
+        if st == RewardStatus::Approved.as_str() {
+            committed += fen;
+        } else if st == RewardStatus::Paid.as_str() {
+            paid += fen;
+        }
+    }
+    Ok((committed, paid))
 }
 
 /// Report an agency's net assets on a date (a later report for the same date replaces it).

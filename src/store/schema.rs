@@ -354,6 +354,7 @@ diesel::table! {
         renews_loan_id -> Nullable<Text>,
         credit_line_fen -> Nullable<BigInt>,
         size_class -> Nullable<Text>,
+        interest_rate -> Nullable<Text>,
     }
 }
 

@@ -143,6 +143,7 @@ impl Moved {
     }
 }
 
+/// Guarantee fee subsidies only: the lines of batches an agency filed (a bank's are interest subsidies).
 pub fn fee_subsidies_by_class(
     conn: &mut DbConn,
     moved: Moved,
@@ -153,6 +154,7 @@ pub fn fee_subsidies_by_class(
     let q = format!(
         "SELECT l.size_class AS size_class, CAST(SUM(l.approved_fen) AS BIGINT) AS fen, CAST(COUNT(*) AS BIGINT) AS lines
          FROM claim_lines l JOIN claim_batches b ON b.id = l.batch_id
+         JOIN institutions i ON i.id = b.agency_id AND i.kind = 'guarantor'
          WHERE b.status IN ({statuses}) AND b.{column} >= {f} AND b.{column} < {t} AND l.approved_fen > 0
          GROUP BY l.size_class",
         f = instant(from),

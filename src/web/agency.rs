@@ -7,13 +7,13 @@
 use super::claims::{self, Names};
 use super::figures;
 use super::layout::{see_other, FieldErrors, T};
-use super::session::{AgencyStaff, Staff};
+use super::session::{AgencyStaff, BankStaff, Staff};
 use super::upload::{self, Received, UploadForm};
 use crate::api::AppState;
 use crate::domain::subsidy::Formula;
 use crate::service::claims::NewBatch;
 use crate::service::guarantees::{self, Ending};
-use crate::service::{uploads, ServiceError, Violation};
+use crate::service::{uploads, Claimant, ServiceError, Violation};
 use crate::store::guarantees::{ContractFilter, ContractState};
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
@@ -420,11 +420,19 @@ async fn render_batches(
         Err(e) => return s.refusal(e),
     };
     let names = Names::load(state).await?;
+    // A bank claims interest subsidies on its loans, an agency fee subsidies on its contracts.
+    let bank = matches!(s.actor.claimant(), Some(Claimant::Bank(_)));
+    let path = if bank {
+        BANK_BATCHES
+    } else {
+        "/agency/batches"
+    };
     let policies: Vec<_> = crate::service::policies::list(state.ctx())
         .await
         .map_err(|e| super::layout::unavailable(ServiceError::from(e)))?
         .into_iter()
         .filter(|p| !matches!(p.spec.formula, Formula::AgencyReward { .. }))
+        .filter(|p| p.spec.formula.on_loans() == bank)
         .collect();
     let chosen = form.map_or("", |f| f.field("policy_id"));
     let perr = errors.get("policy_id");
@@ -433,8 +441,8 @@ async fn render_batches(
     let body = html! {
         div.card {
             h1 { (t.t("batches-title")) }
-            p { (t.t("batches-intro")) }
-            form method="post" action="/agency/batches" enctype="multipart/form-data" {
+            p { (t.t(if bank { "batches-intro-bank" } else { "batches-intro" })) }
+            form method="post" action=(path) enctype="multipart/form-data" {
                 input type="hidden" name="csrf" value=(s.who.csrf);
                 input type="hidden" name="idempotency_key" value=(form.map_or(key.as_str(), |f| f.field("idempotency_key")));
                 div.field {
@@ -449,7 +457,7 @@ async fn render_batches(
                 }
                 details {
                     summary { (t.t("upload-columns")) }
-                    p { (t.t("upload-claim-columns")) }
+                    p { (t.t(if bank { "upload-interest-claim-columns" } else { "upload-claim-columns" })) }
                 }
                 (file_fields(t, errors, form))
                 button type="submit" { (t.t("upload-send")) }
@@ -463,9 +471,38 @@ async fn render_batches(
         }
     };
     Ok(super::layout::with_status(
-        s.page(&t.t("batches-title"), "/agency/batches", body),
+        s.page(&t.t("batches-title"), path, body),
         status,
     ))
+}
+
+/// The bank's interest-subsidy claims page (issue 20 §1): the same batches, reconciled the same way.
+pub const BANK_BATCHES: &str = "/bank/subsidy-claims";
+
+#[get("/bank/subsidy-claims")]
+pub async fn bank_batches(
+    state: web::Data<AppState>,
+    s: BankStaff,
+) -> actix_web::Result<HttpResponse> {
+    render_batches(
+        &state,
+        &s,
+        &FieldErrors::default(),
+        None,
+        html! {},
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[post("/bank/subsidy-claims")]
+pub async fn bank_file_batch(
+    state: web::Data<AppState>,
+    s: BankStaff,
+    req: HttpRequest,
+    payload: Multipart,
+) -> actix_web::Result<HttpResponse> {
+    file_claims(&state, &s, req, payload).await
 }
 
 /// File a claim batch from a spreadsheet: reconciled at once, then its page; a dry run shows the
@@ -477,12 +514,24 @@ pub async fn file_batch(
     req: HttpRequest,
     payload: Multipart,
 ) -> actix_web::Result<HttpResponse> {
-    let agency = s.agency.clone();
+    file_claims(&state, &s, req, payload).await
+}
+
+/// File a claimant's batch (an agency's or a bank's) from the form.
+async fn file_claims(
+    state: &AppState,
+    s: &Staff,
+    req: HttpRequest,
+    payload: Multipart,
+) -> actix_web::Result<HttpResponse> {
+    let Some(agency) = s.actor.claimant() else {
+        return Ok(s.stop(StatusCode::FORBIDDEN, "staff-agency-only"));
+    };
     let t = &s.t;
-    let (_permit, form) = match upload::receive(&state, &req, payload, &s).await {
+    let (_permit, form) = match upload::receive(state, &req, payload, s).await {
         Received::Form(permit, form) => (permit, form),
         Received::Refused(errors, status) => {
-            return render_batches(&state, &s, &errors, None, html! {}, status).await
+            return render_batches(state, s, &errors, None, html! {}, status).await
         }
         Received::Forged(page) => return Ok(page),
     };
@@ -495,13 +544,13 @@ pub async fn file_batch(
         } => (kind, body, raw_hash),
         Read::Refused(errors, faults) => {
             let shown = faults.map_or(html! {}, |v| claims::faults(t, &v, None));
-            return render_batches(&state, &s, &errors, Some(&form), shown, unprocessable).await;
+            return render_batches(state, s, &errors, Some(&form), shown, unprocessable).await;
         }
     };
     let policy = Some(form.field("policy_id").to_string()).filter(|p| !p.is_empty());
     let (policy_id, lines) = match uploads::claim_batch(&kind, &body, policy) {
         Ok(x) => x,
-        Err(e) => return claim_faults(&state, &s, &form, &kind, &body, e.into()).await,
+        Err(e) => return claim_faults(state, s, &form, &kind, &body, e.into()).await,
     };
     let batch = NewBatch {
         policy_id,
@@ -524,8 +573,8 @@ pub async fn file_batch(
                     }
                 };
                 render_batches(
-                    &state,
-                    &s,
+                    state,
+                    s,
                     &FieldErrors::default(),
                     Some(&form),
                     shown,
@@ -533,12 +582,12 @@ pub async fn file_batch(
                 )
                 .await
             }
-            Err(e) => claim_faults(&state, &s, &form, &kind, &body, e.into()).await,
+            Err(e) => claim_faults(state, s, &form, &kind, &body, e.into()).await,
         };
     }
     match crate::service::claims::submit(ctx, &agency, batch).await {
         Ok(filed) => Ok(see_other(&format!("/claims/{}", filed.batch.id))),
-        Err(e) => claim_faults(&state, &s, &form, &kind, &body, e.into()).await,
+        Err(e) => claim_faults(state, s, &form, &kind, &body, e.into()).await,
     }
 }
 

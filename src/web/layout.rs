@@ -267,6 +267,7 @@ const BANK_NAV: &[(&str, &str)] = &[
     ("/bank/products", "nav-bank-products"),
     ("/bank/queries", "nav-bank-queries"),
     ("/bank/bulk", "nav-bank-bulk"),
+    ("/bank/subsidy-claims", "nav-bank-claims"),
 ];
 
 /// A guarantee agency's back office.

@@ -105,6 +105,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(agency::end_contract)
         .service(agency::batches)
         .service(agency::file_batch)
+        .service(agency::bank_batches)
+        .service(agency::bank_file_batch)
         .service(agency::metrics)
         .service(claims::download)
         .service(claims::batch_page)

@@ -7,7 +7,7 @@ use super::layout::{field, fraction_of_percent, plain_amount, FieldErrors, T};
 use super::session::Official;
 use super::words;
 use crate::api::AppState;
-use crate::domain::subsidy::{Formula, PolicySpec};
+use crate::domain::subsidy::{Formula, Per, PolicySpec};
 use crate::domain::SizeClass;
 use crate::service::policies::{self, PolicyError, PolicyView};
 use crate::service::ServiceError;
@@ -33,6 +33,11 @@ pub struct PolicyForm {
     pub cap_per_firm_year: String,
     pub budget: String,
     pub size_classes: Vec<String>,
+    pub max_loan: String,
+    pub max_days: String,
+    pub once_per_firm: bool,
+    pub exclusive_group: String,
+    pub policy_fund_only: bool,
 }
 
 impl PolicyForm {
@@ -53,6 +58,11 @@ impl PolicyForm {
                 "cap_per_firm_year" => f.cap_per_firm_year = v,
                 "budget" => f.budget = v,
                 "size_classes" => f.size_classes.push(v),
+                "max_loan" => f.max_loan = v,
+                "max_days" => f.max_days = v,
+                "once_per_firm" => f.once_per_firm = true,
+                "exclusive_group" => f.exclusive_group = v,
+                "policy_fund_only" => f.policy_fund_only = true,
                 _ => {}
             }
         }
@@ -96,7 +106,30 @@ impl PolicyForm {
         ) {
             o.insert("max_fee_rate".into(), json!(r));
         }
+        if !self.max_days.is_empty() {
+            match self.max_days.parse::<i64>() {
+                Ok(d) => {
+                    o.insert("max_days".into(), json!(d));
+                }
+                Err(_) => faults
+                    .0
+                    .push(("max_days".into(), t.t("policy-days-format"))),
+            }
+        }
+        if self.once_per_firm {
+            o.insert("once_per_firm".into(), json!(true));
+        }
+        if !self.exclusive_group.is_empty() {
+            o.insert(
+                "exclusive".into(),
+                json!({"group": self.exclusive_group, "per": "loan"}),
+            );
+        }
+        if self.policy_fund_only {
+            o.insert("channel".into(), json!({"scheme_kinds": ["policy_fund"]}));
+        }
         for (k, v) in [
+            ("max_loan", &self.max_loan),
             ("max_guaranteed", &self.max_guaranteed),
             ("cap_per_contract", &self.cap_per_contract),
             ("cap_per_firm_year", &self.cap_per_firm_year),
@@ -127,6 +160,8 @@ fn form_field(api: &str) -> String {
         f if f.starts_with("formula") => "formula_percent".into(),
         f if f.starts_with("rules") => "size_classes".into(),
         "max_fee_rate" => "max_fee_rate_percent".into(),
+        f if f.starts_with("exclusive") => "exclusive_group".into(),
+        f if f.starts_with("channel") => "policy_fund_only".into(),
         other => other.to_string(),
     }
 }
@@ -150,13 +185,16 @@ pub async fn list(state: web::Data<AppState>, s: Official) -> actix_web::Result<
 }
 
 /// A policy's terms in words.
-fn terms(t: &T, p: &PolicyView) -> Markup {
+fn terms(t: &T, p: &PolicyView, budget: Option<&policies::BudgetView>) -> Markup {
     let spec: &PolicySpec = &p.spec;
     let formula = match &spec.formula {
         Formula::ShareOfFee { share } => {
             t.with("policy-share-of-fee", &[("share", t.percent(*share))])
         }
         Formula::RatePoints { rate } => t.with("policy-rate-points", &[("rate", t.percent(*rate))]),
+        Formula::InterestSubsidy { rate } => {
+            t.with("policy-interest-subsidy", &[("rate", t.percent(*rate))])
+        }
         Formula::AgencyReward { rate } => {
             t.with("policy-agency-reward", &[("rate", t.percent(*rate))])
         }
@@ -176,6 +214,51 @@ fn terms(t: &T, p: &PolicyView) -> Markup {
             dt { (t.t("policy-cap-contract")) } dd { (money(spec.cap_per_contract)) }
             dt { (t.t("policy-cap-firm-year")) } dd { (money(spec.cap_per_firm_year)) }
             dt { (t.t("policy-budget")) } dd { (money(spec.budget)) }
+            @if !spec.rate_table.is_empty() {
+                dt { (t.t("policy-rate-table")) } dd {
+                    table.rates {
+                        thead { tr { th scope="col" { (t.t("policy-row")) } th scope="col" { (t.t("policy-eligibility")) } th.num scope="col" { (t.t("policy-rate")) } } }
+                        tbody {
+                            @for r in &spec.rate_table {
+                                tr { td { (r.label) } td { @for x in &r.rules { div { (words::requirement(t, x)) } } } td.num { (t.percent(r.rate)) } }
+                            }
+                            tr { td { (t.t("policy-rest")) } td { (t.t("policy-everyone")) } td.num { (t.percent(match spec.formula { Formula::InterestSubsidy { rate } => rate, _ => rust_decimal::Decimal::ZERO })) } }
+                        }
+                    }
+                }
+            }
+            @if !spec.reward_tiers.is_empty() {
+                dt { (t.t("policy-tiers")) } dd {
+                    table.rates {
+                        thead { tr { th scope="col" { (t.t("policy-row")) } th scope="col" { (t.t("policy-size-classes")) } th.num scope="col" { (t.t("policy-max-loan")) } th.num scope="col" { (t.t("policy-rate")) } } }
+                        tbody {
+                            @for r in &spec.reward_tiers {
+                                tr {
+                                    td { (r.label) }
+                                    td { @if r.size_classes.is_empty() { (t.t("policy-everyone")) } @else { (t.join(r.size_classes.iter().map(|c| t.code("size", c.as_str())))) } }
+                                    td.num { (money(r.max_loan)) }
+                                    td.num { (t.percent(r.rate)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(m) = spec.max_loan { dt { (t.t("policy-max-loan")) } dd { (t.money(m)) } }
+            @if let Some(d) = spec.max_days { dt { (t.t("policy-max-days")) } dd { (t.with("policy-days", &[("days", d.to_string())])) } }
+            @if spec.once_per_firm { dt { (t.t("policy-once")) } dd { (t.t("policy-once-yes")) } }
+            @if let Some(x) = &spec.exclusive {
+                dt { (t.t("policy-exclusive")) } dd { (t.with(match x.per { Per::Loan => "policy-exclusive-loan", Per::Firm => "policy-exclusive-firm" }, &[("group", x.group.clone())])) }
+            }
+            @if let Some(ch) = &spec.channel {
+                dt { (t.t("policy-channel")) } dd { (t.join(ch.scheme_kinds.iter().map(|k| t.code("scheme-kind", k.as_str())).chain(ch.schemes.iter().cloned()))) }
+            }
+            @if let Some(src) = &spec.source { dt { (t.t("policy-source")) } dd.muted { (src) } }
+            @if let Some(b) = budget {
+                dt { (t.t("policy-money")) } dd {
+                    (t.with("policy-money-line", &[("committed", t.money(b.committed)), ("paid", t.money(b.paid)), ("remaining", money(b.remaining)), ("forecast", t.money(b.forecast))]))
+                }
+            }
         }
     }
 }
@@ -192,6 +275,11 @@ async fn render(
     let all = policies::list(state.ctx())
         .await
         .map_err(|e| super::layout::unavailable(ServiceError::from(e)))?;
+    let today = state.ctx().clock.today();
+    let mut budgets = Vec::with_capacity(all.len());
+    for p in &all {
+        budgets.push(policies::budget(state.ctx(), &p.id, today).await.ok());
+    }
     let shown = [
         "name",
         "window_from",
@@ -203,6 +291,10 @@ async fn render(
         "cap_per_firm_year",
         "budget",
         "size_classes",
+        "max_loan",
+        "max_days",
+        "exclusive_group",
+        "policy_fund_only",
     ];
     let others = e.others(&shown);
     let body = html! {
@@ -211,10 +303,10 @@ async fn render(
             p { (t.t("policies-intro")) }
             @if let Some(id) = published { p.notice role="status" #published { (t.with("policy-published", &[("id", id.to_string())])) } }
         }
-        @for p in all.iter().rev() {
+        @for (p, b) in all.iter().zip(&budgets).rev() {
             div.card.policy id={ "policy-" (p.id) } {
                 h2 { (p.spec.name) }
-                (terms(t, p))
+                (terms(t, p, b.as_ref()))
             }
         }
         div.card {
@@ -228,7 +320,7 @@ async fn render(
                 div.field {
                     label for="formula" { (t.t("policy-formula")) }
                     select id="formula" name="formula" {
-                        @for (v, k) in [("share_of_fee", "policy-kind-share"), ("rate_points", "policy-kind-points"), ("agency_reward", "policy-kind-reward")] {
+                        @for (v, k) in [("share_of_fee", "policy-kind-share"), ("rate_points", "policy-kind-points"), ("interest_subsidy", "policy-kind-interest"), ("agency_reward", "policy-kind-reward")] {
                             option value=(v) selected[f.formula == v] { (t.t(k)) }
                         }
                     }
@@ -250,6 +342,19 @@ async fn render(
                 (field(&t.t("policy-cap-contract"), "cap_per_contract", "text", &f.cap_per_contract, e))
                 (field(&t.t("policy-cap-firm-year"), "cap_per_firm_year", "text", &f.cap_per_firm_year, e))
                 (field(&t.t("policy-budget"), "budget", "text", &f.budget, e))
+                (field(&t.t("policy-max-loan-field"), "max_loan", "text", &f.max_loan, e))
+                (field(&t.t("policy-max-days-field"), "max_days", "number", &f.max_days, e))
+                (field(&t.t("policy-exclusive-field"), "exclusive_group", "text", &f.exclusive_group, e))
+                div.field.check {
+                    input id="once_per_firm" name="once_per_firm" type="checkbox" value="1" checked[f.once_per_firm];
+                    label for="once_per_firm" { (t.t("policy-once-field")) }
+                }
+                div.field.check {
+                    input id="policy_fund_only" name="policy_fund_only" type="checkbox" value="1" checked[f.policy_fund_only]
+                        aria-describedby=[e.get("policy_fund_only").map(|_| "policy_fund_only-error")];
+                    label for="policy_fund_only" { (t.t("policy-channel-field")) }
+                    @if let Some(m) = e.get("policy_fund_only") { p.error id="policy_fund_only-error" role="alert" { (m) } }
+                }
                 button type="submit" { (t.t("policy-publish-button")) }
             }
         }

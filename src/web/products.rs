@@ -40,7 +40,6 @@ pub struct ProductForm {
     pub rate_min: String,
     pub rate_max: String,
     pub annual_fee_rate: String,
-    pub interest_subsidy_rate: String,
     pub guarantee_scheme_id: String,
     pub advance_ratio: String,
     pub loan_to_value: String,
@@ -65,11 +64,10 @@ pub struct ProductForm {
 }
 
 /// The percentage fields (typed as percent, sent as fractions).
-const PERCENT: [&str; 6] = [
+const PERCENT: [&str; 5] = [
     "rate_min",
     "rate_max",
     "annual_fee_rate",
-    "interest_subsidy_rate",
     "advance_ratio",
     "loan_to_value",
 ];
@@ -92,7 +90,6 @@ impl ProductForm {
                 "rate_min" => f.rate_min = v,
                 "rate_max" => f.rate_max = v,
                 "annual_fee_rate" => f.annual_fee_rate = v,
-                "interest_subsidy_rate" => f.interest_subsidy_rate = v,
                 "guarantee_scheme_id" => f.guarantee_scheme_id = v,
                 "advance_ratio" => f.advance_ratio = v,
                 "loan_to_value" => f.loan_to_value = v,
@@ -137,7 +134,6 @@ impl ProductForm {
             rate_min: pct(spec.rate_min),
             rate_max: pct(spec.rate_max),
             annual_fee_rate: pct(Some(spec.annual_fee_rate).filter(|d| !d.is_zero())),
-            interest_subsidy_rate: pct(spec.interest_subsidy_rate),
             guarantee_scheme_id: spec.guarantee_scheme_id.clone().unwrap_or_default(),
             advance_ratio: pct(spec.advance_ratio),
             loan_to_value: pct(spec.loan_to_value),
@@ -212,7 +208,6 @@ impl ProductForm {
             &self.rate_min,
             &self.rate_max,
             &self.annual_fee_rate,
-            &self.interest_subsidy_rate,
             &self.advance_ratio,
             &self.loan_to_value,
         ];
@@ -431,7 +426,6 @@ fn render(
         "rate_min",
         "rate_max",
         "annual_fee_rate",
-        "interest_subsidy_rate",
         "guarantee_scheme_id",
         "advance_ratio",
         "loan_to_value",
@@ -507,7 +501,6 @@ fn render(
                 (field(&t.t("product-rate_min"), "rate_min", "text", &f.rate_min, e))
                 (field(&t.t("product-rate_max"), "rate_max", "text", &f.rate_max, e))
                 (field(&t.t("product-annual_fee_rate"), "annual_fee_rate", "text", &f.annual_fee_rate, e))
-                (field(&t.t("product-interest_subsidy_rate"), "interest_subsidy_rate", "text", &f.interest_subsidy_rate, e))
                 (field(&t.t("product-guarantee_scheme_id"), "guarantee_scheme_id", "text", &f.guarantee_scheme_id, e))
                 (field(&t.t("product-advance_ratio"), "advance_ratio", "text", &f.advance_ratio, e))
                 (field(&t.t("product-loan_to_value"), "loan_to_value", "text", &f.loan_to_value, e))

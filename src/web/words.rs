@@ -117,8 +117,7 @@ pub fn terms(t: &T, s: &ProductSpec) -> Markup {
             @if !s.annual_fee_rate.is_zero() { dt { (t.t("term-fee")) } dd { (t.percent(s.annual_fee_rate)) } }
             @if let Some(f) = s.fee_rate { dt { (t.t("term-guarantee-fee")) } dd { (t.percent(f)) } }
             @if let Some(c) = s.coverage_ratio { dt { (t.t("term-coverage")) } dd { (t.percent(c)) } }
-            @if let Some(x) = s.fee_subsidy_share { dt { (t.t("term-fee-subsidy")) } dd { (t.percent(x)) } }
-            @if let Some(x) = s.interest_subsidy_rate { dt { (t.t("term-interest-subsidy")) } dd { (t.percent(x)) } }
+            @if let Some(k) = s.scheme_kind { dt { (t.t("term-scheme-kind")) } dd { (t.code("scheme-kind", k.as_str())) } }
             @if let Some(x) = s.advance_ratio { dt { (t.t("term-advance")) } dd { (t.percent(x)) } }
             @if let Some(x) = s.loan_to_value { dt { (t.t("term-ltv")) } dd { (t.percent(x)) } }
             dt { (t.t("term-valid")) } dd {
@@ -165,6 +164,28 @@ pub fn cost(t: &T, c: &Cost) -> Markup {
                 (row("cost-interest-subsidy", c.interest_subsidy_rate, c.interest_subsidy, true))
             }
             tfoot { tr { th scope="row" { (t.t("cost-total")) } td.num { strong { (t.percent(c.all_in_rate)) } } td.num { strong { (t.money(c.all_in_total)) } } } }
+        }
+        @if let Some(sc) = &c.scheme {
+            p.muted.scheme-used { (t.with("cost-scheme", &[("name", sc.name.clone()), ("kind", t.code("scheme-kind", sc.kind.as_str())), ("fee", t.percent(sc.fee_rate)), ("coverage", t.percent(sc.coverage_ratio))])) }
+        }
+        @if !c.subsidies.is_empty() {
+            ul.subsidies aria-label=(t.t("cost-subsidies")) {
+                @for x in &c.subsidies {
+                    li {
+                        strong { (x.policy_name) } " · " (t.money(x.amount))
+                        " · " (t.with("cost-subsidy-days", &[("days", x.days.to_string())]))
+                        @if let Some(r) = x.rate { " · " (t.percent(r)) }
+                        @if let Some(row) = &x.rate_row { " (" (row) ")" }
+                        @for cap in &x.caps { " · " span.flag { (t.code("cap", cap.as_str())) } }
+                    }
+                }
+            }
+        }
+        @if !c.forgone.is_empty() {
+            details.forgone {
+                summary { (t.with("cost-forgone", &[("count", c.forgone.len().to_string())])) }
+                ul { @for x in &c.forgone { li { strong { (x.policy_name) } " · " (t.money(x.amount)) div.muted { (x.reason) } } } }
+            }
         }
     }
 }
