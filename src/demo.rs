@@ -166,8 +166,8 @@ pub struct DemoReport {
     /// A firm whose simulated history grows, and one in distress (for comparing their profiles).
     pub growing_firm: Option<String>,
     pub distressed_firm: Option<String>,
-    /// An agricultural firm (GB/T 4754 section A) the demo lends nothing to: its first loan shows the
-    /// first-loan policies (issue 20: the Dalian plan's 2% for agriculture).
+    /// A small or micro agricultural firm (GB/T 4754 section A) the demo lends nothing to: its first-loan
+    /// offers show the first-loan policies (issue 20: the Dalian plan's 2% for agriculture).
     pub agri_firm: Option<String>,
 }
 
@@ -260,6 +260,7 @@ pub fn seed(
         let steady = credithub_integrations::simulator::trajectory(&f.uscc)
             == credithub_integrations::simulator::Trajectory::Stable;
         (f.industry_code.starts_with('A')
+            && matches!(f.size_class.as_str(), "micro" | "small")
             && steady
             && Some(&f.uscc) != report.growing_firm.as_ref())
         .then_some(f.uscc)

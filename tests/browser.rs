@@ -738,6 +738,7 @@ async fn an_agency_the_government_and_a_bank_work_their_pages_in_a_real_browser(
         ("/bank/products", "bank-products"),
         ("/bank/queries", "bank-queries"),
         ("/bank/bulk", "bank-bulk"),
+        ("/bank/subsidy-claims", "bank-subsidy-claims"),
     ] {
         s.click(&format!("nav.sections a[href='{href}']")).await;
         s.find("main h1").await;

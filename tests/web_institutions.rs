@@ -819,6 +819,119 @@ async fn the_government_publishes_a_policy_on_its_page_with_the_api_checks() {
     assert_eq!(a.get("/gov/policies").await.status, 403);
 }
 
+/// Issue 20: an interest subsidy with rates by firm category, a day cap, once per firm and an
+/// exclusivity group, and an agency reward with tiers, published from the page; a rate row whose rate is
+/// not a number and a tier no guarantee can reach are said beside their cells. The bank claims interest
+/// subsidies on its own page; the agency's page offers fee subsidies only.
+#[tokio::test]
+async fn the_page_publishes_rate_tables_and_tiers_and_banks_claim_interest() {
+    let d = Demo::new().await;
+    let mut g = d.signed_in("gov").await;
+    let page = g.get("/gov/policies").await;
+    // The demo's real policies, in words: Dalian's rate table, the 2012 tiers, budgets.
+    page.shows("大连金普新区首贷贴息");
+    page.shows("农业企业 agricultural");
+    page.shows("微型企业 ≤ 100万");
+    page.shows("已批未付");
+    let csrf = page.csrf();
+    let interest = |pct: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "页面发布的贴息".to_string()),
+            ("window_from", "2026-01-01".to_string()),
+            ("window_to", "2027-12-31".to_string()),
+            ("formula", "interest_subsidy".to_string()),
+            ("formula_percent", "1".to_string()),
+            ("max_loan", "10,000,000".to_string()),
+            ("max_days", "365".to_string()),
+            ("once_per_firm", "1".to_string()),
+            ("exclusive_group", "page_first_loan".to_string()),
+            ("rate_row_0_label", "农业".to_string()),
+            ("rate_row_0_industry", "A".to_string()),
+            ("rate_row_0_percent", pct.to_string()),
+            ("rate_row_1_label", "高新".to_string()),
+            ("rate_row_1_designation", "high_tech".to_string()),
+            ("rate_row_1_percent", "1.5".to_string()),
+        ]
+    };
+    let f = interest("two");
+    let r = g.post("/gov/policies", &pairs(&f)).await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    r.shows("id=\"rate_row_0_percent-error\"");
+    let f = interest("2");
+    let r = g.post("/gov/policies", &pairs(&f)).await;
+    assert_eq!(r.status, 200, "{}", r.html);
+    r.shows("政策已发布");
+    let (_, list) = d
+        .app
+        .get("/v1/subsidy-policies", Some(d.var("GOV_KEY")))
+        .await;
+    let p = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "页面发布的贴息")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        p["formula"],
+        serde_json::json!({"kind": "interest_subsidy", "rate": "0.01"})
+    );
+    assert_eq!(p["rate_table"][0]["rate"], "0.02");
+    assert_eq!(p["rate_table"][0]["rules"][0]["any_of"][0], "A");
+    assert_eq!(p["rate_table"][1]["rules"][0]["any_of"][0], "high_tech");
+    assert_eq!(
+        (p["max_days"].as_i64(), p["once_per_firm"].as_bool()),
+        (Some(365), Some(true))
+    );
+    assert_eq!(p["exclusive"]["group"], "page_first_loan");
+    // Tiers: the second can never apply (the first takes every guarantee it would): beside its label.
+    let tiers = |second_max: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "页面发布的奖励".to_string()),
+            ("window_from", "2026-01-01".to_string()),
+            ("window_to", "2026-12-31".to_string()),
+            ("formula", "agency_reward".to_string()),
+            ("formula_percent", "0.5".to_string()),
+            ("tier_0_label", "小微 ≤ 500万".to_string()),
+            ("tier_0_classes", "micro small".to_string()),
+            ("tier_0_max_loan", "5,000,000".to_string()),
+            ("tier_0_percent", "2".to_string()),
+            ("tier_1_label", "微型 ≤ 100万".to_string()),
+            ("tier_1_classes", "micro".to_string()),
+            ("tier_1_max_loan", second_max.to_string()),
+            ("tier_1_percent", "3".to_string()),
+        ]
+    };
+    let f = tiers("1,000,000");
+    let r = g.post("/gov/policies", &pairs(&f)).await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    r.shows("id=\"tier_1_label-error\"");
+    // Without a ceiling it takes micro loans above 5 million: reachable, published, shown by tier.
+    let f = tiers("");
+    let r = g.post("/gov/policies", &pairs(&f)).await;
+    assert_eq!(r.status, 200, "{}", r.html);
+    r.shows("<td>微型 ≤ 100万</td><td>微型企业</td><td class=\"num\">不设</td><td class=\"num\">3.00%</td>");
+    // The bank's claims page offers the interest subsidies; the agency's the fee subsidies.
+    let mut b = d.signed_in("bank").await;
+    let page = b.get("/bank/subsidy-claims").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    page.shows("页面发布的贴息");
+    page.shows("大连金普新区首贷贴息");
+    assert!(
+        !page.html.contains("上海市小微企业融资担保费补贴"),
+        "no fee subsidy for a bank"
+    );
+    let mut a = d.signed_in("agency").await;
+    let page = a.get("/agency/batches").await;
+    assert!(
+        !page.html.contains("页面发布的贴息"),
+        "no interest subsidy for an agency"
+    );
+    assert_eq!(a.get("/bank/subsidy-claims").await.status, 403);
+}
+
 #[tokio::test]
 async fn an_agency_claims_its_computed_reward_and_the_government_approves_and_pays_it() {
     let d = Demo::new().await;

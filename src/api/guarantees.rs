@@ -236,9 +236,12 @@ pub async fn call_guarantee(
     end_early(&state, &caller.agency, &id, body.0, true).await
 }
 
-/// The government publishes a fee-subsidy policy: window (by contract start), eligibility rules (the
-/// matching rule types), `max_fee_rate`, `max_guaranteed`, formula (`share_of_fee` with `share`, or
-/// `rate_points` with `rate`), caps per contract and per firm per year, budget.
+/// The government publishes a subsidy policy: window (by contract start), eligibility rules (the
+/// matching rule types), `max_fee_rate`, `max_guaranteed`, formula (`share_of_fee` with `share`,
+/// `rate_points` or `interest_subsidy` or `agency_reward` with `rate`), caps per contract and per firm per
+/// year, budget; an interest subsidy's `rate_table`, an agency reward's `reward_tiers`, `max_loan`,
+/// `max_days`, `once_per_firm`, `exclusive` (`group`, `per`), `channel` (`schemes`, `scheme_kinds`),
+/// `source`. Every fault at once.
 #[utoipa::path(tag = "guarantees", security(("bearer" = [])), responses(
     (status = 201, description = "the policy", body = PolicyView),
     (status = 422, body = super::error::Problem, content_type = "application/problem+json")))]

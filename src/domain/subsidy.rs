@@ -283,6 +283,9 @@ impl RewardTier {
     }
 }
 
+/// The longest day cap a policy may state.
+pub const MAX_DAYS: i64 = 36_500;
+
 /// A published policy: its id and its specification as published (read through `Deref`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
@@ -327,8 +330,12 @@ impl Policy {
     /// The contract as the policy subsidises it: its active interval cut at `max_days` from its start.
     pub fn clipped(&self, c: &Contract) -> Contract {
         let mut out = c.clone();
-        if let Some(days) = self.max_days {
-            out.end = out.end.min(c.start + chrono::Duration::days(days));
+        if let Some(cut) = self
+            .max_days
+            .and_then(|d| u64::try_from(d).ok())
+            .and_then(|d| c.start.checked_add_days(chrono::Days::new(d)))
+        {
+            out.end = out.end.min(cut);
         }
         out
     }
@@ -525,11 +532,11 @@ impl PolicySpec {
                 ));
             }
         }
-        if self.max_days.is_some_and(|d| d <= 0) {
+        if self.max_days.is_some_and(|d| !(1..=MAX_DAYS).contains(&d)) {
             v.push((
                 "max_days".into(),
-                "days.positive",
-                "max_days must be at least 1".into(),
+                "days.range",
+                format!("max_days must be 1 to {MAX_DAYS} (a hundred years)"),
             ));
         }
         if self.max_loan.is_some_and(|m| m <= Money::ZERO) {
@@ -2241,9 +2248,18 @@ mod tests {
             specs in prop::collection::vec((0usize..6, 0i64..400, 1i64..200, 0i64..2_000_000), 1..40),
             cap in 1i64..20_000,
             budget in 1i64..100_000,
+            interest in any::<bool>(),
         ) {
             let cs = book((0..6).map(|i| contract(&format!("c{i}"), &format!("f{}", i % 3), 500_000 + 100_000 * i as i64, dec!(0.012), "2026-01-01", "2027-06-01")).collect());
-            let mut p = policy(HALF);
+            // The same caps hold for an interest subsidy (on the contracts as loans, with a day cap).
+            let mut p = if interest {
+                let mut p = policy(Formula::InterestSubsidy { rate: dec!(0.02) });
+                p.max_fee_rate = None;
+                p.max_days = Some(300);
+                p
+            } else {
+                policy(HALF)
+            };
             p.cap_per_contract = Some(Money::from_yuan(cap));
             p.cap_per_firm_year = Some(Money::from_yuan(cap));
             p.budget = Some(Money::from_yuan(budget));

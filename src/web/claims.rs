@@ -246,6 +246,8 @@ pub async fn batch_page(
     };
     let here = if gov {
         "/gov/batches"
+    } else if matches!(s.actor.claimant(), Some(crate::service::Claimant::Bank(_))) {
+        super::agency::BANK_BATCHES
     } else {
         "/agency/batches"
     };

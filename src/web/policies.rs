@@ -7,6 +7,7 @@ use super::layout::{field, fraction_of_percent, plain_amount, FieldErrors, T};
 use super::session::Official;
 use super::words;
 use crate::api::AppState;
+use crate::domain::matching::Designation;
 use crate::domain::subsidy::{Formula, Per, PolicySpec};
 use crate::domain::SizeClass;
 use crate::service::policies::{self, PolicyError, PolicyView};
@@ -38,7 +39,22 @@ pub struct PolicyForm {
     pub once_per_firm: bool,
     pub exclusive_group: String,
     pub policy_fund_only: bool,
+    /// An interest subsidy's rate rows: label, industry prefixes, designation, rate in percent.
+    pub rate_rows: [[String; 4]; ROWS],
+    /// An agency reward's tiers: label, size classes, largest loan, rate in percent.
+    pub tiers: [[String; 4]; ROWS],
 }
+
+/// How many rate rows and tiers the form offers (the real policies use two each).
+pub const ROWS: usize = 3;
+
+/// A table row's field name: `rate_row_0_label`, `tier_2_percent`.
+fn cell(table: &str, k: usize, col: &str) -> String {
+    format!("{table}_{k}_{col}")
+}
+
+const RATE_COLS: [&str; 4] = ["label", "industry", "designation", "percent"];
+const TIER_COLS: [&str; 4] = ["label", "classes", "max_loan", "percent"];
 
 impl PolicyForm {
     fn parse(body: &[u8]) -> PolicyForm {
@@ -63,7 +79,20 @@ impl PolicyForm {
                 "once_per_firm" => f.once_per_firm = true,
                 "exclusive_group" => f.exclusive_group = v,
                 "policy_fund_only" => f.policy_fund_only = true,
-                _ => {}
+                other => {
+                    for k in 0..ROWS {
+                        for (c, col) in RATE_COLS.iter().enumerate() {
+                            if other == cell("rate_row", k, col) {
+                                f.rate_rows[k][c] = v.clone();
+                            }
+                        }
+                        for (c, col) in TIER_COLS.iter().enumerate() {
+                            if other == cell("tier", k, col) {
+                                f.tiers[k][c] = v.clone();
+                            }
+                        }
+                    }
+                }
             }
         }
         f
@@ -128,6 +157,47 @@ impl PolicyForm {
         if self.policy_fund_only {
             o.insert("channel".into(), json!({"scheme_kinds": ["policy_fund"]}));
         }
+        let words = |v: &str| -> Vec<String> {
+            v.split(|c: char| c == ',' || c == '，' || c.is_whitespace())
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let mut rows = Vec::new();
+        for (k, r) in self.rate_rows.iter().enumerate() {
+            if r.iter().all(String::is_empty) {
+                continue;
+            }
+            let mut rules = Vec::new();
+            if !r[1].is_empty() {
+                rules.push(json!({"type": "industry_prefix", "any_of": words(&r[1])}));
+            }
+            if !r[2].is_empty() {
+                rules.push(json!({"type": "designation", "any_of": [r[2]]}));
+            }
+            let rate = fraction(&cell("rate_row", k, "percent"), &r[3], &mut faults);
+            rows.push(json!({"label": r[0], "rules": rules, "rate": rate.unwrap_or_default()}));
+        }
+        if !rows.is_empty() {
+            o.insert("rate_table".into(), Value::Array(rows));
+        }
+        let mut tiers = Vec::new();
+        for (k, r) in self.tiers.iter().enumerate() {
+            if r.iter().all(String::is_empty) {
+                continue;
+            }
+            let mut tier = json!({"label": r[0], "size_classes": words(&r[1])});
+            let max = plain_amount(&r[2]);
+            if !max.is_empty() {
+                tier["max_loan"] = json!(max);
+            }
+            let rate = fraction(&cell("tier", k, "percent"), &r[3], &mut faults);
+            tier["rate"] = json!(rate.unwrap_or_default());
+            tiers.push(tier);
+        }
+        if !tiers.is_empty() {
+            o.insert("reward_tiers".into(), Value::Array(tiers));
+        }
         for (k, v) in [
             ("max_loan", &self.max_loan),
             ("max_guaranteed", &self.max_guaranteed),
@@ -154,6 +224,21 @@ impl PolicyForm {
     }
 }
 
+/// `rate_table[1].rate` → `rate_row_1_percent`; a fault on a whole row (or its rules) goes beside its
+/// label; `size_classes` and `max_loan` of a tier beside their cells.
+fn table_field(api: &str, prefix: &str, table: &str, rate: &str) -> String {
+    let rest = &api[prefix.len()..];
+    let (k, tail) = rest.split_once(']').unwrap_or((rest, ""));
+    let k: usize = k.parse().unwrap_or(0);
+    let col = match tail.trim_start_matches('.') {
+        t if t == rate => "percent",
+        t if t.starts_with("size_classes") => "classes",
+        "max_loan" => "max_loan",
+        _ => "label",
+    };
+    cell(table, k, col)
+}
+
 /// Where the page shows a fault the API names by its JSON path.
 fn form_field(api: &str) -> String {
     match api {
@@ -161,6 +246,8 @@ fn form_field(api: &str) -> String {
         f if f.starts_with("rules") => "size_classes".into(),
         "max_fee_rate" => "max_fee_rate_percent".into(),
         f if f.starts_with("exclusive") => "exclusive_group".into(),
+        f if f.starts_with("rate_table[") => table_field(f, "rate_table[", "rate_row", "rate"),
+        f if f.starts_with("reward_tiers[") => table_field(f, "reward_tiers[", "tier", "rate"),
         f if f.starts_with("channel") => "policy_fund_only".into(),
         other => other.to_string(),
     }
@@ -296,6 +383,16 @@ async fn render(
         "exclusive_group",
         "policy_fund_only",
     ];
+    let cells: Vec<String> = (0..ROWS)
+        .flat_map(|k| {
+            RATE_COLS
+                .iter()
+                .map(move |c| cell("rate_row", k, c))
+                .chain(TIER_COLS.iter().map(move |c| cell("tier", k, c)))
+        })
+        .collect();
+    let mut shown: Vec<&str> = shown.to_vec();
+    shown.extend(cells.iter().map(String::as_str));
     let others = e.others(&shown);
     let body = html! {
         div.card {
@@ -354,6 +451,38 @@ async fn render(
                         aria-describedby=[e.get("policy_fund_only").map(|_| "policy_fund_only-error")];
                     label for="policy_fund_only" { (t.t("policy-channel-field")) }
                     @if let Some(m) = e.get("policy_fund_only") { p.error id="policy_fund_only-error" role="alert" { (m) } }
+                }
+                fieldset.rows {
+                    legend { (t.t("policy-rate-table-field")) }
+                    p.help { (t.t("policy-rate-table-help")) }
+                    @for k in 0..ROWS {
+                        div.row {
+                            (field(&t.t("policy-row-label"), &cell("rate_row", k, "label"), "text", &f.rate_rows[k][0], e))
+                            (field(&t.t("policy-row-industry"), &cell("rate_row", k, "industry"), "text", &f.rate_rows[k][1], e))
+                            div.field {
+                                label for=(cell("rate_row", k, "designation")) { (t.t("policy-row-designation")) }
+                                select id=(cell("rate_row", k, "designation")) name=(cell("rate_row", k, "designation")) {
+                                    option value="" selected[f.rate_rows[k][2].is_empty()] { (t.t("policy-row-any")) }
+                                    @for d in Designation::ALL {
+                                        option value=(d.as_str()) selected[f.rate_rows[k][2] == d.as_str()] { (t.code("designation", d.as_str())) }
+                                    }
+                                }
+                            }
+                            (field(&t.t("policy-row-percent"), &cell("rate_row", k, "percent"), "text", &f.rate_rows[k][3], e))
+                        }
+                    }
+                }
+                fieldset.rows {
+                    legend { (t.t("policy-tiers-field")) }
+                    p.help { (t.t("policy-tiers-help")) }
+                    @for k in 0..ROWS {
+                        div.row {
+                            (field(&t.t("policy-row-label"), &cell("tier", k, "label"), "text", &f.tiers[k][0], e))
+                            (field(&t.t("policy-tier-classes"), &cell("tier", k, "classes"), "text", &f.tiers[k][1], e))
+                            (field(&t.t("policy-tier-max-loan"), &cell("tier", k, "max_loan"), "text", &f.tiers[k][2], e))
+                            (field(&t.t("policy-row-percent"), &cell("tier", k, "percent"), "text", &f.tiers[k][3], e))
+                        }
+                    }
                 }
                 button type="submit" { (t.t("policy-publish-button")) }
             }
