@@ -1129,6 +1129,11 @@ pub struct Cost {
     /// Policies the offer qualifies under but does not draw: exclusive with a better one, or already
     /// drawn by the firm; each says why.
     pub forgone: Vec<Forgone>,
+    /// The same loan without its scheme (no guarantee fee, no fee subsidy, no subsidy that needs the
+    /// scheme's channel): what the scheme adds or saves ("this loan with scheme X" vs "without").
+    /// `None` for a loan that relies on no scheme.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub without_scheme: Option<Box<Cost>>,
 }
 
 /// The scheme a loan relies on, as the offer shows it.
@@ -1351,7 +1356,23 @@ fn yearly(part: Money, ask: &Ask) -> Decimal {
     (part.to_decimal() / base).round_dp(6)
 }
 
+/// What an offer costs with the scheme it relies on, and (when it has one) without it.
 pub fn cost(
+    p: &Product,
+    scheme: Option<&Product>,
+    grade: Option<Grade>,
+    ask: &Ask,
+    money: PublicMoney<'_>,
+    a: &Applicant,
+) -> Cost {
+    let mut c = priced(p, scheme, grade, ask, money, a);
+    if scheme.is_some() {
+        c.without_scheme = Some(Box::new(priced(p, None, grade, ask, money, a)));
+    }
+    c
+}
+
+fn priced(
     p: &Product,
     scheme: Option<&Product>,
     grade: Option<Grade>,
@@ -1418,6 +1439,7 @@ pub fn cost(
         }),
         subsidies,
         forgone,
+        without_scheme: None,
     }
 }
 
@@ -1855,6 +1877,16 @@ mod tests {
         assert_eq!(c.interest_subsidy_rate, dec!(0.004995));
         assert_eq!(c.all_in_rate, dec!(0.038509));
         assert_eq!(c.scheme.as_ref().map(|s| s.id.as_str()), Some("s"));
+        // Without the scheme: no guarantee fee and no fee subsidy; the interest subsidy stays.
+        let w = c.without_scheme.as_deref().unwrap();
+        assert_eq!(
+            (w.guarantee_fee, w.guarantee_fee_subsidy),
+            (Money::ZERO, Money::ZERO)
+        );
+        assert_eq!(w.interest_subsidy, Money::parse("7493.15").unwrap());
+        // 57,750 + 1,500 − 7,493.15
+        assert_eq!(w.all_in_total, Money::parse("51756.85").unwrap());
+        assert!(w.without_scheme.is_none());
         // Exclusive with each other: the offer draws the larger, and says why it forgoes the other.
         let group = Some(serde_json::json!({"group": "g"}));
         let policies = vec![

@@ -168,6 +168,9 @@ pub fn cost(t: &T, c: &Cost) -> Markup {
         @if let Some(sc) = &c.scheme {
             p.muted.scheme-used { (t.with("cost-scheme", &[("name", sc.name.clone()), ("kind", t.code("scheme-kind", sc.kind.as_str())), ("fee", t.percent(sc.fee_rate)), ("coverage", t.percent(sc.coverage_ratio))])) }
         }
+        @if let Some(w) = &c.without_scheme {
+            p.muted.without-scheme { (t.with("cost-without-scheme", &[("rate", t.percent(w.all_in_rate)), ("total", t.money(w.all_in_total))])) }
+        }
         @if !c.subsidies.is_empty() {
             ul.subsidies aria-label=(t.t("cost-subsidies")) {
                 @for x in &c.subsidies {

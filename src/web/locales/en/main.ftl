@@ -480,3 +480,4 @@ cost-scheme = With guarantee scheme { $name } ({ $kind }): fee { $fee } a year o
 cost-subsidies = Subsidies this offer qualifies for
 cost-subsidy-days = { $days } days
 cost-forgone = { $count } more polic(ies) not drawn — why
+cost-without-scheme = Without the scheme the same loan would cost { $rate } a year ({ $total }): no guarantee fee, and no subsidy that needs the scheme.

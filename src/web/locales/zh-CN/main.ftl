@@ -480,3 +480,4 @@ cost-scheme = 经担保方案 { $name }（{ $kind }）：担保费年化 { $fee 
 cost-subsidies = 本方案可享的政策补贴
 cost-subsidy-days = { $days } 天
 cost-forgone = 另有 { $count } 项政策未享受——原因
+cost-without-scheme = 不经担保方案，同一笔贷款综合年化 { $rate }（{ $total }）：无担保费，也没有须经该方案才能享受的补贴。
