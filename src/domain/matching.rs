@@ -1239,80 +1239,138 @@ pub struct PublicMoney<'a> {
     pub drawn: &'a [Drawn],
 }
 
+/// A live policy that the firm and the ask pass whatever the product (window, loan ceiling, firm rules):
+/// found once per request, with the firm's interest rate under it and why the firm may not draw from it
+/// (once per firm, exclusive per firm), so pricing each offer only checks the product's own terms.
+#[derive(Debug, Clone)]
+pub struct Quotable<'a> {
+    pub policy: &'a Policy,
+    rate: Decimal,
+    row: Option<&'a str>,
+    barred: Option<String>,
+    /// An interest subsidy's quote on any loan of the ask whose own rate is at least `rate` (the
+    /// subsidy then does not depend on the loan): computed once, not once per offer.
+    at_rate: Option<(Money, Vec<Cap>, i64)>,
+}
+
+/// The policies of `money` that may pay on a new loan of `ask` to `a`.
+pub fn quotable<'a>(money: PublicMoney<'a>, a: &Applicant, ask: &Ask) -> Vec<Quotable<'a>> {
+    if money.policies.is_empty() {
+        return Vec::new();
+    }
+    let probe = Contract {
+        firm: a.clone(),
+        firm_uscc: a.uscc.clone(),
+        ..offer_contract(ask, ask.amount, Decimal::ONE)
+    };
+    money
+        .policies
+        .iter()
+        .filter(|p| !matches!(p.formula, subsidy::Formula::AgencyReward { .. }))
+        .filter(|p| subsidy::firm_ineligibility(p, &probe).is_none())
+        .map(|p| {
+            let (rate, row) = p.rate_for(&probe);
+            Quotable {
+                policy: p,
+                rate,
+                row,
+                barred: subsidy::exclusion(p, &probe, money.drawn),
+                at_rate: p
+                    .formula
+                    .on_loans()
+                    .then(|| subsidy::quote_at(p, &offer_contract(ask, ask.amount, rate), rate)),
+            }
+        })
+        .collect()
+}
+
+/// A new loan (or its guarantee) of `ask` as the subsidy rules quote it: `[on, on + term)`, no firm facts
+/// (those are checked once, by [`quotable`]).
+fn offer_contract(ask: &Ask, amount: Money, rate: Decimal) -> Contract {
+    let end = ask
+        .on
+        .checked_add_months(chrono::Months::new(ask.term_months.max(0) as u32))
+        .unwrap_or(ask.on);
+    Contract {
+        id: String::new(),
+        agency_id: String::new(),
+        firm_uscc: String::new(),
+        guaranteed: amount,
+        loan: Some(ask.amount),
+        fee_rate: rate,
+        start: ask.on,
+        end,
+        early_end: None,
+        firm: Applicant::default(),
+        balance_changes: Vec::new(),
+        loan_key: String::new(),
+        scheme: None,
+    }
+}
+
 /// The policies that would pay on a new loan of `ask` at `loan_rate` (relying on `scheme`), best of each
 /// exclusivity group; the ones forgone, with why.
 pub fn subsidies(
-    money: PublicMoney<'_>,
-    a: &Applicant,
+    ready: &[Quotable<'_>],
     ask: &Ask,
     loan_rate: Decimal,
     scheme: Option<&Product>,
 ) -> (Vec<Subsidy>, Vec<Forgone>) {
     let mut paid: Vec<(Subsidy, Option<&str>)> = Vec::new();
     let mut forgone = Vec::new();
-    if money.policies.is_empty() {
+    if ready.is_empty() {
         return (Vec::new(), forgone);
     }
-    let end = ask
-        .on
-        .checked_add_months(chrono::Months::new(ask.term_months.max(0) as u32))
-        .unwrap_or(ask.on);
     let terms = scheme.and_then(|s| Some((s, s.terms.scheme()?)));
-    let loan = Contract {
-        id: "offer".into(),
-        agency_id: String::new(),
-        firm_uscc: a.uscc.clone(),
-        guaranteed: ask.amount,
-        loan: Some(ask.amount),
-        fee_rate: loan_rate,
-        start: ask.on,
-        end,
-        early_end: None,
-        firm: a.clone(),
-        balance_changes: Vec::new(),
-        loan_key: "offer".into(),
-        scheme: terms.map(|(s, t)| (s.id.clone(), t.kind)),
-    };
-    let guarantee = terms.map(|(_, t)| Contract {
-        guaranteed: Money::round_yuan(ask.amount.to_decimal() * t.coverage.get())
-            .unwrap_or_default(),
-        fee_rate: t.fee_rate.get(),
-        ..loan.clone()
+    let channel = terms.map(|(s, t)| (s.id.as_str(), t.kind));
+    let loan = offer_contract(ask, ask.amount, loan_rate);
+    let guarantee = terms.map(|(_, t)| {
+        let g = Money::round_yuan(ask.amount.to_decimal() * t.coverage.get()).unwrap_or_default();
+        offer_contract(ask, g, t.fee_rate.get())
     });
-    for p in money.policies {
-        let c = match p.formula {
-            subsidy::Formula::InterestSubsidy { .. } => &loan,
-            subsidy::Formula::AgencyReward { .. } => continue,
-            _ => match &guarantee {
-                Some(g) => g,
-                None => continue,
-            },
-        };
-        if subsidy::ineligibility(p, c).is_some() {
+    for q in ready {
+        let p = q.policy;
+        if p.channel.as_ref().is_some_and(|ch| !ch.admits(channel)) {
             continue;
         }
-        let (amount, caps, days) = subsidy::quote(p, c);
+        let c = if p.formula.on_loans() {
+            &loan
+        } else {
+            match &guarantee {
+                Some(g) => g,
+                None => continue,
+            }
+        };
+        // The product's own terms: the scheme's fee and the guaranteed amount.
+        if p.max_fee_rate.is_some_and(|m| c.fee_rate > m)
+            || p.max_guaranteed.is_some_and(|m| c.guaranteed > m)
+        {
+            continue;
+        }
+        let (amount, caps, days) = match &q.at_rate {
+            Some(quoted) if c.fee_rate >= q.rate => quoted.clone(),
+            _ => subsidy::quote_at(p, c, q.rate),
+        };
         if amount <= Money::ZERO {
             continue;
         }
-        if let Some(why) = subsidy::exclusion(p, c, money.drawn) {
+        if let Some(why) = &q.barred {
             forgone.push(Forgone {
                 policy_id: p.id.clone(),
                 policy_name: p.name.clone(),
                 amount,
-                reason: why,
+                reason: why.clone(),
             });
             continue;
         }
-        let (rate, row) = p.rate_for(c);
         let interest = p.formula.on_loans();
         paid.push((
             Subsidy {
                 policy_id: p.id.clone(),
                 policy_name: p.name.clone(),
                 kind: p.formula.kind(),
-                rate: interest.then_some(rate),
-                rate_row: row.map(str::to_string),
+                rate: interest.then_some(q.rate),
+                rate_row: q.row.map(str::to_string),
                 amount,
                 days,
                 caps,
@@ -1321,27 +1379,45 @@ pub fn subsidies(
         ));
     }
     // Of each exclusivity group the firm draws the policy that pays most (the first published on a tie).
-    let mut out: Vec<Subsidy> = Vec::with_capacity(paid.len());
-    for (k, (s, group)) in paid.iter().enumerate() {
-        let best = group.and_then(|g| {
-            paid.iter()
-                .enumerate()
-                .filter(|(_, (_, h))| *h == Some(g))
-                .max_by(|(i, (x, _)), (j, (y, _))| x.amount.cmp(&y.amount).then(j.cmp(i)))
-        });
-        match best {
-            Some((b, (winner, _))) if b != k => forgone.push(Forgone {
-                policy_id: s.policy_id.clone(),
-                policy_name: s.policy_name.clone(),
-                amount: s.amount,
-                reason: format!(
-                    "exclusive with '{}' (group {}), which pays {} yuan on this loan",
-                    winner.policy_name,
-                    group.unwrap_or_default(),
-                    winner.amount
-                ),
+    let best: Vec<bool> = paid
+        .iter()
+        .enumerate()
+        .map(|(k, (s, group))| {
+            group.is_none_or(|g| {
+                paid.iter().enumerate().all(|(i, (x, h))| {
+                    *h != Some(g) || x.amount < s.amount || (x.amount == s.amount && i >= k)
+                })
+            })
+        })
+        .collect();
+    let winner = |g: &str| {
+        paid.iter()
+            .zip(&best)
+            .find(|((_, h), b)| **b && *h == Some(g))
+            .map(|((s, _), _)| (s.policy_name.clone(), s.amount))
+    };
+    let reasons: Vec<Option<String>> = paid
+        .iter()
+        .zip(&best)
+        .map(|((_, group), b)| match (b, group) {
+            (false, Some(g)) => winner(g).map(|(name, amount)| {
+                format!(
+                    "exclusive with '{name}' (group {g}), which pays {amount} yuan on this loan"
+                )
             }),
-            _ => out.push(s.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut out: Vec<Subsidy> = Vec::with_capacity(paid.len());
+    for ((s, _), reason) in paid.into_iter().zip(reasons) {
+        match reason {
+            Some(reason) => forgone.push(Forgone {
+                policy_id: s.policy_id,
+                policy_name: s.policy_name,
+                amount: s.amount,
+                reason,
+            }),
+            None => out.push(s),
         }
     }
     (out, forgone)
@@ -1349,6 +1425,9 @@ pub fn subsidies(
 
 /// `part` yuan over the term as a yearly rate on the amount (exact to 6 places).
 fn yearly(part: Money, ask: &Ask) -> Decimal {
+    if part == Money::ZERO {
+        return Decimal::ZERO;
+    }
     let base = ask.amount.to_decimal() * Decimal::from(ask.term_months) / Decimal::from(12);
     if base.is_zero() {
         return Decimal::ZERO;
@@ -1356,45 +1435,46 @@ fn yearly(part: Money, ask: &Ask) -> Decimal {
     (part.to_decimal() / base).round_dp(6)
 }
 
-/// What an offer costs with the scheme it relies on, and (when it has one) without it.
+/// What an offer costs with the scheme it relies on, and (when it has one) without it; `ready`: the
+/// policies [`quotable`] found for the firm and the ask.
 pub fn cost(
     p: &Product,
     scheme: Option<&Product>,
     grade: Option<Grade>,
     ask: &Ask,
-    money: PublicMoney<'_>,
-    a: &Applicant,
+    ready: &[Quotable<'_>],
 ) -> Cost {
-    let mut c = priced(p, scheme, grade, ask, money, a);
-    if scheme.is_some() {
-        c.without_scheme = Some(Box::new(priced(p, None, grade, ask, money, a)));
-    }
-    c
-}
-
-fn priced(
-    p: &Product,
-    scheme: Option<&Product>,
-    grade: Option<Grade>,
-    ask: &Ask,
-    money: PublicMoney<'_>,
-    a: &Applicant,
-) -> Cost {
-    let fee_rate = p.spec.annual_fee_rate;
     let interest_rate = p
         .terms
         .lending()
         .map_or(Decimal::ZERO, |l| priced_rate(l, grade));
+    let fee_rate = p.spec.annual_fee_rate;
+    let lender = (
+        interest_rate,
+        fee_rate,
+        over_term(ask.amount, interest_rate, ask.term_months),
+        over_term(ask.amount, fee_rate, ask.term_months),
+    );
+    let mut c = priced(lender, scheme, ask, ready);
+    if scheme.is_some() {
+        c.without_scheme = Some(Box::new(priced(lender, None, ask, ready)));
+    }
+    c
+}
+
+/// The cost from the lender's part (interest rate, fee rate and their yuan over the term), the scheme's
+/// fee and the policies' subsidies.
+fn priced(
+    (interest_rate, fee_rate, interest, fees): (Decimal, Decimal, Money, Money),
+    scheme: Option<&Product>,
+    ask: &Ask,
+    ready: &[Quotable<'_>],
+) -> Cost {
     let guarantor = scheme.and_then(|s| Some((s, s.terms.scheme()?)));
     let guarantee_fee_rate =
         guarantor.map_or(Decimal::ZERO, |(_, s)| s.fee_rate.get() * s.coverage.get());
-    let yuan = |rate: Decimal| over_term(ask.amount, rate, ask.term_months);
-    let (interest, fees, guarantee_fee) = (
-        yuan(interest_rate),
-        yuan(fee_rate),
-        yuan(guarantee_fee_rate),
-    );
-    let (subsidies, forgone) = subsidies(money, a, ask, interest_rate, scheme);
+    let guarantee_fee = over_term(ask.amount, guarantee_fee_rate, ask.term_months);
+    let (subsidies, forgone) = subsidies(ready, ask, interest_rate, scheme);
     let sum = |interest: bool| {
         Money::from_fen(
             subsidies
@@ -1484,6 +1564,7 @@ pub fn match_products<'a>(
         not_eligible: 0,
         checked: 0,
     };
+    let ready = quotable(money, a, ask);
     // Schemes are few: look them up in their own short list.
     let schemes: Vec<&Product> = catalogue
         .iter()
@@ -1506,7 +1587,7 @@ pub fn match_products<'a>(
             m.not_eligible += 1;
             continue;
         }
-        let cost = cost(p, scheme, a.grade, ask, money, a);
+        let cost = cost(p, scheme, a.grade, ask, &ready);
         if failed.is_empty() {
             m.offers.push(Offer { product: p, cost });
         } else {
@@ -1847,7 +1928,13 @@ mod tests {
             policies: &policies,
             drawn: &[],
         };
-        let c = cost(&p, Some(&scheme), Some(Grade::A), &a, money, &firm());
+        let c = cost(
+            &p,
+            Some(&scheme),
+            Some(Grade::A),
+            &a,
+            &quotable(money, &firm(), &a),
+        );
         assert_eq!(c.interest_rate, dec!(0.0385));
         assert_eq!(c.guarantee_fee_rate, dec!(0.008));
         assert_eq!(c.interest, Money::from_yuan(57_750));
@@ -1905,7 +1992,13 @@ mod tests {
             policies: &policies,
             drawn: &[],
         };
-        let c = cost(&p, Some(&scheme), Some(Grade::A), &a, money, &firm());
+        let c = cost(
+            &p,
+            Some(&scheme),
+            Some(Grade::A),
+            &a,
+            &quotable(money, &firm(), &a),
+        );
         assert_eq!(c.subsidies.len(), 1);
         assert_eq!(c.subsidies[0].policy_id, "interest");
         assert_eq!(c.guarantee_fee_subsidy, Money::ZERO);
@@ -1923,15 +2016,7 @@ mod tests {
             on: a.on,
         };
         assert_eq!(
-            cost(
-                &p,
-                None,
-                Some(Grade::A),
-                &small,
-                PublicMoney::default(),
-                &firm()
-            )
-            .interest,
+            cost(&p, None, Some(Grade::A), &small, &[]).interest,
             Money::from_fen(1283)
         );
     }

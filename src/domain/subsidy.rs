@@ -101,6 +101,9 @@ impl Contract {
         if a >= b {
             return Decimal::ZERO;
         }
+        if self.balance_changes.is_empty() {
+            return self.guaranteed.to_decimal() * Decimal::from((b - a).num_days());
+        }
         // Segment boundaries: the period's ends and every change inside it.
         let mut cuts: Vec<NaiveDate> = vec![a];
         cuts.extend(
@@ -215,29 +218,27 @@ pub struct Channel {
 }
 
 impl Channel {
+    /// Whether a loan relying on `scheme` comes through the channel.
+    pub fn admits(&self, scheme: Option<(&str, SchemeKind)>) -> bool {
+        scheme.is_some_and(|(id, kind)| {
+            self.schemes.iter().any(|s| s == id) || self.scheme_kinds.contains(&kind)
+        })
+    }
     /// Why the contract's loan does not come through the channel; `None` when it does.
     pub fn refuses(&self, scheme: Option<(&str, SchemeKind)>) -> Option<String> {
-        let wanted = || {
-            let mut w: Vec<String> = self.schemes.clone();
-            w.extend(self.scheme_kinds.iter().map(|k| k.as_str().to_string()));
-            w.join(" / ")
-        };
-        match scheme {
-            None => Some(format!(
-                "the loan relies on no guarantee scheme; the policy requires {}",
-                wanted()
-            )),
-            Some((id, kind))
-                if !self.schemes.iter().any(|s| s == id) && !self.scheme_kinds.contains(&kind) =>
-            {
-                Some(format!(
-                    "the loan relies on scheme {id} ({}); the policy requires {}",
-                    kind.as_str(),
-                    wanted()
-                ))
-            }
-            Some(_) => None,
+        if self.admits(scheme) {
+            return None;
         }
+        let mut wanted: Vec<String> = self.schemes.clone();
+        wanted.extend(self.scheme_kinds.iter().map(|k| k.as_str().to_string()));
+        let wanted = wanted.join(" / ");
+        Some(match scheme {
+            None => format!("the loan relies on no guarantee scheme; the policy requires {wanted}"),
+            Some((id, kind)) => format!(
+                "the loan relies on scheme {id} ({}); the policy requires {wanted}",
+                kind.as_str()
+            ),
+        })
     }
 }
 
@@ -743,11 +744,8 @@ pub fn parse_year_days(s: &str) -> Vec<(i32, i64)> {
 
 /// Why a contract or its firm fails the policy; `None` when it qualifies.
 pub fn ineligibility(p: &Policy, c: &Contract) -> Option<String> {
-    if c.start < p.window_from || c.start > p.window_to {
-        return Some(format!(
-            "contract starts {}, the policy covers contracts starting {} to {}",
-            c.start, p.window_from, p.window_to
-        ));
+    if let Some(why) = outside_window(p, c) {
+        return Some(why);
     }
     if let Some(max) = p.max_fee_rate {
         if c.fee_rate > max {
@@ -766,13 +764,8 @@ pub fn ineligibility(p: &Policy, c: &Contract) -> Option<String> {
             ));
         }
     }
-    let loan = c.loan.unwrap_or(c.guaranteed);
-    if let Some(max) = p.max_loan {
-        if loan > max {
-            return Some(format!(
-                "loan of {loan} yuan, the policy covers loans of at most {max}"
-            ));
-        }
+    if let Some(why) = over_ceiling(p, c) {
+        return Some(why);
     }
     if p.formula.on_loans() && c.fee_rate <= Decimal::ZERO {
         return Some(
@@ -787,9 +780,38 @@ pub fn ineligibility(p: &Policy, c: &Contract) -> Option<String> {
     {
         return Some(format!("channel: {why}"));
     }
-    // The firm rules read the same facts as product matching; a policy has no collateral ratios.
+    failed_rule(p, c)
+}
+
+/// Why the firm and the loan's size fail the policy, whatever the product (its window, loan ceiling and
+/// rules): what matching checks once per request, before pricing each offer.
+pub fn firm_ineligibility(p: &Policy, c: &Contract) -> Option<String> {
+    outside_window(p, c)
+        .or_else(|| over_ceiling(p, c))
+        .or_else(|| failed_rule(p, c))
+}
+
+fn outside_window(p: &Policy, c: &Contract) -> Option<String> {
+    (c.start < p.window_from || c.start > p.window_to).then(|| {
+        format!(
+            "contract starts {}, the policy covers contracts starting {} to {}",
+            c.start, p.window_from, p.window_to
+        )
+    })
+}
+
+fn over_ceiling(p: &Policy, c: &Contract) -> Option<String> {
+    let loan = c.loan.unwrap_or(c.guaranteed);
+    p.max_loan
+        .filter(|max| loan > *max)
+        .map(|max| format!("loan of {loan} yuan, the policy covers loans of at most {max}"))
+}
+
+/// The first of the policy's firm rules the contract's borrower fails. The rules read the same facts as
+/// product matching; a policy has no collateral ratios.
+fn failed_rule(p: &Policy, c: &Contract) -> Option<String> {
     let ask = Ask {
-        amount: loan,
+        amount: c.loan.unwrap_or(c.guaranteed),
         term_months: 12,
         on: c.start,
     };
@@ -1249,10 +1271,15 @@ pub fn reconcile<'a, S: std::hash::BuildHasher>(
 /// expected subsidy, issue 20 §6): the amount after caps rounded once to the fen, the caps that bind, the
 /// subsidised days.
 pub fn quote(policy: &Policy, c: &Contract) -> (Money, Vec<Cap>, i64) {
+    quote_at(policy, c, policy.rate_for(c).0)
+}
+
+/// [`quote`] at the interest rate `q` already found for the firm (matching finds it once per request).
+pub fn quote_at(policy: &Policy, c: &Contract, q: Decimal) -> (Money, Vec<Cap>, i64) {
     let clipped = policy.clipped(c);
     let days_by_year = clipped.days_by_year(c.start, c.end);
     let days = days_by_year.iter().map(|d| d.1).sum();
-    let raw = policy.amount(&clipped, c.start, c.end);
+    let raw = policy.formula.amount(&clipped, c.start, c.end, q);
     let (amount, caps) = Usage::default().capped(policy, c, &days_by_year, raw);
     (round(amount), caps, days)
 }

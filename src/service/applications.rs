@@ -383,7 +383,13 @@ pub async fn create(
         policies: &snap.policies,
         drawn: &drawn,
     };
-    let cost = matching::cost(&product, scheme, a.grade, &ask, money, &a);
+    let cost = matching::cost(
+        &product,
+        scheme,
+        a.grade,
+        &ask,
+        &matching::quotable(money, &a, &ask),
+    );
     let at = ctx.clock.now();
     // The firm's own application grants it.
     let consent = Grant {
