@@ -1123,7 +1123,7 @@ pub struct Cost {
     pub all_in_total: Money,
     /// The guarantee scheme the loan relies on (its fee and fee subsidies are in this cost).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub scheme: Option<SchemeUsed>,
+    pub scheme: Option<Box<SchemeUsed>>,
     /// The policies that pay on this offer, each with its amount.
     pub subsidies: Vec<Subsidy>,
     /// Policies the offer qualifies under but does not draw: exclusive with a better one, or already
@@ -1510,12 +1510,14 @@ fn priced(
         guarantee_fee_subsidy,
         interest_subsidy,
         all_in_total,
-        scheme: guarantor.map(|(s, t)| SchemeUsed {
-            id: s.id.clone(),
-            name: s.spec.name.clone(),
-            kind: t.kind,
-            fee_rate: t.fee_rate.get(),
-            coverage_ratio: t.coverage.get(),
+        scheme: guarantor.map(|(s, t)| {
+            Box::new(SchemeUsed {
+                id: s.id.clone(),
+                name: s.spec.name.clone(),
+                kind: t.kind,
+                fee_rate: t.fee_rate.get(),
+                coverage_ratio: t.coverage.get(),
+            })
         }),
         subsidies,
         forgone,
