@@ -253,18 +253,15 @@ pub fn seed(
             firms,
             credithub_integrations::simulator::Trajectory::Distressed,
         ),
-        agri_firm: None,
+        // A stable firm: never the growing one (whose loan is seeded) nor the distressed one.
+        agri_firm: (2..firms).map(|i| demo_firm(seed, i)).find_map(|f| {
+            (f.industry_code.starts_with('A')
+                && matches!(f.size_class.as_str(), "micro" | "small")
+                && credithub_integrations::simulator::trajectory(&f.uscc)
+                    == credithub_integrations::simulator::Trajectory::Stable)
+                .then_some(f.uscc)
+        }),
     };
-    let mut report = report;
-    report.agri_firm = (2..firms).map(|i| demo_firm(seed, i)).find_map(|f| {
-        let steady = credithub_integrations::simulator::trajectory(&f.uscc)
-            == credithub_integrations::simulator::Trajectory::Stable;
-        (f.industry_code.starts_with('A')
-            && matches!(f.size_class.as_str(), "micro" | "small")
-            && steady
-            && Some(&f.uscc) != report.growing_firm.as_ref())
-        .then_some(f.uscc)
-    });
     if let Some(b) = &buyer {
         seed_financing(db, &report, b, seed)?;
     }

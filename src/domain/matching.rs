@@ -1278,7 +1278,7 @@ pub fn quotable<'a>(money: PublicMoney<'a>, a: &Applicant, ask: &Ask) -> Vec<Quo
                 at_rate: p
                     .formula
                     .on_loans()
-                    .then(|| subsidy::quote_at(p, &offer_contract(ask, ask.amount, rate), rate)),
+                    .then(|| subsidy::quote(p, &offer_contract(ask, ask.amount, rate), rate)),
             }
         })
         .collect()
@@ -1349,7 +1349,7 @@ pub fn subsidies(
         }
         let (amount, caps, days) = match &q.at_rate {
             Some(quoted) if c.fee_rate >= q.rate => quoted.clone(),
-            _ => subsidy::quote_at(p, c, q.rate),
+            _ => subsidy::quote(p, c, q.rate),
         };
         if amount <= Money::ZERO {
             continue;

@@ -459,21 +459,31 @@ impl PolicySpec {
                 "reward tiers belong to an agency_reward policy (its rate is the rest)".into(),
             ));
         }
-        for (k, t) in self.reward_tiers.iter().enumerate() {
-            if t.label.trim().is_empty() {
+        // A row of a table (a reward tier, a rate row): a label and a yearly rate.
+        let row = |v: &mut Vec<_>, at: String, what: &str, label: &str, rate: Decimal| {
+            if label.trim().is_empty() {
                 v.push((
-                    format!("reward_tiers[{k}].label"),
+                    format!("{at}.label"),
                     "required",
-                    "a tier needs a label".into(),
+                    format!("a {what} needs a label"),
                 ));
             }
-            if !fraction(t.rate) {
+            if !fraction(rate) {
                 v.push((
-                    format!("reward_tiers[{k}].rate"),
+                    format!("{at}.rate"),
                     "rate.range",
-                    format!("rate {} is outside 0-1", t.rate),
+                    format!("rate {rate} is outside 0-1"),
                 ));
             }
+        };
+        for (k, t) in self.reward_tiers.iter().enumerate() {
+            row(
+                &mut v,
+                format!("reward_tiers[{k}]"),
+                "tier",
+                &t.label,
+                t.rate,
+            );
             if t.max_loan.is_some_and(|m| m <= Money::ZERO) {
                 v.push((
                     format!("reward_tiers[{k}].max_loan"),
@@ -507,28 +517,21 @@ impl PolicySpec {
                 "max_fee_rate limits a guarantee fee; an interest subsidy has none".into(),
             ));
         }
-        for (k, row) in self.rate_table.iter().enumerate() {
-            if row.label.trim().is_empty() {
-                v.push((
-                    format!("rate_table[{k}].label"),
-                    "required",
-                    "a rate row needs a label".into(),
-                ));
-            }
-            if !fraction(row.rate) {
-                v.push((
-                    format!("rate_table[{k}].rate"),
-                    "rate.range",
-                    format!("rate {} is outside 0-1", row.rate),
-                ));
-            }
+        for (k, r) in self.rate_table.iter().enumerate() {
+            row(
+                &mut v,
+                format!("rate_table[{k}]"),
+                "rate row",
+                &r.label,
+                r.rate,
+            );
             if let Some(e) = self.rate_table[..k].iter().find(|e| e.rules.is_empty()) {
                 v.push((
                     format!("rate_table[{k}]"),
                     "rates.unreachable",
                     format!(
                         "row '{}' has no rules and takes every firm: row '{}' can never apply",
-                        e.label, row.label
+                        e.label, r.label
                     ),
                 ));
             }
@@ -1073,14 +1076,18 @@ pub struct Drawn {
 }
 
 impl Drawn {
-    pub fn of(p: &Policy, c: &Contract) -> Drawn {
+    /// A draw under `p` by `firm` on the loan `loan_key`.
+    pub fn new(p: &Policy, firm_uscc: String, loan_key: String) -> Drawn {
         Drawn {
             policy_id: p.id.clone(),
             policy_name: p.name.clone(),
             group: p.exclusive.as_ref().map(|e| e.group.clone()),
-            firm_uscc: c.firm_uscc.clone(),
-            loan_key: c.loan_key.clone(),
+            firm_uscc,
+            loan_key,
         }
+    }
+    pub fn of(p: &Policy, c: &Contract) -> Drawn {
+        Drawn::new(p, c.firm_uscc.clone(), c.loan_key.clone())
     }
 }
 
@@ -1270,12 +1277,9 @@ pub fn reconcile<'a, S: std::hash::BuildHasher>(
 /// What a policy would pay on a contract over its whole life, with nothing drawn yet (an offer's
 /// expected subsidy, issue 20 §6): the amount after caps rounded once to the fen, the caps that bind, the
 /// subsidised days.
-pub fn quote(policy: &Policy, c: &Contract) -> (Money, Vec<Cap>, i64) {
-    quote_at(policy, c, policy.rate_for(c).0)
-}
-
-/// [`quote`] at the interest rate `q` already found for the firm (matching finds it once per request).
-pub fn quote_at(policy: &Policy, c: &Contract, q: Decimal) -> (Money, Vec<Cap>, i64) {
+/// `q` is an interest subsidy's rate for the firm ([`Policy::rate_for`]; matching finds it once per
+/// request).
+pub fn quote(policy: &Policy, c: &Contract, q: Decimal) -> (Money, Vec<Cap>, i64) {
     let clipped = policy.clipped(c);
     let days_by_year = clipped.days_by_year(c.start, c.end);
     let days = days_by_year.iter().map(|d| d.1).sum();

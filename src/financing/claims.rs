@@ -227,23 +227,28 @@ pub fn loan_contracts(conn: &mut DbConn, loans: &[LoanRow]) -> Result<FxHashMap<
         .collect()
 }
 
-/// The draws exclusivity reads for `policy`: the approved lines of it and of every other policy of its
-/// exclusivity group, outside `batch_id`, each keyed by its loan.
-fn draws(conn: &mut DbConn, policy: &Policy, batch_id: &str) -> Result<Vec<Drawn>> {
-    if !policy.once_per_firm && policy.exclusive.is_none() {
-        return Ok(Vec::new());
-    }
-    let group = policy.exclusive.as_ref().map(|e| e.group.as_str());
-    let mut members: HashMap<String, Policy> = HashMap::new();
-    for row in store::list_policies(conn)? {
-        let p = spec_of(&row)?.policy(&row.id);
-        let same_group = group.is_some() && p.exclusive.as_ref().map(|e| e.group.as_str()) == group;
-        if row.id == policy.id || same_group {
-            members.insert(row.id.clone(), p);
+/// The policies whose approved lines reconciling under `policy` reads: itself (caps, duplicates, once
+/// per firm) and, when it belongs to an exclusivity group, every other policy of the group.
+fn members(conn: &mut DbConn, policy: &Policy) -> Result<HashMap<String, Policy>> {
+    let mut out = HashMap::new();
+    if let Some(group) = policy.exclusive.as_ref().map(|e| e.group.as_str()) {
+        for row in store::list_policies(conn)? {
+            let p = spec_of(&row)?.policy(&row.id);
+            if p.exclusive.as_ref().is_some_and(|e| e.group == group) {
+                out.insert(row.id.clone(), p);
+            }
         }
     }
-    let ids: Vec<String> = members.keys().cloned().collect();
-    let lines = store::approved_draws(conn, &ids, batch_id)?;
+    out.insert(policy.id.clone(), policy.clone());
+    Ok(out)
+}
+
+/// The draws exclusivity reads from `lines` (approved lines of the `members`), each keyed by its loan.
+fn draws(
+    conn: &mut DbConn,
+    members: &HashMap<String, Policy>,
+    lines: &[(String, LineRow)],
+) -> Result<Vec<Drawn>> {
     // Guarantee lines are keyed by the loan their contract's application became.
     let gids: Vec<String> = lines
         .iter()
@@ -272,13 +277,7 @@ fn draws(conn: &mut DbConn, policy: &Policy, batch_id: &str) -> Result<Vec<Drawn
             } else {
                 keys.get(id.as_str()).cloned()?
             };
-            Some(Drawn {
-                policy_id: pid.clone(),
-                policy_name: p.name.clone(),
-                group: p.exclusive.as_ref().map(|e| e.group.clone()),
-                firm_uscc: l.firm_uscc.clone()?,
-                loan_key,
-            })
+            Some(Drawn::new(p, l.firm_uscc.clone()?, loan_key))
         })
         .collect())
 }
@@ -323,10 +322,26 @@ pub fn reconcile(
                 .collect(),
         )
     };
-    let drawn = draws(conn, &p, batch_id)?;
-    let prior: Vec<Approved> = store::approved_lines(conn, &policy.id, batch_id)?
+    // One read of the approved lines: this policy's count against caps and duplicates; with those of
+    // its group they are the draws exclusivity reads.
+    let members = members(conn, &p)?;
+    let ids: Vec<String> = members.keys().cloned().collect();
+    let approved = store::approved_draws(
+        conn,
+        store::Draws::Policies {
+            ids: &ids,
+            except: batch_id,
+        },
+    )?;
+    let drawn = if p.once_per_firm || p.exclusive.is_some() {
+        draws(conn, &members, &approved)?
+    } else {
+        Vec::new()
+    };
+    let prior: Vec<Approved> = approved
         .into_iter()
-        .filter_map(|l| {
+        .filter(|(pid, _)| *pid == policy.id)
+        .filter_map(|(_, l)| {
             Some(Approved {
                 contract_id: l.guarantee_id?,
                 firm_uscc: l.firm_uscc?,

@@ -192,27 +192,42 @@ pub fn verified(
     })
 }
 
-/// The size class public money relies on (issue 20 §8): classified from verified figures where the hub
-/// has them, the registry's (the government's or confirmed declarations) otherwise.
-pub fn eligible_size_class(
+/// A firm classified for eligibility (issue 20 §8): from verified figures where the hub has them for
+/// the 12 months up to `last`, its registry figures otherwise; each figure with where it came from, and
+/// the classification (`None` when the figures or its industry do not classify).
+pub fn classified(
     conn: &mut DbConn,
     firm: &firms::FirmRow,
-    today: NaiveDate,
-) -> store::Result<Option<SizeClass>> {
+    last: crate::domain::month::Month,
+) -> store::Result<(
+    Vec<crate::domain::eligibility::Figure>,
+    Option<crate::domain::size_class::Classification>,
+)> {
     use crate::domain::size_class::{Indicators, Standard};
-    let last = crate::domain::month::Month::last_complete(today);
     let verified = verified(conn, &firm.uscc, last)?;
     let registry = Indicators {
         employees: firm.employees.map(|e| e.max(0) as u64),
         revenue: firm.revenue_fen.map(Money::from_fen),
         total_assets: firm.total_assets_fen.map(Money::from_fen),
     };
-    let (used, _) = crate::domain::eligibility::figures(&registry, &verified, last);
+    let (used, figures) = crate::domain::eligibility::figures(&registry, &verified, last);
     let std = Standard::current();
-    Ok(std
+    let classification = std
         .industry(&firm.industry_code)
         .ok()
-        .and_then(|i| std.classify(&i, &used).ok())
+        .and_then(|i| std.classify(&i, &used).ok());
+    Ok((figures, classification))
+}
+
+/// The size class public money relies on: [`classified`], else the registry's class.
+pub fn eligible_size_class(
+    conn: &mut DbConn,
+    firm: &firms::FirmRow,
+    today: NaiveDate,
+) -> store::Result<Option<SizeClass>> {
+    let last = crate::domain::month::Month::last_complete(today);
+    Ok(classified(conn, firm, last)?
+        .1
         .map(|c| c.size_class)
         .or_else(|| SizeClass::parse(&firm.size_class)))
 }

@@ -593,18 +593,11 @@ pub async fn eligibility(
 ) -> Result<Eligibility, FirmError> {
     let row = get(ctx, actor, uscc).await?;
     let last = crate::domain::month::Month::last_complete(ctx.clock.today());
-    let verified = verified(ctx, uscc.as_str(), last).await?;
-    let registry = Indicators {
-        employees: row.employees.map(|e| e.max(0) as u64),
-        revenue: row.revenue_fen.map(Money::from_fen),
-        total_assets: row.total_assets_fen.map(Money::from_fen),
-    };
-    let (used, figures) = crate::domain::eligibility::figures(&registry, &verified, last);
-    let std = Standard::current();
-    let classification = std
-        .industry(&row.industry_code)
-        .ok()
-        .and_then(|i| std.classify(&i, &used).ok());
+    let firm = row.clone();
+    let (figures, classification) = ctx
+        .db
+        .run(move |c| crate::financing::classified(c, &firm, last))
+        .await?;
     let u = uscc.to_string();
     let pending = ctx
         .db

@@ -73,17 +73,12 @@ pub fn drawn_by(
     uscc: &str,
     policies: &[crate::domain::subsidy::Policy],
 ) -> Result<Vec<Drawn>, StoreError> {
-    Ok(crate::store::guarantees::approved_draws_of_firm(c, uscc)?
+    use crate::store::guarantees::{approved_draws, Draws};
+    Ok(approved_draws(c, Draws::Firm(uscc))?
         .into_iter()
         .filter_map(|(pid, l)| {
             let p = policies.iter().find(|p| p.id == pid)?;
-            Some(Drawn {
-                policy_id: pid,
-                policy_name: p.name.clone(),
-                group: p.exclusive.as_ref().map(|e| e.group.clone()),
-                firm_uscc: l.firm_uscc?,
-                loan_key: l.guarantee_id?,
-            })
+            Some(Drawn::new(p, l.firm_uscc?, l.guarantee_id?))
         })
         .collect())
 }

@@ -148,20 +148,20 @@ pub async fn budget(
     on: chrono::NaiveDate,
 ) -> Result<BudgetView, PolicyError> {
     let key = id.to_string();
-    let (row, (committed, paid), accruing) = ctx
+    let found = ctx
         .db
         .run(move |c| {
             let Some(row) = store::get_policy(c, &key)? else {
-                return Ok((None, (0, 0), Vec::new()));
+                return Ok(None);
             };
-            let spent = store::spent(c, &key)?;
             let p = spec_of(&row)?.policy(&row.id);
+            let spent = store::spent(c, &key)?;
             let accruing = accruing(c, &p)?;
-            Ok((Some(row), spent, accruing))
+            Ok(Some((p, spent, accruing)))
         })
         .await?;
-    let row = row.ok_or_else(|| PolicyError::NotFound(id.to_string()))?;
-    let p = spec_of(&row)?.policy(&row.id);
+    let (p, (committed, paid), accruing) =
+        found.ok_or_else(|| PolicyError::NotFound(id.to_string()))?;
     let forecast = if matches!(p.formula, Formula::AgencyReward { .. }) {
         Money::ZERO
     } else {
@@ -172,7 +172,7 @@ pub async fn budget(
         .budget
         .map(|b| Money::from_fen(b.fen() - committed.fen() - paid.fen()));
     Ok(BudgetView {
-        policy_id: row.id,
+        policy_id: p.id.clone(),
         on,
         budget: p.budget,
         committed,
@@ -191,7 +191,15 @@ fn accruing(
     p: &crate::domain::subsidy::Policy,
 ) -> Result<Vec<(Contract, chrono::NaiveDate, Money)>, StoreError> {
     let mut last: HashMap<String, (chrono::NaiveDate, i64)> = HashMap::new();
-    for l in store::approved_lines(c, &p.id, "")? {
+    let ids = [p.id.clone()];
+    let approved = store::approved_draws(
+        c,
+        store::Draws::Policies {
+            ids: &ids,
+            except: "",
+        },
+    )?;
+    for (_, l) in approved {
         let Some(id) = l.guarantee_id else { continue };
         let e = last.entry(id).or_insert((l.to_on, 0));
         e.0 = e.0.max(l.to_on);

@@ -358,48 +358,33 @@ pub fn lines(conn: &mut DbConn, batch: &str) -> Result<Vec<LineRow>> {
         .load(conn)?)
 }
 
-/// Lines with an approved amount in the policy's approved or paid batches (other than `except`).
-pub fn approved_lines(conn: &mut DbConn, policy: &str, except: &str) -> Result<Vec<LineRow>> {
-    Ok(claim_lines::table
-        .inner_join(claim_batches::table.on(claim_batches::id.eq(claim_lines::batch_id)))
-        .filter(claim_batches::policy_id.eq(policy))
-        .filter(claim_batches::status.eq_any(crate::domain::states::BatchStatus::COUNTED))
-        .filter(claim_batches::id.ne(except))
-        .filter(claim_lines::guarantee_id.is_not_null())
-        .filter(claim_lines::status.eq_any(crate::domain::subsidy::Status::PAYABLE))
-        .select(LineRow::as_select())
-        .load(conn)?)
+/// Which approved lines to read (issue 20: what caps, duplicates and exclusivity count).
+#[derive(Debug, Clone, Copy)]
+pub enum Draws<'a> {
+    /// Those of these policies, outside batch `except` (the batch being reconciled).
+    Policies { ids: &'a [String], except: &'a str },
+    /// A firm's, under any policy (once per firm and exclusivity per firm when its offers are priced).
+    Firm(&'a str),
 }
 
-/// The approved lines of these policies (other than batch `except`), each with its policy: the draws
-/// exclusivity reads (issue 20 §2).
-pub fn approved_draws(
-    conn: &mut DbConn,
-    policies: &[String],
-    except: &str,
-) -> Result<Vec<(String, LineRow)>> {
-    Ok(claim_lines::table
+/// Lines with an approved amount in approved or paid batches, each with its batch's policy.
+pub fn approved_draws(conn: &mut DbConn, which: Draws<'_>) -> Result<Vec<(String, LineRow)>> {
+    let mut q = claim_lines::table
         .inner_join(claim_batches::table.on(claim_batches::id.eq(claim_lines::batch_id)))
-        .filter(claim_batches::policy_id.eq_any(policies))
-        .filter(claim_batches::status.eq_any(crate::domain::states::BatchStatus::COUNTED))
-        .filter(claim_batches::id.ne(except))
-        .filter(claim_lines::guarantee_id.is_not_null())
-        .filter(claim_lines::status.eq_any(crate::domain::subsidy::Status::PAYABLE))
-        .select((claim_batches::policy_id, LineRow::as_select()))
-        .load(conn)?)
-}
-
-/// A firm's approved lines under any policy, each with its policy (what once-per-firm and exclusivity
-/// per firm read when its offers are priced).
-pub fn approved_draws_of_firm(conn: &mut DbConn, firm: &str) -> Result<Vec<(String, LineRow)>> {
-    Ok(claim_lines::table
-        .inner_join(claim_batches::table.on(claim_batches::id.eq(claim_lines::batch_id)))
-        .filter(claim_lines::firm_uscc.eq(firm))
         .filter(claim_batches::status.eq_any(crate::domain::states::BatchStatus::COUNTED))
         .filter(claim_lines::guarantee_id.is_not_null())
         .filter(claim_lines::status.eq_any(crate::domain::subsidy::Status::PAYABLE))
         .select((claim_batches::policy_id, LineRow::as_select()))
-        .load(conn)?)
+        .into_boxed();
+    match which {
+        Draws::Policies { ids, except } => {
+            q = q
+                .filter(claim_batches::policy_id.eq_any(ids.to_vec()))
+                .filter(claim_batches::id.ne(except.to_string()));
+        }
+        Draws::Firm(firm) => q = q.filter(claim_lines::firm_uscc.eq(firm.to_string())),
+    }
+    Ok(q.load(conn)?)
 }
 
 /// Approved amounts under a policy by where the money stands: `(committed, paid)` in fen, claim lines
