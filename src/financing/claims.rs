@@ -7,7 +7,7 @@ use crate::domain::subsidy::{
     self, parse_year_days, year_days_text, Approved, ClaimLine, Contract, Drawn, Policy,
     PolicySpec, SchemeKind, Totals,
 };
-use crate::domain::{Money, SizeClass};
+use crate::domain::Money;
 use crate::store::applications::LoanRow;
 use crate::store::guarantees::{self as store, GuaranteeRow, LineRow, PolicyRow};
 use crate::store::products::{self, ProductRow};
@@ -20,14 +20,18 @@ pub fn spec_of(row: &PolicyRow) -> Result<PolicySpec> {
         .map_err(|e| StoreError::Config(format!("policy {}: {e}", row.id)))
 }
 
-/// The borrowers' registry rows and designations, loaded once for many contracts.
+/// The borrowers' registry rows, designations and the size classes public money relies on (verified
+/// figures first, issue 20 §8), loaded once for many contracts.
 struct Borrowers {
     registry: HashMap<String, firms::FirmRow>,
     designations: HashMap<String, Vec<applications::Held>>,
+    classes: super::EligibleClasses,
 }
 
 impl Borrowers {
-    fn load(conn: &mut DbConn, mut usccs: Vec<String>) -> Result<Borrowers> {
+    /// The borrowers of contracts starting on the days given (uscc, start).
+    fn load(conn: &mut DbConn, starts: Vec<(String, chrono::NaiveDate)>) -> Result<Borrowers> {
+        let mut usccs: Vec<String> = starts.iter().map(|s| s.0.clone()).collect();
         usccs.sort();
         usccs.dedup();
         let registry = firms::get_many(conn, &usccs)?
@@ -38,18 +42,21 @@ impl Borrowers {
         for h in applications::designations_of(conn, &usccs)? {
             designations.entry(h.0.clone()).or_default().push(h);
         }
+        let classes = super::EligibleClasses::load(conn, &registry, &starts)?;
         Ok(Borrowers {
             registry,
             designations,
+            classes,
         })
     }
 
-    /// The firm as the rules read it on `day` (its registry facts and the designations then in force).
+    /// The firm as the rules read it on `day` (its registry facts, the size class it had then for
+    /// eligibility, and the designations then in force).
     fn applicant(&self, uscc: &str, day: chrono::NaiveDate, had_loan: bool) -> Result<Applicant> {
         let firm = self.registry.get(uscc).ok_or(StoreError::NotFound)?;
         let mut a = subsidy::borrower(
             uscc,
-            SizeClass::parse(&firm.size_class),
+            self.classes.on(uscc, day),
             &firm.industry_code,
             &firm.district,
         );
@@ -134,7 +141,12 @@ pub fn contracts_of(
     conn: &mut DbConn,
     rows: &[GuaranteeRow],
 ) -> Result<FxHashMap<String, Contract>> {
-    let who = Borrowers::load(conn, rows.iter().map(|g| g.firm_uscc.clone()).collect())?;
+    let who = Borrowers::load(
+        conn,
+        rows.iter()
+            .map(|g| (g.firm_uscc.clone(), g.start_on))
+            .collect(),
+    )?;
     let links = Links::load(
         conn,
         rows.iter()
@@ -179,7 +191,13 @@ fn contract(g: &GuaranteeRow, firm: Applicant, links: &Links) -> Result<Contract
 /// loan's interest rate in place of the fee rate (zero when not on record: the rules then say so), the
 /// lender as the claimant, the scheme its product relies on.
 pub fn loan_contracts(conn: &mut DbConn, loans: &[LoanRow]) -> Result<FxHashMap<String, Contract>> {
-    let who = Borrowers::load(conn, loans.iter().map(|l| l.firm_uscc.clone()).collect())?;
+    let who = Borrowers::load(
+        conn,
+        loans
+            .iter()
+            .map(|l| (l.firm_uscc.clone(), l.start_on))
+            .collect(),
+    )?;
     let links = Links::load(
         conn,
         loans

@@ -164,37 +164,96 @@ fn stored<T: std::str::FromStr<Err = String>>(text: &str, what: &str) -> store::
         .map_err(|e| store::StoreError::Config(format!("stored {what}: {e}")))
 }
 
-/// The verified size figures of a firm for the 12 months up to `last` (insured headcount, invoiced
-/// revenue), as eligibility reads them (issue 20 §8).
-pub fn verified(
-    conn: &mut DbConn,
-    uscc: &str,
-    last: crate::domain::month::Month,
-) -> store::Result<crate::domain::eligibility::Verified> {
-    use crate::domain::month::Month;
-    let (heads, revs) =
-        firms::verified_figures(conn, uscc, &last.plus(-11).to_string(), &last.to_string())?;
-    Ok(crate::domain::eligibility::Verified {
-        headcount: heads
-            .into_iter()
-            .filter_map(|(m, v)| {
-                let n: rust_decimal::Decimal = v?.parse().ok()?;
-                Some((
-                    Month::parse(&m)?,
-                    rust_decimal::prelude::ToPrimitive::to_u64(&n.round())?,
-                ))
-            })
-            .collect(),
-        revenue: revs
-            .into_iter()
-            .filter_map(|(m, v)| Some((Month::parse(&m)?, Money::from_fen(v?))))
-            .collect(),
-    })
+/// The verified size figures of many firms (insured headcount, invoiced revenue), read in a few
+/// queries for the months that classifying them on any day of a span needs (issue 20 §8).
+#[derive(Debug, Default)]
+pub struct VerifiedFigures(HashMap<String, crate::domain::eligibility::Verified>);
+
+impl VerifiedFigures {
+    /// The figures of `usccs` for the 12 months up to each last complete month from `first`'s to `last`'s.
+    pub fn load(
+        conn: &mut DbConn,
+        usccs: &[String],
+        first: crate::domain::month::Month,
+        last: crate::domain::month::Month,
+    ) -> store::Result<VerifiedFigures> {
+        use crate::domain::eligibility::Verified;
+        use crate::domain::month::Month;
+        use firms::VerifiedRow;
+        let rows =
+            firms::verified_figures(conn, usccs, &first.plus(-11).to_string(), &last.to_string())?;
+        Ok(VerifiedFigures(
+            rows.into_iter()
+                .map(|(uscc, rows)| {
+                    let mut v = Verified::default();
+                    for r in rows {
+                        match r {
+                            VerifiedRow::Headcount(m, n) => {
+                                let n = n.and_then(|n| n.parse::<rust_decimal::Decimal>().ok());
+                                if let (Some(m), Some(n)) = (
+                                    Month::parse(&m),
+                                    n.and_then(|n| {
+                                        rust_decimal::prelude::ToPrimitive::to_u64(&n.round())
+                                    }),
+                                ) {
+                                    v.headcount.push((m, n));
+                                }
+                            }
+                            VerifiedRow::Revenue(m, fen) => {
+                                if let (Some(m), Some(fen)) = (Month::parse(&m), fen) {
+                                    v.revenue.push((m, Money::from_fen(fen)));
+                                }
+                            }
+                        }
+                    }
+                    (uscc, v)
+                })
+                .collect(),
+        ))
+    }
+
+    /// Whether the hub holds any verified figure of the firm in the span loaded.
+    pub fn has(&self, uscc: &str) -> bool {
+        self.0.contains_key(uscc)
+    }
+
+    /// A firm's figures (none when the sources hold none).
+    pub fn of(&self, uscc: &str) -> &crate::domain::eligibility::Verified {
+        static NONE: crate::domain::eligibility::Verified = crate::domain::eligibility::Verified {
+            headcount: Vec::new(),
+            revenue: Vec::new(),
+        };
+        self.0.get(uscc).unwrap_or(&NONE)
+    }
 }
 
-/// A firm classified for eligibility (issue 20 §8): from verified figures where the hub has them for
+/// A firm classified for eligibility (issue 20 §8): from `verified` figures where the hub has them for
 /// the 12 months up to `last`, its registry figures otherwise; each figure with where it came from, and
 /// the classification (`None` when the figures or its industry do not classify).
+pub fn classify(
+    firm: &firms::FirmRow,
+    verified: &crate::domain::eligibility::Verified,
+    last: crate::domain::month::Month,
+) -> (
+    Vec<crate::domain::eligibility::Figure>,
+    Option<crate::domain::size_class::Classification>,
+) {
+    use crate::domain::size_class::{Indicators, Standard};
+    let registry = Indicators {
+        employees: firm.employees.map(|e| e.max(0) as u64),
+        revenue: firm.revenue_fen.map(Money::from_fen),
+        total_assets: firm.total_assets_fen.map(Money::from_fen),
+    };
+    let (used, figures) = crate::domain::eligibility::figures(&registry, verified, last);
+    let std = Standard::current();
+    let classification = std
+        .industry(&firm.industry_code)
+        .ok()
+        .and_then(|i| std.classify(&i, &used).ok());
+    (figures, classification)
+}
+
+/// [`classify`] on the figures the hub holds for the 12 months up to `last`.
 pub fn classified(
     conn: &mut DbConn,
     firm: &firms::FirmRow,
@@ -203,33 +262,101 @@ pub fn classified(
     Vec<crate::domain::eligibility::Figure>,
     Option<crate::domain::size_class::Classification>,
 )> {
-    use crate::domain::size_class::{Indicators, Standard};
-    let verified = verified(conn, &firm.uscc, last)?;
-    let registry = Indicators {
-        employees: firm.employees.map(|e| e.max(0) as u64),
-        revenue: firm.revenue_fen.map(Money::from_fen),
-        total_assets: firm.total_assets_fen.map(Money::from_fen),
-    };
-    let (used, figures) = crate::domain::eligibility::figures(&registry, &verified, last);
-    let std = Standard::current();
-    let classification = std
-        .industry(&firm.industry_code)
-        .ok()
-        .and_then(|i| std.classify(&i, &used).ok());
-    Ok((figures, classification))
+    let v = VerifiedFigures::load(conn, std::slice::from_ref(&firm.uscc), last, last)?;
+    Ok(classify(firm, v.of(&firm.uscc), last))
 }
 
-/// The size class public money relies on: [`classified`], else the registry's class.
+/// The size class public money relies on for a loan or contract starting on `day`: [`classify`] on the
+/// 12 months before `day`'s month, else the registry's class.
+pub fn eligible_class(
+    firm: &firms::FirmRow,
+    verified: &crate::domain::eligibility::Verified,
+    day: NaiveDate,
+) -> Option<SizeClass> {
+    let last = crate::domain::month::Month::last_complete(day);
+    classify(firm, verified, last)
+        .1
+        .map(|c| c.size_class)
+        .or_else(|| SizeClass::parse(&firm.size_class))
+}
+
+/// The size classes public money relies on, for many firms each on several days (contract starts):
+/// the verified figures are read once; a firm the sources know nothing of is classified once.
+#[derive(Debug, Default)]
+pub struct EligibleClasses {
+    fixed: HashMap<String, Option<SizeClass>>,
+    by_month: HashMap<String, HashMap<crate::domain::month::Month, Option<SizeClass>>>,
+}
+
+impl EligibleClasses {
+    /// The classes of `firms` on each of `days` (uscc, day).
+    pub fn load(
+        conn: &mut DbConn,
+        firms: &HashMap<String, firms::FirmRow>,
+        days: &[(String, NaiveDate)],
+    ) -> store::Result<EligibleClasses> {
+        use crate::domain::month::Month;
+        let mut out = EligibleClasses::default();
+        let (Some(first), Some(last)) = (
+            days.iter().map(|d| d.1).min(),
+            days.iter().map(|d| d.1).max(),
+        ) else {
+            return Ok(out);
+        };
+        let usccs: Vec<String> = firms.keys().cloned().collect();
+        let verified = VerifiedFigures::load(
+            conn,
+            &usccs,
+            Month::last_complete(first),
+            Month::last_complete(last),
+        )?;
+        for (uscc, firm) in firms {
+            if !verified.has(uscc) {
+                let none = crate::domain::eligibility::Verified::default();
+                out.fixed
+                    .insert(uscc.clone(), eligible_class(firm, &none, last));
+            }
+        }
+        for (uscc, day) in days {
+            let Some(firm) = firms.get(uscc) else {
+                continue;
+            };
+            if out.fixed.contains_key(uscc) {
+                continue;
+            }
+            out.by_month
+                .entry(uscc.clone())
+                .or_default()
+                .entry(Month::last_complete(*day))
+                .or_insert_with(|| eligible_class(firm, verified.of(uscc), *day));
+        }
+        Ok(out)
+    }
+
+    /// The class of `uscc` on `day` (one of the days loaded); `None` when it does not classify.
+    pub fn on(&self, uscc: &str, day: NaiveDate) -> Option<SizeClass> {
+        match self.fixed.get(uscc) {
+            Some(c) => *c,
+            None => self
+                .by_month
+                .get(uscc)
+                .and_then(|m| m.get(&crate::domain::month::Month::last_complete(day)))
+                .copied()
+                .flatten(),
+        }
+    }
+}
+
+/// The size class public money relies on for `firm` on `day` (a loan's start, a match's today):
+/// [`eligible_class`] on what the hub holds.
 pub fn eligible_size_class(
     conn: &mut DbConn,
     firm: &firms::FirmRow,
-    today: NaiveDate,
+    day: NaiveDate,
 ) -> store::Result<Option<SizeClass>> {
-    let last = crate::domain::month::Month::last_complete(today);
-    Ok(classified(conn, firm, last)?
-        .1
-        .map(|c| c.size_class)
-        .or_else(|| SizeClass::parse(&firm.size_class)))
+    let last = crate::domain::month::Month::last_complete(day);
+    let v = VerifiedFigures::load(conn, std::slice::from_ref(&firm.uscc), last, last)?;
+    Ok(eligible_class(firm, v.of(&firm.uscc), day))
 }
 
 pub fn applicant(

@@ -5,7 +5,7 @@
 use super::access::{may_see_agency, Actor};
 use super::{date, positive_money, Context, ServiceError, Violation};
 use crate::domain::agency::{self, Metrics};
-use crate::domain::{Money, SizeClass};
+use crate::domain::Money;
 use crate::financing::claims;
 use crate::store::guarantees as store;
 use crate::store::StoreError;
@@ -160,15 +160,29 @@ pub fn metrics_on(
     })
 }
 
-/// An agency's contracts as monitoring reads them (with the borrower's size class).
+/// An agency's contracts as monitoring reads them, each with the size class its borrower had for
+/// public money when it started (verified figures first, issue 20 §8), as rewards and claims read it.
 pub fn guarantees_of(
     c: &mut crate::store::DbConn,
     agency: &str,
 ) -> Result<Vec<agency::Guarantee>, AgencyError> {
-    let rows = store::with_size_class(c, agency)?;
+    let rows = store::list(c, Some(agency), &Default::default(), None, i64::MAX)?;
+    let mut usccs: Vec<String> = rows.iter().map(|g| g.firm_uscc.clone()).collect();
+    usccs.sort();
+    usccs.dedup();
+    let firms: std::collections::HashMap<String, crate::store::firms::FirmRow> =
+        crate::store::firms::get_many(c, &usccs)?
+            .into_iter()
+            .map(|f| (f.uscc.clone(), f))
+            .collect();
+    let starts: Vec<(String, NaiveDate)> = rows
+        .iter()
+        .map(|g| (g.firm_uscc.clone(), g.start_on))
+        .collect();
+    let classes = crate::financing::EligibleClasses::load(c, &firms, &starts)?;
     Ok(rows
         .iter()
-        .map(|(g, class)| {
+        .map(|g| {
             let early = [g.released_on, g.called_on].into_iter().flatten().min();
             Ok(agency::Guarantee {
                 guaranteed: Money::from_fen(g.guaranteed_fen),
@@ -177,7 +191,7 @@ pub fn guarantees_of(
                 active_end: early.map_or(g.end_on, |e| e.min(g.end_on)),
                 called_on: g.called_on,
                 compensation: g.compensation_fen.map(Money::from_fen),
-                size_class: SizeClass::parse(class),
+                size_class: classes.on(&g.firm_uscc, g.start_on),
             })
         })
         .collect::<Result<_, StoreError>>()?)

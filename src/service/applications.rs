@@ -1066,7 +1066,13 @@ pub async fn disburse(
             first_loan: !store::had_loan_before(c, &a.firm_uscc, on)?,
             renews_loan_id,
             credit_line_fen: None,
-            size_class: Some(crate::store::firms::get(c, &a.firm_uscc)?.size_class),
+            // The class public money and the inclusive-loan statistics rely on (issue 20 §8).
+            size_class: {
+                let firm = crate::store::firms::get(c, &a.firm_uscc)?;
+                crate::financing::eligible_size_class(c, &firm, on)?
+                    .map_or(firm.size_class, |k| k.as_str().to_string())
+                    .into()
+            },
             interest_rate: a.approved_rate.clone(),
         };
         a.status = disbursed;

@@ -386,7 +386,11 @@ pub async fn report_loan(ctx: &Context, bank: &str, r: LoanReport) -> Result<Loa
                     .into_iter()
                     .next()
                     .ok_or_else(|| AssetError::UnknownFirm(row.firm_uscc.clone()))?;
-                row.size_class = Some(firm.size_class);
+                // The class public money and the inclusive-loan statistics rely on (issue 20 §8).
+                row.size_class = Some(
+                    crate::financing::eligible_size_class(c, &firm, row.start_on)?
+                        .map_or(firm.size_class, |k| k.as_str().to_string()),
+                );
                 row.first_loan = match stated_first {
                     Some(b) => b,
                     None => !apps::had_loan_before(c, &row.firm_uscc, row.start_on)?,

@@ -566,8 +566,12 @@ async fn verified(
     let u = uscc.to_string();
     Ok(ctx
         .db
-        .run(move |c| crate::financing::verified(c, &u, last))
-        .await?)
+        .run(move |c| {
+            crate::financing::VerifiedFigures::load(c, std::slice::from_ref(&u), last, last)
+        })
+        .await?
+        .of(uscc)
+        .clone())
 }
 
 /// The size class public money relies on, from verified data where the hub has it, with each figure's

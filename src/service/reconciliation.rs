@@ -114,6 +114,10 @@ pub struct LineView {
     /// The caps that cut it, in the order applied.
     pub caps: Vec<String>,
     pub reason: Option<String>,
+    /// The borrower's size class public money relied on for the line: its class when the contract or
+    /// loan started, from verified figures where the hub had them (issue 20 §8); `None` for a line of no
+    /// known contract.
+    pub size_class: Option<String>,
 }
 
 impl LineView {
@@ -139,6 +143,7 @@ impl LineView {
                 .map(str::to_string)
                 .collect(),
             reason: l.reason.clone(),
+            size_class: l.size_class.clone(),
         }
     }
 }
@@ -160,6 +165,7 @@ pub fn csv(lines: &[LineRow]) -> Result<Vec<u8>, csv::Error> {
         "before_caps",
         "caps",
         "reason",
+        "size_class",
     ])?;
     for l in lines {
         w.write_record([
@@ -176,6 +182,7 @@ pub fn csv(lines: &[LineRow]) -> Result<Vec<u8>, csv::Error> {
             Money::from_fen(l.before_caps_fen).to_string(),
             l.caps.replace(',', " "),
             l.reason.clone().unwrap_or_default(),
+            l.size_class.clone().unwrap_or_default(),
         ])?;
     }
     w.into_inner()
@@ -239,6 +246,7 @@ pub fn xlsx(b: &BatchRow, lines: &[LineRow]) -> Result<Vec<u8>, rust_xlsxwriter:
         "before caps",
         "caps",
         "reason",
+        "size class",
     ];
     for (c, h) in head.iter().enumerate() {
         l.write_with_format(0, c as u16, *h, &bold)?;
@@ -265,6 +273,7 @@ pub fn xlsx(b: &BatchRow, lines: &[LineRow]) -> Result<Vec<u8>, rust_xlsxwriter:
         l.write_with_format(r, 10, yuan(x.before_caps_fen), &money)?;
         l.write(r, 11, x.caps.replace(',', " "))?;
         l.write(r, 12, x.reason.clone().unwrap_or_default())?;
+        l.write(r, 13, x.size_class.clone().unwrap_or_default())?;
     }
     l.set_column_width(1, 16)?;
     l.set_column_width(12, 60)?;

@@ -3,6 +3,7 @@
 use super::schema::firms;
 use super::{DbConn, Result};
 use diesel::prelude::*;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable, AsChangeset)]
 #[diesel(table_name = firms, treat_none_as_null = true)]
@@ -176,34 +177,49 @@ pub fn decide_declaration(
     Ok(n == 1)
 }
 
-/// Monthly insured headcounts (as stored) and invoiced revenues (fen), by month `YYYY-MM`.
-pub type VerifiedRows = (Vec<(String, Option<String>)>, Vec<(String, Option<i64>)>);
+/// One verified monthly figure of a firm: the month `YYYY-MM`, the insured headcount (as stored) or the
+/// invoiced revenue (fen).
+#[derive(Debug, Clone, PartialEq)]
+pub enum VerifiedRow {
+    Headcount(String, Option<String>),
+    Revenue(String, Option<i64>),
+}
 
-/// The verified size figures of a firm from `from` to `to` (months `YYYY-MM`): insured headcount from
-/// social insurance and invoiced revenue (fen) from tax, current rows only.
+/// The verified size figures of `usccs` from `from` to `to` (months `YYYY-MM`), by firm: insured
+/// headcount from social insurance and invoiced revenue (fen) from tax, current rows only; a few
+/// queries however many firms (the current-signals index leads with the firm).
 pub fn verified_figures(
     conn: &mut DbConn,
-    uscc: &str,
+    usccs: &[String],
     from: &str,
     to: &str,
-) -> Result<VerifiedRows> {
+) -> Result<HashMap<String, Vec<VerifiedRow>>> {
     use super::schema::signals as s;
-    let base = || {
-        s::table
-            .filter(s::uscc.eq(uscc.to_string()))
-            .filter(s::superseded_at.is_null())
-            .filter(s::period.ge(from.to_string()))
-            .filter(s::period.le(to.to_string()))
-    };
-    let headcount = base()
-        .filter(s::source.eq("social_insurance"))
-        .filter(s::kind.eq("insured_headcount"))
-        .select((s::period, s::value_num))
-        .load(conn)?;
-    let revenue = base()
-        .filter(s::source.eq("tax"))
-        .filter(s::kind.eq("invoiced_revenue"))
-        .select((s::period, s::value_fen))
-        .load(conn)?;
-    Ok((headcount, revenue))
+    let mut out: HashMap<String, Vec<VerifiedRow>> = HashMap::new();
+    for chunk in usccs.chunks(5_000) {
+        let base = || {
+            s::table
+                .filter(s::uscc.eq_any(chunk.to_vec()))
+                .filter(s::superseded_at.is_null())
+                .filter(s::period.ge(from.to_string()))
+                .filter(s::period.le(to.to_string()))
+        };
+        let heads: Vec<(String, String, Option<String>)> = base()
+            .filter(s::source.eq("social_insurance"))
+            .filter(s::kind.eq("insured_headcount"))
+            .select((s::uscc, s::period, s::value_num))
+            .load(conn)?;
+        for (u, m, v) in heads {
+            out.entry(u).or_default().push(VerifiedRow::Headcount(m, v));
+        }
+        let revs: Vec<(String, String, Option<i64>)> = base()
+            .filter(s::source.eq("tax"))
+            .filter(s::kind.eq("invoiced_revenue"))
+            .select((s::uscc, s::period, s::value_fen))
+            .load(conn)?;
+        for (u, m, v) in revs {
+            out.entry(u).or_default().push(VerifiedRow::Revenue(m, v));
+        }
+    }
+    Ok(out)
 }

@@ -446,16 +446,6 @@ pub fn report_net_assets(
     Ok(())
 }
 
-/// An agency's contracts with their borrowers' size classes (monitoring).
-pub fn with_size_class(conn: &mut DbConn, agency: &str) -> Result<Vec<(GuaranteeRow, String)>> {
-    use super::schema::firms;
-    Ok(guarantees::table
-        .inner_join(firms::table.on(firms::uscc.eq(guarantees::firm_uscc)))
-        .filter(guarantees::agency_id.eq(agency))
-        .select((GuaranteeRow::as_select(), firms::size_class))
-        .load(conn)?)
-}
-
 /// The agency's latest net assets reported for a date on or before `day`.
 pub fn net_assets_on(
     conn: &mut DbConn,

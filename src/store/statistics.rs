@@ -115,7 +115,8 @@ pub fn firms_with_data(
     Ok(diesel::sql_query(q).load(conn)?)
 }
 
-/// Fee-subsidy amounts by the claim line's size class: approved in `[from, to)` (`moved = approved_at`)
+/// Subsidy amounts by the claim line's size class (the class public money relied on when the contract
+/// or loan started, stored with the line): approved in `[from, to)` (`moved = approved_at`)
 /// or paid in it (`paid_at`), of batches approved or paid.
 #[derive(Debug, Clone, PartialEq, QueryableByName)]
 pub struct ClassSum {
@@ -143,9 +144,17 @@ impl Moved {
     }
 }
 
-/// Guarantee fee subsidies only: the lines of batches an agency filed (a bank's are interest subsidies).
-pub fn fee_subsidies_by_class(
+/// Which claim lines: guarantee fee subsidies (the batches agencies filed) or interest subsidies (banks').
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claimed {
+    Fees,
+    Interest,
+}
+
+/// The lines of one claimant kind's batches, by size class.
+pub fn subsidies_by_class(
     conn: &mut DbConn,
+    claimed: Claimed,
     moved: Moved,
     from: NaiveDateTime,
     to: NaiveDateTime,
@@ -154,9 +163,13 @@ pub fn fee_subsidies_by_class(
     let q = format!(
         "SELECT l.size_class AS size_class, CAST(SUM(l.approved_fen) AS BIGINT) AS fen, CAST(COUNT(*) AS BIGINT) AS lines
          FROM claim_lines l JOIN claim_batches b ON b.id = l.batch_id
-         JOIN institutions i ON i.id = b.agency_id AND i.kind = 'guarantor'
+         JOIN institutions i ON i.id = b.agency_id AND i.kind = '{kind}'
          WHERE b.status IN ({statuses}) AND b.{column} >= {f} AND b.{column} < {t} AND l.approved_fen > 0
          GROUP BY l.size_class",
+        kind = match claimed {
+            Claimed::Fees => "guarantor",
+            Claimed::Interest => "bank",
+        },
         f = instant(from),
         t = instant(to)
     );

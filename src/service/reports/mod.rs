@@ -371,7 +371,8 @@ pub struct QuarterShares {
     pub inclusive_granted: Option<rust_decimal::Decimal>,
     /// Art 21: credit loans among those granted, by amount.
     pub credit_granted: Option<rust_decimal::Decimal>,
-    /// Art 17: fee subsidies and rewards approved in the quarter that went to small and micro firms.
+    /// Art 17: fee and interest subsidies and rewards approved in the quarter that went to small and micro
+    /// firms.
     pub small_micro_subsidies: Option<rust_decimal::Decimal>,
 }
 

@@ -1,10 +1,11 @@
-//! Public money (Art 17, Art 63 (2)-(3)): the share of fee subsidies and agency rewards — approved and
-//! paid in the period — that went to small and micro firms (at least one third), the policies in force,
-//! and each policy's funds approved and paid against its budget.
+//! Public money (Art 17, Art 63 (2)-(3)): the share of fee subsidies, interest subsidies and agency
+//! rewards — approved and paid in the period — that went to small and micro firms (at least one third),
+//! by the size class public money relied on (verified figures first, issue 20 §8), the policies in
+//! force, and each policy's funds approved and paid against its budget.
 
 use super::{Period, ReportError};
 use crate::domain::statistics::{percent, Figure, Section, Table, Unit};
-use crate::store::statistics::{self as stats, Moved};
+use crate::store::statistics::{self as stats, Claimed, Moved};
 use crate::store::DbConn;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -24,10 +25,15 @@ struct Split {
     unknown: i64,
 }
 
-fn fee(c: &mut DbConn, moved: Moved, period: Period) -> Result<Split, ReportError> {
+fn lines(
+    c: &mut DbConn,
+    claimed: Claimed,
+    moved: Moved,
+    period: Period,
+) -> Result<Split, ReportError> {
     let (f, t) = period.instants();
     let mut s = Split::default();
-    for r in stats::fee_subsidies_by_class(c, moved, f, t)? {
+    for r in stats::subsidies_by_class(c, claimed, moved, f, t)? {
         let fen = r.fen.unwrap_or(0);
         s.all += fen;
         match r.size_class.as_deref() {
@@ -61,9 +67,14 @@ pub fn subsidies(c: &mut DbConn, period: Period) -> Result<Section, ReportError>
         &["small_micro", "all", "class_unknown", "small_micro_share"],
     );
     for (moved, word) in [(Moved::Approved, "approved"), (Moved::Paid, "paid")] {
-        let fee = fee(c, moved, period)?;
+        let fee = lines(c, Claimed::Fees, moved, period)?;
+        let interest = lines(c, Claimed::Interest, moved, period)?;
         let reward = rewards(c, moved, period)?;
-        for (kind, s) in [("fee_subsidy", fee), ("agency_reward", reward)] {
+        for (kind, s) in [
+            ("fee_subsidy", fee),
+            ("interest_subsidy", interest),
+            ("agency_reward", reward),
+        ] {
             table.push(
                 vec![kind.into(), word.into()],
                 vec![
@@ -75,7 +86,8 @@ pub fn subsidies(c: &mut DbConn, period: Period) -> Result<Section, ReportError>
                 vec![],
             );
         }
-        let (sm, all) = (fee.small_micro + reward.small_micro, fee.all + reward.all);
+        let sm = fee.small_micro + interest.small_micro + reward.small_micro;
+        let all = fee.all + interest.all + reward.all;
         figures.push(Figure::amount(
             &format!("{word}_all"),
             Unit::Yuan,
