@@ -180,6 +180,21 @@ async fn an_agency_files_a_gbk_claim_batch_and_the_government_approves_it_on_its
     let report = d
         .api(&format!("/v1/reconciliations/{id}"), "GUARANTOR_KEY")
         .await;
+    // Each line says the size class the subsidy relied on (issue 20 §8), in words.
+    let class = report["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|l| l["size_class"].as_str())
+        .expect("a known contract's class")
+        .to_string();
+    batch.shows("企业规模（补贴依据）");
+    batch.shows(match class.as_str() {
+        "micro" => "微型企业",
+        "small" => "小型企业",
+        "medium" => "中型企业",
+        _ => "大型企业",
+    });
     for k in ["claimed", "computed", "approved", "difference"] {
         let total = fen(&by_id(&batch, &format!("total-{k}")));
         assert_eq!(total, fen(&by_id(&batch, &format!("sum-{k}"))), "{k}");

@@ -121,6 +121,7 @@ pub fn lines_table(t: &T, shown: &[&LineRow], all: &[&LineRow]) -> Markup {
                     th scope="col" .num { (t.t("line-difference")) }
                     th scope="col" { (t.t("line-caps")) }
                     th scope="col" { (t.t("line-reason")) }
+                    th scope="col" { (t.t("line-size-class")) }
                 } }
                 tbody {
                     @for l in lines {
@@ -135,6 +136,7 @@ pub fn lines_table(t: &T, shown: &[&LineRow], all: &[&LineRow]) -> Markup {
                             td.num { (t.money(Money::from_fen(l.difference_fen))) }
                             td { (t.join(l.caps.split(',').filter(|c| !c.is_empty()).map(|c| t.code("cap", c)))) }
                             td { (l.reason.as_deref().unwrap_or("")) }
+                            td { @if let Some(c) = &l.size_class { (t.code("size", c)) } }
                         }
                     }
                 }
@@ -144,7 +146,7 @@ pub fn lines_table(t: &T, shown: &[&LineRow], all: &[&LineRow]) -> Markup {
                     td.num #sum-computed { (sum(|l| l.computed_fen)) }
                     td.num #sum-approved { (sum(|l| l.approved_fen)) }
                     td.num #sum-difference { (sum(|l| l.difference_fen)) }
-                    td {} td {}
+                    td {} td {} td {}
                 } }
             }
         }

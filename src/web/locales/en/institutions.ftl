@@ -121,6 +121,7 @@ line-approved = Approved
 line-difference = Difference
 line-caps = Caps that cut it
 line-reason = Why
+line-size-class = Size class (subsidy basis)
 line-unknown_contract = unknown contract
 line-duplicate = duplicate
 line-ineligible = ineligible

@@ -121,6 +121,7 @@ line-approved = 核定金额
 line-difference = 差额
 line-caps = 触及的上限
 line-reason = 说明
+line-size-class = 企业规模（补贴依据）
 line-unknown_contract = 合同不存在
 line-duplicate = 重复申报
 line-ineligible = 不符合政策
