@@ -6,8 +6,12 @@
 # caps, stores the lines (COPY) and answers the totals, timed end to end; then the government approves it
 # (reconciled again against everything approved). PostgreSQL at PG_URL (a database
 # `credithub_bench_claims` is re-created).
+# VERIFIED=1 also gives every firm two years of verified size figures (insured headcount and invoiced
+# revenue for each month from 2024-07 to 2026-06, 4.8M signal rows for 100,000 firms), so that each
+# borrower is classified for public money from them at its contract's start (issue 20 §8).
 #   benches/load/claims_1m.sh
 #   LINES=200000 benches/load/claims_1m.sh
+#   VERIFIED=1 benches/load/claims_1m.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 LINES="${LINES:-1000000}"
@@ -46,6 +50,22 @@ FROM generate_series(0, $LINES - 1) AS i
 JOIN (SELECT uscc, (row_number() OVER (ORDER BY uscc)) - 1 AS n FROM firms) AS f ON f.n = i % $FIRMS;
 ANALYZE guarantees;
 SQL
+if [ "${VERIFIED:-0}" = 1 ]; then
+  echo "== verified size figures: 24 months of headcount and revenue for every firm (SQL)"
+  psql "$DATABASE_URL" -q <<SQL
+INSERT INTO ingestion_runs (id, source, origin, status, started_at) VALUES ('bench-verified', 'tax', 'bench', 'completed', now());
+INSERT INTO signals (uscc, source, kind, period, event_key, version, value_fen, value_num, run_id, ingested_at)
+SELECT f.uscc, k.source, k.kind, to_char(DATE '2024-07-01' + make_interval(months => m), 'YYYY-MM'), '', 1,
+       CASE WHEN k.kind = 'invoiced_revenue' THEN 1000000 + (f.n % 997) * 50000 END,
+       CASE WHEN k.kind = 'insured_headcount' THEN ((f.n % 389) + 1)::text END,
+       'bench-verified', now()
+FROM (SELECT uscc, row_number() OVER (ORDER BY uscc) AS n FROM firms) AS f
+CROSS JOIN generate_series(0, 23) AS m
+CROSS JOIN (VALUES ('tax', 'invoiced_revenue'), ('social_insurance', 'insured_headcount')) AS k(source, kind);
+ANALYZE signals;
+SQL
+  psql "$DATABASE_URL" -Atc "SELECT count(*) || ' signal rows' FROM signals"
+fi
 "$BIN" serve --bind "$HUB" &
 PID=$!
 for _ in $(seq 50); do curl -sf "http://$HUB/readyz" >/dev/null && break; sleep 0.2; done

@@ -55,16 +55,27 @@ impl Verified {
 }
 
 /// The figures eligibility classifies from: verified ones where the hub has them, else the registry's.
+pub fn used(registry: &Indicators, verified: &Verified, last: Month) -> Indicators {
+    Indicators {
+        employees: verified
+            .employees(last)
+            .map(|(n, _)| n)
+            .or(registry.employees),
+        revenue: verified.revenue_12m(last).or(registry.revenue),
+        total_assets: registry.total_assets,
+    }
+}
+
+/// [`used`], with where each figure came from.
 pub fn figures(
     registry: &Indicators,
     verified: &Verified,
     last: Month,
 ) -> (Indicators, Vec<Figure>) {
-    let mut used = *registry;
+    let used = used(registry, verified, last);
     let mut basis = Vec::new();
     match verified.employees(last) {
         Some((n, m)) => {
-            used.employees = Some(n);
             basis.push(Figure {
                 indicator: "employees".into(),
                 value: n.to_string(),
@@ -85,7 +96,6 @@ pub fn figures(
     }
     match verified.revenue_12m(last) {
         Some(r) => {
-            used.revenue = Some(r);
             basis.push(Figure {
                 indicator: "revenue".into(),
                 value: r.to_string(),

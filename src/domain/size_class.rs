@@ -37,6 +37,20 @@ impl SizeClass {
     pub fn parse(s: &str) -> Option<Self> {
         SizeClass::ALL.into_iter().find(|c| c.as_str() == s)
     }
+    /// The standard's rules on a row's verdicts: large outside the SME ceiling ("or": meeting any of its
+    /// bounds is inside); medium when every medium lower bound is met, else small when every small one
+    /// is; micro below.
+    fn from_verdicts(inside_ceiling: bool, medium: bool, small: bool) -> SizeClass {
+        if !inside_ceiling {
+            SizeClass::Large
+        } else if medium {
+            SizeClass::Medium
+        } else if small {
+            SizeClass::Small
+        } else {
+            SizeClass::Micro
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,6 +83,20 @@ pub struct Bound {
     pub indicator: Indicator,
     /// In the standard's units: persons, or 10,000 yuan.
     pub value: u64,
+}
+
+impl Bound {
+    /// Whether the firm's indicator meets the bound: below it for the SME ceiling, at least it for a
+    /// lower bound (a missing indicator counts as zero).
+    fn met(&self, ind: &Indicators, ceiling: bool) -> bool {
+        let value = ind.get(self.indicator).unwrap_or_default();
+        let bound = Decimal::from(self.value) * self.indicator.unit_in_request();
+        if ceiling {
+            value < bound
+        } else {
+            value >= bound
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -208,11 +236,7 @@ impl Standard {
         let judge = |b: &Bound, rule: &'static str| -> Deciding {
             let value = ind.get(b.indicator).unwrap_or_default();
             let bound = Decimal::from(b.value) * b.indicator.unit_in_request();
-            let met = if rule == "sme_ceiling" {
-                value < bound
-            } else {
-                value >= bound
-            };
+            let met = b.met(ind, rule == "sme_ceiling");
             let unit = if b.indicator == Indicator::Employees {
                 "persons"
             } else {
@@ -258,20 +282,16 @@ impl Standard {
             .iter()
             .map(|b| judge(b, "small_lower_bound"))
             .collect();
-        let (size_class, deciding) = if !ceiling.iter().any(|d| d.met) {
-            (SizeClass::Large, ceiling)
-        } else if medium.iter().all(|d| d.met) {
-            (SizeClass::Medium, medium)
-        } else if small.iter().all(|d| d.met) {
-            (
-                SizeClass::Small,
-                medium.into_iter().filter(|d| !d.met).collect(),
-            )
-        } else {
-            (
-                SizeClass::Micro,
-                small.into_iter().filter(|d| !d.met).collect(),
-            )
+        let size_class = SizeClass::from_verdicts(
+            ceiling.iter().any(|d| d.met),
+            medium.iter().all(|d| d.met),
+            small.iter().all(|d| d.met),
+        );
+        let deciding = match size_class {
+            SizeClass::Large => ceiling,
+            SizeClass::Medium => medium,
+            SizeClass::Small => medium.into_iter().filter(|d| !d.met).collect(),
+            SizeClass::Micro => small.into_iter().filter(|d| !d.met).collect(),
         };
         Ok(Classification {
             size_class,
@@ -280,6 +300,23 @@ impl Standard {
             industry_code: industry.code.clone(),
             deciding,
         })
+    }
+
+    /// The class alone, without the reasons (classifying many firms at many dates); `None` when an
+    /// indicator the row needs is missing. Always [`Standard::classify`]'s class.
+    pub fn size_class(&self, industry: &Industry, ind: &Indicators) -> Option<SizeClass> {
+        let row = self.row(industry.row)?;
+        if Self::required(row)
+            .into_iter()
+            .any(|i| ind.get(i).is_none())
+        {
+            return None;
+        }
+        Some(SizeClass::from_verdicts(
+            row.ceiling.iter().any(|b| b.met(ind, true)),
+            row.medium.iter().all(|b| b.met(ind, false)),
+            row.small.iter().all(|b| b.met(ind, false)),
+        ))
     }
 }
 
@@ -376,5 +413,30 @@ mod tests {
         assert_eq!(c.deciding[0].indicator, "employees");
         assert_eq!(c.deciding[0].bound, "100");
         assert!(!c.deciding[0].met);
+    }
+
+    proptest::proptest! {
+        /// The bulk classification (class alone) is always the full one's class, on every row of the
+        /// standard, including where an indicator is missing.
+        #[test]
+        fn the_class_alone_is_classifys_class(
+            row in 0usize..16,
+            x in proptest::option::of(0u64..3_000),
+            y in proptest::option::of(0i64..3_000_000_000),
+            z in proptest::option::of(0i64..3_000_000_000),
+        ) {
+            let std = Standard::current();
+            let key = std.row_keys()[row].to_string();
+            let ind = std.industry(&key).unwrap();
+            let indicators = Indicators {
+                employees: x,
+                revenue: y.map(Money::from_yuan),
+                total_assets: z.map(Money::from_yuan),
+            };
+            proptest::prop_assert_eq!(
+                std.size_class(&ind, &indicators),
+                std.classify(&ind, &indicators).ok().map(|c| c.size_class)
+            );
+        }
     }
 }

@@ -227,6 +227,15 @@ impl VerifiedFigures {
     }
 }
 
+/// A firm's registry figures (its declarations once confirmed).
+fn registry(firm: &firms::FirmRow) -> crate::domain::size_class::Indicators {
+    crate::domain::size_class::Indicators {
+        employees: firm.employees.map(|e| e.max(0) as u64),
+        revenue: firm.revenue_fen.map(Money::from_fen),
+        total_assets: firm.total_assets_fen.map(Money::from_fen),
+    }
+}
+
 /// A firm classified for eligibility (issue 20 §8): from `verified` figures where the hub has them for
 /// the 12 months up to `last`, its registry figures otherwise; each figure with where it came from, and
 /// the classification (`None` when the figures or its industry do not classify).
@@ -238,13 +247,8 @@ pub fn classify(
     Vec<crate::domain::eligibility::Figure>,
     Option<crate::domain::size_class::Classification>,
 ) {
-    use crate::domain::size_class::{Indicators, Standard};
-    let registry = Indicators {
-        employees: firm.employees.map(|e| e.max(0) as u64),
-        revenue: firm.revenue_fen.map(Money::from_fen),
-        total_assets: firm.total_assets_fen.map(Money::from_fen),
-    };
-    let (used, figures) = crate::domain::eligibility::figures(&registry, verified, last);
+    use crate::domain::size_class::Standard;
+    let (used, figures) = crate::domain::eligibility::figures(&registry(firm), verified, last);
     let std = Standard::current();
     let classification = std
         .industry(&firm.industry_code)
@@ -266,18 +270,27 @@ pub fn classified(
     Ok(classify(firm, v.of(&firm.uscc), last))
 }
 
-/// The size class public money relies on for a loan or contract starting on `day`: [`classify`] on the
-/// 12 months before `day`'s month, else the registry's class.
-pub fn eligible_class(
+/// The size class public money relies on for a loan or contract starting on `day`: [`classify`]'s
+/// class on the 12 months before `day`'s month, else the registry's class. `industry` is the firm's,
+/// parsed (`None`: it does not parse).
+fn eligible_class(
     firm: &firms::FirmRow,
+    industry: Option<&crate::domain::industry::Industry>,
     verified: &crate::domain::eligibility::Verified,
     day: NaiveDate,
 ) -> Option<SizeClass> {
     let last = crate::domain::month::Month::last_complete(day);
-    classify(firm, verified, last)
-        .1
-        .map(|c| c.size_class)
+    let used = crate::domain::eligibility::used(&registry(firm), verified, last);
+    industry
+        .and_then(|i| crate::domain::size_class::Standard::current().size_class(i, &used))
         .or_else(|| SizeClass::parse(&firm.size_class))
+}
+
+/// A firm's industry as the size standard reads it.
+fn industry_of(firm: &firms::FirmRow) -> Option<crate::domain::industry::Industry> {
+    crate::domain::size_class::Standard::current()
+        .industry(&firm.industry_code)
+        .ok()
 }
 
 /// The size classes public money relies on, for many firms each on several days (contract starts):
@@ -310,25 +323,28 @@ impl EligibleClasses {
             Month::last_complete(first),
             Month::last_complete(last),
         )?;
+        let mut industries = HashMap::new();
         for (uscc, firm) in firms {
-            if !verified.has(uscc) {
-                let none = crate::domain::eligibility::Verified::default();
-                out.fixed
-                    .insert(uscc.clone(), eligible_class(firm, &none, last));
+            let industry = industry_of(firm);
+            if verified.has(uscc) {
+                industries.insert(uscc.as_str(), industry);
+            } else {
+                let class = eligible_class(firm, industry.as_ref(), verified.of(uscc), last);
+                out.fixed.insert(uscc.clone(), class);
             }
         }
         for (uscc, day) in days {
-            let Some(firm) = firms.get(uscc) else {
+            let (Some(firm), Some(industry)) = (firms.get(uscc), industries.get(uscc.as_str()))
+            else {
                 continue;
             };
-            if out.fixed.contains_key(uscc) {
-                continue;
-            }
             out.by_month
                 .entry(uscc.clone())
                 .or_default()
                 .entry(Month::last_complete(*day))
-                .or_insert_with(|| eligible_class(firm, verified.of(uscc), *day));
+                .or_insert_with(|| {
+                    eligible_class(firm, industry.as_ref(), verified.of(uscc), *day)
+                });
         }
         Ok(out)
     }
@@ -356,7 +372,12 @@ pub fn eligible_size_class(
 ) -> store::Result<Option<SizeClass>> {
     let last = crate::domain::month::Month::last_complete(day);
     let v = VerifiedFigures::load(conn, std::slice::from_ref(&firm.uscc), last, last)?;
-    Ok(eligible_class(firm, v.of(&firm.uscc), day))
+    Ok(eligible_class(
+        firm,
+        industry_of(firm).as_ref(),
+        v.of(&firm.uscc),
+        day,
+    ))
 }
 
 pub fn applicant(
