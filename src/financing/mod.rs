@@ -178,34 +178,35 @@ impl VerifiedFigures {
         last: crate::domain::month::Month,
     ) -> store::Result<VerifiedFigures> {
         use crate::domain::eligibility::Verified;
+        use crate::domain::eligibility::HEADCOUNT_MONTHS;
         use crate::domain::month::Month;
-        use firms::VerifiedRow;
-        let rows =
-            firms::verified_figures(conn, usccs, &first.plus(-11).to_string(), &last.to_string())?;
+        let rows = firms::verified_figures(
+            conn,
+            usccs,
+            first.plus(1 - HEADCOUNT_MONTHS),
+            first.plus(-11),
+            last,
+        )?;
+        fn items(text: &str) -> impl Iterator<Item = (Month, &str)> {
+            text.split(',').filter_map(|item| {
+                let (m, v) = item.split_once('=')?;
+                Some((Month::parse(m)?, v))
+            })
+        }
         Ok(VerifiedFigures(
             rows.into_iter()
-                .map(|(uscc, rows)| {
-                    let mut v = Verified::default();
-                    for r in rows {
-                        match r {
-                            VerifiedRow::Headcount(m, n) => {
-                                let n = n.and_then(|n| n.parse::<rust_decimal::Decimal>().ok());
-                                if let (Some(m), Some(n)) = (
-                                    Month::parse(&m),
-                                    n.and_then(|n| {
-                                        rust_decimal::prelude::ToPrimitive::to_u64(&n.round())
-                                    }),
-                                ) {
-                                    v.headcount.push((m, n));
-                                }
-                            }
-                            VerifiedRow::Revenue(m, fen) => {
-                                if let (Some(m), Some(fen)) = (Month::parse(&m), fen) {
-                                    v.revenue.push((m, Money::from_fen(fen)));
-                                }
-                            }
-                        }
-                    }
+                .map(|(uscc, t)| {
+                    let v = Verified {
+                        headcount: items(&t.headcount)
+                            .filter_map(|(m, n)| {
+                                let n: rust_decimal::Decimal = n.parse().ok()?;
+                                Some((m, rust_decimal::prelude::ToPrimitive::to_u64(&n.round())?))
+                            })
+                            .collect(),
+                        revenue: items(&t.revenue)
+                            .filter_map(|(m, fen)| Some((m, Money::from_fen(fen.parse().ok()?))))
+                            .collect(),
+                    };
                     (uscc, v)
                 })
                 .collect(),
@@ -316,6 +317,7 @@ impl EligibleClasses {
         ) else {
             return Ok(out);
         };
+        let started = std::time::Instant::now();
         let usccs: Vec<String> = firms.keys().cloned().collect();
         let verified = VerifiedFigures::load(
             conn,
@@ -323,6 +325,7 @@ impl EligibleClasses {
             Month::last_complete(first),
             Month::last_complete(last),
         )?;
+        let read = started.elapsed();
         let mut industries = HashMap::new();
         for (uscc, firm) in firms {
             let industry = industry_of(firm);
@@ -346,6 +349,13 @@ impl EligibleClasses {
                     eligible_class(firm, industry.as_ref(), verified.of(uscc), *day)
                 });
         }
+        tracing::debug!(
+            firms = firms.len(),
+            with_figures = industries.len(),
+            read_ms = read.as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
+            "size classes for public money"
+        );
         Ok(out)
     }
 

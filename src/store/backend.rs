@@ -147,6 +147,14 @@ pub fn separate_access_log(backend: super::Backend) -> bool {
     backend == super::Backend::Sqlite
 }
 
+/// The SQL aggregate that joins texts with a separator (`AGG(expr, ',')`), skipping NULLs.
+pub fn string_agg(conn: &DbConn) -> &'static str {
+    match conn {
+        DbConn::Postgres(_) => "string_agg",
+        DbConn::Sqlite(_) => "group_concat",
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Postgres,
