@@ -99,6 +99,7 @@ pub fn report(b: &BatchRow, lines: &[LineRow]) -> Report {
 pub struct LineView {
     pub line_no: i32,
     pub contract_no: String,
+    /// The contract the line was matched to: a guarantee's id, or for an interest subsidy the loan's.
     pub guarantee_id: Option<String>,
     pub firm_uscc: Option<String>,
     pub from: NaiveDate,
