@@ -847,7 +847,11 @@ async fn the_page_publishes_rate_tables_and_tiers_and_banks_claim_interest() {
     page.shows("大连金普新区首贷贴息");
     page.shows("农业企业 agricultural");
     page.shows("微型企业 ≤ 100万");
-    page.shows("已批未付");
+    // Every policy's card carries its money, all read together.
+    let published = d.api("/v1/subsidy-policies", "GOV_KEY").await;
+    let n = published["items"].as_array().unwrap().len();
+    assert!(n >= 8, "{published}");
+    assert_eq!(page.html.matches("已批未付").count(), n);
     let csrf = page.csrf();
     let interest = |pct: &str| {
         vec![

@@ -148,20 +148,47 @@ pub async fn budget(
     on: chrono::NaiveDate,
 ) -> Result<BudgetView, PolicyError> {
     let key = id.to_string();
-    let found = ctx
+    ctx.db
+        .run(move |c| {
+            store::get_policy(c, &key)?
+                .map(|row| budget_on(c, &row, on))
+                .transpose()
+        })
+        .await?
+        .ok_or_else(|| PolicyError::NotFound(id.to_string()))
+}
+
+/// The budget of every published policy on `on`, oldest first, read together (the policies page); a
+/// policy whose budget cannot be read is logged and left out, the others still shown.
+pub async fn budgets(ctx: &Context, on: chrono::NaiveDate) -> Result<Vec<BudgetView>, PolicyError> {
+    Ok(ctx
         .db
         .run(move |c| {
-            let Some(row) = store::get_policy(c, &key)? else {
-                return Ok(None);
-            };
-            let p = spec_of(&row)?.policy(&row.id);
-            let spent = store::spent(c, &key)?;
-            let accruing = accruing(c, &p)?;
-            Ok(Some((p, spent, accruing)))
+            Ok::<_, StoreError>(
+                store::list_policies(c)?
+                    .iter()
+                    .filter_map(|row| {
+                        budget_on(c, row, on)
+                            .map_err(
+                                |e| tracing::warn!(policy = %row.id, error = %e, "budget not read"),
+                            )
+                            .ok()
+                    })
+                    .collect::<Vec<_>>(),
+            )
         })
-        .await?;
-    let (p, (committed, paid), accruing) =
-        found.ok_or_else(|| PolicyError::NotFound(id.to_string()))?;
+        .await?)
+}
+
+/// One policy's budget on `on`: what it has spent and what its contracts will still accrue.
+fn budget_on(
+    c: &mut crate::store::DbConn,
+    row: &crate::store::guarantees::PolicyRow,
+    on: chrono::NaiveDate,
+) -> Result<BudgetView, StoreError> {
+    let p = spec_of(row)?.policy(&row.id);
+    let (committed, paid) = store::spent(c, &row.id)?;
+    let accruing = accruing(c, &p)?;
     let forecast = if matches!(p.formula, Formula::AgencyReward { .. }) {
         Money::ZERO
     } else {

@@ -16,6 +16,7 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use maud::{html, Markup};
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 
 /// The publish form as sent: every field text, the size classes ticked.
 #[derive(Debug, Default, Clone)]
@@ -363,10 +364,13 @@ async fn render(
         .await
         .map_err(|e| super::layout::unavailable(ServiceError::from(e)))?;
     let today = state.ctx().clock.today();
-    let mut budgets = Vec::with_capacity(all.len());
-    for p in &all {
-        budgets.push(policies::budget(state.ctx(), &p.id, today).await.ok());
-    }
+    // Every budget in one read; a page without them still lists the policies.
+    let mut read: HashMap<String, policies::BudgetView> = policies::budgets(state.ctx(), today)
+        .await
+        .map(|bs| bs.into_iter().map(|b| (b.policy_id.clone(), b)).collect())
+        .unwrap_or_default();
+    let budgets: Vec<Option<policies::BudgetView>> =
+        all.iter().map(|p| read.remove(&p.id)).collect();
     let shown = [
         "name",
         "window_from",
