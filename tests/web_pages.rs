@@ -4,7 +4,7 @@
 //! consents (grant, revoke, confirm), receivables, the inbox, the public catalogue, members and isolation.
 
 mod common;
-use common::pages::{Browser, Demo, PASSWORD};
+use common::pages::{by_id, Browser, Demo, PASSWORD};
 use common::{spawn_app, TestApp};
 use credithub::domain::ids::InstitutionId;
 use credithub::service::accounts::{self, Issuer, NewAccount};
@@ -354,7 +354,45 @@ async fn the_overview_shows_the_profile_the_api_serves_with_its_history_and_sour
             "{s}"
         );
     }
-    assert!(p.html.contains("id=\"size-class\""));
+    // The size class public money relies on (issue 20 §8): the eligibility route's, each figure with
+    // its source in words; a declaration of the firm's own waits beside it and moves nothing.
+    let uscc = d.var("FIRM_USCC").to_string();
+    let eligibility = d
+        .api(&format!("/v1/firms/{uscc}/eligibility"), "FIRM_KEY")
+        .await;
+    let class = eligibility["size_class"].as_str().unwrap();
+    let word = |c: &str| match c {
+        "micro" => "微型企业",
+        "small" => "小型企业",
+        "medium" => "中型企业",
+        _ => "大型企业",
+    };
+    assert_eq!(by_id(&p, "size-class"), word(class));
+    p.shows("融资与补贴按此规模认定");
+    let figures = p.html.split("id=\"size-figures\"").nth(1).unwrap();
+    let figures = &figures[..figures.find("</ul>").unwrap()];
+    for f in eligibility["figures"].as_array().unwrap() {
+        let source = match f["source"].as_str().unwrap() {
+            "social_insurance" => "社保",
+            "tax" => "税务",
+            _ => "登记信息",
+        };
+        assert!(figures.contains(source), "{f} in {figures}");
+    }
+    assert!(!p.html.contains("id=\"size-pending\""));
+    let (status, b2) = d
+        .app
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/v1/firms/{uscc}"),
+            Some(d.var("FIRM_KEY")),
+            &serde_json::json!({"employees": 5000}),
+        )
+        .await;
+    assert_eq!(status, 200, "{b2}");
+    let p2 = b.get("/").await;
+    assert_eq!(by_id(&p2, "size-class"), word(class));
+    assert!(by_id(&p2, "size-pending").contains("5000"), "{}", p2.html);
     // Looking at its own page is not a query of the firm: the log holds only the API read above.
     let log = b.get("/firm/access-log").await;
     assert_eq!(

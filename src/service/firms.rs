@@ -596,17 +596,19 @@ pub async fn eligibility(
     uscc: &Uscc,
 ) -> Result<Eligibility, FirmError> {
     let row = get(ctx, actor, uscc).await?;
-    let last = crate::domain::month::Month::last_complete(ctx.clock.today());
-    let firm = row.clone();
-    let (figures, classification) = ctx
-        .db
-        .run(move |c| crate::financing::classified(c, &firm, last))
-        .await?;
-    let u = uscc.to_string();
-    let pending = ctx
-        .db
-        .run(move |c| store::declarations(c, &u))
-        .await?
+    let today = ctx.clock.today();
+    Ok(ctx.db.run(move |c| eligibility_on(c, &row, today)).await?)
+}
+
+/// [`eligibility`] read on `c` (the overview reads it in its own round trip).
+pub fn eligibility_on(
+    c: &mut crate::store::DbConn,
+    row: &FirmRow,
+    today: chrono::NaiveDate,
+) -> Result<Eligibility, StoreError> {
+    let last = crate::domain::month::Month::last_complete(today);
+    let (figures, classification) = crate::financing::classified(c, row, last)?;
+    let pending = store::declarations(c, &row.uscc)?
         .into_iter()
         .find(|d| d.status == "pending");
     Ok(Eligibility {

@@ -29,6 +29,9 @@ pub struct Overview {
     /// Oldest month first, at most [`HISTORY_MONTHS`].
     pub history: Vec<ScorePoint>,
     pub designations: Vec<String>,
+    /// The size class public money relies on today, with where each figure came from and any
+    /// declaration of the firm's still pending (issue 20 §8).
+    pub eligibility: super::firms::Eligibility,
 }
 
 /// The overview of the actor's own firm.
@@ -40,15 +43,21 @@ pub async fn of_firm(ctx: &Context, actor: &Actor, uscc: &Uscc) -> Result<Overvi
         ));
     }
     let (u, today) = (uscc.to_string(), ctx.clock.today());
-    // The registry entry, the history and the designations in one round trip; the profile from the
-    // cache (or the database) meanwhile.
+    // The registry entry, its class for public money, the history and the designations in one round
+    // trip; the profile from the cache (or the database) meanwhile.
     let reads = ctx.db.run(move |c| {
         let row = crate::store::firms::get(c, &u)?;
+        let eligibility = super::firms::eligibility_on(c, &row, today)?;
         let rows = store::history(c, &u, None, (HISTORY_MONTHS * 4) as i64)?;
-        Ok((row, rows, applications::designations(c, &u, today)?))
+        Ok((
+            row,
+            eligibility,
+            rows,
+            applications::designations(c, &u, today)?,
+        ))
     });
     let (reads, body) = futures_util::join!(reads, ctx.profiles.latest(uscc.as_str()));
-    let (row, rows, designations) = reads.map_err(|e| match e {
+    let (row, eligibility, rows, designations) = reads.map_err(|e| match e {
         StoreError::NotFound => ServiceError::NotFound(format!("no firm {uscc} is registered")),
         other => other.into(),
     })?;
@@ -83,5 +92,6 @@ pub async fn of_firm(ctx: &Context, actor: &Actor, uscc: &Uscc) -> Result<Overvi
         profile,
         history,
         designations,
+        eligibility,
     })
 }

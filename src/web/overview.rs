@@ -165,12 +165,29 @@ fn sources(t: &T, doc: &ProfileDocument) -> Markup {
 }
 
 fn size_class(t: &T, o: &Overview) -> Markup {
-    let f = &o.firm;
+    let (f, e) = (&o.firm, &o.eligibility);
+    // A figure in words: persons, or an amount in yuan.
+    let value = |indicator: &str, v: &str| match indicator {
+        "employees" => v.to_string(),
+        _ => crate::domain::Money::parse(v).map_or_else(|_| v.to_string(), |m| t.money(m)),
+    };
     html! {
         div.card {
             h2 { (t.t("size-title")) }
-            p { strong id="size-class" { (t.code("size", &f.size_class)) } " · " (t.with("size-standard", &[("standard", f.size_standard.clone())])) }
-            @if let Some(c) = &f.classification {
+            p { strong id="size-class" { (t.code("size", &e.size_class)) } " · " (t.with("size-standard", &[("standard", f.size_standard.clone())])) }
+            p.muted { (t.t("size-eligible-note")) }
+            ul #size-figures {
+                @for fig in &e.figures {
+                    li {
+                        (t.code("indicator", &fig.indicator)) " " (value(&fig.indicator, &fig.value)) " · "
+                        (t.code("source", &fig.source))
+                        @if let Some(p) = &fig.period {
+                            " " (t.with(if fig.source == "tax" { "figure-period-12m" } else { "figure-period" }, &[("period", p.clone())]))
+                        }
+                    }
+                }
+            }
+            @if let Some(c) = &e.classification {
                 ul {
                     @for d in &c.deciding {
                         li {
@@ -180,6 +197,17 @@ fn size_class(t: &T, o: &Overview) -> Markup {
                         }
                     }
                 }
+            }
+            @if e.registry_size_class != e.size_class {
+                p #size-registry { (t.with("size-registry", &[("class", t.code("size", &e.registry_size_class))])) }
+            }
+            @if let Some(d) = &e.pending_declaration {
+                @let declared: Vec<String> = [
+                    d.employees.map(|n| format!("{} {n}", t.code("indicator", "employees"))),
+                    d.revenue.as_ref().map(|r| format!("{} {}", t.code("indicator", "revenue"), value("revenue", r))),
+                    d.total_assets.as_ref().map(|a| format!("{} {}", t.code("indicator", "total_assets"), value("total_assets", a))),
+                ].into_iter().flatten().collect();
+                p #size-pending { (t.with("size-pending", &[("figures", declared.join("，"))])) }
             }
             h3 { (t.t("designations-title")) }
             @if o.designations.is_empty() {
