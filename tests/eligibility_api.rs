@@ -441,3 +441,81 @@ async fn public_money_pays_on_the_verified_class_at_the_contract_start() {
     assert_eq!(dec(&row("fee_subsidy")[0]), "1232.88".parse().unwrap());
     assert_eq!(dec(&row("interest_subsidy")[0]), "2465.75".parse().unwrap());
 }
+
+/// A batch's classes (many firms: the figures read aggregated where they lie) are the eligibility
+/// route's (one firm: a row per month), firm by firm, across micro, small and medium.
+#[tokio::test]
+async fn a_batch_classifies_as_the_route_does() {
+    let app = spawn_app().await;
+    let gov = app.gov_key().await;
+    let last = Month::last_complete(chrono::Utc::now().date_naive());
+    let mut usccs = Vec::new();
+    let (mut heads, mut revenue) = (Vec::new(), Vec::new());
+    for k in 0..12u64 {
+        let uscc = demo_uscc(40 + k, "310104").to_string();
+        // Registry: medium for all; sources: micro, small, medium in turn.
+        let (s, b) = app
+            .post(
+                "/v1/firms",
+                Some(&gov),
+                &json!({"uscc": uscc, "name": format!("徐汇软件 {k}"), "industry": "I6510",
+                    "district": "xuhui", "established_on": "2016-01-01", "registered_capital": "1000000",
+                    "employees": 150, "revenue": "20000000"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let (n, monthly) =
+            [(5, "10000.00"), (50, "100000.00"), (150, "1000000.00")][k as usize % 3];
+        heads.push(
+            json!({"uscc": uscc, "kind": "insured_headcount", "period": last.to_string(),
+            "value": n.to_string()}),
+        );
+        for m in 0..12 {
+            revenue.push(json!({"uscc": uscc, "kind": "invoiced_revenue",
+                "period": last.plus(-m).to_string(), "value": monthly}));
+        }
+        usccs.push(uscc);
+    }
+    for (source, rows) in [("social_insurance", heads), ("tax", revenue)] {
+        let (s, r) = app
+            .post(
+                "/v1/signals",
+                Some(&gov),
+                &json!({"source": source, "rows": rows}),
+            )
+            .await;
+        assert_eq!(s, 201, "{r}");
+    }
+    let today = chrono::Utc::now().date_naive();
+    let all = usccs.clone();
+    let classes = app
+        .db
+        .run(move |c| {
+            let firms: std::collections::HashMap<_, _> =
+                credithub::store::firms::get_many(c, &all)?
+                    .into_iter()
+                    .map(|f| (f.uscc.clone(), f))
+                    .collect();
+            let days: Vec<_> = all.iter().map(|u| (u.clone(), today)).collect();
+            let classes = credithub::financing::EligibleClasses::load(c, &firms, &days)?;
+            Ok(all
+                .iter()
+                .map(|u| classes.on(u, today).map(|k| k.as_str().to_string()))
+                .collect::<Vec<_>>())
+        })
+        .await
+        .unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for (uscc, class) in usccs.iter().zip(classes) {
+        let (s, e) = app
+            .get(&format!("/v1/firms/{uscc}/eligibility"), Some(&gov))
+            .await;
+        assert_eq!(s, 200, "{e}");
+        assert_eq!(class.as_deref(), e["size_class"].as_str(), "{uscc}: {e}");
+        seen.insert(class.unwrap());
+    }
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["medium", "micro", "small"]
+    );
+}
