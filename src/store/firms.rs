@@ -193,49 +193,6 @@ struct FiguresRow {
     figures: Option<String>,
 }
 
-/// Up to this many firms, verified figures are read a row per month in one prepared statement (a page's
-/// or a loan's one firm); beyond, aggregated where they lie.
-const FEW: usize = 8;
-
-/// A verified monthly figure as stored: firm, kind, month, and the value (a number, or fen).
-type MonthlyRow = (String, String, String, Option<String>, Option<i64>);
-
-/// [`verified_figures`] of a few firms over `[from, to]`: both kinds in one cached statement.
-fn few_verified_figures(
-    conn: &mut DbConn,
-    usccs: &[String],
-    from: crate::domain::month::Month,
-    to: crate::domain::month::Month,
-) -> Result<HashMap<String, VerifiedText>> {
-    use super::schema::signals as s;
-    let rows: Vec<MonthlyRow> = s::table
-        .filter(s::uscc.eq_any(usccs))
-        .filter(s::source.eq_any(["social_insurance", "tax"]))
-        .filter(s::kind.eq_any(["insured_headcount", "invoiced_revenue"]))
-        .filter(s::superseded_at.is_null())
-        .filter(s::period.ge(from.to_string()))
-        .filter(s::period.le(to.to_string()))
-        .select((s::uscc, s::kind, s::period, s::value_num, s::value_fen))
-        .load(conn)?;
-    let mut out: HashMap<String, VerifiedText> = HashMap::new();
-    for (uscc, kind, period, num, fen) in rows {
-        let Some(v) = num.or(fen.map(|f| f.to_string())) else {
-            continue;
-        };
-        let t = out.entry(uscc).or_default();
-        let text = if kind == "insured_headcount" {
-            &mut t.headcount
-        } else {
-            &mut t.revenue
-        };
-        if !text.is_empty() {
-            text.push(',');
-        }
-        text.push_str(&format!("{period}={v}"));
-    }
-    Ok(out)
-}
-
 /// The verified size figures of `usccs` up to `to` (a month), by firm: insured headcount from social
 /// insurance from `headcount_from`, invoiced revenue from tax from `revenue_from`, current rows only. Aggregated to one row per firm and
 /// kind where they lie (two years of a city's firms are millions of monthly rows), in a few queries
@@ -256,9 +213,6 @@ pub fn verified_figures(
         .find(|u| !u.bytes().all(|b| b.is_ascii_alphanumeric()))
     {
         return Err(super::StoreError::Config(format!("not a USCC: {bad:?}")));
-    }
-    if usccs.len() <= FEW {
-        return few_verified_figures(conn, usccs, headcount_from.min(revenue_from), to);
     }
     for chunk in usccs.chunks(5_000) {
         let list = chunk
