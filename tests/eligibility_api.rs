@@ -74,21 +74,7 @@ async fn self_edits_are_declarations_and_verified_data_decide() {
     // The sources report 8 insured people and 30,000 yuan invoiced a month (360,000 in 12 months): for
     // public money the firm is micro, whatever its registry entry says, and each figure names its source.
     let last = Month::last_complete(chrono::Utc::now().date_naive());
-    let si = json!({"source": "social_insurance", "rows": [
-        {"uscc": uscc, "kind": "insured_headcount", "period": last.to_string(), "value": "8"}]});
-    let (s, r) = app.post("/v1/signals", Some(&gov), &si).await;
-    assert_eq!(s, 201, "{r}");
-    let rows: Vec<_> = (0..12)
-        .map(|k| json!({"uscc": uscc, "kind": "invoiced_revenue", "period": last.plus(-k).to_string(), "value": "30000.00"}))
-        .collect();
-    let (s, r) = app
-        .post(
-            "/v1/signals",
-            Some(&gov),
-            &json!({"source": "tax", "rows": rows}),
-        )
-        .await;
-    assert_eq!(s, 201, "{r}");
+    report_figures(&app, &gov, &uscc, last, "8", "30000.00").await;
     let (_, e) = app
         .get(&format!("/v1/firms/{uscc}/eligibility"), Some(&gov))
         .await;
@@ -194,6 +180,32 @@ async fn self_edits_are_declarations_and_verified_data_decide() {
     assert_eq!(s, 403);
 }
 
+/// The sources report `heads` insured people in `last` (social insurance) and `monthly` yuan invoiced in
+/// each of the 12 months up to it (tax).
+async fn report_figures(
+    app: &common::TestApp,
+    gov: &str,
+    uscc: &str,
+    last: Month,
+    heads: &str,
+    monthly: &str,
+) {
+    let headcount = json!([{"uscc": uscc, "kind": "insured_headcount", "period": last.to_string(), "value": heads}]);
+    let revenue: Vec<_> = (0..12)
+        .map(|k| json!({"uscc": uscc, "kind": "invoiced_revenue", "period": last.plus(-k).to_string(), "value": monthly}))
+        .collect();
+    for (source, rows) in [("social_insurance", headcount), ("tax", json!(revenue))] {
+        let (s, r) = app
+            .post(
+                "/v1/signals",
+                Some(gov),
+                &json!({"source": source, "rows": rows}),
+            )
+            .await;
+        assert_eq!(s, 201, "{r}");
+    }
+}
+
 /// A decimal figure as the statistics serialise it (number or text).
 fn dec(v: &serde_json::Value) -> rust_decimal::Decimal {
     let t = v.as_str().map_or_else(|| v.to_string(), str::to_string);
@@ -229,24 +241,7 @@ async fn public_money_pays_on_the_verified_class_at_the_contract_start() {
     }
     let dec2025 = Month::new(2025, 12).unwrap();
     for (uscc, heads, monthly) in [(&x, "8", "30000.00"), (&y, "150", "2000000.00")] {
-        let si = json!({"source": "social_insurance", "rows": [
-            {"uscc": uscc, "kind": "insured_headcount", "period": dec2025.to_string(), "value": heads}]});
-        let (s, r) = app.post("/v1/signals", Some(&gov), &si).await;
-        assert_eq!(s, 201, "{r}");
-        let rows: Vec<_> = (0..12)
-            .map(|k| {
-                json!({"uscc": uscc, "kind": "invoiced_revenue",
-                "period": dec2025.plus(-k).to_string(), "value": monthly})
-            })
-            .collect();
-        let (s, r) = app
-            .post(
-                "/v1/signals",
-                Some(&gov),
-                &json!({"source": "tax", "rows": rows}),
-            )
-            .await;
-        assert_eq!(s, 201, "{r}");
+        report_figures(&app, &gov, uscc, dec2025, heads, monthly).await;
     }
     // Today the sources hold nothing recent: eligibility now reads the registry (X medium) — but the
     // contracts below started in January 2026, when the 2025 figures were the verified ones.
@@ -450,7 +445,6 @@ async fn a_batch_classifies_as_the_route_does() {
     let gov = app.gov_key().await;
     let last = Month::last_complete(chrono::Utc::now().date_naive());
     let mut usccs = Vec::new();
-    let (mut heads, mut revenue) = (Vec::new(), Vec::new());
     for k in 0..12u64 {
         let uscc = demo_uscc(40 + k, "310104").to_string();
         // Registry: medium for all; sources: micro, small, medium in turn.
@@ -466,38 +460,16 @@ async fn a_batch_classifies_as_the_route_does() {
         assert_eq!(s, 201, "{b}");
         let (n, monthly) =
             [(5, "10000.00"), (50, "100000.00"), (150, "1000000.00")][k as usize % 3];
-        heads.push(
-            json!({"uscc": uscc, "kind": "insured_headcount", "period": last.to_string(),
-            "value": n.to_string()}),
-        );
-        for m in 0..12 {
-            revenue.push(json!({"uscc": uscc, "kind": "invoiced_revenue",
-                "period": last.plus(-m).to_string(), "value": monthly}));
-        }
+        report_figures(&app, &gov, &uscc, last, &n.to_string(), monthly).await;
         usccs.push(uscc);
-    }
-    for (source, rows) in [("social_insurance", heads), ("tax", revenue)] {
-        let (s, r) = app
-            .post(
-                "/v1/signals",
-                Some(&gov),
-                &json!({"source": source, "rows": rows}),
-            )
-            .await;
-        assert_eq!(s, 201, "{r}");
     }
     let today = chrono::Utc::now().date_naive();
     let all = usccs.clone();
     let classes = app
         .db
         .run(move |c| {
-            let firms: std::collections::HashMap<_, _> =
-                credithub::store::firms::get_many(c, &all)?
-                    .into_iter()
-                    .map(|f| (f.uscc.clone(), f))
-                    .collect();
             let days: Vec<_> = all.iter().map(|u| (u.clone(), today)).collect();
-            let classes = credithub::financing::EligibleClasses::load(c, &firms, &days)?;
+            let (_, classes) = credithub::financing::EligibleClasses::load(c, &days)?;
             Ok(all
                 .iter()
                 .map(|u| classes.on(u, today).map(|k| k.as_str().to_string()))

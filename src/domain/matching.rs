@@ -1914,29 +1914,33 @@ mod tests {
             on: d("2026-11-25"),
         };
         let (p, scheme) = (product("p", p), product("s", scheme));
-        let policies = vec![
-            policy(
-                "fee",
-                serde_json::json!({"kind": "share_of_fee", "share": "0.5"}),
-                None,
-            ),
-            policy(
-                "interest",
-                serde_json::json!({"kind": "interest_subsidy", "rate": "0.005"}),
-                None,
-            ),
-        ];
-        let money = PublicMoney {
-            policies: &policies,
-            drawn: &[],
+        // The offer priced under half the fee and a 0.5% interest subsidy, in exclusivity `group` or none.
+        let priced = |group: Option<serde_json::Value>| {
+            let policies = vec![
+                policy(
+                    "fee",
+                    serde_json::json!({"kind": "share_of_fee", "share": "0.5"}),
+                    group.clone(),
+                ),
+                policy(
+                    "interest",
+                    serde_json::json!({"kind": "interest_subsidy", "rate": "0.005"}),
+                    group,
+                ),
+            ];
+            let money = PublicMoney {
+                policies: &policies,
+                drawn: &[],
+            };
+            cost(
+                &p,
+                Some(&scheme),
+                Some(Grade::A),
+                &a,
+                &quotable(money, &firm(), &a),
+            )
         };
-        let c = cost(
-            &p,
-            Some(&scheme),
-            Some(Grade::A),
-            &a,
-            &quotable(money, &firm(), &a),
-        );
+        let c = priced(None);
         assert_eq!(c.interest_rate, dec!(0.0385));
         assert_eq!(c.guarantee_fee_rate, dec!(0.008));
         assert_eq!(c.interest, Money::from_yuan(57_750));
@@ -1977,30 +1981,7 @@ mod tests {
         assert_eq!(w.all_in_total, Money::parse("51756.85").unwrap());
         assert!(w.without_scheme.is_none());
         // Exclusive with each other: the offer draws the larger, and says why it forgoes the other.
-        let group = Some(serde_json::json!({"group": "g"}));
-        let policies = vec![
-            policy(
-                "fee",
-                serde_json::json!({"kind": "share_of_fee", "share": "0.5"}),
-                group.clone(),
-            ),
-            policy(
-                "interest",
-                serde_json::json!({"kind": "interest_subsidy", "rate": "0.005"}),
-                group,
-            ),
-        ];
-        let money = PublicMoney {
-            policies: &policies,
-            drawn: &[],
-        };
-        let c = cost(
-            &p,
-            Some(&scheme),
-            Some(Grade::A),
-            &a,
-            &quotable(money, &firm(), &a),
-        );
+        let c = priced(Some(serde_json::json!({"group": "g"})));
         assert_eq!(c.subsidies.len(), 1);
         assert_eq!(c.subsidies[0].policy_id, "interest");
         assert_eq!(c.guarantee_fee_subsidy, Money::ZERO);

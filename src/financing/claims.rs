@@ -31,18 +31,12 @@ struct Borrowers {
 impl Borrowers {
     /// The borrowers of contracts starting on the days given (uscc, start).
     fn load(conn: &mut DbConn, starts: Vec<(String, chrono::NaiveDate)>) -> Result<Borrowers> {
-        let mut usccs: Vec<String> = starts.iter().map(|s| s.0.clone()).collect();
-        usccs.sort();
-        usccs.dedup();
-        let registry = firms::get_many(conn, &usccs)?
-            .into_iter()
-            .map(|f| (f.uscc.clone(), f))
-            .collect();
+        let (registry, classes) = super::EligibleClasses::load(conn, &starts)?;
+        let usccs: Vec<String> = registry.keys().cloned().collect();
         let mut designations: HashMap<String, Vec<applications::Held>> = HashMap::new();
         for h in applications::designations_of(conn, &usccs)? {
             designations.entry(h.0.clone()).or_default().push(h);
         }
-        let classes = super::EligibleClasses::load(conn, &registry, &starts)?;
         Ok(Borrowers {
             registry,
             designations,

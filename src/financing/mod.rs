@@ -303,8 +303,25 @@ pub struct EligibleClasses {
 }
 
 impl EligibleClasses {
-    /// The classes of `firms` on each of `days` (uscc, day).
+    /// The registry rows of the firms in `days` (uscc, day: a contract's or loan's start), by USCC,
+    /// and their classes on each of those days.
     pub fn load(
+        conn: &mut DbConn,
+        days: &[(String, NaiveDate)],
+    ) -> store::Result<(HashMap<String, firms::FirmRow>, EligibleClasses)> {
+        let mut usccs: Vec<String> = days.iter().map(|d| d.0.clone()).collect();
+        usccs.sort();
+        usccs.dedup();
+        let registry: HashMap<String, firms::FirmRow> = firms::get_many(conn, &usccs)?
+            .into_iter()
+            .map(|f| (f.uscc.clone(), f))
+            .collect();
+        let classes = Self::of(conn, &registry, days)?;
+        Ok((registry, classes))
+    }
+
+    /// The classes of `firms` on each of `days`.
+    fn of(
         conn: &mut DbConn,
         firms: &HashMap<String, firms::FirmRow>,
         days: &[(String, NaiveDate)],

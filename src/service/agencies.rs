@@ -167,19 +167,11 @@ pub fn guarantees_of(
     agency: &str,
 ) -> Result<Vec<agency::Guarantee>, AgencyError> {
     let rows = store::list(c, Some(agency), &Default::default(), None, i64::MAX)?;
-    let mut usccs: Vec<String> = rows.iter().map(|g| g.firm_uscc.clone()).collect();
-    usccs.sort();
-    usccs.dedup();
-    let firms: std::collections::HashMap<String, crate::store::firms::FirmRow> =
-        crate::store::firms::get_many(c, &usccs)?
-            .into_iter()
-            .map(|f| (f.uscc.clone(), f))
-            .collect();
     let starts: Vec<(String, NaiveDate)> = rows
         .iter()
         .map(|g| (g.firm_uscc.clone(), g.start_on))
         .collect();
-    let classes = crate::financing::EligibleClasses::load(c, &firms, &starts)?;
+    let (_, classes) = crate::financing::EligibleClasses::load(c, &starts)?;
     Ok(rows
         .iter()
         .map(|g| {

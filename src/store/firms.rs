@@ -204,7 +204,6 @@ pub fn verified_figures(
     revenue_from: crate::domain::month::Month,
     to: crate::domain::month::Month,
 ) -> Result<HashMap<String, VerifiedText>> {
-    let started = std::time::Instant::now();
     let agg = super::backend::string_agg(conn);
     let mut out: HashMap<String, VerifiedText> = HashMap::new();
     // Registry USCCs are checked on entry; anything but letters and digits is refused, never quoted.
@@ -243,10 +242,5 @@ pub fn verified_figures(
             }
         }
     }
-    tracing::debug!(
-        firms = usccs.len(),
-        ms = started.elapsed().as_millis() as u64,
-        "verified figures read"
-    );
     Ok(out)
 }
